@@ -1,0 +1,33 @@
+# Two commands on a fresh machine with only Python: `make demo` and `make test`.
+# Each creates .venv if needed, installs the pinned CPU torch wheel first when the
+# venv has no torch (an unpinned torch would pull a multi-GB CUDA build), then the package.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lasso-torch run configs/why_sparsity.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python experiments/benchmark.py --quick
+
+clean:
+	rm -rf $(VENV) build *.egg-info
