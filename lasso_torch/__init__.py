@@ -1,0 +1,25 @@
+"""lasso_torch: sparse regression optimizers in PyTorch.
+
+Objective (scikit-learn's ElasticNet convention; Lasso is l1_ratio=1, Ridge 0)::
+
+    P(w, b) = 1/(2n) ||y - X w - b||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)
+"""
+
+from . import certificates, closed_form, optim, prox
+from .certificates import alpha_max, duality_gap, kkt_violation
+from .datafits import Quadratic
+from .errors import InputError
+from .objectives import ElasticNet, Lasso, PenalizedLinear, Ridge
+from .penalties import L1, L2
+from .prox import enet_prox, soft_threshold
+from .solve import ConvergenceWarning, SolveResult, solve
+from .solvers import SOLVERS
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "L1", "L2", "SOLVERS", "ConvergenceWarning", "ElasticNet", "InputError", "Lasso",
+    "PenalizedLinear", "Quadratic", "Ridge", "SolveResult", "alpha_max", "certificates",
+    "closed_form", "duality_gap", "enet_prox", "kkt_violation", "optim", "prox", "solve",
+    "soft_threshold",
+]

@@ -1,0 +1,104 @@
+"""Optimality certificates: the duality gap, the KKT violation and ``alpha_max``.
+
+Primal (scikit-learn's ElasticNet scaling, ``rho = l1_ratio``)::
+
+    P(w) = 1/(2n) ||y_c - X_c w||^2 + alpha * (rho ||w||_1 + (1-rho)/2 ||w||^2)
+
+Dual, for ``rho > 0`` (scikit-learn's "formulation A"): with ``r = y_c - X_c w``,
+``a1 = alpha rho``, ``a2 = alpha (1 - rho)`` and ``g = X_c^T r / n - a2 w``, the point
+``theta = s r / n`` with ``s = min(1, a1 / ||g||_inf)`` is dual feasible and::
+
+    gap = (1 + s^2)/(2n) (||r||^2 + n a2 ||w||^2) + a1 ||w||_1 - s r^T y_c / n
+
+For ridge (``rho = 0``, no feasibility constraint; "formulation B")::
+
+    gap = ||r||^2 / n + a2/2 ||w||^2 - r^T y_c / n + ||X_c^T r||^2 / (2 n^2 a2)
+
+Both equal scikit-learn's ``dual_gap_`` (which is already divided by ``n_samples``). The
+relative gap is ``gap / P(0)`` with ``P(0) = ||y_c||^2 / (2n)``; scikit-learn stops when
+``gap < tol * ||y||^2 / n``, i.e. at relative gap ``2 * tol``.
+Every function accepts ``w`` of shape ``(p,)`` or a batch ``(p, K)`` (then ``alpha`` may
+have shape ``(K,)``), and returns one value per column.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from .datafits import Quadratic, _col
+from .penalties import make_penalty
+
+
+class Certificate(NamedTuple):
+    """Everything measured at one check, all tensors on the data's device."""
+
+    objective: Tensor  # P(w)
+    gap: Tensor  # absolute duality gap
+    rel_gap: Tensor  # gap / P(0)
+    kkt: Tensor  # max_j dist(-grad_j, alpha d|w_j|)
+
+
+def gap_from_residual(
+    r: Tensor, Xtr: Tensor, w: Tensor, yc: Tensor, n: int, alpha: float | Tensor, l1_ratio: float
+) -> tuple[Tensor, Tensor]:
+    """``(P(w), gap)`` from the centered residual ``r`` and ``Xtr = X_c^T r``."""
+    a1, a2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    r2 = (r * r).sum(0)
+    ry = (r * _col(yc, r)).sum(0)
+    w2 = (w * w).sum(0)
+    l1 = w.abs().sum(0)
+    primal = r2 / (2 * n) + a1 * l1 + 0.5 * a2 * w2
+    if l1_ratio > 0:
+        dual_norm = (Xtr / n - a2 * w).abs().amax(0)
+        s = torch.where(dual_norm > a1, a1 / dual_norm, torch.ones_like(dual_norm))
+        gap = 0.5 * (1 + s * s) * (r2 / n + a2 * w2) + a1 * l1 - s * ry / n
+    else:
+        gap = r2 / n + 0.5 * a2 * w2 - ry / n + (Xtr * Xtr).sum(0) / (2 * n * n * a2)
+    return primal, gap
+
+
+def certify(datafit: Quadratic, w: Tensor, alpha: float | Tensor, l1_ratio: float) -> Certificate:
+    """Objective, gap, relative gap and KKT violation of ``w`` (one residual, one ``X^T r``)."""
+    r = datafit.residual(w)
+    Xtr = datafit.rmatvec(r)
+    primal, gap = gap_from_residual(r, Xtr, w, datafit.yc, datafit.n, alpha, l1_ratio)
+    p0 = datafit.p0
+    rel = gap / torch.where(p0 > 0, p0, torch.ones_like(p0))
+    kkt = make_penalty(alpha, l1_ratio).subdiff_distance(w, -Xtr / datafit.n).amax(0)
+    return Certificate(primal, gap, rel, kkt)
+
+
+def duality_gap(
+    X: Tensor,
+    y: Tensor,
+    coef: Tensor,
+    alpha: float | Tensor,
+    l1_ratio: float = 1.0,
+    fit_intercept: bool = True,
+    relative: bool = False,
+) -> Tensor:
+    """Duality gap of ``coef`` (scikit-learn's ``dual_gap_``); ``relative`` divides by P(0)."""
+    cert = certify(Quadratic(X, y, fit_intercept, gram=False), coef, alpha, l1_ratio)
+    return cert.rel_gap if relative else cert.gap
+
+
+def kkt_violation(
+    X: Tensor,
+    y: Tensor,
+    coef: Tensor,
+    alpha: float | Tensor,
+    l1_ratio: float = 1.0,
+    fit_intercept: bool = True,
+) -> Tensor:
+    """``max_j dist(-grad f(w)_j, alpha d(penalty)(w)_j)``: zero exactly at the solution."""
+    cert = certify(Quadratic(X, y, fit_intercept, gram=False), coef, alpha, l1_ratio)
+    return cert.kkt
+
+
+def alpha_max(X: Tensor, y: Tensor, l1_ratio: float = 1.0, fit_intercept: bool = True) -> Tensor:
+    """``||X_c^T y_c||_inf / (n * l1_ratio)``: the smallest alpha with an all-zero solution."""
+    df = Quadratic(X, y, fit_intercept, gram=False)
+    return make_penalty(1.0, l1_ratio).alpha_max(df.Xty)

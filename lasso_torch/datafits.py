@@ -1,0 +1,126 @@
+"""The quadratic datafit ``f(w) = 1/(2n) ||y_c - X_c w||^2`` bound to one data set.
+
+With ``fit_intercept`` the intercept is profiled out: for any ``w`` the best intercept is
+``b = mean(y - X w) = y_mean - x_mean^T w``, and the residual is centered. The design is
+never copied: ``X_c v = X v - (x_mean^T v)`` and ``X_c^T r = X^T r`` when ``sum(r) == 0``.
+``w`` may be a vector ``(p,)`` or a batch of columns ``(p, K)``.
+
+When ``n >> p`` the Gram form (``G = X_c^T X_c / n``, ``c = X_c^T y_c / n``, computed once)
+turns each gradient into one ``p x p`` product instead of two ``n x p`` ones.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import torch
+from torch import Tensor
+
+
+def _col(v: Tensor, like: Tensor) -> Tensor:
+    """``v`` (n,) as a column when ``like`` is a batch ``(., K)``."""
+    return v.unsqueeze(-1) if like.dim() == 2 else v
+
+
+class Quadratic:
+    """Least squares ``1/(2n) ||y - X w - b||^2`` with ``b`` profiled out (or zero)."""
+
+    def __init__(self, X: Tensor, y: Tensor, fit_intercept: bool = True, gram: bool | str = "auto"):
+        self.X, self.y = X, y
+        self.n, self.p = X.shape
+        self.fit_intercept = fit_intercept
+        if fit_intercept:
+            self.x_mean = X.mean(0)
+            self.y_mean = y.mean()
+        else:
+            self.x_mean = torch.zeros(self.p, dtype=X.dtype, device=X.device)
+            self.y_mean = torch.zeros((), dtype=X.dtype, device=X.device)
+        self.yc = y - self.y_mean
+        if gram == "auto":
+            gram = self.n >= 4 * self.p and self.p <= 8192
+        self.use_gram = bool(gram)
+
+    # --- the residual and its products -------------------------------------------------
+    def residual(self, w: Tensor) -> Tensor:
+        """``r = y_c - X_c w`` (centered when fitting an intercept): (n,) or (n, K)."""
+        r = _col(self.y, w) - self.X @ w
+        return r - r.mean(0) if self.fit_intercept else r
+
+    def rmatvec(self, r: Tensor) -> Tensor:
+        """``X_c^T r`` for a centered ``r`` (or any ``r`` without intercept)."""
+        return self.X.T @ r
+
+    @cached_property
+    def Xty(self) -> Tensor:
+        """``X_c^T y_c / n``: minus the gradient at 0; gives ``alpha_max``."""
+        return self.X.T @ self.yc / self.n
+
+    @cached_property
+    def gram(self) -> Tensor:
+        """``X_c^T X_c / n`` (p x p), computed once on first use."""
+        G = self.X.T @ self.X / self.n
+        if self.fit_intercept:
+            G = G - torch.outer(self.x_mean, self.x_mean)
+        return G
+
+    # --- value, gradient, Lipschitz constant --------------------------------------------
+    def value(self, w: Tensor) -> Tensor:
+        """``||r||^2 / (2n)``."""
+        r = self.residual(w)
+        return (r * r).sum(0) / (2 * self.n)
+
+    def gradient(self, w: Tensor) -> Tensor:
+        """``-X_c^T r / n`` (``G w - X_c^T y_c / n`` in the Gram form)."""
+        if self.use_gram:
+            return self.gram @ w - _col(self.Xty, w)
+        return -(self.rmatvec(self.residual(w)) / self.n)
+
+    def intercept(self, w: Tensor) -> Tensor:
+        """The profiled intercept ``y_mean - x_mean^T w`` (zero without intercept)."""
+        return self.y_mean - self.x_mean @ w
+
+    @cached_property
+    def lipschitz(self) -> Tensor:
+        """Lipschitz constant of the gradient, ``sigma_max(X_c)^2 / n`` (power iteration)."""
+        if self.use_gram:
+            return power_iteration(lambda v: self.gram @ v, self.p, self.X)
+        return power_iteration(
+            lambda v: self.rmatvec(_center(self.X @ v, self.fit_intercept)) / self.n,
+            self.p,
+            self.X,
+        )
+
+    @property
+    def p0(self) -> Tensor:
+        """``P(0) = ||y_c||^2 / (2n)``, the scale of the relative duality gap."""
+        return (self.yc * self.yc).sum() / (2 * self.n)
+
+
+def _center(r: Tensor, fit_intercept: bool) -> Tensor:
+    return r - r.mean(0) if fit_intercept else r
+
+
+def power_iteration(
+    op, p: int, like: Tensor, n_iter: int = 100, rtol: float = 1e-6, seed: int = 0
+) -> Tensor:
+    """Largest eigenvalue of the symmetric PSD operator ``op`` on R^p (a 0-d tensor).
+
+    Deterministic (fixed seed, generated on the CPU and moved to ``like``'s device).
+    Checks convergence every 10 steps (the only host syncs) and returns the estimate
+    times ``1 + 2*rtol``, so a step ``1/L`` stays safe when it has not fully converged.
+    """
+    g = torch.Generator().manual_seed(seed)
+    v = torch.randn(p, generator=g, dtype=torch.float64).to(dtype=like.dtype, device=like.device)
+    v = v / torch.linalg.vector_norm(v)
+    lam = torch.zeros((), dtype=like.dtype, device=like.device)
+    for k in range(1, n_iter + 1):
+        u = op(v)
+        lam_new = torch.linalg.vector_norm(u)
+        if float(lam_new) == 0.0:
+            return lam_new
+        v = u / lam_new
+        if k % 10 == 0 and abs(float(lam_new - lam)) <= rtol * float(lam_new):
+            lam = lam_new
+            break
+        lam = lam_new
+    return lam * (1 + 2 * rtol)

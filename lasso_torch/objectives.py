@@ -1,0 +1,93 @@
+"""Lasso, Ridge and ElasticNet as ``nn.Module``: a quadratic datafit plus a penalty.
+
+The module holds ``coef`` (a ``Parameter``, the only one) and an ``intercept`` buffer.
+With ``fit_intercept`` the intercept is profiled out rather than learned:
+``smooth_loss`` is ``1/(2n) ||r - mean(r)||^2`` with ``r = y - X coef`` (the exact
+minimum over the intercept), and the intercept buffer is set to ``mean(r)``. So the
+penalty's prox only ever touches ``coef``, as the objective requires.
+
+The smooth part (``smooth_loss``, for autograd and a proximal optimizer) is kept apart
+from the penalty (``penalty``, with ``value`` and ``prox``); ``loss`` is their sum, the
+full non-smooth objective that plain (sub)gradient descent differentiates.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .penalties import L1, L2, ElasticNet as ElasticNetPenalty
+
+
+class PenalizedLinear(nn.Module):
+    """``P(w) = 1/(2n)||y - Xw - b||^2 + penalty(w)`` with ``b`` profiled out (or 0)."""
+
+    def __init__(
+        self,
+        n_features: int,
+        penalty: ElasticNetPenalty,
+        fit_intercept: bool = True,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        self.penalty = penalty
+        self.fit_intercept = fit_intercept
+        self.coef = nn.Parameter(torch.zeros(n_features, dtype=dtype, device=device))
+        self.register_buffer("intercept", torch.zeros((), dtype=dtype, device=device))
+
+    @property
+    def alpha(self) -> float:
+        return self.penalty.alpha
+
+    @property
+    def l1_ratio(self) -> float:
+        return self.penalty.l1_ratio
+
+    def forward(self, X: Tensor) -> Tensor:
+        """Predictions ``X coef + intercept``."""
+        return X @ self.coef + self.intercept
+
+    def smooth_loss(self, X: Tensor, y: Tensor) -> Tensor:
+        """``1/(2n) ||r||^2``, ``r`` the (centered) residual; updates ``intercept``."""
+        r = y - X @ self.coef
+        if self.fit_intercept:
+            mean = r.mean()
+            self.intercept.copy_(mean.detach())
+            r = r - mean
+        return (r * r).sum() / (2 * X.shape[0])
+
+    def penalty_value(self) -> Tensor:
+        return self.penalty.value(self.coef)
+
+    def loss(self, X: Tensor, y: Tensor) -> Tensor:
+        """The full objective ``smooth_loss + penalty`` (non-smooth for l1_ratio > 0)."""
+        return self.smooth_loss(X, y) + self.penalty_value()
+
+    def extra_repr(self) -> str:
+        return f"n_features={self.coef.numel()}, penalty={self.penalty}, fit_intercept={self.fit_intercept}"
+
+
+class Lasso(PenalizedLinear):
+    """``1/(2n)||y - Xw - b||^2 + alpha ||w||_1``."""
+
+    def __init__(self, n_features: int, alpha: float, fit_intercept: bool = True,
+                 dtype: torch.dtype | None = None, device: torch.device | str | None = None):
+        super().__init__(n_features, L1(alpha), fit_intercept, dtype, device)
+
+
+class Ridge(PenalizedLinear):
+    """``1/(2n)||y - Xw - b||^2 + alpha/2 ||w||^2`` (scikit-learn's ElasticNet scaling)."""
+
+    def __init__(self, n_features: int, alpha: float, fit_intercept: bool = True,
+                 dtype: torch.dtype | None = None, device: torch.device | str | None = None):
+        super().__init__(n_features, L2(alpha), fit_intercept, dtype, device)
+
+
+class ElasticNet(PenalizedLinear):
+    """``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio ||w||_1 + (1-l1_ratio)/2 ||w||^2)``."""
+
+    def __init__(self, n_features: int, alpha: float, l1_ratio: float = 0.5,
+                 fit_intercept: bool = True, dtype: torch.dtype | None = None,
+                 device: torch.device | str | None = None):
+        super().__init__(n_features, ElasticNetPenalty(alpha, l1_ratio), fit_intercept, dtype, device)

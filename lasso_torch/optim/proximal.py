@@ -1,0 +1,184 @@
+r"""Proximal gradient descent as a ``torch.optim.Optimizer``: ISTA and FISTA.
+
+For ``min f(w) + g(w)`` with ``f`` smooth (its gradient in ``p.grad``) and ``g`` the
+penalty (its prox in ``penalty.prox``), with step ``lr = 1/L``:
+
+.. math::
+    x_{k+1} &= \mathrm{prox}_{lr\,g}(y_k - lr \nabla f(y_k)) \\
+    t_{k+1} &= (1 + \sqrt{1 + 4 t_k^2}) / 2 \\
+    y_{k+1} &= x_{k+1} + \frac{t_k - 1}{t_{k+1}} (x_{k+1} - x_k)
+
+ISTA is ``accelerated=False`` (then ``y_k = x_k``); FISTA is ``accelerated=True``.
+
+* **The parameter holds** ``y_k``, the point where the next gradient is taken, so the
+  usual loop (``zero_grad``; ``loss.backward()``; ``step()``) works. The prox iterate
+  ``x_k`` is in ``optimizer.state[p]["x"]``; ``optimizer.eval()`` copies it into the
+  parameters and ``optimizer.train()`` restores ``y_k`` (as schedule-free optimizers do).
+  Once a coordinate is exactly 0 in two consecutive ``x``, it is exactly 0 in ``y`` too.
+* **Adaptive restart** (O'Donoghue & Candes 2015, gradient scheme): when
+  ``(y_k - x_{k+1})^T (x_{k+1} - x_k) > 0`` the momentum is reset (``t = 1``,
+  ``y = x``). The test is a tensor ``where``: no host synchronisation.
+* **Backtracking** (optional, Beck & Teboulle): ``step(closure)`` with a closure that
+  returns ``f`` at the current parameters; ``lr`` shrinks by ``backtrack_factor`` until
+  ``f(x) <= f(y) + <grad, x - y> + |x - y|^2 / (2 lr)``. This needs one host sync per
+  step; the default step ``1/L`` from power iteration does not need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+
+class ProximalGradient(Optimizer):
+    """Proximal gradient (ISTA / FISTA) on parameters whose ``.grad`` is ``grad f``.
+
+    Args:
+        params: parameters (or param groups; a group may set its own ``penalty``,
+            ``None`` for an unpenalized parameter).
+        lr: step size, ``1/L`` for an ``L``-smooth ``f``.
+        penalty: an object with ``prox(z, step)`` (see :mod:`lasso_torch.penalties`).
+        accelerated: FISTA momentum (``False`` gives ISTA).
+        restart: adaptive (gradient-scheme) restart of the momentum.
+        backtracking: shrink ``lr`` until the quadratic upper bound holds (needs a closure).
+        backtrack_factor: the shrink factor (> 1).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float,
+        penalty: Any = None,
+        accelerated: bool = True,
+        restart: bool = True,
+        backtracking: bool = False,
+        backtrack_factor: float = 2.0,
+    ) -> None:
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr}")
+        if not backtrack_factor > 1:
+            raise ValueError(f"backtrack_factor must be > 1, got {backtrack_factor}")
+        defaults = dict(
+            lr=lr, penalty=penalty, accelerated=accelerated, restart=restart,
+            backtracking=backtracking, backtrack_factor=backtrack_factor,
+        )
+        super().__init__(params, defaults)
+        self._eval = False
+
+    def _prox(self, group: dict[str, Any], z: Tensor, lr: float) -> Tensor:
+        pen = group["penalty"]
+        return z if pen is None else pen.prox(z, lr)
+
+    def _state(self, p: Tensor) -> dict[str, Tensor]:
+        st = self.state[p]
+        if not st:
+            st["x"] = p.detach().clone()
+            st["t"] = torch.ones((), dtype=p.dtype, device=p.device)
+        return st
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:  # type: ignore[override]
+        """One proximal gradient step; with backtracking, ``closure()`` returns ``f``."""
+        if self._eval:
+            raise RuntimeError("optimizer is in eval() mode; call train() before step()")
+        if any(g["backtracking"] for g in self.param_groups):
+            return self._step_backtracking(closure)
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    x_new = self._prox(group, p - group["lr"] * p.grad, group["lr"])
+                    self._move(group, p, x_new)
+        return loss
+
+    def _move(self, group: dict[str, Any], p: Tensor, x_new: Tensor) -> None:
+        """Commit ``x_{k+1}``: set ``x`` and the next gradient point ``y`` (momentum)."""
+        st = self._state(p)
+        if group["accelerated"]:
+            x_old, t = st["x"], st["t"]
+            t_new = (1 + torch.sqrt(1 + 4 * t * t)) / 2
+            beta = (t - 1) / t_new
+            if group["restart"]:
+                bad = ((p - x_new) * (x_new - x_old)).sum() > 0
+                beta = torch.where(bad, torch.zeros_like(beta), beta)
+                t_new = torch.where(bad, torch.ones_like(t_new), t_new)
+            p.copy_(x_new + beta * (x_new - x_old))
+            st["t"] = t_new
+        else:
+            p.copy_(x_new)
+        st["x"] = x_new
+
+    def _step_backtracking(self, closure: Callable[[], Tensor] | None) -> Tensor:
+        if closure is None:
+            raise ValueError("backtracking needs step(closure) with a closure returning f")
+        entries = [(g, p) for g in self.param_groups for p in g["params"] if p.grad is not None]
+        ys = [p.detach().clone() for _, p in entries]
+        grads = [p.grad.detach().clone() for _, p in entries]
+        with torch.enable_grad():
+            f_y = closure().detach()
+        while True:
+            xs = [self._prox(g, y - g["lr"] * gr, g["lr"]) for (g, _), y, gr in zip(entries, ys, grads)]
+            for (_, p), x in zip(entries, xs):
+                p.copy_(x)
+            with torch.enable_grad():
+                f_x = closure().detach()
+            bound = f_y.clone()
+            for (g, _), x, y, gr in zip(entries, xs, ys, grads):
+                d = x - y
+                bound = bound + (gr * d).sum() + (d * d).sum() / (2 * g["lr"])
+            if bool(f_x <= bound * (1 + 8 * torch.finfo(f_x.dtype).eps)) or not bool(torch.isfinite(f_y)):
+                break
+            for g, _ in entries:
+                g["lr"] = g["lr"] / g["backtrack_factor"]
+        for (g, p), x, y, gr in zip(entries, xs, ys, grads):
+            p.copy_(y)
+            p.grad.copy_(gr)
+            self._move(g, p, x)
+        return f_y
+
+    @torch.no_grad()
+    def eval(self) -> None:
+        """Put the prox iterates ``x_k`` (exactly sparse) into the parameters."""
+        if not self._eval:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p in self.state:
+                        st = self.state[p]
+                        st["y"] = p.detach().clone()
+                        p.copy_(st["x"])
+            self._eval = True
+
+    @torch.no_grad()
+    def train(self) -> None:
+        """Undo :meth:`eval`: the parameters hold the gradient points ``y_k`` again."""
+        if self._eval:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p in self.state and "y" in self.state[p]:
+                        p.copy_(self.state[p].pop("y"))
+            self._eval = False
+
+
+class ISTA(ProximalGradient):
+    """Proximal gradient without momentum: ``w <- prox_{lr g}(w - lr grad f(w))``."""
+
+    def __init__(self, params, lr: float, penalty: Any = None, backtracking: bool = False,
+                 backtrack_factor: float = 2.0) -> None:
+        super().__init__(params, lr, penalty, accelerated=False, restart=False,
+                         backtracking=backtracking, backtrack_factor=backtrack_factor)
+
+
+class FISTA(ProximalGradient):
+    """Proximal gradient with Nesterov momentum and (by default) adaptive restart."""
+
+    def __init__(self, params, lr: float, penalty: Any = None, restart: bool = True,
+                 backtracking: bool = False, backtrack_factor: float = 2.0) -> None:
+        super().__init__(params, lr, penalty, accelerated=True, restart=restart,
+                         backtracking=backtracking, backtrack_factor=backtrack_factor)
