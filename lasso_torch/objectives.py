@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .penalties import L1, L2, ElasticNet as ElasticNetPenalty
+from .penalties import L1, L2
+from .penalties import ElasticNet as ElasticNetPenalty
 
 
 class PenalizedLinear(nn.Module):
@@ -65,7 +66,8 @@ class PenalizedLinear(nn.Module):
         return self.smooth_loss(X, y) + self.penalty_value()
 
     def extra_repr(self) -> str:
-        return f"n_features={self.coef.numel()}, penalty={self.penalty}, fit_intercept={self.fit_intercept}"
+        return (f"n_features={self.coef.numel()}, penalty={self.penalty}, "
+                f"fit_intercept={self.fit_intercept}")
 
 
 class Lasso(PenalizedLinear):
@@ -90,4 +92,5 @@ class ElasticNet(PenalizedLinear):
     def __init__(self, n_features: int, alpha: float, l1_ratio: float = 0.5,
                  fit_intercept: bool = True, dtype: torch.dtype | None = None,
                  device: torch.device | str | None = None):
-        super().__init__(n_features, ElasticNetPenalty(alpha, l1_ratio), fit_intercept, dtype, device)
+        penalty = ElasticNetPenalty(alpha, l1_ratio)
+        super().__init__(n_features, penalty, fit_intercept, dtype, device)

@@ -72,7 +72,9 @@ def as_data(X: Any, y: Any) -> tuple[Tensor, Tensor]:
         bad = ~torch.isfinite(t)
         if bool(bad.any()):
             where = tuple(int(i) for i in bad.nonzero()[0])
-            raise InputError(f"{name} has {int(bad.sum())} NaN/inf value(s), first at index {where}")
+            raise InputError(
+                f"{name} has {int(bad.sum())} NaN/inf value(s), first at index {where}"
+            )
     return X, y
 
 

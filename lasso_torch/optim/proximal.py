@@ -123,21 +123,23 @@ class ProximalGradient(Optimizer):
         grads = [p.grad.detach().clone() for _, p in entries]
         with torch.enable_grad():
             f_y = closure().detach()
+        slack = 1 + 8 * torch.finfo(f_y.dtype).eps
         while True:
-            xs = [self._prox(g, y - g["lr"] * gr, g["lr"]) for (g, _), y, gr in zip(entries, ys, grads)]
-            for (_, p), x in zip(entries, xs):
-                p.copy_(x)
-            with torch.enable_grad():
-                f_x = closure().detach()
+            xs = []
             bound = f_y.clone()
-            for (g, _), x, y, gr in zip(entries, xs, ys, grads):
+            for (g, p), y, gr in zip(entries, ys, grads, strict=True):
+                x = self._prox(g, y - g["lr"] * gr, g["lr"])
+                p.copy_(x)
                 d = x - y
                 bound = bound + (gr * d).sum() + (d * d).sum() / (2 * g["lr"])
-            if bool(f_x <= bound * (1 + 8 * torch.finfo(f_x.dtype).eps)) or not bool(torch.isfinite(f_y)):
+                xs.append(x)
+            with torch.enable_grad():
+                f_x = closure().detach()
+            if bool(f_x <= bound * slack) or not bool(torch.isfinite(f_y)):
                 break
             for g, _ in entries:
                 g["lr"] = g["lr"] / g["backtrack_factor"]
-        for (g, p), x, y, gr in zip(entries, xs, ys, grads):
+        for (g, p), x, y, gr in zip(entries, xs, ys, grads, strict=True):
             p.copy_(y)
             p.grad.copy_(gr)
             self._move(g, p, x)

@@ -104,6 +104,7 @@ def run_loop(
     best, since_best = float("inf"), 0
     elapsed, status, k = 0.0, "max_iter", 0
     cert: Certificate | None = None
+    cert_at = -1  # the iteration ``cert`` was measured at
 
     def record(k: int, c: Certificate) -> None:
         w = engine.coef()
@@ -130,7 +131,7 @@ def run_loop(
                 continue
             _sync(datafit.X)
             elapsed += time.perf_counter() - t0
-            cert = certify(datafit, engine.coef(), alpha, l1_ratio)
+            cert, cert_at = certify(datafit, engine.coef(), alpha, l1_ratio), k
             if recording:
                 record(k, cert)
             obj, gap = float(cert.objective), float(cert.rel_gap)
@@ -156,6 +157,6 @@ def run_loop(
         if not catch_interrupt:
             raise
         status = "interrupted"
-    if cert is None or status in ("interrupted", "max_iter") and not (k % check_every == 0 or k == max_iter):
+    if cert_at != k:
         cert = certify(datafit, engine.coef(), alpha, l1_ratio)
     return LoopResult(n_iter=k, status=status, cert=cert, time=elapsed, trace=trace)
