@@ -156,7 +156,9 @@ def solve(
         w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).clone()
     step = None
     if solver in ("ista", "fista", "subgradient"):
-        step = float(lr) if lr is not None else 1.0 / float(datafit.lipschitz)
+        lip = float(datafit.lipschitz) if lr is None else 0.0
+        # L == 0 (constant columns, one sample): the datafit is flat, any step is exact.
+        step = float(lr) if lr is not None else (1.0 / lip if lip > 0 else 1.0)
     if solver == "cd":
         engine: Any = CoordinateDescent(datafit, alpha, l1_ratio, w0)
     elif solver == "subgradient":
