@@ -1,0 +1,291 @@
+"""Data sources: a seeded synthetic design, CSV / NPZ files, the bundled diabetes data.
+
+Every loader returns ``(X, y)`` (the synthetic one also ``beta_true``) as tensors of the
+requested dtype and device, validated: 2-D ``X``, matching rows, at least one row and one
+feature, no NaN/inf. Problems raise :class:`lasso_torch.InputError` naming the source.
+
+Synthetic data (:func:`make_synthetic`)::
+
+    x_i ~ N(0, Sigma),  Sigma_jk = correlation^|j-k|   (Toeplitz, an AR(1) along features)
+    y_i = x_i^T beta + sigma * eps_i,  sigma^2 = beta^T Sigma beta / snr
+
+``beta`` has ``max(1, round(density * p))`` nonzeros at seeded positions with random signs
+and magnitudes in [1, 2]. ``sigma`` comes from the *population* signal variance, so no pass
+over the data is needed, and rows are drawn in fixed blocks of ``BLOCK_ROWS``, each from its
+own generator seeded by ``(seed, block index)``: ``rows=slice(a, b)`` gives exactly rows
+``a..b`` of the full data set, whatever the split (the distributed solvers shard with it).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .errors import InputError
+
+BLOCK_ROWS = 1024
+"""Rows per independently seeded block of synthetic data."""
+
+_CHUNK = 64  # features per triangular solve of the AR(1) recursion
+
+DIABETES_FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
+"""Column names of :func:`load_diabetes` (Efron, Hastie, Johnstone, Tibshirani 2004)."""
+
+
+# --- validation -------------------------------------------------------------------------
+def check_data(X: Tensor, y: Tensor, source: str = "data") -> tuple[Tensor, Tensor]:
+    """Check shapes and finiteness; ``source`` names the file or generator in the message."""
+    if X.dim() != 2:
+        raise InputError(f"{source}: X must be 2-D (n_samples, n_features), got {tuple(X.shape)}")
+    if y.dim() != 1:
+        raise InputError(f"{source}: y must be 1-D (n_samples,), got shape {tuple(y.shape)}")
+    if X.shape[0] != y.shape[0]:
+        raise InputError(f"{source}: X has {X.shape[0]} rows but y has {y.shape[0]}")
+    if X.shape[0] == 0:
+        raise InputError(f"{source}: the data has zero rows")
+    if X.shape[1] == 0:
+        raise InputError(f"{source}: the data has zero features")
+    for name, t in (("X", X), ("y", y)):
+        bad = ~torch.isfinite(t)
+        if bool(bad.any()):
+            where = tuple(int(i) for i in bad.nonzero()[0])
+            raise InputError(
+                f"{source}: {name} has {int(bad.sum())} NaN/inf value(s), first at index {where}"
+            )
+    return X, y
+
+
+def _to(a: np.ndarray | Tensor, dtype: torch.dtype, device: str | torch.device) -> Tensor:
+    return torch.as_tensor(a).to(dtype=dtype, device=device)
+
+
+# --- synthetic --------------------------------------------------------------------------
+def _block_generator(seed: int, block: int) -> torch.Generator:
+    """A CPU generator for one block, from ``(seed, block)`` (independent streams)."""
+    key = np.random.SeedSequence([seed, block]).generate_state(2, dtype=np.uint32)
+    return torch.Generator().manual_seed(int(key[0]) << 32 | int(key[1]))
+
+
+def _true_coef(p: int, density: float, seed: int) -> Tensor:
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2**31 - 1]))
+    k = max(1, min(p, round(density * p)))
+    support = np.sort(rng.choice(p, size=k, replace=False))
+    beta = np.zeros(p)
+    beta[support] = rng.choice([-1.0, 1.0], size=k) * rng.uniform(1.0, 2.0, size=k)
+    return torch.from_numpy(beta)
+
+
+def _toeplitz_quadratic(beta: np.ndarray, rho: float) -> float:
+    """``beta^T Sigma beta`` for ``Sigma_jk = rho^|j-k|`` by two first-order filters."""
+    fwd, bwd = np.empty_like(beta), np.empty_like(beta)
+    acc = 0.0
+    for j in range(beta.size):
+        acc = beta[j] + rho * acc
+        fwd[j] = acc
+    acc = 0.0
+    for j in range(beta.size - 1, -1, -1):
+        acc = beta[j] + rho * acc
+        bwd[j] = acc
+    return float(beta @ (fwd + bwd - beta))
+
+
+def _ar1_columns(zt: Tensor, rho: float) -> Tensor:
+    """Rows with correlation ``rho^|j-k|`` from i.i.d. normal ``zt`` (p, m): an (m, p) view.
+
+    ``x_0 = z_0``, ``x_j = rho x_{j-1} + sqrt(1 - rho^2) z_j``, evaluated ``_CHUNK``
+    features at a time as one lower-triangular product (only non-negative powers of rho).
+    """
+    if rho == 0.0:
+        return zt.T
+    p = zt.shape[0]
+    c = math.sqrt(1.0 - rho * rho)
+    xt = torch.empty_like(zt)
+    xt[0] = zt[0]
+    idx = torch.arange(_CHUNK, dtype=zt.dtype)
+    diff = idx[:, None] - idx[None, :]
+    tri = torch.where(diff >= 0, rho ** diff.clamp(min=0), torch.zeros((), dtype=zt.dtype)) * c
+    carry_pow = (rho ** (idx + 1))[:, None]
+    start = 1
+    while start < p:
+        stop = min(p, start + _CHUNK)
+        w = stop - start
+        xt[start:stop] = tri[:w, :w] @ zt[start:stop] + carry_pow[:w] * xt[start - 1]
+        start = stop
+    return xt.T
+
+
+def make_synthetic(
+    n: int,
+    p: int,
+    correlation: float = 0.0,
+    density: float = 0.1,
+    snr: float = 3.0,
+    seed: int = 0,
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+    rows: slice | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """A correlated Gaussian design with a known sparse truth: ``(X, y, beta_true)``.
+
+    Args:
+        n, p: rows and features of the full data set.
+        correlation: ``rho`` in ``Sigma_jk = rho^|j-k|``, in (-1, 1).
+        density: fraction of nonzero true coefficients (at least one).
+        snr: signal-to-noise ratio ``beta^T Sigma beta / sigma^2`` (``inf``: no noise).
+        seed: the only source of randomness; the same seed gives the same data bit for bit.
+        dtype, device: of the returned tensors (generated in float64 on the CPU).
+        rows: ``slice(a, b)`` returns only rows ``a..b`` of the full data (same values).
+    """
+    if not (isinstance(n, int) and n >= 1 and isinstance(p, int) and p >= 1):
+        raise InputError(f"synthetic data needs n >= 1 and p >= 1, got n={n!r}, p={p!r}")
+    if not -1.0 < correlation < 1.0:
+        raise InputError(f"correlation must be in (-1, 1), got {correlation!r}")
+    if not 0.0 <= density <= 1.0:
+        raise InputError(f"density must be in [0, 1], got {density!r}")
+    if not snr > 0:
+        raise InputError(f"snr must be > 0, got {snr!r}")
+    a, b, step = (rows or slice(None)).indices(n)
+    if step != 1 or b < a:
+        raise InputError(f"rows must be a contiguous slice, got {rows!r}")
+    beta = _true_coef(p, density, seed)
+    sigma = math.sqrt(_toeplitz_quadratic(beta.numpy(), correlation) / snr)
+    Xs, ys = [], []
+    first, last = a // BLOCK_ROWS, (b + BLOCK_ROWS - 1) // BLOCK_ROWS
+    for block in range(first, last if b > a else first):
+        g = _block_generator(seed, block)
+        lo = block * BLOCK_ROWS
+        m = min(BLOCK_ROWS, n - lo)
+        zt = torch.randn(p, m, generator=g, dtype=torch.float64)  # (p, m): chunks contiguous
+        eps = torch.randn(m, generator=g, dtype=torch.float64)
+        Xb = _ar1_columns(zt, correlation)
+        yb = Xb @ beta + sigma * eps
+        keep = slice(max(a, lo) - lo, min(b, lo + m) - lo)
+        Xs.append(Xb[keep])
+        ys.append(yb[keep])
+    X = torch.cat(Xs) if Xs else torch.empty(0, p, dtype=torch.float64)
+    y = torch.cat(ys) if ys else torch.empty(0, dtype=torch.float64)
+    return _to(X, dtype, device), _to(y, dtype, device), _to(beta, dtype, device)
+
+
+# --- bundled real data ------------------------------------------------------------------
+def load_diabetes(
+    *, dtype: torch.dtype = torch.float64, device: str | torch.device = "cpu"
+) -> tuple[Tensor, Tensor]:
+    """The LARS paper's diabetes data, raw (unscaled): ``X`` (442, 10), ``y`` (442,).
+
+    Columns are :data:`DIABETES_FEATURES`; ``y`` is disease progression one year after
+    baseline. Shipped in ``lasso_torch/datasets`` (a copy of scikit-learn's raw files; the
+    source is Efron et al. 2004, https://www4.stat.ncsu.edu/~boos/var.select/diabetes.html).
+    """
+    folder = resources.files("lasso_torch") / "datasets"
+    with (folder / "diabetes_data_raw.csv.gz").open("rb") as f:
+        X = np.loadtxt(gzip.open(f))
+    with (folder / "diabetes_target.csv.gz").open("rb") as f:
+        y = np.loadtxt(gzip.open(f))
+    return check_data(_to(X, dtype, device), _to(y, dtype, device), "diabetes")
+
+
+# --- files ------------------------------------------------------------------------------
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"data file not found: {path}")
+    return path
+
+
+def load_csv(
+    path: str | Path,
+    target: str | int,
+    *,
+    delimiter: str = ",",
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+) -> tuple[Tensor, Tensor]:
+    """A numeric CSV file with a header row; ``target`` is the name (or index) of y's column.
+
+    Every other column is a feature. Empty cells and ``nan``/``inf`` are rejected.
+    """
+    path = _existing(path)
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f, delimiter=delimiter))
+    if not rows:
+        raise InputError(f"{path}: the file is empty (a header row is expected)")
+    header = [h.strip() for h in rows[0]]
+    if isinstance(target, int):
+        if not -len(header) <= target < len(header):
+            raise InputError(f"{path}: target column {target} out of range ({len(header)} columns)")
+        col = target % len(header)
+    elif target in header:
+        col = header.index(target)
+    else:
+        raise InputError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")
+    values = np.empty((len(rows) - 1, len(header)))
+    for i, row in enumerate(rows[1:]):
+        if len(row) != len(header):
+            raise InputError(f"{path}, line {i + 2}: {len(row)} fields, expected {len(header)}")
+        try:
+            values[i] = [float(v) for v in row]
+        except ValueError as e:
+            raise InputError(f"{path}, line {i + 2}: non-numeric value ({e})") from None
+    y = values[:, col]
+    X = np.delete(values, col, axis=1)
+    return check_data(_to(X, dtype, device), _to(y, dtype, device), str(path))
+
+
+def load_npz(
+    path: str | Path,
+    target: str | int = "y",
+    *,
+    features: str = "X",
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+) -> tuple[Tensor, Tensor]:
+    """An ``.npz`` file: arrays ``features`` (n, p) and ``target`` (n,), or, when ``target``
+    is an integer, that column of the ``features`` array (the rest are the features)."""
+    path = _existing(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if features not in f.files:
+                raise InputError(f"{path}: no array {features!r}; arrays are {f.files}")
+            X = np.asarray(f[features], dtype=np.float64)
+            if isinstance(target, int):
+                if X.ndim != 2 or not -X.shape[1] <= target < X.shape[1]:
+                    raise InputError(f"{path}: target column {target} out of range")
+                y = X[:, target]
+                X = np.delete(X, target % X.shape[1], axis=1)
+            elif target in f.files:
+                y = np.asarray(f[target], dtype=np.float64)
+            else:
+                raise InputError(f"{path}: no array {target!r}; arrays are {f.files}")
+    except (ValueError, OSError) as e:
+        if isinstance(e, InputError):
+            raise
+        raise InputError(f"{path}: not a readable .npz file ({e})") from None
+    return check_data(_to(X, dtype, device), _to(y, dtype, device), str(path))
+
+
+# --- preprocessing ----------------------------------------------------------------------
+def standardize(X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Center each column and scale it to unit (population) standard deviation.
+
+    Returns ``(X_std, mean, scale)`` with ``X = X_std * scale + mean``; constant columns
+    keep scale 1 (they become zero). Coefficients on ``X_std`` map back as ``w / scale``.
+    """
+    mean = X.mean(0)
+    scale = X.std(0, correction=0)
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return (X - mean) / scale, mean, scale
+
+
+__all__ = [
+    "BLOCK_ROWS", "DIABETES_FEATURES", "check_data", "load_csv", "load_diabetes", "load_npz",
+    "make_synthetic", "standardize",
+]
