@@ -1,0 +1,215 @@
+"""The run store: one folder per run, written atomically, never overwritten, loaded back.
+
+Layout (``<root>/<YYYYmmdd-HHMMSS>-<name>/``)::
+
+    config.yaml    the validated config, defaults filled in
+    meta.json      name, created, finished, status (complete | diverged | interrupted),
+                   device, dtype, seed, config_hash, versions {python, torch, numpy, lasso_torch}
+    metrics.json   {"problem": {...}, "solvers": {label: {...}}, "reference": {...}}
+    traces.npz     flat "<group>/<field>" arrays (group: a solver label, "reference", "path",
+                   "problem", "geometry"); read with ``allow_pickle=False``
+    figures/       written later by the plots
+
+A :class:`RunWriter` fills a hidden temporary folder inside the root and renames it into
+place only when the run is finished (or interrupted), so no run is ever half-written, and
+picks a fresh name (``-2``, ``-3``...) rather than replace a folder that exists. JSON is
+written with ``null`` for NaN and infinities.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .errors import InputError
+
+STATUSES = ("complete", "diverged", "interrupted")
+
+
+# --- JSON without NaN -------------------------------------------------------------------
+def clean_json(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats replaced by None and numpy scalars made plain Python."""
+    if isinstance(obj, dict):
+        return {str(k): clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return clean_json(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(clean_json(obj), indent=2, allow_nan=False) + "\n")
+
+
+def versions() -> dict[str, str]:
+    import torch
+
+    from . import __version__
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "numpy": np.__version__, "lasso_torch": __version__}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- traces: nested dicts <-> flat npz ------------------------------------------------------
+def flatten(traces: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {f"{g}/{k}": np.asarray(v) for g, fields in traces.items() for k, v in fields.items()}
+
+
+def unflatten(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in flat.items():
+        group, _, name = key.partition("/")
+        out.setdefault(group, {})[name] = value
+    return out
+
+
+# --- writing ------------------------------------------------------------------------------
+class RunWriter:
+    """Create ``<root>/.tmp-...`` now; :meth:`finish` writes the rest and renames it.
+
+    The destination is ``<root>/<stamp>-<name>``; if that folder exists the run goes to
+    ``<stamp>-<name>-2`` (and so on): nothing is ever overwritten.
+    """
+
+    def __init__(self, root: str | Path, name: str, config: dict[str, Any]):
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"output root {self.root} exists and is not a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"cannot create the output root {self.root}: {e.strerror}") from None
+        self.name = name
+        self.created = now()
+        self.stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.tmp = self.root / f".tmp-{self.stamp}-{name}-{uuid.uuid4().hex[:8]}"
+        self.tmp.mkdir()
+        (self.tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    def destination(self) -> Path:
+        base = self.root / f"{self.stamp}-{self.name}"
+        dest, k = base, 1
+        while dest.exists():
+            k += 1
+            dest = base.with_name(f"{base.name}-{k}")
+        return dest
+
+    def finish(
+        self,
+        meta: dict[str, Any],
+        metrics: dict[str, Any],
+        traces: dict[str, dict[str, np.ndarray]],
+    ) -> Path:
+        """Write meta, metrics and traces into the temporary folder and rename it into place."""
+        if meta.get("status") not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {meta.get('status')!r}")
+        meta = {"name": self.name, "created": self.created, "finished": now(), **meta}
+        np.savez(self.tmp / "traces.npz", **flatten(traces))
+        write_json(self.tmp / "metrics.json", metrics)
+        write_json(self.tmp / "meta.json", meta)
+        for _ in range(100):
+            dest = self.destination()
+            try:
+                os.rename(self.tmp, dest)  # fails if dest appeared meanwhile (non-empty)
+                return dest
+            except OSError:
+                if not dest.exists():
+                    raise
+        raise OSError(f"could not find a free run folder name under {self.root}")
+
+    def abandon(self) -> None:
+        """Remove the temporary folder (nothing worth keeping was computed)."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --- reading ------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """A run folder loaded back: ``traces[group][field]`` are numpy arrays."""
+
+    path: Path
+    config: dict[str, Any]
+    meta: dict[str, Any]
+    metrics: dict[str, Any]
+    traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    skipped: bool = False  # a sweep point found already done
+
+    @property
+    def status(self) -> str:
+        return self.meta.get("status", "unknown")
+
+    @property
+    def solvers(self) -> list[str]:
+        return list(self.metrics.get("solvers", {}))
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}, status={self.status!r}, solvers={self.solvers})"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"not a run folder (no {path.name}): {path.parent}") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: corrupt JSON at line {e.lineno}") from None
+
+
+def load_run(path: str | Path, traces: bool = True) -> Run:
+    """Load a run folder (``traces=False``: skip the arrays)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(f"run folder not found: {path}")
+    meta = _read_json(path / "meta.json")
+    metrics = _read_json(path / "metrics.json")
+    config = yaml.safe_load((path / "config.yaml").read_text())
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    if traces:
+        with np.load(path / "traces.npz", allow_pickle=False) as f:
+            arrays = unflatten({k: f[k] for k in f.files})
+    return Run(path=path, config=config, meta=meta, metrics=metrics, traces=arrays)
+
+
+def list_runs(root: str | Path = "runs") -> list[Path]:
+    """The run folders under ``root`` (those with a meta.json), oldest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").is_file())
+
+
+def find_done(root: str | Path, config_hash: str) -> Path | None:
+    """A finished run (complete or diverged) of the config with this hash, if any."""
+    for p in reversed(list_runs(root)):
+        try:
+            meta = json.loads((p / "meta.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if meta.get("config_hash") == config_hash and meta.get("status") in ("complete",
+                                                                            "diverged"):
+            return p
+    return None
+
+
+__all__ = ["STATUSES", "Run", "RunWriter", "clean_json", "find_done", "list_runs", "load_run"]
