@@ -1,0 +1,103 @@
+"""Family 5, geometry: why the L1 ball gives a zero coordinate and the L2 ball does not.
+
+For two features, the datafit ``f(w) = 1/(2n)||y_c - X_c w||^2`` is a quadratic whose
+level sets are ellipses around the OLS point::
+
+    f(w) = 1/2 w^T G w - c^T w + 1/2 s,   G = X_c^T X_c / n,  c = X_c^T y_c / n,  s = y_c^T y_c / n
+
+The constrained lasso (``||w||_1 <= t``) solution is where the smallest ellipse touches
+the diamond, typically at a corner, so one coordinate is exactly 0; the ridge solution
+(``||w||_2 <= r``) is where an ellipse touches the circle, on its smooth edge. Every
+point drawn comes from the run (OLS, lasso and ridge solutions, ``t``, ``G``, ``c``, ``s``);
+this module only evaluates ``f`` on a grid for the contours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Polygon
+
+from . import style
+
+LASSO_COLOR = "#d62728"
+RIDGE_COLOR = "#1f77b4"
+
+
+def datafit_value(gram: np.ndarray, xty: np.ndarray, yty: float, w: np.ndarray) -> np.ndarray:
+    """``f(w)`` for points ``w`` of shape ``(..., 2)``."""
+    w = np.asarray(w, dtype=np.float64)
+    quad = np.einsum("...i,ij,...j->...", w, gram, w)
+    return 0.5 * quad - w @ xty + 0.5 * yty
+
+
+def _fmt_point(w: np.ndarray) -> str:
+    return "(" + ", ".join("0" if v == 0.0 else f"{v:.3g}" for v in w) + ")"
+
+
+def geometry_figure(
+    gram: np.ndarray,
+    xty: np.ndarray,
+    yty: float,
+    ols: np.ndarray,
+    lasso: np.ndarray,
+    ridge: np.ndarray,
+    t: float,
+    *,
+    feature_names: tuple[str, str] = ("$w_1$", "$w_2$"),
+    title: str | None = None,
+) -> Figure:
+    """The L1 diamond of budget ``t``, the L2 circle through the ridge solution, the RSS
+    contours around OLS, and the three solutions marked (see module docstring).
+
+    The circle's radius is ``||ridge||_2`` (the ridge solution's own budget; ``t`` when the
+    run solved the ridge problem constrained to the same budget).
+    """
+    G = np.asarray(gram, dtype=np.float64)
+    c = np.asarray(xty, dtype=np.float64)
+    ols, lasso, ridge = (np.asarray(v, dtype=np.float64) for v in (ols, lasso, ridge))
+    r = float(np.linalg.norm(ridge))
+    same_budget = np.isclose(r, t, rtol=1e-6)
+    span = max(abs(ols).max(), t, r) * 1.25
+    lo = np.minimum(np.minimum(ols, -max(t, r)), 0) - 0.15 * span
+    hi = np.maximum(np.maximum(ols, max(t, r)), 0) + 0.15 * span
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
+    F = datafit_value(G, c, float(yty), np.stack([g1, g2], axis=-1))
+    f_ols, f_lasso, f_ridge = (float(datafit_value(G, c, float(yty), v))
+                               for v in (ols, lasso, ridge))
+    top = max(f_lasso, f_ridge)
+    levels = f_ols + (top - f_ols) * np.array([0.04, 0.15, 0.35, 0.6, 0.8, 1.5, 2.2])
+    near = np.minimum(abs(levels - f_lasso), abs(levels - f_ridge)) < 0.12 * (top - f_ols)
+    levels = levels[~near]
+    with style.context():
+        fig, axes = style.new_figure(1, 1, size=(5.6, 5.4))
+        ax = axes[0, 0]
+        ax.contour(g1, g2, F, levels=np.sort(levels), colors="#9e9e9e", linewidths=0.8)
+        for f_touch, color in ((f_lasso, LASSO_COLOR), (f_ridge, RIDGE_COLOR)):
+            ax.contour(g1, g2, F, levels=[f_touch], colors=color, linewidths=1.0,
+                       linestyles="--")
+        diamond = Polygon([(t, 0), (0, t), (-t, 0), (0, -t)], closed=True,
+                          fc=to_rgba(LASSO_COLOR, 0.13), ec=LASSO_COLOR, lw=1.8,
+                          label=f"L1 ball $\\|w\\|_1 \\leq t$, t = {t:.3g}")
+        circle = Circle((0, 0), r, fc=to_rgba(RIDGE_COLOR, 0.10), ec=RIDGE_COLOR, lw=1.8,
+                        label="L2 ball $\\|w\\|_2 \\leq t$" if same_budget
+                        else f"L2 ball $\\|w\\|_2 \\leq$ {r:.3g}")
+        ax.add_patch(diamond)
+        ax.add_patch(circle)
+        ax.axhline(0.0, color="black", lw=0.7)
+        ax.axvline(0.0, color="black", lw=0.7)
+        ax.plot(*ols, "k*", ms=12, ls="none", label=f"OLS {_fmt_point(ols)}")
+        ax.plot(*lasso, "o", color=LASSO_COLOR, ms=9, mec="black", ls="none",
+                label=f"lasso {_fmt_point(lasso)}: a corner")
+        ax.plot(*ridge, "s", color=RIDGE_COLOR, ms=8, mec="black", ls="none",
+                label=f"ridge {_fmt_point(ridge)}: smooth edge")
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"{feature_names[0]} (coefficient of feature 1)")
+        ax.set_ylabel(f"{feature_names[1]} (coefficient of feature 2)")
+        ax.set_title(title or "RSS contours (grey) around OLS meet the L1 ball at a corner,\n"
+                     "the L2 ball on its smooth edge (dashed: the touching contours)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, fontsize=8.5)
+    return fig

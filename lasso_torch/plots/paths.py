@@ -1,0 +1,170 @@
+"""Family 4, regularization paths: lasso beside ridge on the same data and alpha grid.
+
+Coefficients against alpha (log axis, scikit-learn's scaling), ``alpha_max`` marked.
+On the lasso panel each feature's entry point is marked on the zero line and numbered
+by the order in which features *leave* the model as alpha grows (1 leaves first; the
+last one leaves exactly at ``alpha_max``); the curves are labelled by feature name at
+the small-alpha end. The ridge panel shows the same features shrinking smoothly and
+never reaching 0.
+
+The lasso path is piecewise linear in alpha, so a feature's entry point is found by
+extending its first two nonzero grid points linearly to 0, clipped to the grid interval
+where it turned nonzero: exact when no other feature enters within those two grid steps,
+in particular for the first feature, which enters at ``alpha_max`` (and is put there
+exactly when a coarse grid lets a second feature enter within the same step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import style
+
+MAX_LABELS = 12
+
+
+def entry_alpha(alphas: np.ndarray, coef: np.ndarray) -> float | None:
+    """Where one feature's path leaves 0, walking the grid from large alpha to small.
+
+    ``alphas`` must be sorted decreasing. ``None`` if the feature is 0 on the whole grid,
+    ``alphas[0]`` if it is nonzero already there.
+    """
+    nz = np.flatnonzero(coef != 0.0)
+    if nz.size == 0:
+        return None
+    k = int(nz[0])
+    if k == 0:
+        return float(alphas[0])
+    lo, hi = float(alphas[k]), float(alphas[k - 1])
+    if k + 1 < len(alphas) and coef[k + 1] != 0.0 and alphas[k] != alphas[k + 1]:
+        slope = (coef[k] - coef[k + 1]) / (alphas[k] - alphas[k + 1])
+        if slope != 0.0:
+            return float(np.clip(alphas[k] - coef[k] / slope, lo, hi))
+    return hi
+
+
+def entry_alphas(alphas: np.ndarray, coefs: np.ndarray, alpha_max: float) -> list[float | None]:
+    """Entry alpha of every feature (``alphas`` decreasing, ``coefs`` (K, p)).
+
+    The first feature to enter does so exactly at ``alpha_max`` (KKT at ``w = 0``): among
+    the features first nonzero at the top-most nonzero grid point, the one with the largest
+    extrapolated entry is put at ``alpha_max`` when ``alpha_max`` lies in that grid interval
+    (a coarse grid may let two features enter within one step).
+    """
+    p = coefs.shape[1]
+    entries = [entry_alpha(alphas, coefs[:, j]) for j in range(p)]
+    first_nz = [int(np.flatnonzero(coefs[:, j] != 0.0)[0]) for j in range(p)
+                if entries[j] is not None]
+    if not first_nz:
+        return entries
+    k = min(first_nz)
+    if k == 0 or not alphas[k] <= alpha_max <= alphas[k - 1]:
+        return entries
+    group = [j for j in range(p) if entries[j] is not None and coefs[k, j] != 0.0]
+    lead = max(group, key=lambda j: entries[j])
+    entries[lead] = float(alpha_max)
+    return entries
+
+
+def _spread(values: np.ndarray, gap: float) -> np.ndarray:
+    """Label positions at least ``gap`` apart and close to ``values``: the mean of pushing
+    collisions upwards and pushing them downwards (both keep the gaps, so does the mean)."""
+    order = np.argsort(values)
+    v = values[order].astype(np.float64)
+    up, down = v.copy(), v.copy()
+    for i in range(1, len(v)):
+        up[i] = max(up[i], up[i - 1] + gap)
+    for i in range(len(v) - 2, -1, -1):
+        down[i] = min(down[i], down[i + 1] - gap)
+    out = np.empty_like(v)
+    out[order] = (up + down) / 2
+    return out
+
+
+def _label_ends(ax: Axes, x: float, ends: np.ndarray, names: Sequence[str],
+                colors: Sequence[str], which: np.ndarray) -> None:
+    lo, hi = ax.get_ylim()
+    ys = _spread(ends[which], 0.055 * (hi - lo))
+    for y, j in zip(ys, which, strict=True):
+        ax.annotate(names[j], xy=(x, ends[j]), xytext=(x * 0.93, y), textcoords="data",
+                    ha="right", va="center", fontsize=8, color=colors[j],
+                    xycoords="data", annotation_clip=False)
+
+
+def path_figure(
+    alphas: np.ndarray,
+    coefs: np.ndarray,
+    ridge_coefs: np.ndarray | None,
+    alpha_max: float,
+    *,
+    l1_ratio: float = 1.0,
+    feature_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Lasso (or elastic-net) path beside the ridge path on the same alpha grid.
+
+    Args:
+        alphas: (K,) grid, any order. coefs, ridge_coefs: (K, p) solutions on it.
+        alpha_max: the smallest alpha with an all-zero lasso solution.
+        l1_ratio: the ``coefs`` path's l1_ratio (for the title).
+        feature_names: p names (default ``x0 .. x{p-1}``).
+    """
+    order = np.argsort(-np.asarray(alphas, dtype=np.float64), kind="stable")
+    a = np.asarray(alphas, dtype=np.float64)[order]
+    W = np.asarray(coefs, dtype=np.float64)[order]
+    p = W.shape[1]
+    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(p)]
+    entries = entry_alphas(a, W, alpha_max)
+    entered = np.array([j for j in range(p) if entries[j] is not None], dtype=np.int64)
+    # leave order as alpha grows: the smallest entry alpha leaves first
+    by_leaving = entered[np.argsort([entries[j] for j in entered], kind="stable")]
+    rank = {int(j): i + 1 for i, j in enumerate(by_leaving)}
+    cmap = style.mpl.colormaps["tab20" if p > 10 else "tab10"]
+    colors = [cmap(j % cmap.N) for j in range(p)]
+    labelled = by_leaving[::-1][:MAX_LABELS]  # the first features to enter
+    panels = 2 if ridge_coefs is not None else 1
+    with style.context():
+        fig, axes = style.new_figure(1, panels, size=(5.4 * panels, 4.4), sharex=True,
+                                     sharey=True)
+        ax = axes[0, 0]
+        for j in range(p):
+            ax.plot(a, W[:, j], color=colors[j], lw=1.4 if j in rank else 0.8)
+        xs = np.array([entries[j] for j in by_leaving])
+        ax.plot(xs, np.zeros(len(xs)), "o", ms=8, mfc="white", mec="black", mew=0.9,
+                ls="none", zorder=5, label="feature enters / leaves")
+        for j in by_leaving:
+            ax.annotate(str(rank[int(j)]), (entries[j], 0.0), ha="center", va="center",
+                        fontsize=6.5, zorder=6)
+        kind = "Lasso" if l1_ratio == 1.0 else f"Elastic net (l1_ratio = {l1_ratio:g})"
+        ax.set_title(f"{kind}: features leave one by one as α grows\n"
+                     "(circled n: n-th feature to leave)")
+        axes_list = [ax]
+        if ridge_coefs is not None:
+            R = np.asarray(ridge_coefs, dtype=np.float64)[order]
+            rax = axes[0, 1]
+            for j in range(p):
+                rax.plot(a, R[:, j], color=colors[j], lw=1.4 if j in rank else 0.8)
+            rax.set_title("Ridge (l1_ratio = 0), same α grid:\nshrinks, never exactly 0")
+            axes_list.append(rax)
+        for axi in axes_list:
+            axi.axhline(0.0, color="black", lw=0.8)
+            axi.axvline(alpha_max, color="black", ls="--", lw=1.0)
+            axi.set_xscale("log")
+            axi.set_xlabel("α (scikit-learn scaling, log axis)")
+        for axi in axes_list:
+            lo, hi = axi.get_ylim()
+            axi.annotate("$α_{max}$", (alpha_max, hi), xytext=(3, -10),
+                         textcoords="offset points", fontsize=9)
+        ax.set_ylabel("coefficient $w_j(α)$")
+        ax.set_xlim(a[-1] * (a[-1] / a[0]) ** 0.2, a[0] * (a[0] / a[-1]) ** 0.04)
+        ends = W[-1]
+        _label_ends(ax, a[-1], ends, names, colors, labelled)
+        if ridge_coefs is not None:
+            _label_ends(axes_list[1], a[-1], R[-1], names, colors, labelled)
+        if title:
+            fig.suptitle(title)
+    return fig

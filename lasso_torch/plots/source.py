@@ -1,0 +1,179 @@
+"""The thin layer between a run folder and the figure functions.
+
+It reads ``metrics.json`` and ``traces.npz`` (the run store's format: keys
+``"<group>/<field>"``, groups being the solver labels, ``reference``, ``path``,
+``problem`` and ``geometry``), decides which figure families a run has data for, and
+calls the pure figure functions with plain arrays. Nothing here solves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .convergence import convergence_figure, series_from_traces
+from .geometry import geometry_figure
+from .paths import path_figure
+from .sparsity import sparsity_figure
+from .thresholding import partial_residual_points, thresholding_figure
+from .trajectories import trajectory_figure
+
+FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "thresholding")
+_STAMP = re.compile(r"^\d{8}-\d{6}-")
+
+
+@dataclass
+class RunData:
+    """What the figures need from one run folder."""
+
+    path: Path
+    metrics: dict[str, Any]
+    traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The folder name without its time stamp."""
+        return _STAMP.sub("", self.path.name)
+
+    @property
+    def problem(self) -> dict[str, Any]:
+        return self.metrics.get("problem", {})
+
+    @property
+    def solvers(self) -> dict[str, dict[str, Any]]:
+        return self.metrics.get("solvers", {})
+
+    def group(self, name: str) -> dict[str, np.ndarray]:
+        return self.traces.get(name, {})
+
+
+def group_traces(flat: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """``{"fista/gap": a}`` -> ``{"fista": {"gap": a}}`` (split at the last ``/``)."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in flat.items():
+        group, _, name = key.rpartition("/")
+        out.setdefault(group, {})[name] = np.asarray(value)
+    return out
+
+
+def read_run(run_dir: str | Path) -> RunData:
+    """Load ``metrics.json`` and ``traces.npz`` (if any) of a run folder."""
+    path = Path(run_dir)
+    metrics_file = path / "metrics.json"
+    if not metrics_file.is_file():
+        raise FileNotFoundError(f"{path} is not a run folder: it has no metrics.json")
+    metrics = json.loads(metrics_file.read_text())
+    traces: dict[str, dict[str, np.ndarray]] = {}
+    if (path / "traces.npz").is_file():
+        with np.load(path / "traces.npz", allow_pickle=False) as npz:
+            traces = group_traces({k: npz[k] for k in npz.files})
+    return RunData(path, metrics, traces)
+
+
+def describe(run: RunData) -> str:
+    """One line naming the run and its problem, in scikit-learn's alpha scaling."""
+    pb = run.problem
+    parts = [run.name]
+    if "n" in pb and "p" in pb:
+        parts.append(f"n = {pb['n']}, p = {pb['p']}")
+    alpha, amax = pb.get("alpha"), pb.get("alpha_max")
+    if alpha is not None:
+        rel = f" = {alpha / amax:.3g} α_max" if amax else ""
+        parts.append(f"α = {alpha:.3g}{rel}")
+    if "l1_ratio" in pb:
+        parts.append(f"l1_ratio = {pb['l1_ratio']:g}")
+    return ",  ".join(parts)
+
+
+def _solver_traces(run: RunData, field_name: str) -> dict[str, dict[str, np.ndarray]]:
+    return {lab: run.group(lab) for lab in run.solvers
+            if np.size(run.group(lab).get(field_name, ())) > 0}
+
+
+def _trajectories(run: RunData) -> Figure | None:
+    traces = _solver_traces(run, "coef")
+    if not traces:
+        return None
+    ref = run.group("reference").get("coef")
+    return trajectory_figure(traces, run.solvers, ref, title=describe(run))
+
+
+def _convergence(run: RunData) -> Figure | None:
+    if not _solver_traces(run, "gap"):
+        return None
+    p_star = run.metrics.get("reference", {}).get("objective")
+    series = series_from_traces(run.traces, run.solvers, p_star)
+    return convergence_figure(series, title=f"Convergence — {describe(run)}")
+
+
+def _sparsity(run: RunData) -> Figure | None:
+    traces = _solver_traces(run, "n_zeros")
+    if not traces:
+        return None
+    p = run.problem.get("p")
+    if p is None:
+        ref_coef = run.group("reference").get("coef")
+        p = len(ref_coef) if ref_coef is not None else max(int(t["n_zeros"].max())
+                                                           for t in traces.values())
+    ref = run.metrics.get("reference", {}).get("n_zeros")
+    solvers = {lab: info for lab, info in run.solvers.items() if lab in traces}
+    fig = sparsity_figure(traces, solvers, n_features=int(p), reference_zeros=ref)
+    fig.suptitle(describe(run), fontsize=9)
+    return fig
+
+
+def _paths(run: RunData) -> Figure | None:
+    path = run.group("path")
+    if "alphas" not in path or "coefs" not in path:
+        return None
+    amax = path.get("alpha_max", run.problem.get("alpha_max"))
+    fig = path_figure(path["alphas"], path["coefs"], path.get("ridge_coefs"), float(amax),
+                      l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
+    fig.suptitle(describe(run), fontsize=9)
+    return fig
+
+
+def _geometry(run: RunData) -> Figure | None:
+    geo, pb = run.group("geometry"), run.group("problem")
+    need = ("ols", "lasso", "ridge", "t")
+    if not all(k in geo for k in need) or not all(k in pb for k in ("gram", "xty", "yty")):
+        return None
+    fig = geometry_figure(pb["gram"], pb["xty"], float(pb["yty"]), geo["ols"], geo["lasso"],
+                          geo["ridge"], float(geo["t"]))
+    fig.suptitle(describe(run), fontsize=9)
+    return fig
+
+
+def _thresholding(run: RunData) -> Figure | None:
+    alpha, rho = run.problem.get("alpha"), float(run.problem.get("l1_ratio", 1.0))
+    if alpha is None or not alpha > 0 or not rho > 0:
+        return None
+    pb, ref = run.group("problem"), run.group("reference").get("coef")
+    points = None
+    if ref is not None and "gram" in pb and "xty" in pb and len(ref) == len(pb["xty"]):
+        points = partial_residual_points(pb["gram"], pb["xty"], ref, float(alpha), rho)
+    fig = thresholding_figure(float(alpha) * rho, points=points)
+    fig.suptitle(describe(run), fontsize=9)
+    return fig
+
+
+BUILDERS: dict[str, Callable[[RunData], Figure | None]] = {
+    "trajectories": _trajectories,
+    "convergence": _convergence,
+    "sparsity": _sparsity,
+    "paths": _paths,
+    "geometry": _geometry,
+    "thresholding": _thresholding,
+}
+
+
+def build(run: RunData, kind: str) -> Figure | None:
+    """The ``kind`` figure of ``run``, or ``None`` when the run has no data for it."""
+    return BUILDERS[kind](run)

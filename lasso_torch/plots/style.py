@@ -1,0 +1,115 @@
+"""One look for every figure: sizes, fonts, solver colours and legend labels.
+
+Figures are built as ``matplotlib.figure.Figure`` objects (never through ``pyplot``), so
+nothing is registered globally and nothing needs closing; ``Figure.savefig`` renders them
+with the Agg canvas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+# One colour per solver kind, readable in grey-scale print as well (distinct lightness).
+SOLVER_COLORS = {
+    "subgradient": "#d62728",  # red: the baseline that never reaches 0
+    "ista": "#1f77b4",  # blue
+    "fista": "#2ca02c",  # green
+    "cd": "#4d4d4d",  # dark grey: the reference
+}
+EXTRA_COLORS = ("#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+ZERO_COLOR = "#d62728"  # coefficients that are 0 in the solution
+ACTIVE_COLOR = "#1f77b4"  # coefficients that are nonzero in the solution
+
+RC: dict[str, Any] = {
+    "font.size": 10,
+    "axes.titlesize": 10.5,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8.5,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "lines.linewidth": 1.6,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+}
+
+ITERATION_LABEL = "iteration k (log scale after k = 1)"
+REL_GAP_LABEL = "relative duality gap  gap / P(0)"
+
+
+@contextlib.contextmanager
+def context() -> Iterator[None]:
+    """The figures' rcParams, applied while a figure is being built."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6.0, 4.0),
+               **subplot_kw: Any) -> tuple[Figure, Any]:
+    """A ``Figure`` (constrained layout) and its axes, as ``Figure.subplots`` returns them."""
+    fig = Figure(figsize=size, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+    return fig, axes
+
+
+def iteration_axis(ax: Axes) -> None:
+    """Iterations from 0 to many thousands: linear on [0, 1], logarithmic beyond."""
+    ax.set_xscale("symlog", linthresh=1.0, linscale=0.4)
+    ax.set_xlim(left=0)
+    ax.xaxis.set_major_formatter(FuncFormatter(_plain_count))
+
+
+def _plain_count(value: float, _pos: object = None) -> str:
+    """``0, 1, 10, 100, 1000, 10⁴`` rather than ``0, 10⁰, 10¹``."""
+    if value == 0 or abs(value) < 1e4:
+        return f"{value:g}"
+    return f"$10^{{{int(round(np.log10(abs(value))))}}}$"
+
+
+def assign_colors(solvers: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Colours for solver labels: each kind's own colour once, extras for repeats."""
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    extra = iter(EXTRA_COLORS * 4)
+    for label, info in solvers.items():
+        color = SOLVER_COLORS.get(str(info.get("kind")))
+        if color is None or color in used:
+            color = next(extra)
+        used.add(color)
+        out[label] = color
+    return out
+
+
+def solver_label(label: str, info: Mapping[str, Any] | None = None) -> str:
+    """Legend text naming the solver and its step size, e.g. ``fista (lr 2.1e-02)``."""
+    info = info or {}
+    kind = info.get("kind")
+    name = label if kind in (None, label) else f"{label} [{kind}]"
+    lr = info.get("lr")
+    if lr is None or kind == "cd":
+        return name
+    return f"{name}, lr {float(lr):.2g}"
+
+
+def save(fig: Figure, path: Path, fmt: str = "png", dpi: int | None = None) -> Path:
+    """Write ``fig`` to ``path`` (suffix set from ``fmt``) and return the path."""
+    path = Path(path).with_suffix(f".{fmt}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with context():
+        fig.savefig(path, format=fmt, dpi=dpi)
+    return path

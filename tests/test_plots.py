@@ -1,0 +1,385 @@
+"""Figures: content checks (panels, lines, labels, the quantities drawn), on small runs.
+
+Run folders are written here by hand in the run store's format (metrics.json +
+traces.npz) from ``lt.solve`` traces, so these tests do not depend on the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Polygon, Rectangle
+
+import lasso_torch as lt
+from lasso_torch import plots
+from lasso_torch.plots import geometry, paths, source, thresholding, trajectories
+
+# ---------------------------------------------------------------------- run builders
+
+
+def _data(n: int, p: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X = (X - X.mean(0)) / X.std(0)
+    beta = np.zeros(p)
+    beta[: min(4, p)] = [2.0, -1.5, 1.0, 0.5][: min(4, p)]
+    return X, X @ beta + 0.5 * rng.standard_normal(n) + 1.0
+
+
+def _moments(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    n = len(y)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    return {"problem/gram": Xc.T @ Xc / n, "problem/xty": Xc.T @ yc / n,
+            "problem/yty": np.asarray(yc @ yc / n), "problem/n": np.asarray(n)}
+
+
+def _write(folder: Path, metrics: dict, arrays: dict[str, np.ndarray]) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    np.savez(folder / "traces.npz", **arrays)
+    return folder
+
+
+def solver_run(folder: Path, n: int = 60, p: int = 12, frac: float = 0.15) -> Path:
+    """Four solvers with full traces, a reference, Gram moments and a path."""
+    X, y = _data(n, p, 0)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    amax = float(lt.alpha_max(Xt, yt))
+    alpha = frac * amax
+    ref = lt.solve(Xt, yt, alpha, solver="cd", tol=1e-14, warn=False)
+    metrics = {"problem": {"n": n, "p": p, "alpha": alpha, "alpha_max": amax, "l1_ratio": 1.0,
+                           "kind": "lasso"},
+               "solvers": {},
+               "reference": {"objective": float(ref.objective), "n_zeros": ref.n_zeros,
+                             "nnz": p - ref.n_zeros}}
+    arrays = {"reference/coef": ref.coef.numpy(), **_moments(X, y)}
+    runs = {"subgradient": dict(lr=0.05, max_iter=400), "ista": dict(max_iter=400),
+            "fista": dict(max_iter=400), "cd": dict(max_iter=60)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lt.ConvergenceWarning)
+        for label, kw in runs.items():
+            r = lt.solve(Xt, yt, alpha, solver=label, tol=1e-13, record_every=1, **kw)
+            metrics["solvers"][label] = {
+                "kind": label, "lr": r.lr, "n_iter": r.n_iter, "time": r.time,
+                "objective": float(r.objective), "gap": float(r.gap), "kkt": float(r.kkt),
+                "n_zeros": r.n_zeros, "nnz": p - r.n_zeros, "converged": r.converged,
+                "status": r.status}
+            arrays.update({f"{label}/{k}": v for k, v in r.trace.items()})
+    alphas = amax * np.logspace(0, -2.5, 30)
+    arrays["path/alphas"] = alphas
+    arrays["path/coefs"] = np.stack(
+        [lt.solve(Xt, yt, a, solver="cd", tol=1e-13).coef.numpy() for a in alphas])
+    arrays["path/ridge_coefs"] = np.stack(
+        [lt.solve(Xt, yt, a, l1_ratio=0.0, solver="cd", tol=1e-13).coef.numpy()
+         for a in alphas])
+    arrays["path/gaps"] = np.zeros(len(alphas))
+    arrays["path/alpha_max"] = np.asarray(amax)
+    return _write(folder, metrics, arrays)
+
+
+def two_feature_run(folder: Path) -> Path:
+    """The geometry data of a correlated two-feature problem, lasso on a corner."""
+    rng = np.random.default_rng(3)
+    n = 100
+    Z = rng.standard_normal((n, 2))
+    X = np.c_[Z[:, 0], 0.6 * Z[:, 0] + 0.8 * Z[:, 1]]
+    y = X @ np.array([2.0, 0.7]) + 0.8 * rng.standard_normal(n)
+    mom = _moments(X, y)
+    G, c = mom["problem/gram"], mom["problem/xty"]
+    amax = float(np.abs(c).max())
+    alpha = 0.5 * amax
+    lasso = lt.solve(torch.tensor(X), torch.tensor(y), alpha, solver="cd", tol=1e-15).coef
+    t = float(lasso.abs().sum())
+    lo, hi = 0.0, 1e6  # the ridge penalty whose solution has ||w||_2 = t (bisection)
+    for _ in range(200):
+        lam = (lo + hi) / 2
+        w = np.linalg.solve(G + lam * np.eye(2), c)
+        lo, hi = (lam, hi) if np.linalg.norm(w) > t else (lo, lam)
+    metrics = {"problem": {"n": n, "p": 2, "alpha": alpha, "alpha_max": amax, "l1_ratio": 1.0,
+                           "kind": "lasso"},
+               "solvers": {}, "reference": {"objective": 0.0, "n_zeros": 1, "nnz": 1}}
+    arrays = {**mom, "reference/coef": lasso.numpy(), "geometry/ols": np.linalg.solve(G, c),
+              "geometry/lasso": lasso.numpy(), "geometry/ridge": w,
+              "geometry/t": np.asarray(t)}
+    return _write(folder, metrics, arrays)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    return solver_run(tmp_path_factory.mktemp("runs") / "20260101-000000-demo")
+
+
+@pytest.fixture(scope="module")
+def geo_dir(tmp_path_factory) -> Path:
+    return two_feature_run(tmp_path_factory.mktemp("runs") / "20260101-000000-two")
+
+
+@pytest.fixture(scope="module")
+def run(run_dir) -> source.RunData:
+    return source.read_run(run_dir)
+
+
+def _data_lines(ax) -> list:
+    """Lines carrying data (not the reference lines axhline/axvline draw)."""
+    return [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 2]
+
+
+# ---------------------------------------------------------------------- the families
+
+
+def test_backend_is_agg() -> None:
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_trajectories_one_panel_per_solver_and_landings(run) -> None:
+    fig = source.build(run, "trajectories")
+    assert isinstance(fig, Figure)
+    axes = fig.get_axes()
+    assert len(axes) == 4
+    assert [ax.get_title().split(",")[0].split("\n")[0] for ax in axes] == [
+        "subgradient", "ista", "fista", "cd"]
+    p = run.problem["p"]
+    for ax in axes:
+        assert ax.get_yscale() == "symlog" and ax.get_xscale() == "symlog"
+        assert "iteration" in ax.get_xlabel()
+        coef_lines = [ln for ln in ax.get_lines() if ln.get_marker() in ("None", "")
+                      and len(ln.get_xdata()) > 2]
+        assert len(coef_lines) == p
+    assert "coefficient" in axes[0].get_ylabel()
+    # shared axes: the panels sit side by side on one scale
+    assert axes[0].get_shared_y_axes().joined(axes[0], axes[3])
+    # subgradient: no coefficient is exactly 0.0 at the end, and no landing marker
+    sub, ista = axes[0], axes[1]
+    assert "0 of 12 exactly 0.0" in sub.get_title()
+    assert not [ln for ln in sub.get_lines() if ln.get_marker() == "o"]
+    # ISTA: the landing markers sit on 0 at the iterations where a coefficient became 0
+    marks = [ln for ln in ista.get_lines() if ln.get_marker() == "o"]
+    assert len(marks) == 1
+    coef = run.traces["ista"]["coef"]
+    expect = sorted(int(run.traces["ista"]["iteration"][k]) for j in range(coef.shape[1])
+                    if (k := trajectories.landing_index(coef[:, j])) is not None)
+    assert sorted(marks[0].get_xdata().tolist()) == expect and expect
+    assert np.all(marks[0].get_ydata() == 0.0)
+    assert np.all(coef[expect[-1]:, (coef[-1] == 0.0)] == 0.0)
+
+
+def test_landing_index() -> None:
+    assert trajectories.landing_index(np.array([0.0, 1.0, 0.5, 0.0, 0.0])) == 3
+    assert trajectories.landing_index(np.array([0.0, 1.0, 0.0, 0.2])) is None
+    assert trajectories.landing_index(np.zeros(4)) is None
+
+
+def test_symlog_band_holds_the_subgradient_oscillation(run) -> None:
+    coefs = [run.traces[s]["coef"] for s in ("subgradient", "ista")]
+    null = run.traces["reference"]["coef"] == 0.0
+    lin = trajectories.symlog_threshold(coefs, null)
+    tail = coefs[0][200:, null]
+    assert np.abs(tail).max() <= lin < 20 * np.abs(tail).max()
+
+
+def test_convergence_four_panels_log_axes(run) -> None:
+    fig = source.build(run, "convergence")
+    axes = fig.get_axes()
+    assert len(axes) == 4
+    for ax in axes:
+        assert ax.get_yscale() == "log"
+        assert len(_data_lines(ax)) == 4
+    assert "gap / P(0)" in axes[0].get_ylabel()
+    assert "P^*" in axes[2].get_ylabel()
+    assert "time" in axes[3].get_xlabel()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0].startswith("subgradient") and "lr 0.05" in labels[0]
+    assert labels[3] == "cd"
+    # the plotted gap is the recorded one
+    ln = _data_lines(axes[0])[2]
+    np.testing.assert_array_equal(ln.get_ydata(), run.traces["fista"]["gap"])
+    # suboptimality: objective - reference objective, NaN where <= 0
+    sub = _data_lines(axes[2])[1].get_ydata()
+    want = run.traces["ista"]["objective"] - run.metrics["reference"]["objective"]
+    np.testing.assert_allclose(sub[want > 0], want[want > 0])
+    assert np.all(np.isnan(sub[want <= 0]))
+
+
+def test_sparsity_counts_and_reference_line(run) -> None:
+    fig = source.build(run, "sparsity")
+    (ax,) = fig.get_axes()
+    ref = run.metrics["reference"]["n_zeros"]
+    hlines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2]
+    assert [ln.get_ydata()[0] for ln in hlines] == [ref]
+    steps = _data_lines(ax)
+    assert len(steps) == 4
+    np.testing.assert_array_equal(steps[1].get_ydata(), run.traces["ista"]["n_zeros"])
+    assert steps[1].get_ydata()[-1] == ref  # ISTA reaches the solution's zero count
+    assert steps[0].get_ydata()[-1] == 0  # subgradient never does
+    assert "== 0.0" in ax.get_ylabel()
+
+
+def test_paths_first_feature_enters_at_alpha_max(run) -> None:
+    fig = source.build(run, "paths")
+    lasso_ax, ridge_ax = fig.get_axes()
+    p = run.problem["p"]
+    assert len([ln for ln in lasso_ax.get_lines() if len(ln.get_xdata()) == 30]) == p
+    assert len([ln for ln in ridge_ax.get_lines() if len(ln.get_xdata()) == 30]) == p
+    assert lasso_ax.get_xscale() == "log" and "α" in lasso_ax.get_xlabel()
+    assert "scikit-learn" in lasso_ax.get_xlabel()
+    amax = run.problem["alpha_max"]
+    assert any(ln.get_xdata()[0] == amax for ln in lasso_ax.get_lines()
+               if len(ln.get_xdata()) == 2)  # alpha_max marked
+    (marks,) = [ln for ln in lasso_ax.get_lines() if ln.get_marker() == "o"]
+    xs = np.asarray(marks.get_xdata())
+    first = int(np.argmax(np.abs(run.traces["problem"]["xty"])))
+    assert np.max(xs) == pytest.approx(amax, rel=1e-8)
+    # the marker at alpha_max is numbered as the last to leave, and the curve is labelled
+    texts = {t.get_text() for t in lasso_ax.texts}
+    n_in = len(xs)
+    assert str(n_in) in texts and f"x{first}" in texts
+    entries = paths.entry_alphas(np.asarray(sorted(run.traces["path"]["alphas"])[::-1]),
+                                 run.traces["path"]["coefs"], amax)
+    assert entries[first] == pytest.approx(amax, rel=1e-8)
+
+
+def test_entry_alpha_extrapolation_is_exact_on_a_linear_path() -> None:
+    """A fine grid: the first feature alone in the first steps, extrapolated to alpha_max."""
+    X, y = _data(50, 5, 1)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    amax = float(lt.alpha_max(Xt, yt))
+    alphas = amax * np.linspace(1.0, 0.995, 4)
+    W = np.stack([lt.solve(Xt, yt, a, solver="cd", tol=1e-16, warn=False).coef.numpy()
+                  for a in alphas])
+    j = int(np.argmax(np.abs(X.T @ (y - y.mean()))))
+    assert (W[1:] != 0).sum(1).tolist() == [1, 1, 1]
+    assert paths.entry_alpha(alphas, W[:, j]) == pytest.approx(amax, rel=1e-8)
+    # a feature that never enters, one nonzero at the top of the grid
+    assert paths.entry_alpha(alphas, np.zeros(4)) is None
+    assert paths.entry_alpha(alphas, np.ones(4)) == alphas[0]
+
+
+def test_geometry_lasso_point_on_a_corner(geo_dir) -> None:
+    run = source.read_run(geo_dir)
+    fig = source.build(run, "geometry")
+    (ax,) = fig.get_axes()
+    (lasso,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("lasso")]
+    (ridge,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("ridge")]
+    w = np.array([lasso.get_xdata()[0], lasso.get_ydata()[0]])
+    assert np.any(w == 0.0) and np.any(w != 0.0)  # exactly one coordinate exactly 0
+    t = float(run.traces["geometry"]["t"])
+    assert np.abs(w).sum() == pytest.approx(t, rel=1e-12)  # on the diamond's corner
+    v = np.array([ridge.get_xdata()[0], ridge.get_ydata()[0]])
+    assert np.all(v != 0.0)  # ridge: on the smooth edge, no zero
+    (diamond,) = [pt for pt in ax.patches if isinstance(pt, Polygon)]
+    assert np.abs(diamond.get_xy()).sum(1).max() == pytest.approx(t)
+    (circle,) = [pt for pt in ax.patches if isinstance(pt, Circle)]
+    assert circle.get_radius() == pytest.approx(np.linalg.norm(v))
+    assert circle.get_radius() == pytest.approx(t, rel=1e-9)  # same budget
+    assert "L2 ball $\\|w\\|_2 \\leq t$" in circle.get_label()
+    assert ax.get_aspect() == 1.0
+    assert len(ax.collections) >= 3  # the RSS contours plus the two touching ones
+
+
+def test_geometry_contours_touch_at_the_solutions(geo_dir) -> None:
+    run = source.read_run(geo_dir)
+    pb, geo = run.traces["problem"], run.traces["geometry"]
+    f = [geometry.datafit_value(pb["gram"], pb["xty"], float(pb["yty"]), geo[k])
+         for k in ("ols", "lasso", "ridge")]
+    assert f[0] < f[1] and f[0] < f[2]  # OLS is the centre of the ellipses
+
+
+def test_thresholding_zero_zone_is_2_lambda(run) -> None:
+    lam = 0.37
+    fig = thresholding.thresholding_figure(lam)
+    (ax,) = fig.get_axes()
+    (zone,) = [pt for pt in ax.patches if isinstance(pt, (Polygon, Rectangle))]
+    if isinstance(zone, Rectangle):  # axvspan's patch (matplotlib >= 3.9)
+        x0, width = zone.get_x(), zone.get_width()
+    else:
+        xs = zone.get_xy()[:, 0]
+        x0, width = xs.min(), xs.max() - xs.min()
+    assert width == pytest.approx(2 * lam, rel=1e-14)
+    assert x0 == -lam
+    assert "2λ" in zone.get_label()
+    lines = {ln.get_label().split(":")[0]: ln for ln in ax.get_lines()
+             if len(ln.get_xdata()) > 2}
+    assert set(lines) == {"no penalty", "ridge", "lasso"}
+    z, s = lines["lasso"].get_xdata(), lines["lasso"].get_ydata()
+    assert np.all(s[np.abs(z) <= lam] == 0.0) and np.all(s[np.abs(z) > lam] != 0.0)
+    r = lines["ridge"].get_ydata()
+    np.testing.assert_allclose(r, z / (1 + lam))
+    assert "z" in ax.get_xlabel()
+
+
+def test_thresholding_points_of_a_solution_lie_on_the_curve(run) -> None:
+    fig = source.build(run, "thresholding")
+    (ax,) = fig.get_axes()
+    pts = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(pts) == 2
+    lam = run.problem["alpha"]
+    for ln in pts:
+        z, w = np.asarray(ln.get_xdata()), np.asarray(ln.get_ydata())
+        np.testing.assert_allclose(w, thresholding.soft_threshold(z, lam), atol=1e-12)
+    zeros = pts[1]
+    assert len(zeros.get_xdata()) == run.metrics["reference"]["n_zeros"]
+    assert np.all(np.abs(zeros.get_xdata()) <= lam)
+
+
+def test_partial_residual_points_elastic_net() -> None:
+    X, y = _data(40, 6, 2)
+    Xt, yt = torch.tensor(X * np.arange(1, 7)), torch.tensor(y)  # unequal feature norms
+    alpha, rho = 0.2, 0.6
+    w = lt.solve(Xt, yt, alpha, l1_ratio=rho, solver="cd", tol=1e-15).coef.numpy()
+    mom = _moments(Xt.numpy(), y)
+    z, v = thresholding.partial_residual_points(mom["problem/gram"], mom["problem/xty"], w,
+                                                alpha, rho)
+    np.testing.assert_allclose(v, thresholding.soft_threshold(z, alpha * rho), atol=1e-12)
+
+
+# ---------------------------------------------------------------------- the files
+
+
+def test_plot_run_writes_every_family_it_has_data_for(run_dir, geo_dir) -> None:
+    written = plots.plot_run(run_dir)
+    assert [p.stem for p in written] == ["trajectories", "convergence", "sparsity", "paths",
+                                         "thresholding"]
+    assert all(p.parent == run_dir / "figures" and p.stat().st_size > 5000 for p in written)
+    assert [p.name for p in plots.plot_run(geo_dir)] == ["geometry.png", "thresholding.png"]
+
+
+def test_plot_run_kinds_and_svg(run_dir) -> None:
+    (out,) = plots.plot_run(run_dir, kinds=["sparsity"], fmt="svg")
+    assert out.name == "sparsity.svg" and out.read_text().lstrip().startswith("<?xml")
+    with pytest.raises(lt.InputError, match="unknown figure kind"):
+        plots.plot_run(run_dir, kinds=["spars"])
+    with pytest.raises(lt.InputError, match="no data for the 'geometry'"):
+        plots.plot_run(run_dir, kinds=["geometry"])
+    with pytest.raises(lt.InputError, match="format"):
+        plots.plot_run(run_dir, fmt="jpeg")
+
+
+def test_plot_compare_overlays_runs(run_dir, tmp_path) -> None:
+    out = plots.plot_compare([run_dir, run_dir], tmp_path / "cmp")
+    assert out == tmp_path / "cmp" / "compare_convergence.png" and out.is_file()
+    with pytest.raises(lt.InputError):
+        plots.plot_compare([], tmp_path)
+
+
+def test_compare_figure_line_styles(run) -> None:
+    a = plots.series_from_traces(run.traces, run.solvers, prefix="a: ")
+    b = [s._replace(linestyle="--") for s in
+         plots.series_from_traces(run.traces, run.solvers, prefix="b: ")]
+    fig = plots.convergence_figure(a + b)
+    ax = fig.get_axes()[0]
+    lines = _data_lines(ax)
+    assert len(lines) == 8
+    assert {ln.get_linestyle() for ln in lines} == {"-", "--"}
+    assert lines[0].get_color() == lines[4].get_color()  # colour = solver across runs
+
+
+def test_not_a_run_folder(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="metrics.json"):
+        plots.plot_run(tmp_path)
