@@ -45,9 +45,15 @@ def gap_from_residual(
     r: Tensor, Xtr: Tensor, w: Tensor, yc: Tensor, n: int, alpha: float | Tensor, l1_ratio: float
 ) -> tuple[Tensor, Tensor]:
     """``(P(w), gap)`` from the centered residual ``r`` and ``Xtr = X_c^T r``."""
+    return gap_from_sums((r * r).sum(0), (r * _col(yc, r)).sum(0), Xtr, w, n, alpha, l1_ratio)
+
+
+def gap_from_sums(
+    r2: Tensor, ry: Tensor, Xtr: Tensor, w: Tensor, n: int, alpha: float | Tensor, l1_ratio: float
+) -> tuple[Tensor, Tensor]:
+    """``(P(w), gap)`` from the sums over the rows ``r2 = ||r||^2``, ``ry = r^T y_c`` and
+    ``Xtr = X_c^T r``: the form a row-sharded solver all-reduces (one value per column)."""
     a1, a2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
-    r2 = (r * r).sum(0)
-    ry = (r * _col(yc, r)).sum(0)
     w2 = (w * w).sum(0)
     l1 = w.abs().sum(0)
     primal = r2 / (2 * n) + a1 * l1 + 0.5 * a2 * w2

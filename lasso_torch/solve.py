@@ -121,6 +121,7 @@ def solve(
     callback: Callable[[int, Tensor, Certificate], bool | None] | None = None,
     catch_interrupt: bool = False,
     warn: bool = True,
+    distributed: bool = False,
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
@@ -144,12 +145,23 @@ def solve(
         callback: ``callback(iteration, coef, certificate)`` at each check; True stops.
         catch_interrupt: on Ctrl-C return what was reached (status ``interrupted``).
         warn: warn when max_iter is reached or the run diverges.
+        distributed: ``X``, ``y`` are this rank's rows of the data, inside an initialized
+            ``torch.distributed`` process group (ista/fista; see
+            :mod:`lasso_torch.distributed`); every rank gets the same result.
     """
-    X, y = as_data(X, y)
+    if distributed:
+        from .distributed import ShardedQuadratic, certify_sharded, sharded_data
+
+        X, y = sharded_data(X, y, solver, (alpha, l1_ratio, tol, max_iter, fit_intercept, lr,
+                                           check_every, record_every, restart, backtracking,
+                                           gram, stall_patience))
+    else:
+        X, y = as_data(X, y)
     if check_every is None:
         check_every = 1 if solver == "cd" else 10
     _check_options(solver, alpha, l1_ratio, tol, max_iter, check_every, lr)
-    datafit = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram)
+    datafit = (ShardedQuadratic if distributed else Quadratic)(
+        X, y, fit_intercept=fit_intercept, gram=gram)
     penalty = make_penalty(float(alpha), float(l1_ratio))
     w0 = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
     if coef_init is not None:
@@ -171,6 +183,7 @@ def solve(
         engine, datafit, alpha, l1_ratio, max_iter=max_iter, tol=tol, check_every=check_every,
         record_every=record_every, record_coef=record_coef, stall_patience=stall_patience,
         callback=callback, catch_interrupt=catch_interrupt,
+        certify_fn=certify_sharded if distributed else None,
     )
     coef = engine.coef().detach().clone()
     if warn and out.status in ("max_iter", "diverged", "stalled"):

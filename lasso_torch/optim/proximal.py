@@ -46,6 +46,8 @@ class ProximalGradient(Optimizer):
         restart: adaptive (gradient-scheme) restart of the momentum.
         backtracking: shrink ``lr`` until the quadratic upper bound holds (needs a closure).
         backtrack_factor: the shrink factor (> 1).
+        columnwise: a ``(p, K)`` parameter is ``K`` independent problems (a batched
+            path): each column has its own momentum ``t`` and its own restart test.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class ProximalGradient(Optimizer):
         restart: bool = True,
         backtracking: bool = False,
         backtrack_factor: float = 2.0,
+        columnwise: bool = False,
     ) -> None:
         if not lr > 0:
             raise ValueError(f"lr must be > 0, got {lr}")
@@ -64,7 +67,7 @@ class ProximalGradient(Optimizer):
             raise ValueError(f"backtrack_factor must be > 1, got {backtrack_factor}")
         defaults = dict(
             lr=lr, penalty=penalty, accelerated=accelerated, restart=restart,
-            backtracking=backtracking, backtrack_factor=backtrack_factor,
+            backtracking=backtracking, backtrack_factor=backtrack_factor, columnwise=columnwise,
         )
         super().__init__(params, defaults)
         self._eval = False
@@ -73,11 +76,12 @@ class ProximalGradient(Optimizer):
         pen = group["penalty"]
         return z if pen is None else pen.prox(z, lr)
 
-    def _state(self, p: Tensor) -> dict[str, Tensor]:
+    def _state(self, p: Tensor, columnwise: bool = False) -> dict[str, Tensor]:
         st = self.state[p]
         if not st:
             st["x"] = p.detach().clone()
-            st["t"] = torch.ones((), dtype=p.dtype, device=p.device)
+            shape = p.shape[1:] if columnwise else ()
+            st["t"] = torch.ones(shape, dtype=p.dtype, device=p.device)
         return st
 
     @torch.no_grad()
@@ -100,13 +104,15 @@ class ProximalGradient(Optimizer):
 
     def _move(self, group: dict[str, Any], p: Tensor, x_new: Tensor) -> None:
         """Commit ``x_{k+1}``: set ``x`` and the next gradient point ``y`` (momentum)."""
-        st = self._state(p)
+        columnwise = group.get("columnwise", False)
+        st = self._state(p, columnwise)
         if group["accelerated"]:
             x_old, t = st["x"], st["t"]
             t_new = (1 + torch.sqrt(1 + 4 * t * t)) / 2
             beta = (t - 1) / t_new
             if group["restart"]:
-                bad = ((p - x_new) * (x_new - x_old)).sum() > 0
+                prod = (p - x_new) * (x_new - x_old)
+                bad = (prod.sum(0) if columnwise else prod.sum()) > 0
                 beta = torch.where(bad, torch.zeros_like(beta), beta)
                 t_new = torch.where(bad, torch.ones_like(t_new), t_new)
             p.copy_(x_new + beta * (x_new - x_old))

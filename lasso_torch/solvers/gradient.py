@@ -19,11 +19,13 @@ from ..penalties import ElasticNet
 
 class ProximalEngine:
     def __init__(self, datafit: Quadratic, penalty: ElasticNet, w0: Tensor, lr: float,
-                 accelerated: bool, restart: bool = True, backtracking: bool = False) -> None:
+                 accelerated: bool, restart: bool = True, backtracking: bool = False,
+                 columnwise: bool = False) -> None:
         self.datafit = datafit
         self.w = w0.detach().clone()
         self.opt = ProximalGradient([self.w], lr=lr, penalty=penalty, accelerated=accelerated,
-                                    restart=restart, backtracking=backtracking)
+                                    restart=restart, backtracking=backtracking,
+                                    columnwise=columnwise)
         self.backtracking = backtracking
 
     def step(self) -> None:

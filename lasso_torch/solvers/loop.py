@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..certificates import Certificate, certify
+from ..certificates import Certificate
+from ..certificates import certify as _certify
 from ..datafits import Quadratic
 
 
@@ -93,8 +94,14 @@ def run_loop(
     stall_patience: int | None = 20,
     callback: Callable[[int, Tensor, Certificate], bool | None] | None = None,
     catch_interrupt: bool = False,
+    certify_fn: Callable[[Quadratic, Tensor, float, float], Certificate] | None = None,
 ) -> LoopResult:
-    """Iterate ``engine`` until a stopping rule fires (see the module docstring)."""
+    """Iterate ``engine`` until a stopping rule fires (see the module docstring).
+
+    ``certify_fn`` replaces :func:`~lasso_torch.certificates.certify` (the row-sharded
+    solver passes one whose sums over the rows are all-reduced).
+    """
+    certify = certify_fn if certify_fn is not None else _certify
     trace = Trace() if record_every > 0 else None
     index = None
     if not isinstance(record_coef, bool):
