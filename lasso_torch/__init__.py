@@ -10,6 +10,7 @@ from .certificates import alpha_max, duality_gap, kkt_violation
 from .datafits import Quadratic
 from .errors import InputError
 from .objectives import ElasticNet, Lasso, PenalizedLinear, Ridge
+from .path import PathResult, lasso_path
 from .penalties import L1, L2
 from .prox import enet_prox, soft_threshold
 from .solve import ConvergenceWarning, SolveResult, solve
@@ -19,7 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "L1", "L2", "SOLVERS", "ConvergenceWarning", "ElasticNet", "InputError", "Lasso",
-    "PenalizedLinear", "Quadratic", "Ridge", "SolveResult", "alpha_max", "certificates",
-    "closed_form", "duality_gap", "enet_prox", "kkt_violation", "optim", "prox", "solve",
-    "soft_threshold",
+    "PathResult", "PenalizedLinear", "Quadratic", "Ridge", "SolveResult", "alpha_max",
+    "certificates", "closed_form", "duality_gap", "enet_prox", "kkt_violation", "lasso_path",
+    "optim", "prox", "solve", "soft_threshold",
 ]
