@@ -1,12 +1,11 @@
 """Figures: content checks (panels, lines, labels, the quantities drawn), on small runs.
 
-Run folders are written here by hand in the run store's format (metrics.json +
-traces.npz) from ``lt.solve`` traces, so these tests do not depend on the runner.
+Run folders are written here with the run store's writer from ``lt.solve`` traces (so
+these tests do not depend on the runner); tests at the end run the shipped configs.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from matplotlib.patches import Circle, Polygon, Rectangle
 import lasso_torch as lt
 from lasso_torch import plots
 from lasso_torch.plots import geometry, paths, source, thresholding, trajectories
+from lasso_torch.runs import RunWriter, unflatten
 
 # ---------------------------------------------------------------------- run builders
 
@@ -41,10 +41,9 @@ def _moments(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _write(folder: Path, metrics: dict, arrays: dict[str, np.ndarray]) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "metrics.json").write_text(json.dumps(metrics))
-    np.savez(folder / "traces.npz", **arrays)
-    return folder
+    """Write through the run store's own writer: ``folder.parent/<stamp>-<folder.name>``."""
+    writer = RunWriter(folder.parent, folder.name, {"name": folder.name})
+    return writer.finish({"status": "complete"}, metrics, unflatten(arrays))
 
 
 def solver_run(folder: Path, n: int = 60, p: int = 12, frac: float = 0.15) -> Path:
@@ -57,7 +56,8 @@ def solver_run(folder: Path, n: int = 60, p: int = 12, frac: float = 0.15) -> Pa
     metrics = {"problem": {"n": n, "p": p, "alpha": alpha, "alpha_max": amax, "l1_ratio": 1.0,
                            "kind": "lasso"},
                "solvers": {},
-               "reference": {"objective": float(ref.objective), "n_zeros": ref.n_zeros,
+               "reference": {"alpha": alpha, "objective": float(ref.objective),
+                             "n_zeros": ref.n_zeros,
                              "nnz": p - ref.n_zeros}}
     arrays = {"reference/coef": ref.coef.numpy(), **_moments(X, y)}
     runs = {"subgradient": dict(lr=0.05, max_iter=400), "ista": dict(max_iter=400),
@@ -113,12 +113,12 @@ def two_feature_run(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    return solver_run(tmp_path_factory.mktemp("runs") / "20260101-000000-demo")
+    return solver_run(tmp_path_factory.mktemp("runs") / "demo")
 
 
 @pytest.fixture(scope="module")
 def geo_dir(tmp_path_factory) -> Path:
-    return two_feature_run(tmp_path_factory.mktemp("runs") / "20260101-000000-two")
+    return two_feature_run(tmp_path_factory.mktemp("runs") / "two")
 
 
 @pytest.fixture(scope="module")
@@ -381,5 +381,5 @@ def test_compare_figure_line_styles(run) -> None:
 
 
 def test_not_a_run_folder(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError, match="metrics.json"):
+    with pytest.raises(lt.InputError, match="not a run folder"):
         plots.plot_run(tmp_path)

@@ -76,9 +76,9 @@ def plot_compare(run_dirs: Sequence[str | Path], out_dir: str | Path,
     names = []
     for i, run_dir in enumerate(run_dirs):
         run = read_run(run_dir)
-        names.append(run.name)
+        names.append(run.name if run.name not in names else run.path.name)
         p_star = run.metrics.get("reference", {}).get("objective")
-        prefix = f"{run.name}: " if len(run_dirs) > 1 else ""
+        prefix = f"{names[-1]}: " if len(run_dirs) > 1 else ""
         linestyle = RUN_LINESTYLES[i % len(RUN_LINESTYLES)]
         for s in series_from_traces(run.traces, run.solvers, p_star, prefix=prefix):
             series.append(s._replace(linestyle=linestyle))

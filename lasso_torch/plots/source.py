@@ -1,16 +1,15 @@
 """The thin layer between a run folder and the figure functions.
 
-It reads ``metrics.json`` and ``traces.npz`` (the run store's format: keys
-``"<group>/<field>"``, groups being the solver labels, ``reference``, ``path``,
-``problem`` and ``geometry``), decides which figure families a run has data for, and
-calls the pure figure functions with plain arrays. Nothing here solves.
+It loads a run folder with the run store (``metrics.json`` and ``traces.npz``, whose
+groups are the solver labels, ``reference``, ``path``, ``problem`` and ``geometry``),
+decides which figure families a run has data for, and calls the pure figure functions
+with plain arrays. Nothing here solves.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..runs import load_run
 from .convergence import convergence_figure, series_from_traces
 from .geometry import geometry_figure
 from .paths import path_figure
@@ -36,11 +36,12 @@ class RunData:
     path: Path
     metrics: dict[str, Any]
     traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        """The folder name without its time stamp."""
-        return _STAMP.sub("", self.path.name)
+        """The run's name (the folder name without its time stamp when meta has none)."""
+        return str(self.meta.get("name") or _STAMP.sub("", self.path.name))
 
     @property
     def problem(self) -> dict[str, Any]:
@@ -54,27 +55,10 @@ class RunData:
         return self.traces.get(name, {})
 
 
-def group_traces(flat: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    """``{"fista/gap": a}`` -> ``{"fista": {"gap": a}}`` (split at the last ``/``)."""
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for key, value in flat.items():
-        group, _, name = key.rpartition("/")
-        out.setdefault(group, {})[name] = np.asarray(value)
-    return out
-
-
 def read_run(run_dir: str | Path) -> RunData:
-    """Load ``metrics.json`` and ``traces.npz`` (if any) of a run folder."""
-    path = Path(run_dir)
-    metrics_file = path / "metrics.json"
-    if not metrics_file.is_file():
-        raise FileNotFoundError(f"{path} is not a run folder: it has no metrics.json")
-    metrics = json.loads(metrics_file.read_text())
-    traces: dict[str, dict[str, np.ndarray]] = {}
-    if (path / "traces.npz").is_file():
-        with np.load(path / "traces.npz", allow_pickle=False) as npz:
-            traces = group_traces({k: npz[k] for k in npz.files})
-    return RunData(path, metrics, traces)
+    """Load a run folder through the run store (:func:`lasso_torch.runs.load_run`)."""
+    run = load_run(run_dir)
+    return RunData(run.path, run.metrics, run.traces, run.meta)
 
 
 def describe(run: RunData) -> str:
@@ -152,7 +136,11 @@ def _geometry(run: RunData) -> Figure | None:
 
 
 def _thresholding(run: RunData) -> Figure | None:
-    alpha, rho = run.problem.get("alpha"), float(run.problem.get("l1_ratio", 1.0))
+    """The threshold of the run's reference solve (path runs: the smallest alpha), with the
+    reference solution's points when the run stored the Gram moments."""
+    ref_info = run.metrics.get("reference") or {}
+    alpha = ref_info.get("alpha", run.problem.get("alpha"))
+    rho = float(run.problem.get("l1_ratio", 1.0))
     if alpha is None or not alpha > 0 or not rho > 0:
         return None
     pb, ref = run.group("problem"), run.group("reference").get("coef")

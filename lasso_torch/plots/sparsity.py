@@ -43,9 +43,10 @@ def sparsity_figure(
         if reference_zeros is not None:
             ax.axhline(reference_zeros, color="black", ls="--", lw=1.1,
                        label=f"solution: {reference_zeros} of {n_features} zeros")
-        for lab in labels:
+        for i, lab in enumerate(labels):  # wide lines first: overlapping counts stay visible
             tr = traces[lab]
-            ax.step(tr["iteration"], tr["n_zeros"], where="post", color=colors[lab], lw=1.7,
+            lw = max(3.4 - 0.7 * i, 1.2)
+            ax.step(tr["iteration"], tr["n_zeros"], where="post", color=colors[lab], lw=lw,
                     label=style.solver_label(lab, solvers[lab]))
         style.iteration_axis(ax)
         ax.set_ylim(-0.02 * n_features - 0.3, n_features * 1.02 + 0.3)
@@ -55,8 +56,3 @@ def sparsity_figure(
         ax.legend(loc="best")
     return fig
 
-
-def final_zero_counts(traces: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, int]:
-    """The last recorded exact-zero count of every trace that has one."""
-    return {lab: int(np.asarray(tr["n_zeros"])[-1]) for lab, tr in traces.items()
-            if "n_zeros" in tr and np.size(tr["n_zeros"])}
