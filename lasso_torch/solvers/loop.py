@@ -122,7 +122,7 @@ def run_loop(
         trace.kkt.append(float(c.kkt))
         trace.n_zeros.append(int((w == 0).sum()))
         if record_coef is not False:
-            wc = w.detach().cpu()
+            wc = w.detach().to("cpu", copy=True)
             trace.coef.append((wc if index is None else wc[index]).numpy())
 
     try:
