@@ -290,7 +290,8 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
     X, y = X64.to(device=device, dtype=dtype), y64.to(device=device, dtype=dtype)
     is_path = obj.is_path
     metrics: dict[str, Any] = {
-        "problem": {"n": n, "p": p, "alpha": alphas if is_path else alphas[0],
+        "problem": {"n": n, "p": p, "alpha": None if is_path else alphas[0],
+                    "alphas": alphas if is_path else None,
                     "alpha_max": amax, "l1_ratio": l1_ratio, "kind": obj.kind,
                     "fit_intercept": obj.fit_intercept, "standardize": obj.standardize,
                     "data": config.data.kind},
