@@ -195,6 +195,15 @@ class Config(_Strict):
     output: str = "runs"
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _data_kind_default(cls, raw: Any) -> Any:
+        """``data`` without ``kind`` is synthetic (so ``--set data.n=500`` works alone)."""
+        if isinstance(raw, dict) and isinstance(raw.get("data"), dict) and "kind" not in raw[
+                "data"]:
+            raw = {**raw, "data": {"kind": "synthetic", **raw["data"]}}
+        return raw
+
     @field_validator("sweep")
     @classmethod
     def _sweep_keys(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
