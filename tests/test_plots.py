@@ -138,36 +138,47 @@ def test_backend_is_agg() -> None:
     assert matplotlib.get_backend().lower() == "agg"
 
 
-def test_trajectories_one_panel_per_solver_and_landings(run) -> None:
+def test_trajectories_one_column_per_solver_and_landings(run) -> None:
     fig = source.build(run, "trajectories")
     assert isinstance(fig, Figure)
-    axes = fig.get_axes()
-    assert len(axes) == 4
-    assert [ax.get_title().split(",")[0].split("\n")[0] for ax in axes] == [
+    axes = np.array(fig.get_axes()).reshape(2, 4)
+    assert [ax.get_title().split(",")[0].split("\n")[0] for ax in axes[0]] == [
         "subgradient", "ista", "fista", "cd"]
     p = run.problem["p"]
-    for ax in axes:
-        assert ax.get_yscale() == "symlog" and ax.get_xscale() == "symlog"
-        assert "iteration" in ax.get_xlabel()
-        coef_lines = [ln for ln in ax.get_lines() if ln.get_marker() in ("None", "")
-                      and len(ln.get_xdata()) > 2]
-        assert len(coef_lines) == p
-    assert "coefficient" in axes[0].get_ylabel()
-    # shared axes: the panels sit side by side on one scale
-    assert axes[0].get_shared_y_axes().joined(axes[0], axes[3])
+    null = run.traces["reference"]["coef"] == 0.0
+    for top, zoom in axes.T:
+        assert top.get_xscale() == "symlog" and "iteration" in zoom.get_xlabel()
+        curves = [ln for ln in top.get_lines() if ln.get_marker() in ("None", "")
+                  and len(ln.get_xdata()) > 2]
+        assert len(curves) == p  # every coefficient on top
+        curves = [ln for ln in zoom.get_lines() if ln.get_marker() in ("None", "")
+                  and len(ln.get_xdata()) > 2]
+        assert len(curves) == null.sum()  # the zoom: only those 0 in the solution
+    assert axes[0, 0].get_ylabel() == "coefficient $w_j$"
+    assert f"the {null.sum()} $w_j$ that are 0" in axes[1, 0].get_ylabel()
+    # shared axes: the panels of a row sit side by side on one scale
+    assert axes[0, 0].get_shared_y_axes().joined(axes[0, 0], axes[0, 3])
+    assert axes[1, 0].get_shared_y_axes().joined(axes[1, 0], axes[1, 3])
+    # the zoom is scaled to the subgradient's chatter, which never reaches 0.0
+    sub_coef = run.traces["subgradient"]["coef"]
+    lo, hi = axes[1, 0].get_ylim()
+    assert hi == pytest.approx(1.3 * np.abs(sub_coef[len(sub_coef) // 2:, null]).max())
+    assert lo == -hi
+    assert np.all(sub_coef[-1] != 0.0)
     # subgradient: no coefficient is exactly 0.0 at the end, and no landing marker
-    sub, ista = axes[0], axes[1]
-    assert "0 of 12 exactly 0.0" in sub.get_title()
-    assert not [ln for ln in sub.get_lines() if ln.get_marker() == "o"]
+    sub, ista = axes[:, 0], axes[:, 1]
+    assert "0 of 12 exactly 0.0" in sub[0].get_title()
+    assert not [ln for ax in sub for ln in ax.get_lines() if ln.get_marker() == "o"]
     # ISTA: the landing markers sit on 0 at the iterations where a coefficient became 0
-    marks = [ln for ln in ista.get_lines() if ln.get_marker() == "o"]
-    assert len(marks) == 1
     coef = run.traces["ista"]["coef"]
     expect = sorted(int(run.traces["ista"]["iteration"][k]) for j in range(coef.shape[1])
                     if (k := trajectories.landing_index(coef[:, j])) is not None)
-    assert sorted(marks[0].get_xdata().tolist()) == expect and expect
-    assert np.all(marks[0].get_ydata() == 0.0)
-    assert np.all(coef[expect[-1]:, (coef[-1] == 0.0)] == 0.0)
+    assert expect and np.all(coef[max(expect):, (coef[-1] == 0.0)] == 0.0)
+    for ax in ista:
+        (marks,) = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+        assert sorted(marks.get_xdata().tolist()) == expect
+        assert np.all(marks.get_ydata() == 0.0)
+    assert "8 of 12 exactly 0.0" in ista[0].get_title()
 
 
 def test_landing_index() -> None:
@@ -176,12 +187,12 @@ def test_landing_index() -> None:
     assert trajectories.landing_index(np.zeros(4)) is None
 
 
-def test_symlog_band_holds_the_subgradient_oscillation(run) -> None:
-    coefs = [run.traces[s]["coef"] for s in ("subgradient", "ista")]
-    null = run.traces["reference"]["coef"] == 0.0
-    lin = trajectories.symlog_threshold(coefs, null)
-    tail = coefs[0][200:, null]
-    assert np.abs(tail).max() <= lin < 20 * np.abs(tail).max()
+def test_trajectories_without_reference_has_one_row(run) -> None:
+    traces = {k: run.traces[k] for k in ("ista", "fista")}
+    fig = trajectories.trajectory_figure(traces)
+    assert len(fig.get_axes()) == 2
+    with pytest.raises(ValueError, match="record_coef"):
+        trajectories.trajectory_figure({"ista": {"iteration": np.arange(3)}})
 
 
 def test_convergence_four_panels_log_axes(run) -> None:

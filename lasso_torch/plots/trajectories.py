@@ -1,11 +1,11 @@
 """Family 1, coefficient trajectories: where each coefficient goes, iteration by iteration.
 
-One panel per solver, side by side on shared axes, the zero line drawn. The y axis is
-symmetric-log: linear on ``[-linthresh, linthresh]`` (chosen from the data so that the
-subgradient's null coefficients, which oscillate around 0 by about ``lr * alpha``, fill
-the linear band visibly) and logarithmic beyond. The iteration at which a coefficient
-became exactly ``0.0`` and stayed there is marked with a circle on the zero line; only
-proximal solvers (ISTA, FISTA, CD) produce such points.
+One column per solver, side by side on shared axes, the zero line drawn. The top row
+shows every coefficient; the bottom row zooms on the coefficients that are 0 in the
+solution, scaled to the late-iteration amplitude of those that are still not exactly 0:
+the subgradient's, which oscillate around 0 by about ``lr * alpha`` forever. The iteration
+at which a coefficient became exactly ``0.0`` and stayed there is marked with a circle on
+the zero line; only proximal solvers (ISTA, FISTA, CD) produce such points.
 """
 
 from __future__ import annotations
@@ -33,23 +33,15 @@ def landing_index(values: np.ndarray) -> int | None:
     return int(nonzero[-1] + 1)
 
 
-def symlog_threshold(coefs: Sequence[np.ndarray], null: np.ndarray | None) -> float:
-    """The linear half-width of the y axis: a power of 10 just above the late-iteration
-    amplitude of coefficients that are 0 in the solution but not exactly 0 in a trace."""
-    top = max((float(np.abs(c).max()) for c in coefs if c.size), default=1.0) or 1.0
+def null_amplitude(coefs: Sequence[np.ndarray], null: np.ndarray) -> float:
+    """How far the coefficients that are 0 in the solution still wander from 0 in the late
+    iterations (second half) of any trace; ``0.0`` when every one of them is exactly 0."""
     amp = 0.0
     for c in coefs:
-        if c.size == 0:
-            continue
-        tail = c[c.shape[0] // 2:]
-        cols = null if null is not None else tail[-1] == 0.0
-        wobbling = cols & (tail[-1] != 0.0)
-        if wobbling.any():
-            amp = max(amp, float(np.abs(tail[:, wobbling]).max()))
-    if amp == 0.0:
-        amp = top * 1e-3
-    thresh = 10.0 ** np.ceil(np.log10(amp * 1.5))
-    return float(min(thresh, top))
+        tail = c[c.shape[0] // 2:, null]
+        if tail.size:
+            amp = max(amp, float(np.abs(tail).max()))
+    return amp
 
 
 def trajectory_figure(
@@ -60,7 +52,12 @@ def trajectory_figure(
     feature_index: np.ndarray | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Coefficient value against iteration, one panel per solver.
+    """Coefficient value against iteration, one column of panels per solver.
+
+    Top row: every recorded coefficient. Bottom row (when ``reference`` tells which
+    coefficients are 0 in the solution): a zoom on those only, the y range set by the
+    late-iteration amplitude of the ones that are not yet exactly 0 (the subgradient's
+    chatter), so that "oscillates around 0" and "is exactly 0.0" are told apart at a glance.
 
     Args:
         traces: ``label -> {"iteration": (T,), "coef": (T, m)}`` (labels without a
@@ -68,7 +65,7 @@ def trajectory_figure(
             ``feature_index``.
         solvers: ``label -> {"kind", "lr"}`` for the panel titles.
         reference: the solution's coefficients (all ``p`` of them, or already the ``m``
-            shown) used to colour each curve: nonzero in the solution or 0 in it.
+            shown): colours each curve (nonzero in the solution, or 0 in it).
         feature_index: which features the ``m`` recorded columns are.
     """
     labels = [lab for lab, tr in traces.items() if "coef" in tr and np.size(tr["coef"])]
@@ -84,32 +81,41 @@ def trajectory_figure(
         if index is not None and ref.shape[0] != m:
             ref = ref[np.asarray(index)]
         null = ref == 0.0
-    lin = symlog_threshold(coefs, null)
+    zoom = null is not None and bool(null.any())
+    top = max(float(np.abs(c).max()) for c in coefs) or 1.0
+    amp = null_amplitude(coefs, null) if zoom else 0.0
+    half = 1.3 * amp if amp > 0 else 0.02 * top
     width = min(3.4 * len(labels), 13.0)
     with style.context():
-        fig, axes = style.new_figure(1, len(labels), size=(width, 3.8), sharex=True,
-                                     sharey=True)
-        for ax, lab, c in zip(axes[0], labels, coefs, strict=True):
+        fig, axes = style.new_figure(2 if zoom else 1, len(labels),
+                                     size=(width, 6.0 if zoom else 3.8), sharex=True,
+                                     sharey="row")
+        for col, (lab, c) in enumerate(zip(labels, coefs, strict=True)):
             it = np.asarray(traces[lab]["iteration"])
-            ax.axhspan(-lin, lin, color="#f0f0f0", zorder=0, lw=0)
-            ax.axhline(0.0, color="black", lw=0.8, zorder=1)
-            landed_x = []
-            for j in range(c.shape[1]):
-                color = UNKNOWN_COLOR if null is None else (NULL_COLOR if null[j] else ACTIVE_COLOR)
-                ax.plot(it, c[:, j], color=color, lw=0.9, alpha=0.85, zorder=2)
-                k0 = landing_index(c[:, j])
-                if k0 is not None:
-                    landed_x.append(it[k0])
-            if landed_x:
-                ax.plot(landed_x, np.zeros(len(landed_x)), "o", ms=4.5, mfc="white",
-                        mec="black", mew=1.0, ls="none", zorder=4, label="became exactly 0.0")
+            landed = [j for j in range(c.shape[1]) if landing_index(c[:, j]) is not None]
+            landed_x = [it[landing_index(c[:, j])] for j in landed]
+            for row in range(axes.shape[0]):
+                ax = axes[row, col]
+                ax.axhline(0.0, color="black", lw=0.8, zorder=1)
+                for j in range(c.shape[1]):
+                    if row == 1 and not null[j]:
+                        continue
+                    color = (UNKNOWN_COLOR if null is None
+                             else NULL_COLOR if null[j] else ACTIVE_COLOR)
+                    ax.plot(it, c[:, j], color=color, lw=0.9, alpha=0.85, zorder=2)
+                if landed_x:
+                    ax.plot(landed_x, np.zeros(len(landed_x)), "o", ms=4.5, mfc="white",
+                            mec="black", mew=1.0, ls="none", zorder=4)
+                style.iteration_axis(ax)
             n_zero = int((c[-1] == 0.0).sum())
-            ax.set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
-                         f"{n_zero} of {m} exactly 0.0 at k = {int(it[-1])}")
-            ax.set_yscale("symlog", linthresh=lin, linscale=1.0)
-            style.iteration_axis(ax)
-            ax.set_xlabel(style.ITERATION_LABEL)
-        axes[0, 0].set_ylabel(f"coefficient $w_j$ (linear in the band ±{lin:g})")
+            axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
+                                   f"{n_zero} of {m} exactly 0.0 at k = {int(it[-1])}")
+            axes[-1, col].set_xlabel(style.ITERATION_LABEL)
+        axes[0, 0].set_ylabel("coefficient $w_j$")
+        if zoom:
+            axes[1, 0].set_ylim(-half, half)
+            axes[1, 0].set_ylabel(f"zoom: the {int(null.sum())} $w_j$ that are 0\n"
+                                  "in the solution")
         handles = []
         if null is not None:
             handles += [Line2D([], [], color=ACTIVE_COLOR, label="nonzero in the solution"),
