@@ -95,6 +95,7 @@ def geometry_figure(
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_aspect("equal")
+        ax.set_anchor("S")  # keep the title under a suptitle when the aspect shrinks the box
         ax.set_xlabel(f"{feature_names[0]} (coefficient of feature 1)")
         ax.set_ylabel(f"{feature_names[1]} (coefficient of feature 2)")
         ax.set_title(title or "RSS contours (grey) around OLS meet the L1 ball at a corner,\n"

@@ -27,6 +27,16 @@ from . import style
 MAX_LABELS = 12
 
 
+def feature_colors(p: int) -> list:
+    """Distinct colours: tab10 for up to 10 features, then tab20's dark shades before its
+    light ones (a light shade next to its own dark one is hard to tell apart)."""
+    if p <= 10:
+        return [style.mpl.colormaps["tab10"](j) for j in range(p)]
+    cmap = style.mpl.colormaps["tab20"]
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return [cmap(order[j % 20]) for j in range(p)]
+
+
 def entry_alpha(alphas: np.ndarray, coef: np.ndarray) -> float | None:
     """Where one feature's path leaves 0, walking the grid from large alpha to small.
 
@@ -123,9 +133,13 @@ def path_figure(
     # leave order as alpha grows: the smallest entry alpha leaves first
     by_leaving = entered[np.argsort([entries[j] for j in entered], kind="stable")]
     rank = {int(j): i + 1 for i, j in enumerate(by_leaving)}
-    cmap = style.mpl.colormaps["tab20" if p > 10 else "tab10"]
-    colors = [cmap(j % cmap.N) for j in range(p)]
-    labelled = by_leaving[::-1][:MAX_LABELS]  # the first features to enter
+    by_leaving = [int(j) for j in by_leaving]
+    # strongest colours to the first features to enter; grey for those that never do
+    palette = feature_colors(len(by_leaving))
+    colors = ["#b0b0b0"] * p
+    for i, j in enumerate(by_leaving[::-1]):
+        colors[j] = palette[i]
+    labelled = np.array(by_leaving[::-1][:MAX_LABELS], dtype=np.int64)  # the first to enter
     panels = 2 if ridge_coefs is not None else 1
     with style.context():
         fig, axes = style.new_figure(1, panels, size=(5.4 * panels, 4.4), sharex=True,
@@ -141,7 +155,7 @@ def path_figure(
                         fontsize=6.5, zorder=6)
         kind = "Lasso" if l1_ratio == 1.0 else f"Elastic net (l1_ratio = {l1_ratio:g})"
         ax.set_title(f"{kind}: features leave one by one as α grows\n"
-                     "(circled n: n-th feature to leave)")
+                     "(n in a circle and after a name: the n-th to leave)")
         axes_list = [ax]
         if ridge_coefs is not None:
             R = np.asarray(ridge_coefs, dtype=np.float64)[order]
@@ -161,8 +175,8 @@ def path_figure(
                          textcoords="offset points", fontsize=9)
         ax.set_ylabel("coefficient $w_j(α)$")
         ax.set_xlim(a[-1] * (a[-1] / a[0]) ** 0.2, a[0] * (a[0] / a[-1]) ** 0.04)
-        ends = W[-1]
-        _label_ends(ax, a[-1], ends, names, colors, labelled)
+        ranked = [f"{names[j]} ({rank[j]})" if j in rank else names[j] for j in range(p)]
+        _label_ends(ax, a[-1], W[-1], ranked, colors, labelled)
         if ridge_coefs is not None:
             _label_ends(axes_list[1], a[-1], R[-1], names, colors, labelled)
         if title:
