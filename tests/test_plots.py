@@ -250,7 +250,7 @@ def test_paths_first_feature_enters_at_alpha_max(run) -> None:
     # the marker at alpha_max is numbered as the last to leave, and the curve is labelled
     texts = {t.get_text() for t in lasso_ax.texts}
     n_in = len(xs)
-    assert str(n_in) in texts and f"x{first}" in texts
+    assert str(n_in) in texts and f"x{first} ({n_in})" in texts
     entries = paths.entry_alphas(np.asarray(sorted(run.traces["path"]["alphas"])[::-1]),
                                  run.traces["path"]["coefs"], amax)
     assert entries[first] == pytest.approx(amax, rel=1e-8)
