@@ -383,8 +383,9 @@ def sharded_path(
     """
     from .path import PathResult
 
-    opts = (alphas if alphas is None else torch.as_tensor(alphas).tolist(), l1_ratio,
-            n_alphas, eps, tol, max_iter, fit_intercept, lr, check_every, restart, gram)
+    grid = None if alphas is None else torch.as_tensor(alphas, dtype=torch.float64).tolist()
+    opts = (grid, l1_ratio, n_alphas, eps, tol, max_iter, fit_intercept, lr, check_every,
+            restart, gram)
     if sharded:
         X, y = sharded_data(X, y, solver, opts)
     else:
@@ -402,7 +403,7 @@ def sharded_path(
         amax = float(datafit.Xty.abs().amax()) / l1_ratio
         expo = torch.linspace(0.0, math.log10(eps), n_alphas, dtype=torch.float64)
         alphas = amax * 10.0**expo
-    alphas = torch.as_tensor(alphas).to(dtype=X.dtype, device=X.device).reshape(-1)
+    alphas = torch.as_tensor(alphas, dtype=X.dtype, device=X.device).reshape(-1)
     if alphas.numel() == 0 or not bool((alphas > 0).all() & torch.isfinite(alphas).all()):
         raise InputError("alphas must be a non-empty list of finite numbers > 0")
     alphas = alphas.sort(descending=True).values
