@@ -167,7 +167,7 @@ def test_trajectories_one_column_per_solver_and_landings(run) -> None:
     assert np.all(sub_coef[-1] != 0.0)
     # subgradient: no coefficient is exactly 0.0 at the end, and no landing marker
     sub, ista = axes[:, 0], axes[:, 1]
-    assert "0 of 12 exactly 0.0" in sub[0].get_title()
+    assert "0/12 exactly 0.0" in sub[0].get_title()
     assert not [ln for ax in sub for ln in ax.get_lines() if ln.get_marker() == "o"]
     # ISTA: the landing markers sit on 0 at the iterations where a coefficient became 0
     coef = run.traces["ista"]["coef"]
@@ -178,7 +178,7 @@ def test_trajectories_one_column_per_solver_and_landings(run) -> None:
         (marks,) = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
         assert sorted(marks.get_xdata().tolist()) == expect
         assert np.all(marks.get_ydata() == 0.0)
-    assert "8 of 12 exactly 0.0" in ista[0].get_title()
+    assert "8/12 exactly 0.0" in ista[0].get_title()
 
 
 def test_landing_index() -> None:

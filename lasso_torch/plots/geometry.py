@@ -71,7 +71,7 @@ def geometry_figure(
     near = np.minimum(abs(levels - f_lasso), abs(levels - f_ridge)) < 0.12 * (top - f_ols)
     levels = levels[~near]
     with style.context():
-        fig, axes = style.new_figure(1, 1, size=(5.6, 5.4))
+        fig, axes = style.new_figure(1, 1, size=(8.2, 4.9))
         ax = axes[0, 0]
         ax.contour(g1, g2, F, levels=np.sort(levels), colors="#9e9e9e", linewidths=0.8)
         for f_touch, color in ((f_lasso, LASSO_COLOR), (f_ridge, RIDGE_COLOR)):
@@ -100,5 +100,5 @@ def geometry_figure(
         ax.set_ylabel(f"{feature_names[1]} (coefficient of feature 2)")
         ax.set_title(title or "RSS contours (grey) around OLS meet the L1 ball at a corner,\n"
                      "the L2 ball on its smooth edge (dashed: the touching contours)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, fontsize=8.5)
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), ncol=1)
     return fig

@@ -101,7 +101,7 @@ def _label_ends(ax: Axes, x: float, ends: np.ndarray, names: Sequence[str],
     ys = _spread(ends[which], 0.055 * (hi - lo))
     for y, j in zip(ys, which, strict=True):
         ax.annotate(names[j], xy=(x, ends[j]), xytext=(x * 0.93, y), textcoords="data",
-                    ha="right", va="center", fontsize=8, color=colors[j],
+                    ha="right", va="center", fontsize="small", color=colors[j],
                     xycoords="data", annotation_clip=False)
 
 
@@ -152,7 +152,7 @@ def path_figure(
                 ls="none", zorder=5, label="feature enters / leaves")
         for j in by_leaving:
             ax.annotate(str(rank[int(j)]), (entries[j], 0.0), ha="center", va="center",
-                        fontsize=6.5, zorder=6)
+                        fontsize="xx-small", zorder=6)
         kind = "Lasso" if l1_ratio == 1.0 else f"Elastic net (l1_ratio = {l1_ratio:g})"
         ax.set_title(f"{kind}: features leave one by one as α grows\n"
                      "(n in a circle and after a name: the n-th to leave)")
@@ -172,7 +172,7 @@ def path_figure(
         for axi in axes_list:
             lo, hi = axi.get_ylim()
             axi.annotate("$α_{max}$", (alpha_max, hi), xytext=(3, -10),
-                         textcoords="offset points", fontsize=9)
+                         textcoords="offset points", fontsize="medium")
         ax.set_ylabel("coefficient $w_j(α)$")
         ax.set_xlim(a[-1] * (a[-1] / a[0]) ** 0.2, a[0] * (a[0] / a[-1]) ** 0.04)
         ranked = [f"{names[j]} ({rank[j]})" if j in rank else names[j] for j in range(p)]

@@ -109,7 +109,7 @@ def _sparsity(run: RunData) -> Figure | None:
     ref = run.metrics.get("reference", {}).get("n_zeros")
     solvers = {lab: info for lab, info in run.solvers.items() if lab in traces}
     fig = sparsity_figure(traces, solvers, n_features=int(p), reference_zeros=ref)
-    fig.suptitle(describe(run), fontsize=9)
+    fig.suptitle(describe(run), fontsize="medium")
     return fig
 
 
@@ -120,7 +120,7 @@ def _paths(run: RunData) -> Figure | None:
     amax = path.get("alpha_max", run.problem.get("alpha_max"))
     fig = path_figure(path["alphas"], path["coefs"], path.get("ridge_coefs"), float(amax),
                       l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
-    fig.suptitle(describe(run), fontsize=9)
+    fig.suptitle(describe(run), fontsize="medium")
     return fig
 
 
@@ -131,7 +131,7 @@ def _geometry(run: RunData) -> Figure | None:
         return None
     fig = geometry_figure(pb["gram"], pb["xty"], float(pb["yty"]), geo["ols"], geo["lasso"],
                           geo["ridge"], float(geo["t"]))
-    fig.suptitle(describe(run), fontsize=9)
+    fig.suptitle(describe(run), fontsize="medium")
     return fig
 
 
@@ -148,7 +148,7 @@ def _thresholding(run: RunData) -> Figure | None:
     if ref is not None and "gram" in pb and "xty" in pb and len(ref) == len(pb["xty"]):
         points = partial_residual_points(pb["gram"], pb["xty"], ref, float(alpha), rho)
     fig = thresholding_figure(float(alpha) * rho, points=points)
-    fig.suptitle(describe(run), fontsize=9)
+    fig.suptitle(describe(run), fontsize="medium")
     return fig
 
 

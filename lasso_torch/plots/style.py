@@ -48,7 +48,7 @@ RC: dict[str, Any] = {
     "savefig.bbox": "tight",
 }
 
-ITERATION_LABEL = "iteration k (log scale after k = 1)"
+ITERATION_LABEL = "iteration k (log axis beyond 1)"
 REL_GAP_LABEL = "relative duality gap  gap / P(0)"
 
 
@@ -57,6 +57,18 @@ def context() -> Iterator[None]:
     """The figures' rcParams, applied while a figure is being built."""
     with mpl.rc_context(RC):
         yield
+
+
+@contextlib.contextmanager
+def font_scale(factor: float) -> Iterator[None]:
+    """Scale every font size of the figures built inside (e.g. for small README images)."""
+    keys = [k for k in RC if k.endswith("size")]
+    old = {k: RC[k] for k in keys}
+    RC.update({k: v * factor for k, v in old.items()})
+    try:
+        yield
+    finally:
+        RC.update(old)
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6.0, 4.0),

@@ -94,5 +94,5 @@ def thresholding_figure(
         ax.set_xlabel("z = $x_j^T r_j / n$  (partial-residual correlation, $\\|x_j\\|^2/n = 1$)")
         ax.set_ylabel("coordinate update $w_j$")
         ax.set_title(title or f"Soft thresholding vs ridge shrinkage, λ = α·l1_ratio = {lam:.3g}")
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="upper left", fontsize="small")
     return fig

@@ -109,7 +109,7 @@ def trajectory_figure(
                 style.iteration_axis(ax)
             n_zero = int((c[-1] == 0.0).sum())
             axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
-                                   f"{n_zero} of {m} exactly 0.0 at k = {int(it[-1])}")
+                                   f"{n_zero}/{m} exactly 0.0 at k = {int(it[-1])}")
             axes[-1, col].set_xlabel(style.ITERATION_LABEL)
         axes[0, 0].set_ylabel("coefficient $w_j$")
         if zoom:
