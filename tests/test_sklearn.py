@@ -31,6 +31,18 @@ from lasso_torch.sklearn import (  # noqa: E402
 # - check_array_api_input: scikit-learn skips it unless the environment variable
 #   SCIPY_ARRAY_API=1 is set; these estimators take and return numpy (they declare no
 #   array-API support), the torch tensors stay inside ``fit``.
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """These problems are tiny: one intra-op thread avoids OpenMP oversubscription on a
+    shared machine (two threads there made a 14 ms path take seconds)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 ESTIMATORS = [
     TorchLasso(), TorchElasticNet(), TorchRidge(),
     TorchLassoCV(alphas=5, cv=3), TorchElasticNetCV(alphas=5, cv=3),

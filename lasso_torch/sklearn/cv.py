@@ -12,7 +12,8 @@ folds both give the same ``alphas_``, ``mse_path_`` and ``alpha_``:
 3. ``alpha_`` minimizes the mean over folds (the first, i.e. largest, alpha on ties), and the
    estimator is refit on all the data with it.
 
-Step 2 is one call of the fold paths (all folds x all alphas), see :func:`fold_paths`.
+Step 2 is one call of :func:`lasso_torch.lasso_path` with the folds as row masks: all folds
+x all alphas solved together by the batched FISTA path (one ``p x (F K)`` iterate).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 
 from ..errors import InputError
-from ..solve import solve
+from ..path import lasso_path
 from .estimators import (
     TorchElasticNet,
     _TorchLinearModel,
@@ -57,31 +58,6 @@ def alpha_grid(X: np.ndarray, y: np.ndarray, l1_ratio: float, fit_intercept: boo
     if a_max <= tiny:
         return np.full(n_alphas, tiny)
     return np.geomspace(a_max, a_max * eps, num=n_alphas)
-
-
-def fold_paths(X: torch.Tensor, y: torch.Tensor, masks: torch.Tensor, alphas: np.ndarray,
-               l1_ratio: float, *, fit_intercept: bool, solver: str, tol: float,
-               max_iter: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """The elastic-net path on each training fold.
-
-    ``masks (n, F)`` marks each fold's training rows with 1; ``alphas (K,)`` decreasing;
-    ``tol`` the relative duality gap. Returns ``coefs (F, p, K)``, ``intercepts (F, K)`` and
-    the relative gaps reached ``(F, K)`` (numpy).
-    """
-    F, K = masks.shape[1], len(alphas)
-    coefs = X.new_zeros((F, X.shape[1], K))
-    intercepts = X.new_zeros((F, K))
-    gaps = np.zeros((F, K))
-    for f in range(F):
-        rows = masks[:, f].bool()
-        Xf, yf = X[rows], y[rows]
-        w = None
-        for k, a in enumerate(alphas):
-            res = solve(Xf, yf, float(a), l1_ratio, solver, tol=tol, max_iter=max_iter,
-                        fit_intercept=fit_intercept, coef_init=w, warn=False)
-            w = res.coef
-            coefs[f, :, k], intercepts[f, k], gaps[f, k] = w, res.intercept, float(res.gap)
-    return coefs, intercepts, gaps
 
 
 def test_mse(X: torch.Tensor, y: torch.Tensor, masks: torch.Tensor, coefs: torch.Tensor,
@@ -128,11 +104,13 @@ class _TorchLinearModelCV(_TorchLinearModel):
             masks[torch.as_tensor(train, device=device), f] = 1
         mse, worst = [], 0.0
         for r, l1 in enumerate(l1_ratios):
-            coefs, intercepts, gaps = fold_paths(
-                Xt, yt, masks, alphas[r], float(l1), fit_intercept=self.fit_intercept,
-                solver=self.solver, tol=2 * self.tol, max_iter=self.max_iter)
-            mse.append(test_mse(Xt, yt, masks, coefs, intercepts).T.cpu().numpy())
-            worst = max(worst, float(gaps.max()))
+            # all folds x all alphas in one batched FISTA pass (coefs (F, p, K))
+            path = lasso_path(Xt, yt, torch.as_tensor(alphas[r], dtype=dtype, device=device),
+                              l1_ratio=float(l1), tol=2 * self.tol, batched=True,
+                              fit_intercept=self.fit_intercept, masks=masks,
+                              max_iter=self.max_iter)
+            mse.append(test_mse(Xt, yt, masks, path.coefs, path.intercepts).T.cpu().numpy())
+            worst = max(worst, float(path.gaps.max()))
         if worst > 2 * self.tol:
             warnings.warn(f"the cross-validation paths did not all converge: worst relative "
                           f"duality gap {worst:.3e} > {2 * self.tol:.1e}; increase max_iter",
