@@ -1,0 +1,351 @@
+"""The ``lasso-torch`` CLI end to end, in subprocesses.
+
+Every bad-input case of the issue runs the CLI's entry point in its own process (forked
+from one driver process that imported the package once, so the suite pays torch's import
+once instead of twenty times) and checks: exit status 2 for user errors, one line naming
+the key/file/value, no ``Traceback``, and the earlier run in the output root
+byte-identical afterwards. The demo (through the installed ``lasso-torch`` script) and
+Ctrl-C (``python -m lasso_torch.cli`` and a real SIGINT) run in fresh interpreters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lasso_torch.cli import app, format_table
+from lasso_torch.runner import run_config
+from lasso_torch.runs import list_runs, load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "lasso_torch.cli"]
+SCRIPT = Path(sys.executable).with_name("lasso-torch")
+
+BASE = """\
+name: t
+data: {kind: synthetic, n: 40, p: 6, correlation: 0.5, density: 0.3}
+objective: {alpha: {fraction: 0.2}}
+solvers:
+  - {kind: fista, max_iter: 300}
+  - {kind: cd, max_iter: 100}
+output: runs
+"""
+
+
+def _csv(path: Path, text: str) -> str:
+    path.write_text(text)
+    return f"--set=data={{kind: csv, path: {path.name}, target: y}}"
+
+
+def _npz(path: Path, **arrays) -> str:
+    np.savez(path, **arrays)
+    return f"--set=data={{kind: npz, path: {path.name}}}"
+
+
+def _stamped_folders(d: Path) -> str:
+    """Folders named like the run's destination for the next minute (collisions)."""
+    now = datetime.now()
+    for s in range(-2, 90):
+        f = d / "runs" / f"{(now + timedelta(seconds=s)).strftime('%Y%m%d-%H%M%S')}-t"
+        f.mkdir(parents=True, exist_ok=True)
+        (f / "keep.txt").write_text(f"earlier work {s}")
+    return "--no-plots"
+
+
+# name -> (setup(dir) -> extra args | args list, expected exit status, substrings of stderr)
+CASES = {
+    "unknown_key": (lambda d: ["--set=objective.alpah=0.1"], 2,
+                    ["objective.alpah", "did you mean 'alpha'"]),
+    "wrong_type": (lambda d: ["--set", "data.n=many"], 2, ["data.n", "'many'"]),
+    "negative_alpha": (lambda d: ["--set", "objective.alpha=-0.5"], 2,
+                       ["objective.alpha", "-0.5", "greater than 0"]),
+    "l1_ratio_range": (lambda d: ["--set", "objective.kind=elasticnet",
+                                  "--set", "objective.l1_ratio=1.5"], 2,
+                       ["objective.l1_ratio", "1.5"]),
+    "lr_not_positive": (lambda d: ["--set", "solvers.0.lr=0"], 2, ["solvers.0.lr", "got 0"]),
+    "max_iter_zero": (lambda d: ["--set", "solvers.1.max_iter=0"], 2,
+                      ["solvers.1.max_iter", "got 0"]),
+    "missing_config": (lambda d: ["CONFIG=nope.yaml"], 2, ["config file not found", "nope.yaml"]),
+    "missing_data": (lambda d: ["--set=data={kind: csv, path: missing.csv, target: y}"], 2,
+                     ["data file not found", "missing.csv"]),
+    "malformed_yaml": (lambda d: ["CONFIG=bad.yaml"], 2, ["bad.yaml", "malformed YAML", "line 4"]),
+    "nan_in_data": (lambda d: [_csv(d / "nan.csv", "a,b,y\n1,2,3\n4,nan,6\n7,8,9\n")], 2,
+                    ["nan.csv", "NaN/inf", "index (1, 1)"]),
+    "inf_in_data": (lambda d: [_npz(d / "inf.npz", X=np.array([[1.0, np.inf], [2, 3], [4, 5]]),
+                                    y=np.ones(3))], 2, ["inf.npz", "NaN/inf"]),
+    "row_mismatch": (lambda d: [_npz(d / "rows.npz", X=np.ones((5, 2)), y=np.ones(4))], 2,
+                     ["rows.npz", "5 rows but y has 4"]),
+    "zero_rows": (lambda d: [_csv(d / "empty.csv", "a,b,y\n")], 2, ["empty.csv", "zero rows"]),
+    "zero_features": (lambda d: [_csv(d / "nofeat.csv", "y\n1\n2\n")], 2,
+                      ["nofeat.csv", "zero features"]),
+    "cuda_without_cuda": (lambda d: ["--set", "device=cuda"], 2,
+                          ["device", "'cuda'", "CUDA is not available"]),
+    "output_is_a_file": (lambda d: ((d / "afile").write_text("x"), ["--set", "output=afile"])[1],
+                         2, ["afile", "is not a folder"]),
+    "diverging_step": (lambda d: ["--no-plots", "--set", "solvers.0.kind=ista", "--set",
+                                  "solvers.0.lr=1000", "--set", "solvers.0.record_every=1"],
+                       0, ["warning: ista: diverged"]),
+    "max_iter_reached": (lambda d: ["--no-plots", "--set", "solvers.0.max_iter=2",
+                                    "--set", "solvers.0.tol=1e-14"], 0,
+                         ["warning: fista: max_iter after 2 iterations; relative duality gap"]),
+    "existing_output_folder": (lambda d: [_stamped_folders(d)], 0, []),
+}
+
+
+@dataclass
+class Result:
+    dir: Path
+    rc: int
+    out: str
+    err: str
+    before: dict[str, str]
+    after: dict[str, str]
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory) -> Path:
+    """An earlier run folder, copied into each case's output root."""
+    root = tmp_path_factory.mktemp("earlier")
+    run = run_config({"name": "earlier", "output": str(root / "runs"),
+                      "data": {"kind": "synthetic", "n": 30, "p": 4},
+                      "solvers": [{"kind": "cd", "record_every": 1}]})
+    return run.path
+
+
+# One subprocess imports the package once, then forks one child per case; each child runs
+# the CLI's real entry point (``lasso_torch.cli.main``, what ``python -m lasso_torch.cli``
+# and the console script call) in the case's folder with its own stdout/stderr and exit
+# status. Uncaught exceptions print a traceback there, as they would from a shell.
+DRIVER = r"""
+import json, os, sys, traceback
+import lasso_torch.cli as cli
+import lasso_torch.runner  # noqa: F401 (loaded once, before forking)
+
+cases = json.loads(sys.argv[1])
+codes = {}
+for name, (cwd, argv) in cases.items():
+    pid = os.fork()
+    if pid == 0:
+        os.chdir(cwd)
+        out = os.open("stdout.txt", os.O_WRONLY | os.O_CREAT)
+        err = os.open("stderr.txt", os.O_WRONLY | os.O_CREAT)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        sys.argv = ["lasso-torch", *argv]
+        code = 0
+        try:
+            cli.main()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    codes[name] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+print(json.dumps(codes))
+"""
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, earlier) -> dict[str, Result]:
+    cases, dirs = {}, {}
+    for name, (setup, _, _) in CASES.items():
+        d = tmp_path_factory.mktemp(name)
+        shutil.copytree(earlier.parent, d / "runs")
+        (d / "c.yaml").write_text(BASE)
+        (d / "bad.yaml").write_text("name: t\ndata:\n  kind: synthetic\n   n: 3\n")
+        args = setup(d)
+        config = next((a[7:] for a in args if a.startswith("CONFIG=")), "c.yaml")
+        args = [a for a in args if not a.startswith("CONFIG=")]
+        dirs[name] = (d, _snapshot(d / "runs" / earlier.name))
+        cases[name] = (str(d), ["run", config, *args])
+    # the demo runs in a fresh process through the installed console script, alongside
+    demo_dir = tmp_path_factory.mktemp("demo")
+    shutil.copytree(earlier.parent, demo_dir / "runs")
+    demo = subprocess.Popen(
+        [str(SCRIPT), "run", str(ROOT / "configs" / "why_sparsity.yaml"), "--no-plots",
+         "--set", "output=runs"], cwd=demo_dir, env=ENV, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    driver = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(cases)], env=ENV,
+                            capture_output=True, text=True, timeout=300)
+    assert driver.returncode == 0, driver.stderr
+    codes = json.loads(driver.stdout.splitlines()[-1])
+    out = {}
+    for name, (d, before) in dirs.items():
+        out[name] = Result(d, codes[name], (d / "stdout.txt").read_text(),
+                           (d / "stderr.txt").read_text(), before,
+                           _snapshot(d / "runs" / earlier.name))
+    stdout, stderr = demo.communicate(timeout=300)
+    out["demo"] = Result(demo_dir, demo.returncode, stdout, stderr, {}, {})
+    return out
+
+
+USER_ERRORS = [k for k, (_, rc, _) in CASES.items() if rc == 2]
+
+
+@pytest.mark.parametrize("case", USER_ERRORS)
+def test_user_error_is_one_clear_line(results, case, earlier):
+    if case == "cuda_without_cuda" and torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    r = results[case]
+    assert r.rc == 2, r.err
+    assert "Traceback" not in r.err and "Traceback" not in r.out
+    lines = [ln for ln in r.err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.err
+    for s in CASES[case][2]:
+        assert s in lines[0], (s, lines[0])
+    assert r.after == r.before  # the earlier run is byte-identical
+    assert [p.name for p in list_runs(r.dir / "runs")] == [earlier.name]  # nothing new
+    assert not list((r.dir / "runs").glob(".tmp-*"))
+
+
+def test_diverging_solver_is_saved_and_marked(results, earlier):
+    r = results["diverging_step"]
+    assert r.rc == 0 and "Traceback" not in r.err
+    assert "warning: ista: diverged" in r.err
+    (path,) = [p for p in list_runs(r.dir / "runs") if p.name != earlier.name]
+    run = load_run(path)
+    assert run.status == "diverged"
+    assert run.metrics["solvers"]["ista"]["status"] == "diverged"
+    assert run.metrics["solvers"]["cd"]["converged"]  # the other solver still ran
+    obj = run.traces["ista"]["objective"]
+    assert not np.isfinite(obj[-1]) and np.isfinite(obj[:-1]).all()
+    assert "NaN" not in (path / "metrics.json").read_text()
+    assert "diverged" in r.out and f"run saved to runs/{path.name}" in r.out
+    assert r.after == r.before
+
+
+def test_max_iter_warns_and_is_not_converged(results, earlier):
+    r = results["max_iter_reached"]
+    assert r.rc == 0 and "Traceback" not in r.err
+    assert CASES["max_iter_reached"][2][0] in r.err
+    (path,) = [p for p in list_runs(r.dir / "runs") if p.name != earlier.name]
+    m = json.loads((path / "metrics.json").read_text())["solvers"]["fista"]
+    assert m["converged"] is False and m["status"] == "max_iter" and m["n_iter"] == 2
+    assert r.after == r.before
+
+
+def test_existing_output_folder_is_never_overwritten(results, earlier):
+    r = results["existing_output_folder"]
+    assert r.rc == 0 and "Traceback" not in r.err
+    runs = r.dir / "runs"
+    taken = sorted(p for p in runs.iterdir() if (p / "keep.txt").exists())
+    for p in taken:  # every folder that was there is untouched
+        assert sorted(f.name for f in p.iterdir()) == ["keep.txt"]
+        assert (p / "keep.txt").read_text().startswith("earlier work")
+    (new,) = [p for p in list_runs(runs) if p.name != earlier.name]
+    assert new.name.endswith("-t-2") and (new / "meta.json").is_file()
+    assert f"run saved to runs/{new.name}" in r.out
+    assert r.after == r.before
+
+
+def test_demo_prints_a_table_and_where_the_run_went(results):
+    r = results["demo"]
+    assert r.rc == 0, r.err
+    assert "Traceback" not in r.err
+    (path,) = list((r.dir / "runs").glob("*-why_sparsity"))
+    assert f"run saved to runs/{path.name}" in r.out
+    for label in ("subgradient", "ista", "fista", "cd", "reference (cd)"):
+        assert label in r.out
+    run = load_run(path)
+    assert run.solvers == ["subgradient", "ista", "fista", "cd"]
+    m = run.metrics["solvers"]
+    assert m["subgradient"]["n_zeros"] == 0 < m["fista"]["n_zeros"] == m["cd"]["n_zeros"]
+    assert all(m[k]["converged"] for k in ("ista", "fista", "cd"))
+    # list and compare show it
+    cli = CliRunner()
+    listed = cli.invoke(app, ["list", "--output", str(r.dir / "runs")])
+    assert listed.exit_code == 0 and path.name in listed.stdout
+    assert "subgradient,ista,fista,cd" in listed.stdout and "complete" in listed.stdout
+    cmp = cli.invoke(app, ["compare", str(path), str(path)])
+    assert cmp.exit_code == 0 and cmp.stdout.count(path.name) == 2 * 5
+
+
+def test_ctrl_c_keeps_the_partial_run(tmp_path, earlier):
+    shutil.copytree(earlier.parent, tmp_path / "runs")
+    before = _snapshot(tmp_path / "runs")
+    (tmp_path / "c.yaml").write_text(BASE.replace(
+        "  - {kind: cd, max_iter: 100}",
+        "  - {kind: subgradient, label: sg, max_iter: 100000000, tol: 0, record_every: 1000}"))
+    proc = subprocess.Popen([*CLI, "run", "c.yaml"], cwd=tmp_path, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("solver sg"):
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    err = "".join(lines) + err
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    new = [p for p in list_runs(tmp_path / "runs") if p.name != earlier.name]
+    assert len(new) == 1
+    run = load_run(new[0])
+    assert run.status == "interrupted"
+    assert run.metrics["solvers"]["fista"]["converged"]
+    assert run.metrics["solvers"]["sg"]["status"] == "interrupted"
+    assert 0 < run.metrics["solvers"]["sg"]["n_iter"] < 100000000
+    assert {k: v for k, v in _snapshot(tmp_path / "runs").items() if k in before} == before
+    assert not list((tmp_path / "runs").glob(".tmp-*"))
+
+
+# --- in-process: help, list, compare, plot, tables --------------------------------------
+@pytest.mark.parametrize("command", [[], ["run"], ["list"], ["compare"], ["plot"]])
+def test_help_on_every_command(command):
+    res = CliRunner().invoke(app, [*command, "--help"])
+    assert res.exit_code == 0 and "Usage" in res.stdout
+
+
+def test_list_and_compare_errors(tmp_path):
+    cli = CliRunner()
+    res = cli.invoke(app, ["list", "--output", str(tmp_path / "none")])
+    assert res.exit_code == 0 and "no runs under" in res.stdout
+    res = cli.invoke(app, ["compare", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "run folder not found" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_plot_and_compare_plot(earlier, tmp_path):
+    cli = CliRunner()
+    res = cli.invoke(app, ["plot", str(earlier), "--kind", "convergence"])
+    assert res.exit_code == 0, res.stderr
+    assert (earlier / "figures" / "convergence.png").is_file()
+    res = cli.invoke(app, ["plot", str(earlier), "--kind", "nonsense"])
+    assert res.exit_code == 2 and "nonsense" in res.stderr
+    res = cli.invoke(app, ["compare", str(earlier), "--plot", "--out", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.stderr
+    assert list((tmp_path / "cmp").glob("*.png"))
+
+
+def test_format_table():
+    t = format_table(("a", "bb"), [["x", 1], ["yyy", 22]])
+    assert t.splitlines() == ["a    bb", "---  --", "x     1", "yyy  22"]
+
+
+def test_console_script_is_installed():
+    assert SCRIPT.is_file(), "pip install -e . installs the lasso-torch console script"
