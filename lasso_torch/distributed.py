@@ -140,6 +140,25 @@ def sharded_data(
     return X, y
 
 
+def sharded_standardize(X: Tensor, group: Any = None) -> Tensor:
+    """:func:`lasso_torch.data.standardize` of the global data, for this rank's rows.
+
+    The column means and (population) standard deviations are all-reduced; constant
+    columns keep scale 1. Returns this rank's standardized rows.
+    """
+    count = torch.tensor([X.shape[0]], dtype=torch.int64, device=X.device)
+    dist.all_reduce(count, group=group)
+    n = int(count)
+    total = X.sum(0)
+    dist.all_reduce(total, group=group)
+    mean = total / n
+    sq = ((X - mean) ** 2).sum(0)
+    dist.all_reduce(sq, group=group)
+    scale = (sq / n).sqrt()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return (X - mean) / scale
+
+
 # --- the sharded datafit -----------------------------------------------------------------
 class ShardedQuadratic(Quadratic):
     """:class:`~lasso_torch.datafits.Quadratic` on this rank's rows; sums all-reduced.

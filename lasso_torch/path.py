@@ -455,6 +455,7 @@ def lasso_path(
     *,
     masks: Tensor | np.ndarray | None = None,
     max_iter: int = 20_000,
+    distributed: bool = False,
     **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
@@ -470,6 +471,10 @@ def lasso_path(
             warm-started sequence (:func:`warm_path`).
         masks: ``(n, F)`` 0/1 row masks: ``F`` subsets (e.g. CV folds) solved together;
             results get a leading axis of size ``F``.
+        distributed: ``X``, ``y`` are this rank's rows inside an initialized
+            ``torch.distributed`` process group: the batched path with the rows sharded,
+            :func:`lasso_torch.distributed.sharded_path` (no masks; the grid comes from the
+            global ``alpha_max``); every rank gets the same result.
         kwargs: passed to :func:`batched_path` / :func:`warm_path`.
 
     Returns:
@@ -478,6 +483,13 @@ def lasso_path(
     """
     from .solve import as_data
 
+    if distributed:
+        if masks is not None:
+            raise InputError("masks are not supported with distributed=True")
+        from .distributed import sharded_path
+
+        return sharded_path(X, y, alphas, l1_ratio, n_alphas=n_alphas, eps=eps, tol=tol,
+                            max_iter=max_iter, fit_intercept=fit_intercept, **kwargs)
     X, y = as_data(X, y)
     if not 0.0 <= l1_ratio <= 1.0:
         raise InputError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")

@@ -82,7 +82,7 @@ def _worker(rank: int, world: int, port: int, out_dir: str) -> None:
                 out[f"{name}.trace.{key}"] = res.trace[key]
         n, p, kw = PATH
         X, y = _data(n, p, _lopsided(n, rank, world))
-        path = sharded_path(X, y, **kw)
+        path = lt.lasso_path(X, y, distributed=True, **kw)
         out["path.coefs"] = path.coefs.numpy()
         out["path.intercepts"] = path.intercepts.numpy()
         out["path.n_iters"] = path.n_iters.numpy()
