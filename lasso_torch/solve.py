@@ -17,7 +17,14 @@ from .certificates import Certificate
 from .datafits import Quadratic
 from .errors import InputError
 from .penalties import make_penalty
-from .solvers import SOLVERS, CoordinateDescent, ProximalEngine, SubgradientEngine, run_loop
+from .solvers import (
+    SOLVERS,
+    CoordinateDescent,
+    ProximalEngine,
+    SubgradientEngine,
+    WorkingSet,
+    run_loop,
+)
 
 
 @dataclass
@@ -129,11 +136,13 @@ def solve(
         X, y: data (tensors or arrays); the solution lives on ``X``'s device and dtype.
         alpha, l1_ratio: scikit-learn's ElasticNet convention (1: Lasso, 0: Ridge).
         solver: ``"fista"`` (momentum + adaptive restart), ``"ista"``, ``"cd"`` (cyclic
-            coordinate descent) or ``"subgradient"`` (``torch.optim.SGD`` on the full loss).
+            coordinate descent), ``"subgradient"`` (``torch.optim.SGD`` on the full loss)
+            or ``"ws"`` (working sets solved in Gram form: the fastest on sparse problems).
         tol: stop when the relative duality gap ``gap / P(0)`` is ``<= tol``.
-        max_iter: iterations (epochs for ``cd``).
+        max_iter: iterations (epochs for ``cd``, outer working-set iterations for ``ws``).
         lr: step size for the gradient solvers; default ``1/L``, ``L`` by power iteration.
-        check_every: iterations between gap checks, the only host syncs (default 10; 1 for cd).
+        check_every: iterations between gap checks, the only host syncs (default 10; 1 for
+            cd and ws).
         record_every: record a trace point every so many iterations (0: no trace).
         record_coef: record all coefficients (True), none (False), or these indices.
         restart, backtracking: FISTA's adaptive restart; backtracking line search.
@@ -158,7 +167,7 @@ def solve(
     else:
         X, y = as_data(X, y)
     if check_every is None:
-        check_every = 1 if solver == "cd" else 10
+        check_every = 1 if solver in ("cd", "ws") else 10
     _check_options(solver, alpha, l1_ratio, tol, max_iter, check_every, lr)
     datafit = (ShardedQuadratic if distributed else Quadratic)(
         X, y, fit_intercept=fit_intercept, gram=gram)
@@ -173,6 +182,8 @@ def solve(
         step = float(lr) if lr is not None else (1.0 / lip if lip > 0 else 1.0)
     if solver == "cd":
         engine: Any = CoordinateDescent(datafit, alpha, l1_ratio, w0)
+    elif solver == "ws":
+        engine = WorkingSet(datafit, alpha, l1_ratio, w0, tol=tol)
     elif solver == "subgradient":
         engine = SubgradientEngine(datafit, penalty, w0, step, schedule=schedule)
         stall_patience = None

@@ -1,0 +1,375 @@
+"""Speed benchmark: lasso_torch's solvers and paths against scikit-learn, celer and skglm.
+
+Everything is measured in this one process with the thread pools pinned (threadpoolctl for
+numpy/scipy/numba's BLAS, ``torch.set_num_threads`` for torch). The convention is
+scikit-learn's objective; "solved" means a relative duality gap ``gap / P(0) <= 1e-6``,
+computed by this script in float64 for every solver (``lt.duality_gap``), whatever the
+solver says about itself. A peer whose own tolerance does not reach that gap is re-run
+with a tolerance ten times smaller (up to four times); the row reports the tolerance used.
+
+Rows (JSON and a markdown table under ``--out``):
+
+* single problems (``alpha = 0.1`` and ``0.01 x alpha_max``): time to the gap (median of
+  ``--repeats``), iterations, ms per iteration and, for ISTA/FISTA, the per-iteration time
+  divided by the *floor*: one ``X @ w`` plus one ``X.T @ r`` (one ``G @ w`` in Gram form)
+  timed in the same run;
+* the 100-alpha path (``alpha_max`` down to ``1e-3 alpha_max``), every alpha certified:
+  ``lt.lasso_path`` batched and warm-started against ``sklearn.linear_model.lasso_path``
+  and ``celer_path``.
+
+Usage::
+
+    python experiments/benchmark.py --quick         # about a minute, smaller workloads
+    python experiments/benchmark.py                 # the full run behind BENCHMARK.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import lasso_torch as lt
+from lasso_torch.data import load_diabetes, make_synthetic, standardize
+
+TARGET = 1e-6
+
+
+# --- workloads --------------------------------------------------------------------------
+def workloads(quick: bool) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    if quick:
+        corr = make_synthetic(200, 1000, correlation=0.6, density=0.05, snr=3.0, seed=0)
+        tall = make_synthetic(5000, 200, correlation=0.5, density=0.05, snr=3.0, seed=0)
+    else:
+        corr = make_synthetic(500, 5000, correlation=0.6, density=0.05, snr=3.0, seed=0)
+        tall = make_synthetic(20000, 500, correlation=0.5, density=0.05, snr=3.0, seed=0)
+    Xd, yd = load_diabetes()
+    Xd = standardize(Xd)[0]
+    return {"sim-corr": corr[:2], "sim-tall": tall[:2], "diabetes": (Xd, yd)}
+
+
+def rel_gap(X: torch.Tensor, y: torch.Tensor, coef, alpha) -> float:
+    """The benchmark's own certificate: float64 relative duality gap (max over columns)."""
+    coef = torch.as_tensor(np.asarray(coef), dtype=torch.float64)
+    alpha = torch.as_tensor(np.asarray(alpha), dtype=torch.float64)
+    return float(lt.duality_gap(X.double(), y.double(), coef, alpha, relative=True).max())
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def floor_ms(X: torch.Tensor, y: torch.Tensor, gram: bool, repeats: int = 50) -> float:
+    """Median time of one ``X @ w`` plus one ``X.T @ r`` (or one ``G @ w``), in ms."""
+    w = torch.randn(X.shape[1], dtype=X.dtype, generator=torch.Generator().manual_seed(0))
+    w = w.to(X.device)
+    G = X.T @ X if gram else None
+    sync = torch.cuda.synchronize if X.is_cuda else (lambda: None)
+    times = []
+    for _ in range(repeats):
+        sync()
+        t = time.perf_counter()
+        if gram:
+            _ = G @ w
+        else:
+            r = y - X @ w
+            _ = X.T @ r
+        sync()
+        times.append(time.perf_counter() - t)
+    return 1e3 * statistics.median(times)
+
+
+# --- project solvers ----------------------------------------------------------------------
+def run_project(X, y, alpha, solver, dtype, repeats, budget):
+    Xd, yd = X.to(dtype), y.to(dtype)
+    t0 = time.perf_counter()
+
+    def stop(*_):
+        return time.perf_counter() - t0 > budget
+
+    def once():
+        nonlocal t0
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return lt.solve(Xd, yd, alpha, solver=solver, tol=TARGET, max_iter=100_000,
+                            callback=stop)
+    t, res = median_time(once, repeats)
+    gap = rel_gap(X, y, res.coef.cpu(), alpha)
+    row = dict(solver=f"lasso_torch {solver}", dtype=str(dtype).replace("torch.", ""),
+               time_s=t, n_iter=res.n_iter, ms_per_iter=1e3 * t / max(res.n_iter, 1),
+               gap=gap, solved=gap <= TARGET, status=res.status)
+    return row
+
+
+def per_iteration(X, y, alpha, solver, dtype, n_iter=200):
+    """ms per ISTA/FISTA iteration with one check at the end (the loop's own timing)."""
+    Xd, yd = X.to(dtype), y.to(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lt.solve(Xd, yd, alpha, solver=solver, tol=0.0, max_iter=20, check_every=20)
+        times = []
+        for _ in range(3):
+            r = lt.solve(Xd, yd, alpha, solver=solver, tol=0.0, max_iter=n_iter,
+                         check_every=n_iter, stall_patience=None)
+            times.append(r.time / n_iter)
+    return 1e3 * statistics.median(times)
+
+
+# --- peers ---------------------------------------------------------------------------------
+def peers() -> dict[str, Callable | str]:
+    """Peer fitters ``fit(X, y, alpha, tol) -> (coef, n_iter)``, or why one is missing."""
+    out: dict[str, Callable | str] = {}
+    try:
+        from sklearn.linear_model import Lasso
+
+        def sk(X, y, a, tol):
+            m = Lasso(alpha=a, tol=tol, max_iter=1_000_000).fit(X, y)
+            return m.coef_, m.n_iter_
+        out["scikit-learn CD"] = sk
+    except ImportError as e:
+        out["scikit-learn CD"] = f"not installed ({e})"
+    try:
+        from celer import Lasso as CLasso
+
+        def ce(X, y, a, tol):
+            m = CLasso(alpha=a, tol=tol, max_iter=1000).fit(X, y)
+            return m.coef_, getattr(m, "n_iter_", -1)
+        out["celer"] = ce
+    except ImportError as e:
+        out["celer"] = f"not installed ({e})"
+    try:
+        from skglm import Lasso as SLasso
+
+        def sg(X, y, a, tol):
+            m = SLasso(alpha=a, tol=tol, max_iter=1000).fit(X, y)
+            return m.coef_, getattr(m, "n_iter_", -1)
+        out["skglm"] = sg
+    except ImportError as e:
+        out["skglm"] = f"not installed ({e})"
+    return out
+
+
+def run_peer(name, fit, X, y, alpha, repeats):
+    Xn, yn = X.numpy(), y.numpy()
+    fit(Xn[:50], yn[:50], alpha, 1e-2)  # JIT warm-up (numba) outside the timing
+    tol = TARGET / 2 if name.startswith("scikit") else TARGET
+    for _ in range(5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t, (coef, n_iter) = median_time(lambda: fit(Xn, yn, alpha, tol), repeats)
+        gap = rel_gap(X, y, coef, alpha)
+        if gap <= TARGET:
+            break
+        tol /= 10
+    n_iter = int(np.max(n_iter)) if n_iter is not None else -1
+    return dict(solver=name, dtype="float64", time_s=t, n_iter=n_iter,
+                ms_per_iter=1e3 * t / max(n_iter, 1), gap=gap, solved=gap <= TARGET,
+                status=f"tol={tol:.0e}")
+
+
+# --- paths -----------------------------------------------------------------------------------
+def run_paths(X, y, n_alphas, budget, quick):
+    rows = []
+    alphas = lt.path.alpha_grid(X, y, n_alphas, 1e-3)
+    for batched in (True, False):
+        name = "lasso_torch batched" if batched else "lasso_torch warm (ws)"
+        kw = dict(max_time=budget) if batched else dict(solver="ws")
+        t, res = median_time(
+            lambda: lt.lasso_path(X, y, alphas=alphas, tol=TARGET, batched=batched, **kw), 1)
+        gaps = lt.duality_gap(X, y, res.coefs, alphas, relative=True)
+        rows.append(dict(solver=name, time_s=t, certified=int((gaps <= TARGET).sum()),
+                         n_alphas=n_alphas, max_gap=float(gaps.max()), tol="1e-06"))
+    Xc, yc = (X - X.mean(0)).numpy(), (y - y.mean()).numpy()
+    a_np = alphas.numpy()
+    fns = {}
+    try:
+        from sklearn.linear_model import lasso_path as sk_path
+        fns["scikit-learn lasso_path"] = lambda tol: sk_path(
+            Xc, yc, alphas=a_np, tol=tol, max_iter=1_000_000)[1]
+    except ImportError as e:
+        rows.append(dict(solver="scikit-learn lasso_path", note=f"not installed ({e})"))
+    try:
+        from celer import celer_path
+        celer_path(Xc[:50], yc[:50], "lasso", alphas=a_np[:2], tol=1e-2)  # JIT warm-up
+        fns["celer_path"] = lambda tol: celer_path(Xc, yc, "lasso", alphas=a_np, tol=tol)[1]
+    except ImportError as e:
+        rows.append(dict(solver="celer_path", note=f"not installed ({e})"))
+    for name, fn in fns.items():
+        tol = TARGET / 2 if name.startswith("scikit") else TARGET
+        total = 0.0
+        for _ in range(4):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t, coefs = median_time(lambda: fn(tol), 1)
+            total += t
+            gaps = lt.duality_gap(X, y, torch.from_numpy(np.asarray(coefs)), alphas,
+                                  relative=True)
+            ok = int((gaps <= TARGET).sum())
+            if ok == n_alphas or total > budget:
+                break
+            tol /= 10
+        rows.append(dict(solver=name, time_s=t, certified=ok, n_alphas=n_alphas,
+                         max_gap=float(gaps.max()), tol=f"{tol:.0e}"))
+    return rows
+
+
+# --- report ----------------------------------------------------------------------------------
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "torch": torch.__version__,
+           "numpy": np.__version__, "lasso_torch": lt.__version__}
+    for mod in ("sklearn", "celer", "skglm", "threadpoolctl"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except ImportError:
+            out[mod] = "not installed"
+    return out
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return f"{cpu}, {os.cpu_count()} cores, GPU: {gpu}"
+
+
+def fmt(v, digits=3):
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "-"
+        return f"{v:.2e}" if (abs(v) < 1e-2 and v != 0) else f"{v:.{digits}g}"
+    return str(v)
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Measured {report['date']} on {report['machine']}; threads {report['threads']}; "
+             f"median of {report['repeats']} repeats; mode {report['mode']}.",
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()), ""]
+    lines += ["| workload | α/α_max | solver | dtype | time (s) | iters | ms/iter | "
+              "iter/floor | rel. gap | solved | note |", "|" + "---|" * 11]
+    for r in report["solves"]:
+        lines.append(
+            f"| {r['workload']} | {r['frac']} | {r['solver']} | {r.get('dtype', '')} | "
+            f"{fmt(r.get('time_s', float('nan')))} | {r.get('n_iter', '')} | "
+            f"{fmt(r.get('ms_per_iter', float('nan')))} | {fmt(r.get('floor_ratio', ''))} | "
+            f"{fmt(r.get('gap', float('nan')))} | {r.get('solved', '')} | "
+            f"{r.get('status', r.get('note', ''))} |")
+    lines += ["", "Floor (one X@w + one X.T@r, or one G@w in Gram form), ms:", ""]
+    for k, v in report["floors"].items():
+        lines.append(f"- {k}: {v:.4g}")
+    lines += ["", f"Regularization path ({report['n_alphas']} α, α_max to 1e-3 α_max, every α "
+              "certified to relative gap 1e-6 by this script):", "",
+              "| workload | solver | time (s) | certified | max rel. gap | tol used |",
+              "|---|---|---|---|---|---|"]
+    for r in report["paths"]:
+        if "note" in r:
+            lines.append(f"| {r['workload']} | {r['solver']} | - | - | - | {r['note']} |")
+        else:
+            lines.append(f"| {r['workload']} | {r['solver']} | {fmt(r['time_s'])} | "
+                         f"{r['certified']}/{r['n_alphas']} | {fmt(r['max_gap'])} | {r['tol']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small workloads, ~1 minute")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=None, help="default 3 (quick: 1)")
+    ap.add_argument("--out", default="runs/benchmark")
+    ap.add_argument("--budget", type=float, default=None,
+                    help="seconds allowed per solve / path (default 30 / 240; quick 5 / 15)")
+    ap.add_argument("--no-path", action="store_true")
+    args = ap.parse_args(argv)
+    quick = args.quick
+    repeats = args.repeats or (1 if quick else 3)
+    solve_budget = args.budget or (5.0 if quick else 30.0)
+    path_budget = args.budget or (15.0 if quick else 240.0)
+    n_alphas = 20 if quick else 100
+
+    torch.set_num_threads(args.threads)
+    try:
+        from threadpoolctl import threadpool_limits
+        limiter = threadpool_limits(args.threads)
+    except ImportError:
+        limiter = None
+        print("threadpoolctl not installed: numpy/scipy thread pools are not pinned")
+    report = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
+                  threads=args.threads, repeats=repeats, mode="quick" if quick else "full",
+                  versions=versions(), solves=[], floors={}, paths=[], n_alphas=n_alphas)
+    peer_fns = peers()
+    for name, (X, y) in workloads(quick).items():
+        n, p = X.shape
+        amax = float(lt.alpha_max(X, y))
+        gram = n >= 4 * p and p <= 8192
+        for dtype in (torch.float64, torch.float32):
+            fl = floor_ms(X.to(dtype), y.to(dtype), gram)
+            report["floors"][f"{name} {str(dtype)[6:]} ({'Gram' if gram else 'X, X.T'})"] = fl
+        for frac in (0.1, 0.01):
+            alpha = frac * amax
+            print(f"{name} (n={n}, p={p}) alpha = {frac} alpha_max", flush=True)
+            for solver in ("ws", "fista", "ista", "cd"):
+                for dtype in (torch.float64, torch.float32):
+                    if solver == "cd" and (dtype == torch.float32 or p > 1000):
+                        continue  # host numpy loop per coordinate: the reference, not fast
+                    row = run_project(X, y, alpha, solver, dtype, repeats, solve_budget)
+                    if solver in ("ista", "fista"):
+                        ms = per_iteration(X, y, alpha, solver, dtype)
+                        fl = report["floors"][
+                            f"{name} {str(dtype)[6:]} ({'Gram' if gram else 'X, X.T'})"]
+                        row["floor_ratio"] = ms / fl
+                        row["ms_per_iter"] = ms
+                    row.update(workload=name, frac=frac)
+                    report["solves"].append(row)
+                    print("  ", {k: fmt(v) for k, v in row.items()}, flush=True)
+            for pname, fit in peer_fns.items():
+                if isinstance(fit, str):
+                    row = dict(solver=pname, note=fit)
+                else:
+                    row = run_peer(pname, fit, X, y, alpha, repeats)
+                row.update(workload=name, frac=frac)
+                report["solves"].append(row)
+                print("  ", {k: fmt(v) for k, v in row.items()}, flush=True)
+        if not args.no_path and name != "diabetes":
+            for r in run_paths(X, y, n_alphas, path_budget, quick):
+                r["workload"] = name
+                report["paths"].append(r)
+                print("  path", {k: fmt(v) for k, v in r.items()}, flush=True)
+    if torch.cuda.is_available():
+        report["gpu"] = "CUDA present: rerun with X.cuda() workloads (not automated here)"
+    else:
+        report["gpu"] = "not measured: no GPU in this session"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "benchmark.json").write_text(json.dumps(report, indent=1, default=str))
+    md = markdown(report) + f"\nGPU: {report['gpu']}\n"
+    (out / "benchmark.md").write_text(md)
+    print(md)
+    if limiter is not None:
+        limiter.unregister() if hasattr(limiter, "unregister") else None
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
