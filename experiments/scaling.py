@@ -4,9 +4,10 @@ Each of ``world`` processes holds ``--rows`` rows of a ``p``-feature synthetic d
 global problem grows with the number of processes: weak scaling) and runs ``--iters``
 FISTA steps without the Gram form, so every step is ``X_r w``, ``X_r^T r`` and one
 all-reduce of ``p`` numbers. Reported per world size: the time per iteration (the slowest
-rank's, median of ``--repeats``) and the share spent inside the all-reduce (measured by
-timing each collective with the device synchronized around it). Ideal weak scaling keeps
-the time per iteration flat.
+rank's, median of ``--repeats``), and in an instrumented repeat the share spent inside the
+all-reduce and the share spent waiting for the slowest rank (a barrier before each
+all-reduce, device synchronized: see ``ShardedQuadratic.timed``). Ideal weak scaling
+keeps the time per iteration flat.
 
     .venv/bin/python experiments/scaling.py                      # gloo, CPU, 1 and 2 processes
     .venv/bin/python experiments/scaling.py --device cuda --worlds 1 2   # nccl, one GPU each
@@ -67,7 +68,7 @@ def _worker(rank: int, world: int, port: int, args: argparse.Namespace, out: str
                                         accelerated=True)
                 for _ in range(args.warmup):
                     engine.step()
-                df.timed, df.comm_seconds, df.comm_calls = timed, 0.0, 0
+                df.timed, df.comm_seconds, df.wait_seconds, df.comm_calls = timed, 0.0, 0.0, 0
                 dist.barrier()
                 if cuda:
                     torch.cuda.synchronize()
@@ -77,12 +78,13 @@ def _worker(rank: int, world: int, port: int, args: argparse.Namespace, out: str
                 if cuda:
                     torch.cuda.synchronize()
                 total = time.perf_counter() - t0
-                slowest = torch.tensor([total, df.comm_seconds], dtype=torch.float64,
-                                       device=device)
+                slowest = torch.tensor([total, df.comm_seconds, df.wait_seconds],
+                                       dtype=torch.float64, device=device)
                 df.timed = False
                 dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
                 results.append(dict(timed=timed, total=float(slowest[0]),
-                                    comm=float(slowest[1]), calls=df.comm_calls))
+                                    comm=float(slowest[1]), wait=float(slowest[2]),
+                                    calls=df.comm_calls))
         if rank == 0:
             Path(out).write_text(json.dumps(results))
     finally:
@@ -112,14 +114,16 @@ def main() -> None:
         plain = statistics.median(r["total"] for r in runs if not r["timed"])
         timed = [r for r in runs if r["timed"]]
         share = statistics.median(r["comm"] / r["total"] for r in timed)
+        wait = statistics.median(r["wait"] / r["total"] for r in timed)
         row = dict(world=world, ms_per_iter=1e3 * plain / args.iters,
                    ms_per_iter_timed=1e3 * statistics.median(r["total"] for r in timed)
-                   / args.iters, comm_share=share,
+                   / args.iters, comm_share=share, wait_share=wait,
                    allreduce_per_iter=timed[0]["calls"] / args.iters)
         rows.append(row)
         print(f"world {world}: {row['ms_per_iter']:.3f} ms/iter "
-              f"({row['ms_per_iter_timed']:.3f} with timing), communication "
-              f"{100 * share:.1f}% ({row['allreduce_per_iter']:.0f} all-reduce/iter)",
+              f"({row['ms_per_iter_timed']:.3f} with timing): all-reduce {100 * share:.1f}%, "
+              f"waiting for the slowest rank {100 * wait:.1f}% "
+              f"({row['allreduce_per_iter']:.0f} all-reduce/iter)",
               flush=True)
     meta = dict(vars(args), out=str(args.out), torch=torch.__version__,
                 machine=platform.machine(), cpus=os.cpu_count(),
@@ -139,13 +143,17 @@ def _plot(rows: list[dict], meta: dict, path: Path) -> None:
     worlds = [r["world"] for r in rows]
     total = [r["ms_per_iter_timed"] for r in rows]
     comm = [t * r["comm_share"] for t, r in zip(total, rows, strict=True)]
-    compute = [t - c for t, c in zip(total, comm, strict=True)]
+    wait = [t * r["wait_share"] for t, r in zip(total, rows, strict=True)]
+    compute = [t - c - w for t, c, w in zip(total, comm, wait, strict=True)]
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     labels = [str(w) for w in worlds]
     ax.bar(labels, compute, label="compute (X w, X^T r, prox)", color="#4c72b0")
-    ax.bar(labels, comm, bottom=compute, label="all-reduce of p numbers", color="#dd8452")
+    ax.bar(labels, wait, bottom=compute, label="waiting for the slowest rank",
+           color="#c0c0c0")
+    ax.bar(labels, comm, bottom=[c + w for c, w in zip(compute, wait, strict=True)],
+           label="all-reduce of p numbers", color="#dd8452")
     for i, (t, r) in enumerate(zip(total, rows, strict=True)):
-        ax.text(i, t, f"{t:.2f} ms\n{100 * r['comm_share']:.0f}% comm", ha="center",
+        ax.text(i, t, f"{t:.2f} ms\n{100 * r['comm_share']:.0f}% all-reduce", ha="center",
                 va="bottom", fontsize=8)
     ax.set_xlabel(f"processes ({meta['backend']}), {meta['rows']} rows each, p = {meta['p']}")
     ax.set_ylabel("time per FISTA iteration (ms)")

@@ -166,8 +166,9 @@ class ShardedQuadratic(Quadratic):
     ``X``, ``y``, ``n_local`` are this rank's; ``n``, ``x_mean``, ``y_mean``, the gradient,
     ``Xty``, ``gram``, ``lipschitz`` and ``p0`` are global and equal on every rank.
     ``residual(w)`` is this rank's block of the global centered residual.
-    Set ``timed = True`` to accumulate the seconds spent in all-reduces in
-    ``comm_seconds`` (it synchronizes the device around each one; off by default).
+    Set ``timed = True`` (a diagnostic, off by default) to time every all-reduce: a
+    barrier first, whose seconds (waiting for the slowest rank: load imbalance) go to
+    ``wait_seconds``, then the all-reduce itself, device synchronized, to ``comm_seconds``.
     """
 
     def __init__(self, X: Tensor, y: Tensor, fit_intercept: bool = True,
@@ -177,7 +178,8 @@ class ShardedQuadratic(Quadratic):
         self.X, self.y = X, y
         self.n_local, self.p = X.shape
         self.fit_intercept = fit_intercept
-        self.timed, self.comm_seconds, self.comm_calls = False, 0.0, 0
+        self.timed, self.comm_calls = False, 0
+        self.comm_seconds = self.wait_seconds = 0.0
         count = torch.tensor([self.n_local], dtype=torch.int64, device=X.device)
         self.n = int(self.all_reduce(count))
         if fit_intercept:
@@ -199,9 +201,12 @@ class ShardedQuadratic(Quadratic):
             return t
         _sync(t)
         t0 = time.perf_counter()
+        dist.barrier(group=self.group)
+        t1 = time.perf_counter()
         dist.all_reduce(t, group=self.group)
         _sync(t)
-        self.comm_seconds += time.perf_counter() - t0
+        self.wait_seconds += t1 - t0
+        self.comm_seconds += time.perf_counter() - t1
         self.comm_calls += 1
         return t
 
