@@ -72,7 +72,7 @@ def solver_run(folder: Path, n: int = 60, p: int = 12, frac: float = 0.15) -> Pa
                 "n_zeros": r.n_zeros, "nnz": p - r.n_zeros, "converged": r.converged,
                 "status": r.status}
             arrays.update({f"{label}/{k}": v for k, v in r.trace.items()})
-    alphas = amax * np.logspace(0, -2.5, 30)
+    alphas = amax * np.logspace(0, -2.5, 20)
     arrays["path/alphas"] = alphas
     arrays["path/coefs"] = np.stack(
         [lt.solve(Xt, yt, a, solver="cd", tol=1e-13).coef.numpy() for a in alphas])
@@ -109,6 +109,12 @@ def two_feature_run(folder: Path) -> Path:
               "geometry/lasso": lasso.numpy(), "geometry/ridge": w,
               "geometry/t": np.asarray(t)}
     return _write(folder, metrics, arrays)
+
+
+@pytest.fixture(autouse=True)
+def _low_dpi(monkeypatch) -> None:
+    """Files at 50 dpi: the tests check content, and rendering is most of their time."""
+    monkeypatch.setitem(plots.style.RC, "savefig.dpi", 50)
 
 
 @pytest.fixture(scope="module")
@@ -236,8 +242,8 @@ def test_paths_first_feature_enters_at_alpha_max(run) -> None:
     fig = source.build(run, "paths")
     lasso_ax, ridge_ax = fig.get_axes()
     p = run.problem["p"]
-    assert len([ln for ln in lasso_ax.get_lines() if len(ln.get_xdata()) == 30]) == p
-    assert len([ln for ln in ridge_ax.get_lines() if len(ln.get_xdata()) == 30]) == p
+    assert len([ln for ln in lasso_ax.get_lines() if len(ln.get_xdata()) == 20]) == p
+    assert len([ln for ln in ridge_ax.get_lines() if len(ln.get_xdata()) == 20]) == p
     assert lasso_ax.get_xscale() == "log" and "α" in lasso_ax.get_xlabel()
     assert "scikit-learn" in lasso_ax.get_xlabel()
     amax = run.problem["alpha_max"]
@@ -357,7 +363,7 @@ def test_plot_run_writes_every_family_it_has_data_for(run_dir, geo_dir) -> None:
     written = plots.plot_run(run_dir)
     assert [p.stem for p in written] == ["trajectories", "convergence", "sparsity", "paths",
                                          "thresholding"]
-    assert all(p.parent == run_dir / "figures" and p.stat().st_size > 5000 for p in written)
+    assert all(p.parent == run_dir / "figures" and p.stat().st_size > 2000 for p in written)
     assert [p.name for p in plots.plot_run(geo_dir)] == ["geometry.png", "thresholding.png"]
 
 
@@ -394,3 +400,86 @@ def test_compare_figure_line_styles(run) -> None:
 def test_not_a_run_folder(tmp_path) -> None:
     with pytest.raises(lt.InputError, match="not a run folder"):
         plots.plot_run(tmp_path)
+
+
+def test_convergence_survives_a_diverged_solver(run) -> None:
+    """A diverged trace ends in inf/NaN: nothing raises, non-finite points are not drawn."""
+    traces = {lab: dict(run.traces[lab]) for lab in ("ista", "subgradient")}
+    obj = traces["subgradient"]["objective"].copy()
+    obj[-3:] = [1e300, np.inf, np.nan]
+    traces["subgradient"]["objective"] = obj
+    traces["subgradient"]["gap"] = np.where(np.isfinite(obj), traces["subgradient"]["gap"],
+                                            np.nan)
+    solvers = {"ista": {"kind": "ista", "lr": 0.5}, "subgradient": {"kind": "subgradient",
+                                                                    "lr": 1e3}}
+    series = plots.series_from_traces(traces, solvers)
+    assert series[0].p_star == pytest.approx(np.nanmin(traces["ista"]["objective"]))
+    fig = plots.convergence_figure(series)
+    y = _data_lines(fig.get_axes()[2])[1].get_ydata()
+    assert np.isnan(y[-1]) and np.isnan(y[-2]) and y[-3] > 1e299
+
+
+# ---------------------------------------------------------------------- shipped configs
+
+
+def _shipped(name: str, tmp_path: Path, **overrides):
+    from lasso_torch.runner import run_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lt.ConvergenceWarning)
+        return run_config(Path(__file__).parent.parent / "configs" / f"{name}.yaml",
+                          {"output": str(tmp_path), "device": "cpu", **overrides})
+
+
+def test_why_sparsity_config_end_to_end(tmp_path) -> None:
+    run = _shipped("why_sparsity", tmp_path, **{
+        "data.n": 80, "data.p": 12, "solvers.0.max_iter": 300, "solvers.1.max_iter": 300,
+        "solvers.2.max_iter": 300})
+    written = plots.plot_run(run.path)
+    assert [p.stem for p in written] == ["trajectories", "convergence", "sparsity",
+                                         "thresholding"]
+    data = source.read_run(run.path)
+    ref_zeros = data.metrics["reference"]["n_zeros"]
+    assert ref_zeros > 0
+    fig = source.build(data, "trajectories")
+    axes = np.array(fig.get_axes()).reshape(2, 4)
+    assert axes[0, 0].get_title().startswith("subgradient")
+    assert "0/12 exactly 0.0" in axes[0, 0].get_title()
+    for col in (1, 2, 3):  # ista, fista, cd reach the solution's zeros
+        assert f"{ref_zeros}/12 exactly 0.0" in axes[0, col].get_title()
+    (ax,) = source.build(data, "sparsity").get_axes()
+    assert [ln.get_ydata()[0] for ln in ax.get_lines() if len(ln.get_xdata()) == 2] == [
+        ref_zeros]
+
+
+def test_geometry_config_end_to_end(tmp_path) -> None:
+    run = _shipped("two_features_geometry", tmp_path)
+    assert "geometry" in [p.stem for p in plots.plot_run(run.path)]
+    (ax,) = source.build(source.read_run(run.path), "geometry").get_axes()
+    (lasso,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("lasso")]
+    w = np.array([lasso.get_xdata()[0], lasso.get_ydata()[0]])
+    assert (w == 0.0).sum() == 1  # on a corner: one coordinate exactly 0
+    t = float(run.traces["geometry"]["t"])
+    (circle,) = [pt for pt in ax.patches if isinstance(pt, Circle)]
+    assert circle.get_radius() == pytest.approx(t, rel=1e-8)  # ridge on the same budget
+    (ridge,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("ridge")]
+    assert ridge.get_xdata()[0] != 0.0 and ridge.get_ydata()[0] != 0.0
+
+
+def test_path_config_end_to_end(tmp_path) -> None:
+    run = _shipped("ridge_vs_lasso_path", tmp_path, **{"objective.alpha.num": 25})
+    assert [p.stem for p in plots.plot_run(run.path)] == ["paths", "thresholding"]
+    data = source.read_run(run.path)
+    lasso_ax, ridge_ax = source.build(data, "paths").get_axes()
+    amax = float(run.traces["path"]["alpha_max"])
+    (marks,) = [ln for ln in lasso_ax.get_lines() if ln.get_marker() == "o"]
+    assert np.max(marks.get_xdata()) == pytest.approx(amax, rel=1e-8)
+    first = int(np.argmax(np.abs(run.traces["problem"]["xty"])))
+    alphas = np.sort(run.traces["path"]["alphas"])[::-1]
+    entries = paths.entry_alphas(alphas, run.traces["path"]["coefs"], amax)
+    assert entries[first] == pytest.approx(amax, rel=1e-8)
+    assert max(e for e in entries if e is not None) == entries[first]
+    # ridge is never exactly 0 on the grid; lasso is all-zero at alpha_max
+    assert np.all(run.traces["path"]["ridge_coefs"] != 0.0)
+    top = int(np.argmax(run.traces["path"]["alphas"]))
+    assert np.all(run.traces["path"]["coefs"][top] == 0.0)

@@ -4,7 +4,8 @@ A 2 x 2 grid: the relative duality gap ``gap / P(0)`` (top) and the objective
 suboptimality ``P(w_k) - P*`` (bottom, ``P*`` the run's reference objective), against
 iteration (left) and against solver wall time (right, recording excluded), on log axes.
 Every solver of a run, or of several runs, is one line in every panel. Suboptimality at
-or below 0 (the reference reached within rounding) is not drawn: a log axis has no 0.
+or below 0 (the reference reached within rounding) is not drawn: a log axis has no 0; a
+diverging solver's line leaves the frame at 1000 times the highest starting value.
 """
 
 from __future__ import annotations
@@ -39,11 +40,14 @@ def series_from_traces(
 ) -> list[Series]:
     """One :class:`Series` per solver in ``solvers`` that has a ``gap`` trace.
 
-    ``p_star`` defaults to the smallest objective any of these solvers recorded.
+    ``p_star`` defaults to the smallest finite objective any of these solvers recorded.
     """
     labels = [lab for lab in solvers if "gap" in traces.get(lab, {})]
     if p_star is None and labels:
-        p_star = min(float(np.min(traces[lab]["objective"])) for lab in labels)
+        finite = np.concatenate([np.asarray(traces[lab]["objective"], dtype=np.float64)
+                                 for lab in labels])
+        finite = finite[np.isfinite(finite)]
+        p_star = float(finite.min()) if finite.size else None
     colors = style.assign_colors({lab: solvers[lab] for lab in labels})
     return [
         Series(prefix + style.solver_label(lab, solvers[lab]),
@@ -55,16 +59,30 @@ def series_from_traces(
 
 
 def suboptimality(objective: np.ndarray, p_star: float | None) -> np.ndarray:
-    """``objective - p_star`` with values ``<= 0`` (and a missing ``p_star``) as NaN."""
+    """``objective - p_star``; values ``<= 0`` or not finite (and a missing ``p_star``) NaN."""
     if p_star is None:
         return np.full(objective.shape, np.nan)
-    sub = np.asarray(objective, dtype=np.float64) - p_star
-    return np.where(sub > 0, sub, np.nan)
+    return _positive(np.asarray(objective, dtype=np.float64) - p_star)
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
+    """Finite positive values; NaN elsewhere (a log axis draws neither 0 nor inf)."""
     v = np.asarray(values, dtype=np.float64)
-    return np.where(v > 0, v, np.nan)
+    return np.where(np.isfinite(v) & (v > 0), v, np.nan)
+
+
+def _log_limits(curves: Sequence[np.ndarray]) -> tuple[float | None, float | None]:
+    """y limits of a log panel: the data's range with a margin, the top capped at 1000
+    times the highest starting value (set explicitly: autoscaling a diverged curve near
+    1e308 overflows)."""
+    values = [c[np.isfinite(c)] for c in curves]
+    values = [v for v in values if v.size]
+    if not values:
+        return None, None
+    lo = min(float(v.min()) for v in values)
+    hi = max(float(v.max()) for v in values)
+    start = max(float(v[0]) for v in values)
+    return lo / 3.0, min(hi * 3.0, start * 1e3)
 
 
 def convergence_figure(series: Sequence[Series], *, title: str | None = None,
@@ -77,22 +95,29 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
         raise ValueError("no solver recorded a convergence trace (record_every was 0)")
     with style.context():
         fig, axes = style.new_figure(2, 2, size=(10.0, 6.6), sharex="col", sharey="row")
-        for i, s in enumerate(series):
-            color = s.color or style.EXTRA_COLORS[i % len(style.EXTRA_COLORS)]
-            sub = suboptimality(s.objective, s.p_star)
-            gap = _positive(s.gap)
-            t = np.where(np.asarray(s.time) > 0, s.time, np.nan)
-            kw = dict(color=color, lw=1.5, ls=s.linestyle, label=s.label)
-            axes[0, 0].plot(s.iteration, gap, **kw)
-            axes[0, 1].plot(t, gap, **kw)
-            axes[1, 0].plot(s.iteration, sub, **kw)
-            axes[1, 1].plot(t, sub, **kw)
         for ax in axes.ravel():
             ax.set_yscale("log")
         for ax in axes[:, 0]:
             style.iteration_axis(ax)
         for ax in axes[:, 1]:
             ax.set_xscale("log")
+        for i, s in enumerate(series):
+            color = s.color or style.EXTRA_COLORS[i % len(style.EXTRA_COLORS)]
+            sub = suboptimality(s.objective, s.p_star)
+            gap = _positive(s.gap)
+            t = np.where(np.asarray(s.time) > 0, s.time, np.nan)
+            # y limits are set below from the finite data (autoscaling a diverged curve
+            # near 1e308 overflows)
+            kw = dict(color=color, lw=1.5, ls=s.linestyle, label=s.label, scaley=False)
+            axes[0, 0].plot(s.iteration, gap, **kw)
+            axes[0, 1].plot(t, gap, **kw)
+            axes[1, 0].plot(s.iteration, sub, **kw)
+            axes[1, 1].plot(t, sub, **kw)
+        for row, ax_row in enumerate(axes):
+            lo, hi = _log_limits([_positive(s.gap) if row == 0
+                                  else suboptimality(s.objective, s.p_star) for s in series])
+            if lo is not None:
+                ax_row[0].set_ylim(lo, hi)
         if tol is not None:
             for ax in axes[0]:
                 ax.axhline(tol, color="black", ls=":", lw=1.0, label=f"tol = {tol:g}")
