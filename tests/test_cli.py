@@ -139,6 +139,7 @@ DRIVER = r"""
 import json, os, sys, traceback
 import lasso_torch.cli as cli
 import lasso_torch.runner  # noqa: F401 (loaded once, before forking)
+import torch._dynamo  # noqa: F401 (torch.optim.Optimizer imports it on first use: seconds)
 
 cases = json.loads(sys.argv[1])
 codes = {}
@@ -182,13 +183,21 @@ def results(tmp_path_factory, earlier) -> dict[str, Result]:
         args = [a for a in args if not a.startswith("CONFIG=")]
         dirs[name] = (d, _snapshot(d / "runs" / earlier.name))
         cases[name] = (str(d), ["run", config, *args])
-    # the demo runs in a fresh process through the installed console script, alongside
-    demo_dir = tmp_path_factory.mktemp("demo")
-    shutil.copytree(earlier.parent, demo_dir / "runs")
+    # two fresh interpreters run alongside the driver: the demo through the installed
+    # console script, and a long run through ``python -m lasso_torch.cli`` that gets a
+    # real SIGINT in the middle of its second solver
+    demo_dir, stop_dir = tmp_path_factory.mktemp("demo"), tmp_path_factory.mktemp("ctrl_c")
+    for d in (demo_dir, stop_dir):
+        shutil.copytree(earlier.parent, d / "runs")
+    (stop_dir / "c.yaml").write_text(BASE.replace(
+        "  - {kind: cd, max_iter: 100}",
+        "  - {kind: subgradient, label: sg, max_iter: 100000000, tol: 0, record_every: 1000}"))
+    stop_before = _snapshot(stop_dir / "runs")
+    pipes = dict(env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     demo = subprocess.Popen(
         [str(SCRIPT), "run", str(ROOT / "configs" / "why_sparsity.yaml"), "--no-plots",
-         "--set", "output=runs"], cwd=demo_dir, env=ENV, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+         "--set", "output=runs"], cwd=demo_dir, **pipes)
+    stop = subprocess.Popen([*CLI, "run", "c.yaml"], cwd=stop_dir, **pipes)
     driver = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(cases)], env=ENV,
                             capture_output=True, text=True, timeout=300)
     assert driver.returncode == 0, driver.stderr
@@ -198,6 +207,16 @@ def results(tmp_path_factory, earlier) -> dict[str, Result]:
         out[name] = Result(d, codes[name], (d / "stdout.txt").read_text(),
                            (d / "stderr.txt").read_text(), before,
                            _snapshot(d / "runs" / earlier.name))
+    lines = []
+    for line in stop.stderr:
+        lines.append(line)
+        if line.startswith("solver sg"):
+            break
+    time.sleep(1.0)
+    stop.send_signal(signal.SIGINT)
+    stdout, stderr = stop.communicate(timeout=120)
+    out["ctrl_c"] = Result(stop_dir, stop.returncode, stdout, "".join(lines) + stderr,
+                           stop_before, {})
     stdout, stderr = demo.communicate(timeout=300)
     out["demo"] = Result(demo_dir, demo.returncode, stdout, stderr, {}, {})
     return out
@@ -284,34 +303,20 @@ def test_demo_prints_a_table_and_where_the_run_went(results):
     assert cmp.exit_code == 0 and cmp.stdout.count(path.name) == 2 * 5
 
 
-def test_ctrl_c_keeps_the_partial_run(tmp_path, earlier):
-    shutil.copytree(earlier.parent, tmp_path / "runs")
-    before = _snapshot(tmp_path / "runs")
-    (tmp_path / "c.yaml").write_text(BASE.replace(
-        "  - {kind: cd, max_iter: 100}",
-        "  - {kind: subgradient, label: sg, max_iter: 100000000, tol: 0, record_every: 1000}"))
-    proc = subprocess.Popen([*CLI, "run", "c.yaml"], cwd=tmp_path, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if line.startswith("solver sg"):
-            break
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    err = "".join(lines) + err
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and "interrupted" in err
-    new = [p for p in list_runs(tmp_path / "runs") if p.name != earlier.name]
+def test_ctrl_c_keeps_the_partial_run(results, earlier):
+    r = results["ctrl_c"]
+    assert r.rc == 130, r.err
+    assert "Traceback" not in r.err and "interrupted" in r.err
+    new = [p for p in list_runs(r.dir / "runs") if p.name != earlier.name]
     assert len(new) == 1
     run = load_run(new[0])
     assert run.status == "interrupted"
     assert run.metrics["solvers"]["fista"]["converged"]
     assert run.metrics["solvers"]["sg"]["status"] == "interrupted"
     assert 0 < run.metrics["solvers"]["sg"]["n_iter"] < 100000000
-    assert {k: v for k, v in _snapshot(tmp_path / "runs").items() if k in before} == before
-    assert not list((tmp_path / "runs").glob(".tmp-*"))
+    after = _snapshot(r.dir / "runs")
+    assert {k: v for k, v in after.items() if k in r.before} == r.before  # earlier run intact
+    assert not list((r.dir / "runs").glob(".tmp-*"))
 
 
 # --- in-process: help, list, compare, plot, tables --------------------------------------
