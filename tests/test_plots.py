@@ -194,9 +194,11 @@ def test_landing_index() -> None:
 
 
 def test_trajectories_without_reference_has_one_row(run) -> None:
-    traces = {k: run.traces[k] for k in ("ista", "fista")}
+    traces = {k: run.traces[k] for k in ("cd", "subgradient")}  # the longest one last
     fig = trajectories.trajectory_figure(traces)
     assert len(fig.get_axes()) == 2
+    last = int(run.traces["subgradient"]["iteration"][-1])
+    assert all(ax.get_xlim()[1] >= last for ax in fig.get_axes())
     with pytest.raises(ValueError, match="record_coef"):
         trajectories.trajectory_figure({"ista": {"iteration": np.arange(3)}})
 
@@ -211,6 +213,8 @@ def test_convergence_four_panels_log_axes(run) -> None:
     assert "gap / P(0)" in axes[0].get_ylabel()
     assert "P^*" in axes[2].get_ylabel()
     assert "time" in axes[3].get_xlabel()
+    last = max(int(run.traces[lab]["iteration"][-1]) for lab in run.solvers)
+    assert axes[0].get_xlim()[0] == 0 and axes[0].get_xlim()[1] >= last
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[0].startswith("subgradient") and "lr 0.05" in labels[0]
     assert labels[3] == "cd"

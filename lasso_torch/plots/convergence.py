@@ -97,10 +97,6 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
         fig, axes = style.new_figure(2, 2, size=(10.0, 6.6), sharex="col", sharey="row")
         for ax in axes.ravel():
             ax.set_yscale("log")
-        for ax in axes[:, 0]:
-            style.iteration_axis(ax)
-        for ax in axes[:, 1]:
-            ax.set_xscale("log")
         for i, s in enumerate(series):
             color = s.color or style.EXTRA_COLORS[i % len(style.EXTRA_COLORS)]
             sub = suboptimality(s.objective, s.p_star)
@@ -118,6 +114,10 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
                                   else suboptimality(s.objective, s.p_star) for s in series])
             if lo is not None:
                 ax_row[0].set_ylim(lo, hi)
+        for ax in axes[:, 0]:
+            style.iteration_axis(ax)
+        for ax in axes[:, 1]:
+            ax.set_xscale("log")
         if tol is not None:
             for ax in axes[0]:
                 ax.axhline(tol, color="black", ls=":", lw=1.0, label=f"tol = {tol:g}")

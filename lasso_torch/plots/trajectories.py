@@ -106,11 +106,12 @@ def trajectory_figure(
                 if landed_x:
                     ax.plot(landed_x, np.zeros(len(landed_x)), "o", ms=4.5, mfc="white",
                             mec="black", mew=1.0, ls="none", zorder=4)
-                style.iteration_axis(ax)
             n_zero = int((c[-1] == 0.0).sum())
             axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
                                    f"{n_zero}/{m} exactly 0.0 at k = {int(it[-1])}")
             axes[-1, col].set_xlabel(style.ITERATION_LABEL)
+        for ax in axes.ravel():  # after plotting: xlim(left=0) ends x autoscaling
+            style.iteration_axis(ax)
         axes[0, 0].set_ylabel("coefficient $w_j$")
         if zoom:
             axes[1, 0].set_ylim(-half, half)
