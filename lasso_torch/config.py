@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -168,7 +169,8 @@ class SolverConfig(_Strict):
 
     kind: Literal["ista", "fista", "cd", "subgradient"]
     label: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+-]+$")] | None = None
-    lr: Literal["auto"] | Annotated[Number, Field(gt=0.0)] = "auto"
+    lr: Literal["auto"] | Annotated[Number, Field(gt=0.0)] = Field(
+        "auto", validation_alias=AliasChoices("lr", "step"))  # ``step:`` is accepted too
     restart: bool = True
     backtracking: bool = False
     schedule: Literal["constant", "inv_sqrt"] = "constant"

@@ -139,6 +139,12 @@ def test_missing_keys_and_cross_key_rules():
         validate([1, 2])
 
 
+def test_step_is_an_alias_of_lr():
+    c = validate({"name": "x", "solvers": [{"kind": "ista", "step": 0.25}]})
+    assert c.solvers[0].lr == 0.25 and c.dump()["solvers"][0]["lr"] == 0.25
+    assert "solvers.0.step: " in err({"name": "x", "solvers": [{"kind": "ista", "step": -1}]})
+
+
 def test_l1_ratio_follows_the_kind():
     assert ObjectiveConfig(kind="ridge").l1_ratio == 0.0
     assert ObjectiveConfig(kind="lasso").l1_ratio == 1.0
