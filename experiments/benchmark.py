@@ -173,7 +173,7 @@ def run_peer(name, fit, X, y, alpha, repeats):
     for _ in range(5):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t, (coef, n_iter) = median_time(lambda: fit(Xn, yn, alpha, tol), repeats)
+            t, (coef, n_iter) = median_time(lambda tol=tol: fit(Xn, yn, alpha, tol), repeats)
         gap = rel_gap(X, y, coef, alpha)
         if gap <= TARGET:
             break
@@ -191,8 +191,8 @@ def run_paths(X, y, n_alphas, budget, quick):
     for batched in (True, False):
         name = "lasso_torch batched" if batched else "lasso_torch warm (ws)"
         kw = dict(max_time=budget) if batched else dict(solver="ws")
-        t, res = median_time(
-            lambda: lt.lasso_path(X, y, alphas=alphas, tol=TARGET, batched=batched, **kw), 1)
+        t, res = median_time(lambda b=batched, kw=kw: lt.lasso_path(
+            X, y, alphas=alphas, tol=TARGET, batched=b, **kw), 1)
         gaps = lt.duality_gap(X, y, res.coefs, alphas, relative=True)
         rows.append(dict(solver=name, time_s=t, certified=int((gaps <= TARGET).sum()),
                          n_alphas=n_alphas, max_gap=float(gaps.max()), tol="1e-06"))
@@ -217,7 +217,7 @@ def run_paths(X, y, n_alphas, budget, quick):
         for _ in range(4):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                t, coefs = median_time(lambda: fn(tol), 1)
+                t, coefs = median_time(lambda fn=fn, tol=tol: fn(tol), 1)
             total += t
             gaps = lt.duality_gap(X, y, torch.from_numpy(np.asarray(coefs)), alphas,
                                   relative=True)

@@ -290,6 +290,8 @@ def batched_path(
     screening: bool = True,
     stall_patience: int = 20,
     max_time: float | None = None,
+    finish: str | None = "ws",
+    handoff: int = 50,
 ) -> PathResult:
     """Solve for every ``alpha`` (and every mask) at once: one ``p x (F K)`` FISTA iterate.
 
@@ -298,6 +300,11 @@ def batched_path(
     alpha). A column stops when its relative gap is ``<= tol`` (``converged``), when it
     no longer improves near the dtype's precision (``stalled``), or at ``max_iter`` steps
     (or ``max_time`` seconds). Host syncs happen only every ``check_every`` steps.
+
+    The columns still open after ``handoff`` batched steps (the small, ill-conditioned
+    alphas, where first-order steps crawl) are finished one by one by the solver
+    ``finish`` (default the working-set solver ``"ws"``), warm-started from their batched
+    iterate; ``finish=None`` keeps every column in the batch until ``max_iter``.
     """
     t_start = time.perf_counter()
     n, p = X.shape
@@ -342,7 +349,8 @@ def batched_path(
         best[cols] = torch.where(improved, relc, best[cols])
         since[cols] = torch.where(improved, 0, since[cols] + 1)
         stalled = (~done) & (since[cols] >= stall_patience) & (best[cols] < floor)
-        final = done | stalled | torch.tensor(k >= max_iter or timed_out)
+        handing = finish is not None and k >= handoff
+        final = done | stalled | torch.tensor(k >= max_iter or timed_out or handing)
         if bool(final.any()):
             fin = final.to(X.device)
             gc = cols[final]
@@ -352,7 +360,8 @@ def batched_path(
             n_iters[gc] = k
             for c, d_, s_ in zip(gc.tolist(), done[final].tolist(), stalled[final].tolist(),
                                  strict=True):
-                status[c] = "converged" if d_ else "stalled" if s_ else "max_iter"
+                status[c] = ("converged" if d_ else "stalled" if s_ else
+                             "handoff" if handing else "max_iter")
             live = ~fin
             batch.keep_columns(live)
             gap, g = gap[live], g[:, live]
@@ -366,6 +375,9 @@ def batched_path(
             rows = batch.keep.any(1)
             if int(rows.sum()) <= 0.8 * batch.feat.numel():
                 batch.keep_features(rows)
+    for c in np.flatnonzero(status == "handoff").tolist():
+        _finish_column(X, y, masks, c, K, alphas, l1_ratio, finish, tol, max_iter, fit_intercept,
+                       out_W, out_rel, n_iters, status)
     coefs = out_W.T.reshape(F, K, p).transpose(1, 2)
     inter = _intercepts(folds, coefs)
     res = PathResult(
@@ -376,6 +388,32 @@ def batched_path(
         l1_ratio=l1_ratio,
     )
     return _squeeze(res) if masks is None else res
+
+
+def _finish_column(X: Tensor, y: Tensor, masks: Tensor | None, c: int, K: int, alphas: Tensor,
+                   l1_ratio: float, solver: str, tol: float, max_iter: int,
+                   fit_intercept: bool, out_W: Tensor, out_rel: Tensor, n_iters: Tensor,
+                   status: np.ndarray) -> None:
+    """Solve column ``c`` (fold ``c // K``, alpha ``c % K``) alone, warm-started.
+
+    The start is the solution of the next larger alpha (already final: columns are finished
+    in descending alpha), as in the warm-started sequence; the first alpha of a fold
+    starts from its own batched iterate.
+    """
+    from .solve import solve
+
+    f, k = divmod(c, K)
+    start = out_W[:, c - 1] if k > 0 else out_W[:, c]
+    if masks is not None:
+        m = masks[:, f].bool()
+        X, y = X[m], y[m]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = solve(X, y, float(alphas[k]), l1_ratio, solver, tol=tol, max_iter=max_iter,
+                  fit_intercept=fit_intercept, coef_init=start, warn=False)
+    out_W[:, c], out_rel[c] = r.coef, r.gap
+    n_iters[c] += r.n_iter
+    status[c] = r.status
 
 
 def _intercepts(folds: _Folds, coefs: Tensor) -> Tensor:
@@ -402,7 +440,7 @@ def warm_path(
     max_iter: int = 20_000,
     fit_intercept: bool = True,
     masks: Tensor | None = None,
-    solver: str = "fista",
+    solver: str = "ws",
     **solve_kwargs: Any,
 ) -> PathResult:
     """Solve ``alphas`` in order, each warm-started at the previous solution.
