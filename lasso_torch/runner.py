@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ from .config import (
 )
 from .errors import InputError
 from .runs import Run, RunWriter, find_done, load_run, versions
-from .solve import SolveResult, solve
+from .solve import ConvergenceWarning, SolveResult, solve
 
 Log = Callable[[str], None]
 
@@ -225,7 +226,6 @@ def compute_path(
     solver: SolverConfig,
     *,
     fit_intercept: bool = True,
-    log: Log = _quiet,
 ) -> dict[str, Any]:
     """The regularization path: one warm-started ``lt.solve`` per alpha, largest first.
 
@@ -237,8 +237,12 @@ def compute_path(
                                                   "status")}
     kwargs = _solver_kwargs(solver, fit_intercept)
     for alpha in alphas:
-        res = solve(X, y, alpha, l1_ratio, coef_init=coef, catch_interrupt=True, warn=False,
-                    **kwargs)
+        try:
+            res = solve(X, y, alpha, l1_ratio, coef_init=coef, catch_interrupt=True,
+                        warn=False, **kwargs)
+        except KeyboardInterrupt:  # between two solves: keep the points computed so far
+            rows["status"].append("interrupted")
+            break
         coef = res.coef
         for key, value in (("alphas", alpha), ("coefs", res.coef.cpu().double().numpy()),
                            ("gaps", float(res.gap)), ("n_iter", res.n_iter),
@@ -247,10 +251,12 @@ def compute_path(
         if res.status == "interrupted":
             break
     p = X.shape[1]
-    unconverged = sum(s != "converged" for s in rows["status"])
+    unconverged = sum(s not in ("converged", "interrupted") for s in rows["status"])
     if unconverged:
-        log(f"warning: {unconverged} of {len(rows['alphas'])} path points (l1_ratio "
-            f"{l1_ratio:g}) did not converge; worst relative gap {max(rows['gaps']):.3e}")
+        warnings.warn(f"{solver.kind} path (l1_ratio {l1_ratio:g}): {unconverged} of "
+                      f"{len(rows['alphas'])} points did not converge; worst relative gap "
+                      f"{max(rows['gaps']):.3e} (tol {solver.tol:.1e})",
+                      ConvergenceWarning, stacklevel=2)
     return {
         "alphas": np.asarray(rows["alphas"], dtype=np.float64),
         "coefs": np.asarray(rows["coefs"], dtype=np.float64).reshape(-1, p),
@@ -268,10 +274,23 @@ def _run_status(statuses: list[str], interrupted: bool) -> str:
     return "diverged" if "diverged" in statuses else "complete"
 
 
-def run_single(config: Config, *, log: Log = _quiet) -> Run:
-    """Run one (sweep-free) config and write its folder; returns the loaded run."""
-    if config.sweep:
-        raise InputError("run_single got a config with a sweep; use run_config")
+@dataclass
+class _Setup:
+    """Everything a run needs before its first solve (built before any file is written)."""
+
+    X64: Tensor  # float64, CPU: the reference, statistics and geometry use these
+    y64: Tensor
+    X: Tensor  # the solvers' copy: the config's dtype and device
+    y: Tensor
+    device: torch.device
+    alphas: list[float]
+    alpha_max: float
+    metrics: dict[str, Any]
+    traces: dict[str, dict[str, np.ndarray]]
+
+
+def _setup(config: Config) -> _Setup:
+    """Resolve device and dtype, build the data, resolve alpha; user errors raise here."""
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)
     torch.manual_seed(config.seed)
@@ -287,11 +306,12 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
         raise InputError(f"alpha_max of the data is {amax:g} (y is constant or uncorrelated "
                          "with X): there is nothing to fit")
     alphas = resolve_alphas(obj, amax)
-    X, y = X64.to(device=device, dtype=dtype), y64.to(device=device, dtype=dtype)
-    is_path = obj.is_path
+    for i, s in enumerate(config.solvers):
+        if isinstance(s.record_coef, list):
+            _record_coef(s, f"solvers.{i}", p, torch.zeros(p))
     metrics: dict[str, Any] = {
-        "problem": {"n": n, "p": p, "alpha": None if is_path else alphas[0],
-                    "alphas": alphas if is_path else None,
+        "problem": {"n": n, "p": p, "alpha": None if obj.is_path else alphas[0],
+                    "alphas": alphas if obj.is_path else None,
                     "alpha_max": amax, "l1_ratio": l1_ratio, "kind": obj.kind,
                     "fit_intercept": obj.fit_intercept, "standardize": obj.standardize,
                     "data": config.data.kind},
@@ -302,95 +322,111 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
         traces["problem"] = problem_arrays(X64, y64, obj.fit_intercept)
     if problem.beta_true is not None:
         traces.setdefault("problem", {})["beta_true"] = problem.beta_true.numpy()
-    for i, s in enumerate(config.solvers):  # user errors before anything is written
-        if isinstance(s.record_coef, list):
-            _record_coef(s, f"solvers.{i}", p, torch.zeros(p))
-    dump = config.dump()
-    writer = RunWriter(config.output, config.name, dump)
+    X, y = X64.to(device=device, dtype=dtype), y64.to(device=device, dtype=dtype)
+    return _Setup(X64, y64, X, y, device, alphas, amax, metrics, traces)
+
+
+def _run_solvers(config: Config, st: _Setup, ref_coef: Tensor, log: Log) -> list[str]:
+    """Each configured solver at the one alpha; results go into ``st.metrics/traces`` as
+    they finish (so an interruption keeps them). Returns the solvers' statuses."""
+    obj, p = config.objective, st.X.shape[1]
+    statuses = []
+    for i, (s, label) in enumerate(zip(config.solvers, labels(config.solvers), strict=True)):
+        log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
+        idx = _record_coef(s, f"solvers.{i}", p, ref_coef)
+        bar = _Progress(label, s.max_iter)
+        try:
+            res = solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
+                        **_solver_kwargs(s, obj.fit_intercept), record_every=s.record_every,
+                        record_coef=idx, callback=bar, catch_interrupt=True)
+        finally:
+            bar.close()
+        statuses.append(res.status)
+        st.metrics["solvers"][label] = _summary(res)
+        if res.trace is not None:
+            st.traces[label] = dict(res.trace)
+            if not isinstance(idx, bool):
+                st.traces[label]["coef_index"] = np.asarray(idx, dtype=np.int64)
+        if res.status == "interrupted":
+            break
+    return statuses
+
+
+def run_single(config: Config, *, log: Log = _quiet) -> Run:
+    """Run one (sweep-free) config and write its folder; returns the loaded run.
+
+    Everything that can be a user error is checked before the run folder is started;
+    after that, whatever happens (Ctrl-C, an error), what was computed is saved.
+    """
+    if config.sweep:
+        raise InputError("run_single got a config with a sweep; use run_config")
+    st = _setup(config)
+    obj = config.objective
+    n, p = st.X64.shape
+    writer = RunWriter(config.output, config.name, config.dump())
     log(f"run {config.name}: n={n}, p={p}, {obj.kind}, alpha="
-        + (f"grid of {len(alphas)}" if is_path else f"{alphas[0]:.4g}")
-        + f" (alpha_max {amax:.4g}), device {device}, {config.dtype}")
+        + (f"grid of {len(st.alphas)}" if obj.is_path else f"{st.alphas[0]:.4g}")
+        + f" (alpha_max {st.alpha_max:.4g}), device {st.device}, {config.dtype}")
     statuses: list[str] = []
-    interrupted = False
-    error: str | None = None
+    interrupted, error = False, None
     try:
-        ref_alpha = alphas[-1]
-        ref = reference_solution(X64, y64, ref_alpha, l1_ratio, obj.fit_intercept)
-        metrics["reference"] = {"alpha": ref_alpha, "objective": float(ref.objective),
-                                "gap": float(ref.gap), "n_zeros": ref.n_zeros,
-                                "nnz": p - ref.n_zeros, "solver": ref.solver}
-        traces["reference"] = {"coef": ref.coef.numpy()}
+        ref = reference_solution(st.X64, st.y64, st.alphas[-1], float(obj.l1_ratio),
+                                 obj.fit_intercept)
+        st.metrics["reference"] = {"alpha": st.alphas[-1], "objective": float(ref.objective),
+                                   "gap": float(ref.gap), "n_zeros": ref.n_zeros,
+                                   "nnz": p - ref.n_zeros, "solver": ref.solver}
+        st.traces["reference"] = {"coef": ref.coef.numpy()}
         if p == 2:
-            traces["geometry"] = geometry_arrays(X64, y64, ref.coef, obj.fit_intercept)
-        names = labels(config.solvers)
-        if is_path:
-            statuses = _run_path(config, X, y, alphas, l1_ratio, amax, names[0], metrics,
-                                 traces, log)
+            st.traces["geometry"] = geometry_arrays(st.X64, st.y64, ref.coef,
+                                                    obj.fit_intercept)
+        if obj.is_path:
+            statuses = _run_path(config, st, log)
         else:
-            for i, (s, label) in enumerate(zip(config.solvers, names, strict=True)):
-                log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
-                bar = _Progress(label, s.max_iter)
-                idx = _record_coef(s, f"solvers.{i}", p, ref.coef)
-                try:
-                    res = solve(X, y, alphas[0], l1_ratio, **_solver_kwargs(s, obj.fit_intercept),
-                                record_every=s.record_every, record_coef=idx, callback=bar,
-                                catch_interrupt=True)
-                finally:
-                    bar.close()
-                statuses.append(res.status)
-                metrics["solvers"][label] = _summary(res)
-                if res.trace is not None:
-                    traces[label] = dict(res.trace)
-                    if not isinstance(idx, bool):
-                        traces[label]["coef_index"] = np.asarray(idx, dtype=np.int64)
-                if res.status == "interrupted":
-                    break
+            statuses = _run_solvers(config, st, ref.coef, log)
     except KeyboardInterrupt:
         interrupted = True
     except BaseException as e:  # keep what was computed, then let the error through
-        error = f"{type(e).__name__}: {e}"
-        interrupted = True
+        error, interrupted = f"{type(e).__name__}: {e}", True
         raise
     finally:
-        meta = {"status": _run_status(statuses, interrupted), "device": str(device),
+        meta = {"status": _run_status(statuses, interrupted), "device": str(st.device),
                 "dtype": config.dtype, "seed": config.seed, "config_hash": config.hash(),
                 "versions": versions()}
         if error:
             meta["error"] = error
-        path = writer.finish(meta, metrics, traces)
+        path = writer.finish(meta, st.metrics, st.traces)
         log(f"run saved to {path} ({meta['status']})")
     return load_run(path)
 
 
-def _run_path(config: Config, X: Tensor, y: Tensor, alphas: list[float], l1_ratio: float,
-              amax: float, label: str, metrics: dict, traces: dict, log: Log) -> list[str]:
+def _run_path(config: Config, st: _Setup, log: Log) -> list[str]:
     """Path mode: the configured objective and ridge on the same grid, warm-started."""
-    s = config.solvers[0]
-    fit = config.objective.fit_intercept
-    log(f"path: {len(alphas)} alphas with {s.kind} (l1_ratio {l1_ratio:g}), then ridge")
-    main = compute_path(X, y, alphas, l1_ratio, s, fit_intercept=fit, log=log)
+    s, label = config.solvers[0], labels(config.solvers)[0]
+    fit, l1_ratio = config.objective.fit_intercept, float(config.objective.l1_ratio)
+    log(f"path: {len(st.alphas)} alphas with {s.kind} (l1_ratio {l1_ratio:g}), then ridge")
+    main = compute_path(st.X, st.y, st.alphas, l1_ratio, s, fit_intercept=fit)
     group = {"alphas": main["alphas"], "coefs": main["coefs"], "gaps": main["gaps"],
-             "alpha_max": np.asarray(amax)}
+             "alpha_max": np.asarray(st.alpha_max)}
+    st.traces["path"] = group
     statuses = list(main["status"])
     if statuses and statuses[-1] != "interrupted":
-        ridge = compute_path(X, y, alphas, 0.0, s, fit_intercept=fit, log=log)
+        ridge = compute_path(st.X, st.y, st.alphas, 0.0, s, fit_intercept=fit)
         group["ridge_coefs"], group["ridge_gaps"] = ridge["coefs"], ridge["gaps"]
-        statuses += [st for st in ridge["status"] if st == "interrupted"]
-    traces["path"] = group
-    last = main["coefs"][-1] if len(main["coefs"]) else np.zeros(X.shape[1])
+        statuses += [x for x in ridge["status"] if x == "interrupted"]
+    last = main["coefs"][-1] if len(main["coefs"]) else np.zeros(st.X.shape[1])
     n_zeros = int((last == 0).sum())
     worst = "converged"
-    for st in ("max_iter", "stalled", "diverged", "interrupted"):
-        if st in main["status"]:
-            worst = st
-    metrics["solvers"][label] = {
+    for x in ("max_iter", "stalled", "diverged", "interrupted"):
+        if x in main["status"]:
+            worst = x
+    st.metrics["solvers"][label] = {
         "kind": s.kind, "lr": None if s.lr == "auto" else s.lr,
         "n_iter": int(main["n_iter"].sum()), "time": float(main["time"].sum()),
         "objective": None, "gap": float(main["gaps"].max()) if len(main["gaps"]) else None,
         "kkt": None, "n_zeros": n_zeros, "nnz": int(last.size - n_zeros),
         "converged": worst == "converged", "status": worst, "path_points": len(main["alphas"]),
     }
-    return [st for st in statuses if st in ("interrupted", "diverged")]
+    return [x for x in statuses if x in ("interrupted", "diverged")]
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -288,3 +288,27 @@ def test_sweep_runs_each_point_once(tmp_path):
     assert len(again) == 4 and all(r.skipped for r in again)
     assert [r.path for r in again] == [r.path for r in runs]
     assert len(list((tmp_path / "runs").iterdir())) == 4
+
+
+def test_path_warns_when_points_do_not_converge(tmp_path):
+    cfg = small(tmp_path, objective={"alpha": [0.5, 0.05]},
+                solvers=[{"kind": "ista", "max_iter": 2, "tol": 1e-12}])
+    with pytest.warns(lt.ConvergenceWarning, match=r"ista path \(l1_ratio 1\): \d of 2 points"):
+        run = run_config(cfg)
+    assert run.metrics["solvers"]["ista"]["converged"] is False
+
+
+def test_path_interrupted_between_points_keeps_them(tmp_path, monkeypatch):
+    real, calls = runner.solve, []
+
+    def solve(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # reference, first alpha, then Ctrl-C
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "solve", solve)
+    run = run_config(small(tmp_path, objective={"alpha": {"num": 5}},
+                           solvers=[{"kind": "cd"}]))
+    assert run.status == "interrupted"
+    assert run.traces["path"]["coefs"].shape == (1, 8) and "ridge_coefs" not in run.traces["path"]
