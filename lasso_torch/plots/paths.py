@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 
 from . import style
 
-MAX_LABELS = 12
+MAX_LABELS = 12  # features named (the first ones to enter); the others are drawn grey
+OTHER_COLOR = "#c4c4c4"
 
 
 def feature_colors(p: int) -> list:
@@ -134,23 +135,27 @@ def path_figure(
     by_leaving = entered[np.argsort([entries[j] for j in entered], kind="stable")]
     rank = {int(j): i + 1 for i, j in enumerate(by_leaving)}
     by_leaving = [int(j) for j in by_leaving]
-    # strongest colours to the first features to enter; grey for those that never do
-    palette = feature_colors(len(by_leaving))
-    colors = ["#b0b0b0"] * p
-    for i, j in enumerate(by_leaving[::-1]):
+    # the first MAX_LABELS features to enter get colours, names and numbered markers;
+    # the others (and those that never enter) are thin grey lines and plain markers
+    labelled = np.array(by_leaving[::-1][:MAX_LABELS], dtype=np.int64)
+    palette = feature_colors(len(labelled))
+    colors: list = [OTHER_COLOR] * p
+    for i, j in enumerate(labelled):
         colors[j] = palette[i]
-    labelled = np.array(by_leaving[::-1][:MAX_LABELS], dtype=np.int64)  # the first to enter
+    widths = [1.5 if colors[j] != OTHER_COLOR else 0.7 for j in range(p)]
     panels = 2 if ridge_coefs is not None else 1
     with style.context():
         fig, axes = style.new_figure(1, panels, size=(5.4 * panels, 4.4), sharex=True,
                                      sharey=True)
         ax = axes[0, 0]
-        for j in range(p):
-            ax.plot(a, W[:, j], color=colors[j], lw=1.4 if j in rank else 0.8)
+        order_plot = [j for j in range(p) if colors[j] == OTHER_COLOR] + list(labelled[::-1])
+        for j in order_plot:  # named curves on top
+            ax.plot(a, W[:, j], color=colors[j], lw=widths[j])
         xs = np.array([entries[j] for j in by_leaving])
-        ax.plot(xs, np.zeros(len(xs)), "o", ms=8, mfc="white", mec="black", mew=0.9,
-                ls="none", zorder=5, label="feature enters / leaves")
-        for j in by_leaving:
+        ax.plot(xs, np.zeros(len(xs)), "o", ms=8 if len(xs) <= MAX_LABELS else 4,
+                mfc="white", mec="black", mew=0.9, ls="none", zorder=5,
+                label="feature enters / leaves")
+        for j in labelled if len(xs) <= MAX_LABELS else ():  # else: the names carry ranks
             ax.annotate(str(rank[int(j)]), (entries[j], 0.0), ha="center", va="center",
                         fontsize="xx-small", zorder=6)
         kind = "Lasso" if l1_ratio == 1.0 else f"Elastic net (l1_ratio = {l1_ratio:g})"
@@ -160,8 +165,8 @@ def path_figure(
         if ridge_coefs is not None:
             R = np.asarray(ridge_coefs, dtype=np.float64)[order]
             rax = axes[0, 1]
-            for j in range(p):
-                rax.plot(a, R[:, j], color=colors[j], lw=1.4 if j in rank else 0.8)
+            for j in order_plot:
+                rax.plot(a, R[:, j], color=colors[j], lw=widths[j])
             rax.set_title("Ridge (l1_ratio = 0), same α grid:\nshrinks, never exactly 0")
             axes_list.append(rax)
         for axi in axes_list:
