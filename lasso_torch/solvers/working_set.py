@@ -48,6 +48,7 @@ class WorkingSet:
         self.yy = float((datafit.yc * datafit.yc).sum()) / datafit.n
         self.p0 = float(datafit.p0)
         self._cache: tuple[Tensor | None, Tensor | None] = (None, None)
+        self._XT: Tensor | None = None
 
     def coef(self) -> Tensor:
         return self.w
@@ -83,23 +84,25 @@ class WorkingSet:
         a = self.a1 + self.a2
         return self.a1 / a if a > 0 else 1.0
 
-    def _columns(self, idx: Tensor) -> Tensor:
-        df = self.datafit
-        Xi = df.X[:, idx]
-        return Xi - df.x_mean[idx] if df.fit_intercept else Xi
+    def _rows(self, idx: Tensor) -> Tensor:
+        """Columns ``idx`` of ``X`` as rows (uncentered), gathered from a cached ``X^T``."""
+        if self._XT is None:
+            self._XT = self.datafit.X.T.contiguous()  # row gathers are fast, column ones not
+        return self._XT[idx]
 
     def _gram(self, ws: Tensor) -> tuple[Tensor, Tensor]:
         """``G = X_c,W^T X_c,W / n`` and ``c``; blocks of the previous working set are reused.
 
-        Never the full ``p x p`` Gram matrix: ``n |W|^2`` work instead of ``n p^2``.
+        Never the full ``p x p`` Gram matrix: ``n |W|^2`` work instead of ``n p^2``. The
+        centering is a rank-one correction, ``X_c^T X_c / n = X^T X / n - xbar xbar^T``.
         """
         df = self.datafit
         if "gram" in df.__dict__:  # already computed by someone: just index it
             return df.gram[ws][:, ws], df.Xty[ws]
         old, Gold = self._cache
         if old is None:
-            Xw = self._columns(ws)
-            G = Xw.T @ Xw / df.n
+            Xw = self._rows(ws)
+            G = Xw @ Xw.T / df.n - torch.outer(df.x_mean[ws], df.x_mean[ws])
         else:
             is_old = torch.isin(ws, old)
             new = ws[~is_old]
@@ -109,7 +112,8 @@ class WorkingSet:
             G[io[:, None], io[None, :]] = Gold[pos[:, None], pos[None, :]]
             if new.numel():
                 inew = (~is_old).nonzero().squeeze(1)
-                cross = self._columns(new).T @ self._columns(ws) / df.n  # (|new|, |W|)
+                cross = self._rows(new) @ self._rows(ws).T / df.n  # (|new|, |W|)
+                cross = cross - torch.outer(df.x_mean[new], df.x_mean[ws])
                 G[inew] = cross
                 G[:, inew] = cross.T
         self._cache = (ws, G)
@@ -157,7 +161,9 @@ class WorkingSet:
                 if A.numel():
                     break
             else:
-                M = G[A][:, A] + self.a2 * eye[: A.numel(), : A.numel()]
+                M = G[A[:, None], A]
+                if self.a2 > 0:
+                    M = M + self.a2 * eye[: A.numel(), : A.numel()]
                 L, info = torch.linalg.cholesky_ex(M)
                 if int(info) != 0:
                     break
