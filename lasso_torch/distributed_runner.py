@@ -13,12 +13,17 @@ CPU, nccl with one GPU per process); without a launcher it runs as a group of on
   other ranks write nothing and return the run as rank 0 reports it.
 * A data problem on any rank raises the same :class:`~lasso_torch.InputError` on every
   rank before anything is written. A rank that fails later ends its process; the others
-  get an error from their next collective, and rank 0 saves the run as ``interrupted``
-  with that error in ``meta.json`` (never half-written). Ctrl-C likewise.
+  get an error from their next collective (or the launcher's SIGTERM, turned into an
+  exception here), and rank 0 saves the run as ``interrupted`` with that error in
+  ``meta.json`` (never half-written), then fails too. Ctrl-C likewise.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +88,43 @@ def _start_group(device: torch.device) -> bool:
     return True
 
 
+class RankTerminated(RuntimeError):
+    """SIGTERM during a distributed run: the launcher stops every rank when one fails."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn one SIGTERM into :class:`RankTerminated` (so the run is saved, not lost)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the save
+        raise RankTerminated("terminated (SIGTERM): another rank failed or the launcher "
+                             "stopped the job")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _shield_sigterm() -> None:
+    """Ignore SIGTERM from here on (while the run is saved), until :func:`_sigterm_raises`
+    restores the previous handler."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def run_sharded(config: Config, *, log: Log = _quiet) -> Run:
     """Run a ``distributed: true`` config on every rank; rank 0 writes the run."""
     device = resolve_device(config.device)
     created = _start_group(device)
     try:
-        return _run(config, device, log)
+        with _sigterm_raises():
+            return _run(config, device, log)
     finally:
         if created:
             dist.destroy_process_group()
@@ -186,6 +222,7 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
         interrupted = True
         raise
     finally:
+        _shield_sigterm()
         meta = {"status": _run_status(statuses, interrupted), "device": str(device),
                 "dtype": config.dtype, "seed": config.seed, "config_hash": config.hash(),
                 "versions": versions(), "world_size": world, "backend": backend}
@@ -237,4 +274,4 @@ def _path(config: Config, X: Tensor, y: Tensor, alphas: list[float], l1_ratio: f
     return []
 
 
-__all__ = ["load_rows", "run_sharded"]
+__all__ = ["RankTerminated", "load_rows", "run_sharded"]

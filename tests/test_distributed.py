@@ -9,10 +9,13 @@ spawn costs seconds); the processes come from a forkserver that imports torch on
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import socket
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -23,9 +26,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lasso_torch as lt
+from lasso_torch import distributed_runner
+from lasso_torch.config import validate
 from lasso_torch.data import load_csv_shard, load_npz_shard, make_synthetic, shard_rows
 from lasso_torch.datafits import Quadratic
 from lasso_torch.distributed import ShardedQuadratic, sharded_path
+from lasso_torch.runner import run_single
 
 pytestmark = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()), reason="needs torch.distributed gloo"
@@ -42,6 +48,14 @@ SOLVES = {
 COMMON = dict(tol=1e-13, check_every=5, warn=False)
 PATH = (41, 30, dict(alphas=[1.5, 0.8, 0.4], tol=1e-10, check_every=4, record_every=4))
 SEED = 3
+RUN = dict(name="sharded", data=dict(kind="synthetic", n=203, p=12, correlation=0.5, seed=SEED),
+           objective=dict(alpha=dict(fraction=0.1)), device="cpu", dtype="float64",
+           solvers=[dict(kind="fista", tol=1e-12, max_iter=2000, record_every=5),
+                    dict(kind="ista", tol=1e-10, max_iter=2000, record_every=5)])
+
+
+def _run_config(output: Path | str) -> lt.config.Config:
+    return validate({**RUN, "output": str(output)})
 
 
 def _data(n: int, p: int, rows: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,6 +119,16 @@ def _worker(rank: int, world: int, port: int, out_dir: str) -> None:
             lambda: lt.solve(X, y, 0.5 + (rank == 0), distributed=True)))
         Xw = X[:, :-1] if rank == 1 else X
         out["err.shape"] = np.asarray(_error(lambda: lt.solve(Xw, y, 0.5, distributed=True)))
+        # a config run: rank 0 writes, the others return the same run
+        run = distributed_runner.run_sharded(_run_config(Path(out_dir) / "runs"))
+        out["run.path"] = np.asarray(str(run.path))
+        out["run.fista.objective"] = np.asarray(run.metrics["solvers"]["fista"]["objective"])
+        # a data error on one rank: every rank raises it, nothing is written
+        fail = mock.patch.object(distributed_runner, "load_rows",
+                                 side_effect=lt.InputError("no such file"))
+        with fail if rank == world - 1 else contextlib.nullcontext():
+            out["err.run"] = np.asarray(_error(lambda: distributed_runner.run_sharded(
+                _run_config(Path(out_dir) / "bad_runs"))))
         np.savez(Path(out_dir) / f"rank{rank}.npz", **out)
     finally:
         dist.destroy_process_group()
@@ -191,6 +215,59 @@ def test_a_failure_on_one_rank_raises_on_every_rank(ranks):
         assert "does not run with sharded rows" in str(got["err.cd"])
         assert "options" in str(got["err.alpha"]) and "differ" in str(got["err.alpha"])
         assert "shards differ" in str(got["err.shape"])
+
+
+def test_config_run_rank0_writes_the_single_process_run(ranks, tmp_path):
+    out = Path(str(ranks[0]["run.path"]))
+    assert all(str(r["run.path"]) == str(out) for r in ranks)
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # one run, no temp folder
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "complete" and meta["world_size"] == len(ranks)
+    got = json.loads((out / "metrics.json").read_text())
+    ref = run_single(_run_config(tmp_path)).metrics
+    assert got["problem"]["n"] == ref["problem"]["n"]
+    assert got["problem"]["alpha"] == pytest.approx(ref["problem"]["alpha"], rel=1e-12)
+    for label in ("fista", "ista"):
+        for key in ("n_iter", "n_zeros", "status"):
+            assert got["solvers"][label][key] == ref["solvers"][label][key]
+        assert got["solvers"][label]["objective"] == pytest.approx(
+            ref["solvers"][label]["objective"], rel=1e-12)
+    with np.load(out / "traces.npz") as f, np.load(next(tmp_path.iterdir()) / "traces.npz") as g:
+        _close(f["fista/coef"], g["fista/coef"])
+    assert not (out.parent.parent / "bad_runs").exists() or not any(
+        (out.parent.parent / "bad_runs").iterdir())
+    for r in ranks:
+        assert f"rank {len(ranks) - 1}: no such file" in str(r["err.run"])
+
+
+def _failing_worker(rank: int, world: int, port: int, out_dir: str) -> None:
+    """Rank 1 fails in its second solve (after the reference): the process dies."""
+    os.environ["GLOO_SOCKET_IFNAME"] = "lo"
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=60))
+    real, calls = distributed_runner.solve, []
+
+    def solve(*args, **kwargs):
+        calls.append(1)
+        if rank == 1 and len(calls) == 2:
+            raise RuntimeError("injected failure on rank 1")
+        return real(*args, **kwargs)
+
+    with mock.patch.object(distributed_runner, "solve", solve):
+        distributed_runner.run_sharded(_run_config(out_dir))
+
+
+def test_a_rank_failing_mid_run_ends_every_rank_and_rank0_saves_the_run(tmp_path):
+    mp.get_context("forkserver").set_forkserver_preload(["torch", "torch._dynamo", "lasso_torch"])
+    with pytest.raises((mp.ProcessRaisedException, mp.ProcessExitedException)):
+        mp.start_processes(_failing_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2,
+                           start_method="forkserver")
+    folders = list(tmp_path.iterdir())
+    assert len(folders) == 1 and not folders[0].name.startswith(".tmp"), folders
+    meta = json.loads((folders[0] / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and meta["world_size"] == 2
+    assert meta["error"]  # the collective's error or the launcher's SIGTERM, named
 
 
 # --- single-process parts (no spawn) ------------------------------------------------------
