@@ -12,8 +12,9 @@ folds both give the same ``alphas_``, ``mse_path_`` and ``alpha_``:
 3. ``alpha_`` minimizes the mean over folds (the first, i.e. largest, alpha on ties), and the
    estimator is refit on all the data with it.
 
-Step 2 is one call of :func:`lasso_torch.lasso_path` with the folds as row masks: all folds
-x all alphas solved together by the batched FISTA path (one ``p x (F K)`` iterate).
+Step 2 is :func:`lasso_torch.cv.cross_validate`: one call of :func:`lasso_torch.lasso_path`
+with the folds as row masks, all folds x all alphas solved together by the batched FISTA
+path (one ``p x (F K)`` iterate).
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 
+from ..cv import cross_validate, masks_from_folds
 from ..errors import InputError
-from ..path import lasso_path
 from .estimators import (
     TorchElasticNet,
     _TorchLinearModel,
@@ -60,17 +60,6 @@ def alpha_grid(X: np.ndarray, y: np.ndarray, l1_ratio: float, fit_intercept: boo
     return np.geomspace(a_max, a_max * eps, num=n_alphas)
 
 
-def test_mse(X: torch.Tensor, y: torch.Tensor, masks: torch.Tensor, coefs: torch.Tensor,
-             intercepts: torch.Tensor) -> torch.Tensor:
-    """``(F, K)`` mean squared error of each fold's path on its held-out rows (mask 0)."""
-    out = []
-    for f in range(masks.shape[1]):
-        rows = ~masks[:, f].bool()
-        r = y[rows].unsqueeze(1) - X[rows] @ coefs[f] - intercepts[f]
-        out.append((r * r).mean(0))
-    return torch.stack(out)
-
-
 class _TorchLinearModelCV(_TorchLinearModel):
     """Shared fit of the CV estimators; ``_l1_ratios()`` gives the l1_ratio values tried."""
 
@@ -99,18 +88,15 @@ class _TorchLinearModelCV(_TorchLinearModel):
         alphas = self._alpha_grids(X, y, l1_ratios)
         folds = list(check_cv(self.cv).split(X, y))
         Xt, yt = to_tensor(X, dtype, device), to_tensor(y, dtype, device)
-        masks = torch.zeros((X.shape[0], len(folds)), dtype=dtype, device=device)
-        for f, (train, _) in enumerate(folds):
-            masks[torch.as_tensor(train, device=device), f] = 1
+        train, test = masks_from_folds(X.shape[0], folds, dtype=dtype, device=device)
         mse, worst = [], 0.0
         for r, l1 in enumerate(l1_ratios):
-            # all folds x all alphas in one batched FISTA pass (coefs (F, p, K))
-            path = lasso_path(Xt, yt, torch.as_tensor(alphas[r], dtype=dtype, device=device),
-                              l1_ratio=float(l1), tol=2 * self.tol, batched=True,
-                              fit_intercept=self.fit_intercept, masks=masks,
-                              max_iter=self.max_iter)
-            mse.append(test_mse(Xt, yt, masks, path.coefs, path.intercepts).T.cpu().numpy())
-            worst = max(worst, float(path.gaps.max()))
+            # all folds x all alphas in one batched FISTA pass (lasso_path with fold masks)
+            res = cross_validate(Xt, yt, alphas[r], float(l1), masks=train, test_masks=test,
+                                 fit_intercept=self.fit_intercept, tol=2 * self.tol,
+                                 max_iter=self.max_iter)
+            mse.append(res.mse_path)
+            worst = max(worst, float(res.gaps.max()))
         if worst > 2 * self.tol:
             warnings.warn(f"the cross-validation paths did not all converge: worst relative "
                           f"duality gap {worst:.3e} > {2 * self.tol:.1e}; increase max_iter",

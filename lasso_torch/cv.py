@@ -1,0 +1,143 @@
+"""Cross-validated alpha from one batched path: every fold x every alpha in one solve.
+
+K-fold cross-validation of the elastic net (scikit-learn's ``LassoCV`` procedure): for each
+fold ``f`` and each alpha of a decreasing grid, solve on the fold's training rows (its own
+``n`` and its own centering) and measure the mean squared error on its held-out rows::
+
+    mse_path[k, f] = mean_{i in test_f} (y_i - x_i^T w_fk - b_fk)^2
+
+The chosen alpha minimizes the mean over folds (the first, i.e. the largest, on ties). The
+folds are row masks ``(n, F)`` of :func:`lasso_torch.lasso_path`, so all ``F x K`` problems
+are one batched FISTA iterate of ``F K`` columns. Needs no scikit-learn; the estimators in
+:mod:`lasso_torch.sklearn` call it with scikit-learn's splitters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .errors import InputError
+from .path import lasso_path
+from .solve import as_data
+
+
+@dataclass
+class CVResult:
+    """``alphas (K,)`` decreasing, ``mse_path (K, F)`` held-out MSE, the chosen ``alpha`` and
+    its ``index``; ``gaps (F, K)`` the relative duality gaps the fold paths reached, and
+    ``converged`` whether all of them reached ``tol``; ``time`` in seconds."""
+
+    alphas: np.ndarray
+    mse_path: np.ndarray
+    alpha: float
+    index: int
+    l1_ratio: float
+    gaps: np.ndarray
+    converged: bool
+    time: float
+
+    @property
+    def mse_mean(self) -> np.ndarray:
+        return self.mse_path.mean(1)
+
+    @property
+    def mse_std(self) -> np.ndarray:
+        return self.mse_path.std(1)
+
+
+def kfold_masks(n: int, n_folds: int = 5, *, shuffle: bool = True, seed: int = 0,
+                dtype: torch.dtype = torch.float64,
+                device: str | torch.device = "cpu") -> Tensor:
+    """Training masks ``(n, F)`` of K-fold CV: fold ``f`` holds out the ``f``-th of ``F``
+    contiguous chunks (the first ``n % F`` chunks one row larger, as scikit-learn's
+    ``KFold``), of the rows in a seeded random order when ``shuffle``."""
+    if not (isinstance(n_folds, int) and 2 <= n_folds <= n):
+        raise InputError(f"cross-validation needs 2 <= folds <= n_samples = {n}, got {n_folds}")
+    order = (torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle
+             else torch.arange(n))
+    sizes = [n // n_folds + (1 if f < n % n_folds else 0) for f in range(n_folds)]
+    masks = torch.ones(n, n_folds, dtype=dtype)
+    start = 0
+    for f, size in enumerate(sizes):
+        masks[order[start:start + size], f] = 0
+        start += size
+    return masks.to(device)
+
+
+def masks_from_folds(n: int, folds: Sequence[tuple[Any, Any]], *,
+                     dtype: torch.dtype = torch.float64,
+                     device: str | torch.device = "cpu") -> tuple[Tensor, Tensor]:
+    """``(train, test)`` masks ``(n, F)`` from ``(train_indices, test_indices)`` pairs (what a
+    scikit-learn splitter yields)."""
+    train = torch.zeros(n, len(folds), dtype=dtype)
+    test = torch.zeros(n, len(folds), dtype=dtype)
+    for f, (tr, te) in enumerate(folds):
+        train[torch.as_tensor(np.asarray(tr), dtype=torch.long), f] = 1
+        test[torch.as_tensor(np.asarray(te), dtype=torch.long), f] = 1
+    return train.to(device), test.to(device)
+
+
+def heldout_mse(X: Tensor, y: Tensor, test: Tensor, coefs: Tensor, intercepts: Tensor) -> Tensor:
+    """``(F, K)`` mean squared error of each fold's solutions ``coefs (F, p, K)``,
+    ``intercepts (F, K)`` on that fold's test rows (``test (n, F)`` 0/1)."""
+    out = []
+    for f in range(test.shape[1]):
+        rows = test[:, f].bool()
+        r = y[rows].unsqueeze(1) - X[rows] @ coefs[f] - intercepts[f]
+        out.append((r * r).mean(0))
+    return torch.stack(out)
+
+
+def cross_validate(
+    X: Tensor | np.ndarray,
+    y: Tensor | np.ndarray,
+    alphas: Tensor | np.ndarray | Sequence[float],
+    l1_ratio: float = 1.0,
+    *,
+    masks: Tensor | None = None,
+    test_masks: Tensor | None = None,
+    n_folds: int = 5,
+    seed: int = 0,
+    fit_intercept: bool = True,
+    tol: float = 1e-6,
+    max_iter: int = 20_000,
+) -> CVResult:
+    """Held-out MSE of every alpha on every fold, and the alpha that minimizes its mean.
+
+    Args:
+        X, y: data ``(n, p)``, ``(n,)``; the solves run on ``X``'s device and dtype.
+        alphas: the grid (any order; used in decreasing order).
+        l1_ratio: scikit-learn's ElasticNet convention (1: Lasso).
+        masks: training masks ``(n, F)`` of 0/1; default :func:`kfold_masks` with
+            ``n_folds`` folds shuffled by ``seed``.
+        test_masks: held-out rows ``(n, F)``; default the complement of ``masks``.
+        tol: every fold and alpha is solved to relative duality gap ``<= tol``.
+    """
+    t0 = time.perf_counter()
+    X, y = as_data(X, y)
+    a = torch.as_tensor(np.asarray(alphas, dtype=np.float64)).reshape(-1)
+    if a.numel() == 0 or not bool(torch.isfinite(a).all() & (a > 0).all()):
+        raise InputError("alphas must be a non-empty list of finite numbers > 0")
+    a = a.sort(descending=True).values
+    if masks is None:
+        masks = kfold_masks(X.shape[0], n_folds, seed=seed, dtype=X.dtype, device=X.device)
+    masks = torch.as_tensor(masks).to(dtype=X.dtype, device=X.device)
+    test = 1 - masks if test_masks is None else torch.as_tensor(test_masks).to(masks)
+    if bool((test.sum(0) < 1).any()):
+        raise InputError("every fold needs at least one held-out row")
+    path = lasso_path(X, y, alphas=a.to(dtype=X.dtype, device=X.device), l1_ratio=l1_ratio,
+                      tol=tol, batched=True, fit_intercept=fit_intercept, masks=masks,
+                      max_iter=max_iter)
+    mse = heldout_mse(X, y, test, path.coefs, path.intercepts).T.double().cpu().numpy()
+    index = int(np.argmin(mse.mean(1)))
+    alphas_np = a.numpy()
+    return CVResult(alphas=alphas_np, mse_path=mse, alpha=float(alphas_np[index]), index=index,
+                    l1_ratio=float(l1_ratio), gaps=path.gaps.double().cpu().numpy(),
+                    converged=bool(path.converged.all()), time=time.perf_counter() - t0)
