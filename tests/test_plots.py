@@ -47,7 +47,7 @@ def _write(folder: Path, metrics: dict, arrays: dict[str, np.ndarray]) -> Path:
 
 
 def solver_run(folder: Path, n: int = 60, p: int = 12, frac: float = 0.15) -> Path:
-    """Four solvers with full traces, a reference, Gram moments and a path."""
+    """Four solvers with full traces, a reference and the Gram moments."""
     X, y = _data(n, p, 0)
     Xt, yt = torch.tensor(X), torch.tensor(y)
     amax = float(lt.alpha_max(Xt, yt))
@@ -72,7 +72,22 @@ def solver_run(folder: Path, n: int = 60, p: int = 12, frac: float = 0.15) -> Pa
                 "n_zeros": r.n_zeros, "nnz": p - r.n_zeros, "converged": r.converged,
                 "status": r.status}
             arrays.update({f"{label}/{k}": v for k, v in r.trace.items()})
+    return _write(folder, metrics, arrays)
+
+
+def path_run(folder: Path, n: int = 60, p: int = 12) -> Path:
+    """A path run as the runner writes one: lasso and ridge on one grid, no solver traces."""
+    X, y = _data(n, p, 0)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    amax = float(lt.alpha_max(Xt, yt))
     alphas = amax * np.logspace(0, -2.5, 20)
+    ref = lt.solve(Xt, yt, alphas[-1], solver="cd", tol=1e-13)
+    metrics = {"problem": {"n": n, "p": p, "alpha": None, "alphas": alphas.tolist(),
+                           "alpha_max": amax, "l1_ratio": 1.0, "kind": "lasso"},
+               "solvers": {"cd": {"kind": "cd", "lr": None}},
+               "reference": {"alpha": alphas[-1], "objective": float(ref.objective),
+                             "n_zeros": ref.n_zeros, "nnz": p - ref.n_zeros}}
+    arrays = {"reference/coef": ref.coef.numpy(), **_moments(X, y)}
     arrays["path/alphas"] = alphas
     arrays["path/coefs"] = np.stack(
         [lt.solve(Xt, yt, a, solver="cd", tol=1e-13).coef.numpy() for a in alphas])
@@ -130,6 +145,16 @@ def geo_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def run(run_dir) -> source.RunData:
     return source.read_run(run_dir)
+
+
+@pytest.fixture(scope="module")
+def path_dir(tmp_path_factory) -> Path:
+    return path_run(tmp_path_factory.mktemp("runs") / "path")
+
+
+@pytest.fixture(scope="module")
+def prun(path_dir) -> source.RunData:
+    return source.read_run(path_dir)
 
 
 def _data_lines(ax) -> list:
@@ -242,28 +267,43 @@ def test_sparsity_counts_and_reference_line(run) -> None:
     assert "== 0.0" in ax.get_ylabel()
 
 
-def test_paths_first_feature_enters_at_alpha_max(run) -> None:
-    fig = source.build(run, "paths")
+def test_paths_first_feature_enters_at_alpha_max(prun) -> None:
+    fig = source.build(prun, "paths")
     lasso_ax, ridge_ax = fig.get_axes()
-    p = run.problem["p"]
+    p = prun.problem["p"]
     assert len([ln for ln in lasso_ax.get_lines() if len(ln.get_xdata()) == 20]) == p
     assert len([ln for ln in ridge_ax.get_lines() if len(ln.get_xdata()) == 20]) == p
     assert lasso_ax.get_xscale() == "log" and "α" in lasso_ax.get_xlabel()
     assert "scikit-learn" in lasso_ax.get_xlabel()
-    amax = run.problem["alpha_max"]
+    amax = prun.problem["alpha_max"]
     assert any(ln.get_xdata()[0] == amax for ln in lasso_ax.get_lines()
                if len(ln.get_xdata()) == 2)  # alpha_max marked
     (marks,) = [ln for ln in lasso_ax.get_lines() if ln.get_marker() == "o"]
     xs = np.asarray(marks.get_xdata())
-    first = int(np.argmax(np.abs(run.traces["problem"]["xty"])))
+    first = int(np.argmax(np.abs(prun.traces["problem"]["xty"])))
     assert np.max(xs) == pytest.approx(amax, rel=1e-8)
     # the marker at alpha_max is numbered as the last to leave, and the curve is labelled
     texts = {t.get_text() for t in lasso_ax.texts}
     n_in = len(xs)
     assert str(n_in) in texts and f"x{first} ({n_in})" in texts
-    entries = paths.entry_alphas(np.asarray(sorted(run.traces["path"]["alphas"])[::-1]),
-                                 run.traces["path"]["coefs"], amax)
+    entries = paths.entry_alphas(np.asarray(sorted(prun.traces["path"]["alphas"])[::-1]),
+                                 prun.traces["path"]["coefs"], amax)
     assert entries[first] == pytest.approx(amax, rel=1e-8)
+
+
+def test_ridge_path_has_one_panel_and_no_entries(prun) -> None:
+    path = prun.traces["path"]
+    fig = paths.path_figure(path["alphas"], path["ridge_coefs"], path["ridge_coefs"],
+                            float(path["alpha_max"]), l1_ratio=0.0)
+    (ax,) = fig.get_axes()
+    assert not [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert ax.get_title().startswith("Ridge")
+
+
+def test_geometry_only_for_lasso_runs(geo_dir) -> None:
+    run = source.read_run(geo_dir)
+    run.metrics["problem"]["l1_ratio"] = 0.5  # the stored point is then not a lasso solution
+    assert source.build(run, "geometry") is None
 
 
 def test_entry_alpha_extrapolation_is_exact_on_a_linear_path() -> None:
@@ -349,6 +389,20 @@ def test_thresholding_points_of_a_solution_lie_on_the_curve(run) -> None:
     assert np.all(np.abs(zeros.get_xdata()) <= lam)
 
 
+def test_thresholding_of_a_path_run_uses_a_half_sparse_grid_point(prun) -> None:
+    fig = source.build(prun, "thresholding")
+    (ax,) = fig.get_axes()
+    nonzero, zero = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    coefs, alphas = prun.traces["path"]["coefs"], prun.traces["path"]["alphas"]
+    k = int(np.argmin(np.abs((coefs == 0).sum(1) - 6)))
+    assert len(zero.get_xdata()) == (coefs[k] == 0).sum()
+    assert 3 <= len(zero.get_xdata()) <= 9 and len(nonzero.get_xdata()) >= 3
+    z = np.asarray(nonzero.get_xdata())
+    np.testing.assert_allclose(nonzero.get_ydata(), thresholding.soft_threshold(z, alphas[k]),
+                               atol=1e-9)
+    assert f"α = {alphas[k]:.3g}" in fig._suptitle.get_text()
+
+
 def test_partial_residual_points_elastic_net() -> None:
     X, y = _data(40, 6, 2)
     Xt, yt = torch.tensor(X * np.arange(1, 7)), torch.tensor(y)  # unequal feature norms
@@ -363,12 +417,13 @@ def test_partial_residual_points_elastic_net() -> None:
 # ---------------------------------------------------------------------- the files
 
 
-def test_plot_run_writes_every_family_it_has_data_for(run_dir, geo_dir) -> None:
+def test_plot_run_writes_every_family_it_has_data_for(run_dir, geo_dir, path_dir) -> None:
     written = plots.plot_run(run_dir)
-    assert [p.stem for p in written] == ["trajectories", "convergence", "sparsity", "paths",
+    assert [p.stem for p in written] == ["trajectories", "convergence", "sparsity",
                                          "thresholding"]
     assert all(p.parent == run_dir / "figures" and p.stat().st_size > 2000 for p in written)
     assert [p.name for p in plots.plot_run(geo_dir)] == ["geometry.png", "thresholding.png"]
+    assert [p.name for p in plots.plot_run(path_dir)] == ["paths.png", "thresholding.png"]
 
 
 def test_plot_run_kinds_and_svg(run_dir) -> None:

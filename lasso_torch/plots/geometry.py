@@ -89,7 +89,8 @@ def geometry_figure(
         ax.axvline(0.0, color="black", lw=0.7)
         ax.plot(*ols, "k*", ms=12, ls="none", label=f"OLS {_fmt_point(ols)}")
         ax.plot(*lasso, "o", color=LASSO_COLOR, ms=9, mec="black", ls="none",
-                label=f"lasso {_fmt_point(lasso)}: a corner")
+                label=f"lasso {_fmt_point(lasso)}: "
+                + ("a corner" if np.any(lasso == 0.0) else "an edge, both nonzero"))
         ax.plot(*ridge, "s", color=RIDGE_COLOR, ms=8, mec="black", ls="none",
                 label=f"ridge {_fmt_point(ridge)}: smooth edge")
         ax.set_xlim(lo[0], hi[0])

@@ -129,7 +129,10 @@ def path_figure(
     W = np.asarray(coefs, dtype=np.float64)[order]
     p = W.shape[1]
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(p)]
-    entries = entry_alphas(a, W, alpha_max)
+    ridge_only = l1_ratio == 0.0  # a ridge run: no entries, its own ridge panel is enough
+    entries = [None] * p if ridge_only else entry_alphas(a, W, alpha_max)
+    if ridge_only:
+        ridge_coefs = None
     entered = np.array([j for j in range(p) if entries[j] is not None], dtype=np.int64)
     # leave order as alpha grows: the smallest entry alpha leaves first
     by_leaving = entered[np.argsort([entries[j] for j in entered], kind="stable")]
@@ -138,6 +141,8 @@ def path_figure(
     # the first MAX_LABELS features to enter get colours, names and numbered markers;
     # the others (and those that never enter) are thin grey lines and plain markers
     labelled = np.array(by_leaving[::-1][:MAX_LABELS], dtype=np.int64)
+    if ridge_only:  # name the largest coefficients instead
+        labelled = np.argsort(-np.abs(W[-1]), kind="stable")[:MAX_LABELS]
     palette = feature_colors(len(labelled))
     colors: list = [OTHER_COLOR] * p
     for i, j in enumerate(labelled):
@@ -155,12 +160,14 @@ def path_figure(
         ax.plot(xs, np.zeros(len(xs)), "o", ms=8 if len(xs) <= MAX_LABELS else 4,
                 mfc="white", mec="black", mew=0.9, ls="none", zorder=5,
                 label="feature enters / leaves")
-        for j in labelled if len(xs) <= MAX_LABELS else ():  # else: the names carry ranks
+        numbered = [j for j in labelled if j in rank] if len(xs) <= MAX_LABELS else []
+        for j in numbered:  # with many markers the names carry the ranks
             ax.annotate(str(rank[int(j)]), (entries[j], 0.0), ha="center", va="center",
                         fontsize="xx-small", zorder=6)
         kind = "Lasso" if l1_ratio == 1.0 else f"Elastic net (l1_ratio = {l1_ratio:g})"
         ax.set_title(f"{kind}: features leave one by one as α grows\n"
-                     "(n in a circle and after a name: the n-th to leave)")
+                     "(n in a circle and after a name: the n-th to leave)" if not ridge_only
+                     else "Ridge (l1_ratio = 0): shrinks, never exactly 0")
         axes_list = [ax]
         if ridge_coefs is not None:
             R = np.asarray(ridge_coefs, dtype=np.float64)[order]

@@ -125,6 +125,10 @@ def _paths(run: RunData) -> Figure | None:
 
 
 def _geometry(run: RunData) -> Figure | None:
+    """Lasso runs only: the stored solution is the configured objective's, and only the
+    lasso's is the L1-ball-constrained solution the figure explains."""
+    if float(run.problem.get("l1_ratio", 1.0)) != 1.0:
+        return None
     geo, pb = run.group("geometry"), run.group("problem")
     need = ("ols", "lasso", "ridge", "t")
     if not all(k in geo for k in need) or not all(k in pb for k in ("gram", "xty", "yty")):
@@ -136,19 +140,29 @@ def _geometry(run: RunData) -> Figure | None:
 
 
 def _thresholding(run: RunData) -> Figure | None:
-    """The threshold of the run's reference solve (path runs: the smallest alpha), with the
-    reference solution's points when the run stored the Gram moments."""
-    ref_info = run.metrics.get("reference") or {}
-    alpha = ref_info.get("alpha", run.problem.get("alpha"))
+    """The threshold at the run's alpha with the solution's points (when the run stored the
+    Gram moments). A path run uses the grid point with about half the features at 0.0,
+    where the zero zone has points on both sides; other runs their reference solution."""
     rho = float(run.problem.get("l1_ratio", 1.0))
-    if alpha is None or not alpha > 0 or not rho > 0:
+    if not rho > 0:
         return None
-    pb, ref = run.group("problem"), run.group("reference").get("coef")
-    points = None
-    if ref is not None and "gram" in pb and "xty" in pb and len(ref) == len(pb["xty"]):
-        points = partial_residual_points(pb["gram"], pb["xty"], ref, float(alpha), rho)
-    fig = thresholding_figure(float(alpha) * rho, points=points)
-    fig.suptitle(describe(run), fontsize="medium")
+    pb, path = run.group("problem"), run.group("path")
+    alpha = (run.metrics.get("reference") or {}).get("alpha", run.problem.get("alpha"))
+    coef = run.group("reference").get("coef")
+    if "coefs" in path and "alphas" in path and len(path["alphas"]):
+        zeros = (path["coefs"] == 0.0).sum(1)
+        k = int(np.argmin(np.abs(zeros - path["coefs"].shape[1] / 2)))
+        alpha, coef = float(path["alphas"][k]), path["coefs"][k]
+    if alpha is None or not alpha > 0:
+        return None
+    points, label = None, "solution"
+    if coef is not None and "gram" in pb and "xty" in pb and len(coef) == len(pb["xty"]):
+        points = partial_residual_points(pb["gram"], pb["xty"], coef, float(alpha), rho)
+        if rho < 1:
+            label = "solution, scaled by $(\\|x_j\\|^2/n + α(1-ρ))$"
+    fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label)
+    fig.suptitle(describe(run) + (f"  (path point α = {alpha:.3g})" if "coefs" in path
+                                  else ""), fontsize="medium")
     return fig
 
 

@@ -53,6 +53,7 @@ def thresholding_figure(
     lam: float,
     *,
     points: tuple[np.ndarray, np.ndarray] | None = None,
+    points_label: str = "solution",
     z_max: float | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -61,6 +62,7 @@ def thresholding_figure(
     Args:
         lam: the threshold, ``alpha * l1_ratio`` (scikit-learn scaling, unit-norm feature).
         points: optional ``(z, w)`` of a solved run (see :func:`partial_residual_points`).
+        points_label: their legend name.
         z_max: the z range ``[-z_max, z_max]`` (default ``3 lam``, widened to the points).
     """
     if not lam > 0:
@@ -86,9 +88,9 @@ def thresholding_figure(
             zs, ws = (np.asarray(v, dtype=np.float64) for v in points)
             zero = ws == 0.0
             ax.plot(zs[~zero], ws[~zero], "o", color=LASSO_COLOR, mec="black", ms=6,
-                    ls="none", label=f"solution, $w_j \\neq 0$ ({int((~zero).sum())})")
+                    ls="none", label=f"{points_label}, $w_j \\neq 0$ ({int((~zero).sum())})")
             ax.plot(zs[zero], ws[zero], "o", color="white", mec="black", ms=6, ls="none",
-                    label=f"solution, $w_j$ = 0.0 ({int(zero.sum())})")
+                    label=f"{points_label}, $w_j$ = 0.0 ({int(zero.sum())})")
         ax.set_xlim(-zm, zm)
         ax.set_ylim(-zm, zm)
         ax.set_xlabel("z = $x_j^T r_j / n$  (partial-residual correlation, $\\|x_j\\|^2/n = 1$)")
