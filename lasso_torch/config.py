@@ -76,7 +76,10 @@ class SyntheticData(_Strict):
 
 
 class CsvData(_Strict):
-    """A numeric CSV file with a header row; ``target`` names (or indexes) y's column."""
+    """A numeric CSV file with a header row; ``target`` names (or indexes) y's column.
+
+    A relative ``path`` is read from the working directory (as ``output`` is written to it).
+    """
 
     kind: Literal["csv"]
     path: str
@@ -85,7 +88,8 @@ class CsvData(_Strict):
 
 
 class NpzData(_Strict):
-    """An ``.npz`` file with arrays ``features`` and ``target`` (or a column index)."""
+    """An ``.npz`` file with arrays ``features`` and ``target`` (or a column index);
+    a relative ``path`` is read from the working directory."""
 
     kind: Literal["npz"]
     path: str

@@ -315,3 +315,10 @@ def test_path_interrupted_between_points_keeps_them(tmp_path, monkeypatch):
                            solvers=[{"kind": "cd"}]))
     assert run.status == "interrupted"
     assert run.traces["path"]["coefs"].shape == (1, 8) and "ridge_coefs" not in run.traces["path"]
+
+
+def test_progress_bar_on_a_terminal(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner.sys.stderr, "isatty", lambda: True, raising=False)
+    run = run_config(small(tmp_path, solvers=[{"kind": "ista", "max_iter": 400}]))
+    assert run.metrics["solvers"]["ista"]["converged"]
+    assert "ista" in capsys.readouterr().err  # tqdm drew (and cleared) its bar on stderr
