@@ -157,9 +157,10 @@ def path_figure(
         for j in order_plot:  # named curves on top
             ax.plot(a, W[:, j], color=colors[j], lw=widths[j])
         xs = np.array([entries[j] for j in by_leaving])
-        ax.plot(xs, np.zeros(len(xs)), "o", ms=8 if len(xs) <= MAX_LABELS else 4,
-                mfc="white", mec="black", mew=0.9, ls="none", zorder=5,
-                label="feature enters / leaves")
+        if len(xs):
+            ax.plot(xs, np.zeros(len(xs)), "o", ms=8 if len(xs) <= MAX_LABELS else 4,
+                    mfc="white", mec="black", mew=0.9, ls="none", zorder=5,
+                    label="feature enters / leaves")
         numbered = [j for j in labelled if j in rank] if len(xs) <= MAX_LABELS else []
         for j in numbered:  # with many markers the names carry the ranks
             ax.annotate(str(rank[int(j)]), (entries[j], 0.0), ha="center", va="center",
