@@ -152,14 +152,16 @@ def _plot(rows: list[dict], meta: dict, path: Path) -> None:
            color="#c0c0c0")
     ax.bar(labels, comm, bottom=[c + w for c, w in zip(compute, wait, strict=True)],
            label="all-reduce of p numbers", color="#dd8452")
+    ax.axhline(total[0], color="k", lw=0.8, ls="--", label="ideal weak scaling")
     for i, (t, r) in enumerate(zip(total, rows, strict=True)):
-        ax.text(i, t, f"{t:.2f} ms\n{100 * r['comm_share']:.0f}% all-reduce", ha="center",
-                va="bottom", fontsize=8)
+        ax.text(i, t, f"{t:.2f} ms (untimed {r['ms_per_iter']:.2f})\n"
+                f"{100 * r['comm_share']:.0f}% all-reduce, {100 * r['wait_share']:.0f}% wait",
+                ha="center", va="bottom", fontsize=8)
     ax.set_xlabel(f"processes ({meta['backend']}), {meta['rows']} rows each, p = {meta['p']}")
     ax.set_ylabel("time per FISTA iteration (ms)")
     ax.set_title("Weak scaling of the row-sharded FISTA step")
     ax.set_ylim(0, max(total) * 1.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
