@@ -144,18 +144,23 @@ def run(
     """Run a config: solve, record, and save a run folder under its output root."""
     from .runner import run_config
 
+    if plots and fmt != "png":
+        from .plots import FORMATS
+
+        if fmt not in FORMATS:
+            _fail(f"--format {fmt!r}: choose from {', '.join(FORMATS)}")
     try:
         with _user_errors():
             result = run_config(config, list(set_ or []), log=_log)
+        runs = result if isinstance(result, list) else [result]
+        for r in runs:
+            if not r.skipped:
+                _print_run(r)
+                if plots and r.status != "interrupted":
+                    _figures(r.path, fmt)
     except KeyboardInterrupt:
-        typer.echo("interrupted before anything was computed; nothing saved", err=True)
+        typer.echo("interrupted: runs saved before this point are kept", err=True)
         raise typer.Exit(130) from None
-    runs = result if isinstance(result, list) else [result]
-    for r in runs:
-        if not r.skipped:
-            _print_run(r)
-            if plots and r.status != "interrupted":
-                _figures(r.path, fmt)
     if len(runs) > 1 or (runs and runs[0].skipped):
         typer.echo("\nsweep:")
         typer.echo(format_table(("run", "status", "note"), [

@@ -328,6 +328,8 @@ def test_help_on_every_command(command):
 
 def test_list_and_compare_errors(tmp_path):
     cli = CliRunner()
+    res = cli.invoke(app, ["run", "c.yaml", "--format", "jpg"])
+    assert res.exit_code == 2 and "--format 'jpg'" in res.stderr
     res = cli.invoke(app, ["list", "--output", str(tmp_path / "none")])
     assert res.exit_code == 0 and "no runs under" in res.stdout
     res = cli.invoke(app, ["compare", str(tmp_path / "nope")])
