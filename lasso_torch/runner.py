@@ -164,7 +164,8 @@ def _record_coef(s: SolverConfig, where: str, p: int, reference: Tensor) -> bool
         order = torch.argsort(reference.abs(), descending=True, stable=True)
         n_support = min(int((reference != 0).sum()), COEF_SUBSET // 2)
         support = order[:n_support].tolist()
-        rest = [j for j in range(p) if j not in set(support)][: COEF_SUBSET - n_support]
+        taken = set(support)
+        rest = [j for j in range(p) if j not in taken][: COEF_SUBSET - n_support]
         return sorted(support + rest)
     bad = [j for j in rc if j >= p]
     if bad:
