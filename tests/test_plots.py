@@ -513,7 +513,7 @@ def test_why_sparsity_config_end_to_end(tmp_path) -> None:
 
 def test_geometry_config_end_to_end(tmp_path) -> None:
     run = _shipped("two_features_geometry", tmp_path)
-    assert "geometry" in [p.stem for p in plots.plot_run(run.path)]
+    assert [p.stem for p in plots.plot_run(run.path, kinds=["geometry"])] == ["geometry"]
     (ax,) = source.build(source.read_run(run.path), "geometry").get_axes()
     (lasso,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("lasso")]
     w = np.array([lasso.get_xdata()[0], lasso.get_ydata()[0]])
