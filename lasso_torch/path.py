@@ -12,7 +12,9 @@ Two strategies, both public, both certified by the duality gap of every ``alpha`
   from the batch, so the GEMMs narrow as the path converges), and gap-safe screening
   (Fercoq, Gramfort & Salmon 2015) zeroes, per column, the features that are provably 0
   at that column's optimum; features screened in every live column are dropped from the
-  data (the GEMMs get thinner too).
+  data (the GEMMs get thinner too). Columns still open after ``handoff`` steps (small
+  alphas, where first-order steps crawl) are finished by the working-set solver, each
+  warm-started at the solution of the next larger alpha.
 
 Sample masks (``masks``: an ``(n, F)`` 0/1 tensor) give ``F`` training subsets (e.g.
 cross-validation folds) solved in the same batch: ``F * K`` columns. Each subset is its

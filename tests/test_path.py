@@ -71,12 +71,16 @@ def test_batched_equals_warm_started_sequence():
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
 def test_matches_scikit_learn_path(l1_ratio):
     from sklearn.linear_model import enet_path
+    from sklearn.linear_model import lasso_path as sk_lasso_path
 
     X, y = _data(n=150, p=40, corr=0.3, seed=5)
     res = lasso_path(X, y, n_alphas=20, eps=1e-2, l1_ratio=l1_ratio, tol=1e-9)
     Xc, yc = (X - X.mean(0)).numpy(), (y - y.mean()).numpy()
-    _, sk, _ = enet_path(Xc, yc, l1_ratio=l1_ratio, alphas=res.alphas.numpy(), tol=1e-14,
-                         max_iter=100_000)
+    kw = dict(alphas=res.alphas.numpy(), tol=1e-14, max_iter=100_000)
+    if l1_ratio == 1.0:
+        _, sk, _ = sk_lasso_path(Xc, yc, **kw)
+    else:
+        _, sk, _ = enet_path(Xc, yc, l1_ratio=l1_ratio, **kw)
     sk = torch.from_numpy(sk)
     sk_gap = lt.duality_gap(X, y, sk, res.alphas, l1_ratio=l1_ratio, relative=True)
     ours = lt.duality_gap(X, y, res.coefs, res.alphas, l1_ratio=l1_ratio, relative=True)
