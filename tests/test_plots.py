@@ -130,6 +130,7 @@ def two_feature_run(folder: Path) -> Path:
 def _low_dpi(monkeypatch) -> None:
     """Files at 50 dpi: the tests check content, and rendering is most of their time."""
     monkeypatch.setitem(plots.style.RC, "savefig.dpi", 50)
+    monkeypatch.setitem(plots.style.RC, "savefig.bbox", None)  # one draw, not two
 
 
 @pytest.fixture(scope="module")
