@@ -146,6 +146,8 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
     except InputError as e:
         error = str(e)
     agree(error)
+    # float64 on the run's device: nccl all-reduces only CUDA tensors
+    X64, y64 = X64.to(device), y64.to(device)
     obj = config.objective
     if obj.standardize:
         X64 = sharded_standardize(X64)
@@ -169,8 +171,8 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
     }
     traces: dict[str, dict[str, np.ndarray]] = {}
     if p <= 50:
-        traces["problem"] = {"gram": stats.gram.numpy(), "xty": stats.Xty.numpy(),
-                             "yty": (2 * stats.p0).numpy(), "n": np.asarray(n)}
+        traces["problem"] = {"gram": stats.gram.cpu().numpy(), "xty": stats.Xty.cpu().numpy(),
+                             "yty": (2 * stats.p0).cpu().numpy(), "n": np.asarray(n)}
     if beta is not None:
         traces.setdefault("problem", {})["beta_true"] = beta.numpy()
     for i, s in enumerate(config.solvers):
@@ -191,7 +193,7 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
         metrics["reference"] = {"alpha": alphas[-1], "objective": float(ref.objective),
                                 "gap": float(ref.gap), "n_zeros": ref.n_zeros,
                                 "nnz": p - ref.n_zeros, "solver": "fista"}
-        traces["reference"] = {"coef": ref.coef.numpy()}
+        traces["reference"] = {"coef": ref.coef.cpu().numpy()}
         names = labels(config.solvers)
         if is_path:
             statuses = _path(config, X, y, alphas, l1_ratio, amax, names[0], metrics, traces,
@@ -200,7 +202,7 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
             for i, (s, label) in enumerate(zip(config.solvers, names, strict=True)):
                 log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
                 bar = _Progress(label, s.max_iter) if rank == 0 else None
-                idx = _record_coef(s, f"solvers.{i}", p, ref.coef)
+                idx = _record_coef(s, f"solvers.{i}", p, ref.coef.cpu())
                 try:
                     res = solve(X, y, alphas[0], l1_ratio, **_solver_kwargs(s, obj.fit_intercept),
                                 record_every=s.record_every, record_coef=idx, callback=bar,
