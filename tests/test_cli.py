@@ -198,27 +198,33 @@ def results(tmp_path_factory, earlier) -> dict[str, Result]:
         [str(SCRIPT), "run", str(ROOT / "configs" / "why_sparsity.yaml"), "--no-plots",
          "--set", "output=runs"], cwd=demo_dir, **pipes)
     stop = subprocess.Popen([*CLI, "run", "c.yaml"], cwd=stop_dir, **pipes)
-    driver = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(cases)], env=ENV,
-                            capture_output=True, text=True, timeout=300)
-    assert driver.returncode == 0, driver.stderr
-    codes = json.loads(driver.stdout.splitlines()[-1])
-    out = {}
-    for name, (d, before) in dirs.items():
-        out[name] = Result(d, codes[name], (d / "stdout.txt").read_text(),
-                           (d / "stderr.txt").read_text(), before,
-                           _snapshot(d / "runs" / earlier.name))
-    lines = []
-    for line in stop.stderr:
-        lines.append(line)
-        if line.startswith("solver sg"):
-            break
-    time.sleep(1.0)
-    stop.send_signal(signal.SIGINT)
-    stdout, stderr = stop.communicate(timeout=120)
-    out["ctrl_c"] = Result(stop_dir, stop.returncode, stdout, "".join(lines) + stderr,
-                           stop_before, {})
-    stdout, stderr = demo.communicate(timeout=300)
-    out["demo"] = Result(demo_dir, demo.returncode, stdout, stderr, {}, {})
+    try:
+        driver = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(cases)], env=ENV,
+                                capture_output=True, text=True, timeout=300)
+        assert driver.returncode == 0, driver.stderr
+        codes = json.loads(driver.stdout.splitlines()[-1])
+        out = {}
+        for name, (d, before) in dirs.items():
+            out[name] = Result(d, codes[name], (d / "stdout.txt").read_text(),
+                               (d / "stderr.txt").read_text(), before,
+                               _snapshot(d / "runs" / earlier.name))
+        lines = []
+        for line in stop.stderr:
+            lines.append(line)
+            if line.startswith("solver sg"):
+                break
+        time.sleep(1.0)
+        stop.send_signal(signal.SIGINT)
+        stdout, stderr = stop.communicate(timeout=120)
+        out["ctrl_c"] = Result(stop_dir, stop.returncode, stdout, "".join(lines) + stderr,
+                               stop_before, {})
+        stdout, stderr = demo.communicate(timeout=300)
+        out["demo"] = Result(demo_dir, demo.returncode, stdout, stderr, {}, {})
+    finally:  # never leave the long run (or the demo) behind on a failure
+        for proc in (stop, demo):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     return out
 
 
