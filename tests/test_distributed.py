@@ -39,14 +39,14 @@ pytestmark = pytest.mark.skipif(
 
 # name -> (n, p, solve kwargs); every n is odd: no even split over 2 or 3 ranks.
 SOLVES = {
-    "fista_wide": (23, 40, dict(alpha=1.0, solver="fista", record_every=3)),
+    "fista_wide": (23, 40, dict(alpha=1.0, solver="fista", record_every=6)),
     "ista_enet_gram": (103, 10, dict(alpha=0.3, l1_ratio=0.5, solver="ista", record_every=5)),
     "fista_nointercept_backtracking": (41, 30, dict(alpha=0.6, fit_intercept=False,
                                                     backtracking=True, gram=False,
-                                                    record_every=4)),
+                                                    record_every=8)),
 }
-COMMON = dict(tol=1e-13, check_every=5, warn=False)
-PATH = (41, 30, dict(alphas=[1.5, 0.8, 0.4], tol=1e-10, check_every=4, record_every=4))
+COMMON = dict(tol=1e-12, check_every=6, warn=False)
+PATH = (41, 30, dict(alphas=[1.5, 0.8, 0.4], tol=1e-10, check_every=8, record_every=8))
 SEED = 3
 RUN = dict(name="sharded", data=dict(kind="synthetic", n=203, p=12, correlation=0.5, seed=SEED),
            objective=dict(alpha=dict(fraction=0.1)), device="cpu", dtype="float64",
