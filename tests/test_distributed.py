@@ -293,6 +293,23 @@ def test_batched_columns_are_the_single_alpha_runs():
         _close(path.coefs[:, k], lt.solve(X, y, alpha, tol=1e-13, warn=False).coef, 1e-8)
 
 
+@pytest.mark.skipif(not (torch.cuda.is_available() and dist.is_nccl_available()),
+                    reason="needs a CUDA device and nccl")
+def test_nccl_group_of_one_on_cuda_equals_single_process():
+    n, p, kw = SOLVES["fista_wide"]
+    X, y = _data(n, p)
+    ref = lt.solve(X, y, **COMMON, **kw)
+    dist.init_process_group("nccl", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        got = lt.solve(X.cuda(), y.cuda(), distributed=True, **COMMON, **kw)
+        path = lt.lasso_path(X.cuda(), y.cuda(), distributed=True, **PATH[2])
+    finally:
+        dist.destroy_process_group()
+    _close(got.coef.cpu(), ref.coef)
+    _close(got.trace["coef"], ref.trace["coef"])
+    _close(path.coefs.cpu(), sharded_path(X, y, sharded=False, **PATH[2]).coefs)
+
+
 @given(n=st.integers(0, 500), world=st.integers(1, 12))
 def test_shard_rows_cover_the_rows_in_order(n, world):
     parts = [shard_rows(n, r, world) for r in range(world)]
