@@ -146,29 +146,22 @@ class WorkingSet:
         the signs it is taken; otherwise the iterate moves towards it up to the first sign
         change (the objective decreases on the way) and that coordinate leaves ``A``. Once
         the signs agree, zero coordinates that violate ``|g_j| <= a1`` join ``A`` (the worst
-        first). It stops at an exact solution, or after ``max_solves`` linear solves.
+        first). It stops at an exact solution, or after ``max_solves`` linear solves. The
+        inverse of ``G_AA + a2 I`` is updated as ``A`` changes (:class:`ActiveInverse`)
+        and refactored from scratch before the answer is returned.
         """
         x = x.clone()
         # G_AA has rank <= n (n - 1 once centered): never more active features (a2 == 0)
         nmax = G.shape[0] if self.a2 > 0 else self.datafit.n - int(self.datafit.fit_intercept)
-        act = x != 0
         sgn = torch.sign(x)
-        eye = torch.eye(G.shape[0], dtype=G.dtype, device=G.device)
+        start = (x != 0).nonzero().squeeze(1)
+        inv = ActiveInverse(G, self.a2)
+        if start.numel() > nmax or not inv.refresh(start):
+            return x
         for _ in range(max_solves):
-            A = act.nonzero().squeeze(1)
-            if A.numel() == 0 or (self.a2 == 0 and A.numel() > nmax):
-                g = G @ x - c
-                if A.numel():
-                    break
-            else:
-                M = G[A[:, None], A]
-                if self.a2 > 0:
-                    M = M + self.a2 * eye[: A.numel(), : A.numel()]
-                L, info = torch.linalg.cholesky_ex(M)
-                if int(info) != 0:
-                    break
-                rhs = (c[A] - self.a1 * sgn[A]).unsqueeze(1)
-                new = torch.cholesky_solve(rhs, L).squeeze(1)
+            A = inv.A
+            if A.numel():
+                new = inv.solve(c - self.a1 * sgn)
                 wrong = torch.sign(new) != sgn[A]
                 if bool(wrong.any()):  # go to the first sign change; that one leaves A
                     old = x[A]
@@ -176,22 +169,29 @@ class WorkingSet:
                     tj = torch.where(torch.isfinite(tj), tj, torch.zeros_like(tj))
                     t = tj.min()
                     x[A] = old + t * (new - old)
-                    drop = A[tj <= t]
-                    x[drop], act[drop], sgn[drop] = 0.0, False, 0.0
+                    gone = tj <= t
+                    x[A[gone]], sgn[A[gone]] = 0.0, 0.0
+                    if not inv.drop(~gone):
+                        break
                     continue
                 x[A] = new
-                g = G @ x - c + self.a2 * x
-            viol = torch.where(act, torch.zeros_like(g), g.abs() - self.a1)
-            worst = viol.max()
-            if float(worst) <= 1e-12 * max(self.a1, 1e-300):
-                break
+            g = G @ x - c + self.a2 * x
+            viol = g.abs() - self.a1
+            viol[A] = 0.0
+            if float(viol.max()) <= 1e-12 * max(self.a1, 1e-300):
+                if inv.updates == 0:
+                    break
+                if not inv.refresh(A):  # exact refactorization, then solve once more
+                    break
+                continue
             m = min(max(1, min(int((viol > 0).sum()), A.numel() // 2 + 1)), nmax - A.numel())
             if m <= 0:
                 break
             add = torch.topk(viol, m).indices
             add = add[viol[add] > 0]
-            act[add] = True
             sgn[add] = -torch.sign(g[add])
+            if not inv.add(add):
+                break
         return x
 
     def _polish(self, G: Tensor, c: Tensor, x: Tensor, gap: float) -> tuple[Tensor, float]:
@@ -243,3 +243,91 @@ class WorkingSet:
                 if since >= 20:  # no progress: the dtype's precision is reached
                     break
         return x
+
+
+class ActiveInverse:
+    """``(G_AA + a2 I)^{-1}`` for an active set ``A`` that grows and shrinks.
+
+    Adding ``k`` indices is a block (Schur complement) update, ``O(|A|^2 k)``; removing one
+    is a rank-one update in place, ``O(|A|^2)``, whose row and column are then zeroed and
+    marked invalid (compacted at the next addition). After ``refresh_every`` updates (and
+    on demand) the inverse is recomputed from a Cholesky factorization so rounding does
+    not accumulate. Methods return False when the matrix is not positive definite.
+    """
+
+    def __init__(self, G: Tensor, a2: float, refresh_every: int = 100) -> None:
+        self.G, self.a2, self.refresh_every = G, a2, refresh_every
+        self.idx = torch.zeros(0, dtype=torch.long, device=G.device)
+        self.valid = torch.zeros(0, dtype=torch.bool, device=G.device)
+        self.inv = G.new_zeros(0, 0)
+        self.updates = 0
+
+    @property
+    def A(self) -> Tensor:
+        """The active indices, in the order :meth:`solve` returns their values."""
+        return self.idx[self.valid]
+
+    def solve(self, rhs: Tensor) -> Tensor:
+        """``(G_AA + a2 I)^{-1} rhs_A`` for a full-length ``rhs``."""
+        r = torch.where(self.valid, rhs[self.idx], torch.zeros_like(self.valid, dtype=rhs.dtype))
+        return (self.inv @ r)[self.valid]
+
+    def _block(self, rows: Tensor, cols: Tensor) -> Tensor:
+        return self.G[rows[:, None], cols]
+
+    def refresh(self, A: Tensor) -> bool:
+        inv = self.G.new_zeros(0, 0)
+        if A.numel():
+            M = self._block(A, A)
+            if self.a2 > 0:
+                M = M + self.a2 * torch.eye(A.numel(), dtype=M.dtype, device=M.device)
+            L, info = torch.linalg.cholesky_ex(M)
+            if int(info) != 0:
+                return False
+            inv = torch.cholesky_inverse(L)
+        self.idx, self.inv, self.updates = A, inv, 0
+        self.valid = torch.ones(A.numel(), dtype=torch.bool, device=A.device)
+        return True
+
+    def add(self, new: Tensor) -> bool:
+        if new.numel() == 0:
+            return True
+        A = self.A
+        if A.numel() == 0 or self.updates >= self.refresh_every:
+            return self.refresh(torch.cat([A, new]))
+        if not bool(self.valid.all()):  # compact the dropped rows and columns
+            keep = self.valid.nonzero().squeeze(1)
+            self.inv = self.inv[keep[:, None], keep]
+        B = self._block(A, new)
+        MB = self.inv @ B
+        S = self._block(new, new) - B.T @ MB
+        if self.a2 > 0:
+            S = S + self.a2 * torch.eye(new.numel(), dtype=S.dtype, device=S.device)
+        L, info = torch.linalg.cholesky_ex(S)
+        if int(info) != 0:
+            return False
+        Sinv = torch.cholesky_inverse(L)
+        off = -MB @ Sinv
+        top = self.inv - off @ MB.T
+        self.inv = torch.cat([torch.cat([top, off], 1), torch.cat([off.T, Sinv], 1)], 0)
+        self.idx = torch.cat([A, new])
+        self.valid = torch.ones(self.idx.numel(), dtype=torch.bool, device=A.device)
+        self.updates += 1
+        return True
+
+    def drop(self, keep: Tensor) -> bool:
+        """Keep the active positions ``keep`` (a bool mask over ``A``), drop the others."""
+        if self.updates >= self.refresh_every:
+            return self.refresh(self.A[keep])
+        pos = self.valid.nonzero().squeeze(1)[~keep]
+        for q in pos.tolist():
+            col = self.inv[:, q].clone()
+            if not float(col[q]) > 0:
+                return self.refresh(self.idx[self.valid & (torch.arange(
+                    self.idx.numel(), device=self.idx.device) != q)])
+            self.inv.addr_(col, col, alpha=-1.0 / float(col[q]))
+            self.inv[q].zero_()
+            self.inv[:, q].zero_()
+            self.valid[q] = False
+        self.updates += 1
+        return True
