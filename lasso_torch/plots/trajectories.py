@@ -90,10 +90,12 @@ def trajectory_figure(
         fig, axes = style.new_figure(2 if zoom else 1, len(labels),
                                      size=(width, 6.0 if zoom else 3.8), sharex=True,
                                      sharey="row")
+        any_landed = False
         for col, (lab, c) in enumerate(zip(labels, coefs, strict=True)):
             it = np.asarray(traces[lab]["iteration"])
             landed = [j for j in range(c.shape[1]) if landing_index(c[:, j]) is not None]
             landed_x = [it[landing_index(c[:, j])] for j in landed]
+            any_landed = any_landed or bool(landed_x)
             for row in range(axes.shape[0]):
                 ax = axes[row, col]
                 ax.axhline(0.0, color="black", lw=0.8, zorder=1)
@@ -117,13 +119,16 @@ def trajectory_figure(
             axes[1, 0].set_ylim(-half, half)
             axes[1, 0].set_ylabel(f"zoom: the {int(null.sum())} $w_j$ that are 0\n"
                                   "in the solution")
-        handles = []
-        if null is not None:
-            handles += [Line2D([], [], color=ACTIVE_COLOR, label="nonzero in the solution"),
-                        Line2D([], [], color=NULL_COLOR, label="0 in the solution")]
-        handles.append(Line2D([], [], marker="o", mfc="white", mec="black", ls="none",
-                              label="iteration where $w_j$ became exactly 0.0 and stayed"))
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+        handles = []  # only what the figure shows
+        if null is not None and not null.all():
+            handles.append(Line2D([], [], color=ACTIVE_COLOR, label="nonzero in the solution"))
+        if zoom:
+            handles.append(Line2D([], [], color=NULL_COLOR, label="0 in the solution"))
+        if any_landed:
+            handles.append(Line2D([], [], marker="o", mfc="white", mec="black", ls="none",
+                                  label="iteration where $w_j$ became exactly 0.0 and stayed"))
+        if handles:
+            fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
         if title:
             fig.suptitle(title)
     return fig
