@@ -13,6 +13,8 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Polygon, Rectangle
 
@@ -543,3 +545,41 @@ def test_path_config_end_to_end(tmp_path) -> None:
     assert np.all(run.traces["path"]["ridge_coefs"] != 0.0)
     top = int(np.argmax(run.traces["path"]["alphas"]))
     assert np.all(run.traces["path"]["coefs"][top] == 0.0)
+
+
+# ---------------------------------------------------------------------- laws (hypothesis)
+
+_finite = st.floats(-1e3, 1e3, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_finite, min_size=1, max_size=15), st.floats(1e-3, 10.0))
+def test_label_spread_keeps_order_and_gap(values, gap) -> None:
+    v = np.asarray(values)
+    out = paths._spread(v, gap)
+    assert np.all(np.diff(np.sort(out)) >= gap * (1 - 1e-9) - 1e-9)
+    less = v[:, None] < v[None, :]
+    assert np.all((out[:, None] < out[None, :])[less])  # the order of the values is kept
+    # never further than needed: a label moves by at most (n - 1) gaps
+    assert np.all(np.abs(out - v) <= gap * len(v) + 1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.05, 0.95), st.floats(-5.0, 5.0).filter(lambda s: abs(s) > 1e-3),
+       st.integers(6, 40))
+def test_entry_alpha_of_a_linear_path_is_its_kink(frac, slope, K) -> None:
+    """w(alpha) = slope * (alpha0 - alpha) below alpha0 and 0 above: entry at alpha0."""
+    alphas = np.linspace(1.0, 0.01, K)
+    alpha0 = alphas[0] - frac * (alphas[0] - alphas[-3])  # two nonzero points at least
+    coef = np.where(alphas < alpha0, slope * (alpha0 - alphas), 0.0)
+    assert paths.entry_alpha(alphas, coef) == pytest.approx(alpha0, rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_finite, min_size=1, max_size=20), st.floats(0.0, 100.0))
+def test_soft_threshold_zero_zone_is_exact(values, lam) -> None:
+    z = np.asarray(values)
+    s = thresholding.soft_threshold(z, lam)
+    assert np.all(s[np.abs(z) <= lam] == 0.0)
+    np.testing.assert_allclose(s[np.abs(z) > lam],
+                               np.sign(z[np.abs(z) > lam]) * (np.abs(z[np.abs(z) > lam]) - lam))

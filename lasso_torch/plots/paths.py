@@ -84,7 +84,7 @@ def entry_alphas(alphas: np.ndarray, coefs: np.ndarray, alpha_max: float) -> lis
 def _spread(values: np.ndarray, gap: float) -> np.ndarray:
     """Label positions at least ``gap`` apart and close to ``values``: the mean of pushing
     collisions upwards and pushing them downwards (both keep the gaps, so does the mean)."""
-    order = np.argsort(values)
+    order = np.argsort(values, kind="stable")
     v = values[order].astype(np.float64)
     up, down = v.copy(), v.copy()
     for i in range(1, len(v)):
