@@ -27,7 +27,9 @@ CPU, nccl on CUDA, where each rank's data is on its own GPU)::
 Everything a rank passes that is not data (alpha, solver, tol, ...) must be the same on
 every rank; :func:`sharded_data` checks that, and an invalid shard on any rank raises the
 same :class:`~lasso_torch.InputError` on every rank instead of leaving the others waiting.
-A ``callback`` must return the same answer on every rank.
+A ``callback`` must return the same answer on every rank, and ``catch_interrupt`` is
+rank-local (a Ctrl-C that reaches the ranks at different iterations leaves the others
+waiting in their next all-reduce): leave it off, the launcher stops every rank.
 """
 
 from __future__ import annotations
