@@ -95,6 +95,7 @@ def thresholding_figure(
         ax.set_ylim(-zm, zm)
         ax.set_xlabel("z = $x_j^T r_j / n$  (partial-residual correlation, $\\|x_j\\|^2/n = 1$)")
         ax.set_ylabel("coordinate update $w_j$")
-        ax.set_title(title or f"Soft thresholding vs ridge shrinkage, λ = α·l1_ratio = {lam:.3g}")
+        ax.set_title(title or "Soft thresholding vs ridge shrinkage,\n"
+                     f"λ = α·l1_ratio = {lam:.3g} (α in scikit-learn's scaling)")
         ax.legend(loc="upper left", fontsize="small")
     return fig
