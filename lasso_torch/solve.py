@@ -150,7 +150,8 @@ def solve(
         gram: use ``X^T X`` for the gradient (``"auto"``: when ``n >= 4p``).
         coef_init: warm start.
         stall_patience: checks without progress, near the dtype's precision, before
-            stopping as ``stalled`` (None: never). Subgradient runs never stall-stop.
+            stopping as ``stalled`` (None: never; at most 5 for ``ws``, whose every
+            iteration is a check). Subgradient runs never stall-stop.
         callback: ``callback(iteration, coef, certificate)`` at each check; True stops.
         catch_interrupt: on Ctrl-C return what was reached (status ``interrupted``).
         warn: warn when max_iter is reached or the run diverges.
@@ -184,6 +185,8 @@ def solve(
         engine: Any = CoordinateDescent(datafit, alpha, l1_ratio, w0)
     elif solver == "ws":
         engine = WorkingSet(datafit, alpha, l1_ratio, w0, tol=tol)
+        if stall_patience is not None:  # each check is a whole outer iteration: stop sooner
+            stall_patience = min(stall_patience, 5)
     elif solver == "subgradient":
         engine = SubgradientEngine(datafit, penalty, w0, step, schedule=schedule)
         stall_patience = None

@@ -70,7 +70,13 @@ class WorkingSet:
         target = max(self.inner_ratio * gap_full, 0.3 * self.tol * self.p0)
         G, c = self._gram(ws)
         self.w = self.w.clone()
-        self.w[ws] = self._solve_sub(G, c, self.w[ws], target)
+        if G.dtype != torch.float64 and G.device.type != "mps":
+            # the subproblem is small: solve it in float64 (the float32 active set breaks
+            # down on ill-conditioned G_AA); the certificate stays the data's dtype
+            sub = self._solve_sub(G.double(), c.double(), self.w[ws].double(), target)
+            self.w[ws] = sub.to(G.dtype)
+        else:
+            self.w[ws] = self._solve_sub(G, c, self.w[ws], target)
 
     def _full_gap(self, r: Tensor, grad: Tensor) -> float:
         from ..certificates import gap_from_residual
