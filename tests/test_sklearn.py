@@ -116,6 +116,9 @@ def test_dtype_and_device_follow_the_parameters(diabetes):
         TorchLasso(dtype="int8").fit(X, y)
     with pytest.raises(InputError, match="device"):
         TorchLasso(device="nodevice").fit(X, y)
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="CUDA is not available"):
+            TorchLassoCV(device="cuda").fit(X, y)
     with pytest.raises(InputError, match="unknown solver"):
         TorchLasso(solver="fitsa").fit(X, y)
 

@@ -47,10 +47,13 @@ def torch_dtype(dtype: Any, data_dtype: np.dtype) -> torch.dtype:
 def torch_device(device: Any) -> torch.device:
     """``device`` as a ``torch.device`` (``None`` is the CPU); a clear error if unknown."""
     try:
-        return torch.device("cpu" if device is None else device)
+        dev = torch.device("cpu" if device is None else device)
     except (RuntimeError, TypeError) as err:
         raise InputError(f"device must be a torch device such as 'cpu' or 'cuda', got "
                          f"{device!r}") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {device!r}: CUDA is not available on this machine")
+    return dev
 
 
 def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
