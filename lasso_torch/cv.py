@@ -104,6 +104,7 @@ def cross_validate(
     masks: Tensor | None = None,
     test_masks: Tensor | None = None,
     n_folds: int = 5,
+    shuffle: bool = True,
     seed: int = 0,
     fit_intercept: bool = True,
     tol: float = 1e-6,
@@ -116,7 +117,7 @@ def cross_validate(
         alphas: the grid (any order; used in decreasing order).
         l1_ratio: scikit-learn's ElasticNet convention (1: Lasso).
         masks: training masks ``(n, F)`` of 0/1; default :func:`kfold_masks` with
-            ``n_folds`` folds shuffled by ``seed``.
+            ``n_folds`` folds (rows shuffled by ``seed`` when ``shuffle``).
         test_masks: held-out rows ``(n, F)``; default the complement of ``masks``.
         tol: every fold and alpha is solved to relative duality gap ``<= tol``.
     """
@@ -127,7 +128,8 @@ def cross_validate(
         raise InputError("alphas must be a non-empty list of finite numbers > 0")
     a = a.sort(descending=True).values
     if masks is None:
-        masks = kfold_masks(X.shape[0], n_folds, seed=seed, dtype=X.dtype, device=X.device)
+        masks = kfold_masks(X.shape[0], n_folds, shuffle=shuffle, seed=seed, dtype=X.dtype,
+                            device=X.device)
     masks = torch.as_tensor(masks).to(dtype=X.dtype, device=X.device)
     test = 1 - masks if test_masks is None else torch.as_tensor(test_masks).to(masks)
     if bool((test.sum(0) < 1).any()):
