@@ -110,7 +110,9 @@ class _TorchLinearModelCV(_TorchLinearModel):
                 best, self.alpha_, self.l1_ratio_ = mean[r, i], float(alphas[r, i]), \
                     float(l1_ratios[r])
         self.mse_path_ = np.squeeze(mse_paths)
-        self.alphas_ = alphas[0] if len(l1_ratios) == 1 else alphas
+        # as scikit-learn: one grid per l1_ratio when it built them, else the given grid
+        explicit = not isinstance(self.alphas, Integral)
+        self.alphas_ = alphas[0] if len(l1_ratios) == 1 or explicit else alphas
         model = TorchElasticNet(
             self.alpha_, l1_ratio=self.l1_ratio_, fit_intercept=self.fit_intercept,
             solver=self.solver, tol=self.tol, max_iter=self.max_iter, device=self.device,
