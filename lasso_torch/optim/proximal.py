@@ -98,7 +98,8 @@ class ProximalGradient(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    x_new = self._prox(group, p - group["lr"] * p.grad, group["lr"])
+                    z = torch.add(p, p.grad, alpha=-group["lr"])  # one fused kernel
+                    x_new = self._prox(group, z, group["lr"])
                     self._move(group, p, x_new)
         return loss
 
@@ -110,12 +111,13 @@ class ProximalGradient(Optimizer):
             x_old, t = st["x"], st["t"]
             t_new = (1 + torch.sqrt(1 + 4 * t * t)) / 2
             beta = (t - 1) / t_new
+            d = x_new - x_old
             if group["restart"]:
-                prod = (p - x_new) * (x_new - x_old)
+                prod = (p - x_new) * d
                 bad = (prod.sum(0) if columnwise else prod.sum()) > 0
-                beta = torch.where(bad, torch.zeros_like(beta), beta)
-                t_new = torch.where(bad, torch.ones_like(t_new), t_new)
-            p.copy_(x_new + beta * (x_new - x_old))
+                beta = torch.where(bad, 0.0, beta)
+                t_new = torch.where(bad, 1.0, t_new)
+            p.copy_(torch.addcmul(x_new, d, beta))  # x_new + beta (x_new - x_old)
             st["t"] = t_new
         else:
             p.copy_(x_new)
