@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sklearn = pytest.importorskip("sklearn")
 
@@ -201,3 +203,21 @@ def test_cv_rejects_a_ridge_grid(diabetes):
     X, y = diabetes
     with pytest.raises(InputError, match="l1_ratio > 0"):
         TorchElasticNetCV(l1_ratio=0.0, alphas=5).fit(X, y)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.01, 100.0), shift=st.floats(-50, 50),
+       frac=st.floats(0.02, 0.9))
+def test_lasso_scales_with_y_and_ignores_shifts_of_y(seed, scale, shift, frac):
+    """P(w) for (c y + s, c alpha) is c^2 P(w / c) for (y, alpha): the solution scales by
+    c, and a shift of y only moves the intercept."""
+    X, y = simulated(n=30, p=12, seed=seed)
+    alpha = frac * np.abs((X - X.mean(0)).T @ (y - y.mean())).max() / len(y)
+    base = TorchLasso(alpha, solver="cd", tol=1e-14, max_iter=100_000).fit(X, y)
+    moved = TorchLasso(scale * alpha, solver="cd", tol=1e-14, max_iter=100_000).fit(
+        X, scale * y + shift)
+    np.testing.assert_allclose(moved.coef_, scale * base.coef_, rtol=1e-7,
+                               atol=1e-9 * scale * np.abs(base.coef_).max())
+    assert np.array_equal(moved.coef_ == 0, base.coef_ == 0)
+    assert moved.intercept_ == pytest.approx(scale * base.intercept_ + shift, rel=1e-7,
+                                             abs=1e-7 * scale)
