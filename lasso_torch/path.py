@@ -112,7 +112,10 @@ class _Folds:
         self.colsq = self.colsq.clamp(min=0)
         self.use_gram = use_gram
         if use_gram:
-            G = torch.stack([(X * M[:, f, None]).T @ X for f in range(self.F)])
+            if masks is None:
+                G = (X.T @ X)[None]
+            else:
+                G = torch.stack([(X * M[:, f, None]).T @ X for f in range(self.F)])
             G = G / self.n_f[:, None, None]
             if fit_intercept:
                 G = G - self.xbar[:, :, None] * self.xbar[:, None, :]
@@ -198,17 +201,25 @@ class _Batch:
         self._refresh()
 
     # --- the smooth part ----------------------------------------------------------------
-    def residual(self, W: Tensor) -> Tensor:
-        """Centered, masked residual ``(n, C)`` of the live columns."""
+    def _at(self, name: str, cols: Tensor | None) -> Any:
+        """A per-column attribute, restricted to the live columns ``cols`` (None: all)."""
+        v = getattr(self, name)
+        if cols is None or v is None:
+            return v
+        return v[:, cols] if name == "Mc" else v[cols]
+
+    def residual(self, W: Tensor, cols: Tensor | None = None) -> Tensor:
+        """Centered, masked residual ``(n, C)`` of the live columns (or of ``cols``)."""
         XW = self.Xa @ W
         y = self.folds.y[:, None]
-        if self.Mc is None:
+        Mc = self._at("Mc", cols)
+        if Mc is None:
             R = y - XW
             return R - R.mean(0) if self.folds.fit_intercept else R
         if self.folds.fit_intercept:
-            b = self.ybar_c - (self.Mc * XW).sum(0) / self.n_c
-            return self.Mc * (y - XW - b)
-        return self.Mc * (y - XW)
+            b = self._at("ybar_c", cols) - (Mc * XW).sum(0) / self._at("n_c", cols)
+            return Mc * (y - XW - b)
+        return Mc * (y - XW)
 
     def gradient(self, W: Tensor) -> Tensor:
         if self.folds.use_gram:
@@ -235,28 +246,49 @@ class _Batch:
         self.W = Wn
 
     # --- certificates ---------------------------------------------------------------------
-    def certify(self, W: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``(rel_gap, gap, g)`` per live column; ``g = X_c^T r / n - a2 w`` on ALL features."""
+    def certify(self, W: Tensor, exact: bool = False,
+                cols: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """``(rel_gap, gap, g)`` per live column; ``g = X_c^T r / n - a2 w`` on ALL features.
+
+        In the Gram form (float64, unless ``exact``) the sums come from ``G`` and ``c``:
+        ``||r||^2/n = yy - 2 c^T w + w^T G w``, ``r^T y_c/n = yy - c^T w``,
+        ``X_c^T r/n = c - G w`` (``yy = ||y_c||^2/n``), ``p x C`` work instead of ``n x p x C``;
+        for ``tol < 1e-9`` columns are re-certified from their residual (``exact``) before
+        they are frozen.
+        ``cols`` (a mask over the live columns, with ``W`` those columns) certifies a subset.
+        """
         fo = self.folds
-        R = self.residual(W)
+        n = self._at("n_c", cols)
+        a1, a2, fold_of = self._at("a1", cols), self._at("a2", cols), self._at("fold_of", cols)
         Wfull = W
         if self.feat.numel() != fo.X.shape[1]:
             Wfull = W.new_zeros(fo.X.shape[1], W.shape[1])
             Wfull[self.feat] = W
-        Xtr = fo.X.T @ R  # every feature: the dual point must be feasible for all of them
-        n = self.n_c
-        g = Xtr / n - self.a2 * Wfull
-        r2 = (R * R).sum(0)
-        ry = (R * fo.y[:, None]).sum(0)  # = R^T y_c: R is centered (and 0 off the fold)
+        if fo.use_gram and not exact and W.dtype == torch.float64 and cols is None:
+            GW = torch.empty_like(Wfull)
+            for grp, idx in self.groups:
+                GW[:, idx] = fo.G[grp][:, self.feat] @ W[:, idx]
+            c_full = fo.c[self.fold_of].T  # (p, C)
+            yy = 2 * fo.p0[self.fold_of]
+            cw = (c_full * Wfull).sum(0)
+            r2n = yy - 2 * cw + (Wfull * GW).sum(0)
+            ryn = yy - cw
+            xtr_n = c_full - GW
+        else:
+            R = self.residual(W, cols)
+            xtr_n = (fo.X.T @ R) / n  # every feature: the dual point must be feasible for all
+            r2n = (R * R).sum(0) / n
+            ryn = (R * fo.y[:, None]).sum(0) / n  # = R^T y_c: R is centered (0 off the fold)
+        g = xtr_n - a2 * Wfull
         w2 = (W * W).sum(0)
         l1 = W.abs().sum(0)
         if self.l1_ratio > 0:
             dn = g.abs().amax(0)
-            s = torch.where(dn > self.a1, self.a1 / dn, torch.ones_like(dn))
-            gap = 0.5 * (1 + s * s) * (r2 / n + self.a2 * w2) + self.a1 * l1 - s * ry / n
+            s = torch.where(dn > a1, a1 / dn, torch.ones_like(dn))
+            gap = 0.5 * (1 + s * s) * (r2n + a2 * w2) + a1 * l1 - s * ryn
         else:
-            gap = r2 / n + 0.5 * self.a2 * w2 - ry / n + (Xtr * Xtr).sum(0) / (2 * n * n * self.a2)
-        p0 = fo.p0[self.fold_of]
+            gap = r2n + 0.5 * a2 * w2 - ryn + (xtr_n * xtr_n).sum(0) / (2 * a2)
+        p0 = fo.p0[fold_of]
         rel = gap / torch.where(p0 > 0, p0, torch.ones_like(p0))
         return rel, gap, g
 
@@ -344,6 +376,13 @@ def batched_path(
         if k % check_every and k < max_iter and not timed_out:
             continue
         rel, gap, g = batch.certify(batch.W)
+        if folds.use_gram and tol < 1e-9 and bool((rel <= tol).any()):
+            # the Gram-form gap cancels terms (error ~1e-15 P(0) in float64): below 1e-9
+            # freeze only on the residual-form certificate
+            sel = rel <= tol
+            rel_ex = batch.certify(batch.W[:, sel], exact=True, cols=sel)[0]
+            rel = rel.clone()
+            rel[sel] = rel_ex
         relc = rel.double().cpu()
         cols = batch.cols.cpu()
         done = relc <= tol
@@ -465,6 +504,10 @@ def warm_path(
     status = np.empty((F, K), dtype=object)
     for f, m in enumerate(Ms):
         Xf, yf = (X, y) if m is None else (X[m], y[m])
+        if solver == "ws" and not solve_kwargs:
+            _ws_sequence(Xf, yf, alphas, l1_ratio, tol, max_iter, fit_intercept,
+                         coefs[f], inter[f], gaps[f], n_iters[f], status[f])
+            continue
         w = None
         for k in range(K):
             with warnings.catch_warnings():
@@ -480,6 +523,29 @@ def warm_path(
         time=time.perf_counter() - t_start, strategy="warm", l1_ratio=l1_ratio,
     )
     return _squeeze(res) if masks is None else res
+
+
+def _ws_sequence(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, tol: float,
+                 max_iter: int, fit_intercept: bool, coefs: Tensor, inter: Tensor, gaps: Tensor,
+                 n_iters: Tensor, status: np.ndarray) -> None:
+    """The warm-started ``ws`` sequence on one data set, sharing the datafit and the Gram
+    blocks between alphas (what ``lt.solve`` per alpha would recompute each time)."""
+    from .datafits import Quadratic
+    from .solvers import WorkingSet, run_loop
+
+    df = Quadratic(X, y, fit_intercept=fit_intercept)
+    w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
+    prev = None
+    for k in range(alphas.numel()):
+        a = float(alphas[k])
+        eng = WorkingSet(df, a, l1_ratio, w, tol=tol)
+        if prev is not None:
+            eng.share_cache(prev)
+        out = run_loop(eng, df, a, l1_ratio, max_iter=max_iter, tol=tol, check_every=1,
+                       stall_patience=5)
+        w, prev = eng.coef().clone(), eng
+        coefs[:, k], inter[k], gaps[k] = w, df.intercept(w), out.cert.rel_gap
+        n_iters[k], status[k] = out.n_iter, out.status
 
 
 def lasso_path(

@@ -53,6 +53,12 @@ class WorkingSet:
     def coef(self) -> Tensor:
         return self.w
 
+    def share_cache(self, other: WorkingSet) -> None:
+        """Reuse ``other``'s cached ``X^T`` and Gram block (same datafit, e.g. the previous
+        alpha of a path): only the features new to the working set cost a product."""
+        if other.datafit is self.datafit:
+            self._cache, self._XT = other._cache, other._XT
+
     # --- one outer iteration ------------------------------------------------------------
     def step(self) -> None:
         df = self.datafit
