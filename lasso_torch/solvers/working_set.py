@@ -67,7 +67,9 @@ class WorkingSet:
         score = self.penalty.subdiff_distance(self.w, grad)
         support = self.w != 0
         n_supp = int(support.sum())
-        size = min(df.p, max(self.ws_min, 2 * n_supp))
+        n_viol = int(((score > 0) & ~support).sum())
+        # the support plus the violators, at most doubling (skglm's 2 |support|)
+        size = min(df.p, n_supp + max(min(n_viol, max(n_supp, self.ws_min)), 1))
         if self.a1 == 0:
             size = df.p
         score = torch.where(support, torch.full_like(score, float("inf")), score)
