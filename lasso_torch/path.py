@@ -534,6 +534,8 @@ def _ws_sequence(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, tol: flo
     from .solvers import WorkingSet, run_loop
 
     df = Quadratic(X, y, fit_intercept=fit_intercept)
+    if df.use_gram:  # n >> p: one X^T X for the whole path; every working set indexes it
+        _ = df.gram
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
     prev = None
     for k in range(alphas.numel()):
