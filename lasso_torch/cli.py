@@ -152,6 +152,10 @@ def run(
     try:
         with _user_errors():
             result = run_config(config, list(set_ or []), log=_log)
+        from .distributed import rank_and_world
+
+        if rank_and_world()[0] != 0:
+            return  # a distributed run: rank 0 reports it and draws its figures
         runs = result if isinstance(result, list) else [result]
         for r in runs:
             if not r.skipped:

@@ -10,6 +10,7 @@ A config names a data source, one objective and a list of solvers::
     dtype: float64      # float32 | float64
     seed: 0
     output: runs        # the output root; a run goes to <output>/<stamp>-<name>/
+    distributed: false  # true: rows sharded over torchrun's processes (lasso_torch.distributed)
     sweep: {objective.alpha: [0.1, 0.01]}   # optional: one run per point of the product
 
 YAML 1.1 pitfalls, handled on purpose: ``1e-3`` loads as a *string* and is coerced to a
@@ -199,6 +200,7 @@ class Config(_Strict):
     dtype: Literal["float32", "float64"] = "float64"
     seed: Annotated[Integer, Field(ge=0)] = 0
     output: str = "runs"
+    distributed: bool = False  # each process solves on its rows; rank 0 writes the run
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="before")

@@ -361,6 +361,10 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
     """
     if config.sweep:
         raise InputError("run_single got a config with a sweep; use run_config")
+    if config.distributed:  # every process runs this; rank 0 alone writes the run
+        from .distributed_runner import run_sharded
+
+        return run_sharded(config, log=log)
     st = _setup(config)
     obj = config.objective
     n, p = st.X64.shape
