@@ -293,6 +293,17 @@ def test_batched_columns_are_the_single_alpha_runs():
         _close(path.coefs[:, k], lt.solve(X, y, alpha, tol=1e-13, warn=False).coef, 1e-8)
 
 
+def test_demo_config_runs_without_a_launcher_as_a_group_of_one(tmp_path):
+    from lasso_torch.runner import run_config
+
+    demo = Path(__file__).parent.parent / "configs" / "distributed_demo.yaml"
+    run = run_config(demo, {"data.n": 301, "data.p": 20, "output": str(tmp_path)})
+    assert run.status == "complete" and run.meta["world_size"] == 1
+    assert all(m["converged"] for m in run.metrics["solvers"].values())
+    assert not dist.is_initialized()  # the group it started is gone
+    assert [p.name for p in tmp_path.iterdir()] == [run.path.name]
+
+
 @pytest.mark.skipif(not (torch.cuda.is_available() and dist.is_nccl_available()),
                     reason="needs a CUDA device and nccl")
 def test_nccl_group_of_one_on_cuda_equals_single_process():
