@@ -304,6 +304,28 @@ def test_demo_config_runs_without_a_launcher_as_a_group_of_one(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [run.path.name]
 
 
+@pytest.mark.parametrize("kind", ["npz", "csv"])
+def test_file_config_sharded_equals_single_process(tmp_path, kind):
+    from lasso_torch.runner import run_config
+
+    X, y = _data(57, 6)
+    if kind == "npz":
+        np.savez(tmp_path / "d.npz", X=X.numpy(), y=y.numpy())
+        data = {"kind": "npz", "path": str(tmp_path / "d.npz")}
+    else:
+        rows = ["y," + ",".join(f"x{j}" for j in range(6))] + [
+            ",".join(repr(float(v)) for v in (y[i], *X[i])) for i in range(57)]
+        (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+        data = {"kind": "csv", "path": str(tmp_path / "d.csv"), "target": "y"}
+    cfg = {**RUN, "data": data, "output": str(tmp_path / "runs")}
+    one = run_config({**cfg, "distributed": True})
+    ref = run_config(cfg)
+    for label in ("fista", "ista"):
+        assert one.metrics["solvers"][label]["n_iter"] == ref.metrics["solvers"][label]["n_iter"]
+        assert one.metrics["solvers"][label]["objective"] == pytest.approx(
+            ref.metrics["solvers"][label]["objective"], rel=1e-12)
+
+
 @pytest.mark.skipif(not (torch.cuda.is_available() and dist.is_nccl_available()),
                     reason="needs a CUDA device and nccl")
 def test_nccl_group_of_one_on_cuda_equals_single_process():
