@@ -75,9 +75,8 @@ def alpha_grid(X: Tensor, y: Tensor, n_alphas: int = 100, eps: float = 1e-3,
     """``n_alphas`` values log-spaced from ``alpha_max`` down to ``eps * alpha_max``."""
     if l1_ratio <= 0:
         raise InputError("an automatic alpha grid needs l1_ratio > 0; pass alphas= for ridge")
-    Xc = X - X.mean(0) if fit_intercept else X
     yc = y - y.mean() if fit_intercept else y
-    amax = (Xc.T @ yc).abs().amax() / (X.shape[0] * l1_ratio)
+    amax = (X.T @ yc).abs().amax() / (X.shape[0] * l1_ratio)  # X_c^T y_c = X^T y_c
     expo = torch.linspace(0.0, math.log10(eps), n_alphas, dtype=torch.float64)
     return (float(amax) * 10.0 ** expo).to(dtype=X.dtype, device=X.device)
 
@@ -107,19 +106,21 @@ class _Folds:
         self.Yc = M * (y[:, None] - self.ybar[None, :])
         self.p0 = (self.Yc * self.Yc).sum(0) / (2 * self.n_f)  # (F,)
         self.c = (X.T @ self.Yc).T / self.n_f[:, None]  # (F, p): X_c^T y_c / n_f
-        # centered squared column norms per fold: (F, p)
-        self.colsq = (M.T @ (X * X)) - self.n_f[:, None] * self.xbar**2
-        self.colsq = self.colsq.clamp(min=0)
         self.use_gram = use_gram
         if use_gram:
             if masks is None:
                 G = (X.T @ X)[None]
             else:
                 G = torch.stack([(X * M[:, f, None]).T @ X for f in range(self.F)])
+            sq = torch.diagonal(G, dim1=1, dim2=2)  # uncentered squared column norms
             G = G / self.n_f[:, None, None]
             if fit_intercept:
                 G = G - self.xbar[:, :, None] * self.xbar[:, None, :]
             self.G = G  # (F, p, p)
+        else:
+            sq = M.T @ (X * X)
+        # centered squared column norms per fold: (F, p)
+        self.colsq = (sq - self.n_f[:, None] * self.xbar**2).clamp(min=0)
         self.lipschitz = self._lipschitz()
 
     def _lipschitz(self, n_iter: int = 100, rtol: float = 1e-6) -> Tensor:
