@@ -76,6 +76,8 @@ def as_data(X: Any, y: Any) -> tuple[Tensor, Tensor]:
         X = X.to(torch.get_default_dtype())
     y = y.to(X.dtype)
     for name, t in (("X", X), ("y", y)):
+        if bool(torch.isfinite(t).all()):  # one pass in the common case
+            continue
         bad = ~torch.isfinite(t)
         if bool(bad.any()):
             where = tuple(int(i) for i in bad.nonzero()[0])

@@ -101,7 +101,10 @@ class WorkingSet:
     def _rows(self, idx: Tensor) -> Tensor:
         """Columns ``idx`` of ``X`` as rows (uncentered), gathered from a cached ``X^T``."""
         if self._XT is None:
-            self._XT = self.datafit.X.T.contiguous()  # row gathers are fast, column ones not
+            X = self.datafit.X
+            if 8 * idx.numel() <= X.shape[1]:  # a few columns: gather them, skip the copy
+                return X[:, idx].T
+            self._XT = X.T.contiguous()  # row gathers are fast, column ones not
         return self._XT[idx]
 
     def _gram(self, ws: Tensor) -> tuple[Tensor, Tensor]:
