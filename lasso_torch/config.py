@@ -5,6 +5,7 @@ A config names a data source, one objective and a list of solvers::
     name: why_sparsity
     data: {kind: synthetic, n: 200, p: 40, correlation: 0.6}   # | csv | npz | diabetes
     objective: {kind: lasso, alpha: {fraction: 0.1}}           # alpha: number | fraction | grid
+    #   objective: {alpha: {num: 100}, cv: 5}   picks alpha from the grid by 5-fold CV
     solvers: [{kind: fista}, {kind: cd}]
     device: auto        # auto | cpu | cuda | cuda:N
     dtype: float64      # float32 | float64
@@ -141,6 +142,11 @@ class ObjectiveConfig(_Strict):
     ``{num, min_fraction, max_fraction}``: a grid, which makes the run a regularization
     path. alpha_max is the lasso's ``||X_c^T y_c||_inf / n`` divided by ``l1_ratio``
     (for ridge, the lasso's).
+
+    ``cv: K`` with a grid: alpha is chosen from the grid by K-fold cross-validation (the
+    minimizer of the mean held-out MSE; all folds x all alphas in one batched path,
+    :func:`lasso_torch.cv.cross_validate`, folds shuffled by ``seed``, each solve to
+    relative gap 1e-6); the run then solves at that one alpha (not a path).
     """
 
     kind: Literal["lasso", "ridge", "elasticnet"] = "lasso"
@@ -150,6 +156,14 @@ class ObjectiveConfig(_Strict):
     l1_ratio: Annotated[Number, Field(ge=0.0, le=1.0)] | None = None
     fit_intercept: bool = True
     standardize: bool = True
+    cv: Annotated[Integer, Field(ge=2, le=100)] | None = None
+
+    @model_validator(mode="after")
+    def _cv_needs_a_grid(self) -> ObjectiveConfig:
+        if self.cv is not None and not isinstance(self.alpha, (list, AlphaGrid)):
+            raise ValueError("cv chooses alpha from a grid: give alpha as a list or as "
+                             "{num, min_fraction, max_fraction}")
+        return self
 
     @model_validator(mode="after")
     def _ratio(self) -> ObjectiveConfig:
@@ -165,7 +179,7 @@ class ObjectiveConfig(_Strict):
 
     @property
     def is_path(self) -> bool:
-        return isinstance(self.alpha, (list, AlphaGrid))
+        return self.cv is None and isinstance(self.alpha, (list, AlphaGrid))
 
 
 # --- solvers ---------------------------------------------------------------------------
@@ -225,6 +239,13 @@ class Config(_Strict):
         if self.objective.is_path and len(self.solvers) != 1:
             raise ValueError("objective.alpha is a grid (a path run): list exactly one solver, "
                              "it computes the path")
+        return self
+
+    @model_validator(mode="after")
+    def _cv_is_not_distributed(self) -> Config:
+        if self.distributed and self.objective.cv is not None:
+            raise ValueError("objective.cv (cross-validated alpha) does not run distributed; "
+                             "set distributed: false")
         return self
 
     def dump(self) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from .config import (
     resolve_alphas,
     sweep_points,
 )
+from .cv import cross_validate
 from .errors import InputError
 from .runs import Run, RunWriter, find_done, load_run, versions
 from .solve import ConvergenceWarning, SolveResult, solve
@@ -324,7 +325,32 @@ def _setup(config: Config) -> _Setup:
     if problem.beta_true is not None:
         traces.setdefault("problem", {})["beta_true"] = problem.beta_true.numpy()
     X, y = X64.to(device=device, dtype=dtype), y64.to(device=device, dtype=dtype)
+    if obj.cv is not None:
+        alpha, traces["cv"], metrics["problem"]["cv"] = cross_validated_alpha(
+            obj.cv, l1_ratio, obj.fit_intercept, config.seed, X, y, alphas)
+        alphas = [alpha]
+        metrics["problem"]["alpha"] = alpha
     return _Setup(X64, y64, X, y, device, alphas, amax, metrics, traces)
+
+
+def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed: int,
+                          X: Tensor, y: Tensor, grid: list[float], tol: float = 1e-6
+                          ) -> tuple[float, dict[str, np.ndarray], dict[str, Any]]:
+    """``objective.cv: K``: K-fold cross-validation on ``grid`` (all folds x all alphas in
+    one batched path, folds shuffled by ``seed``). Returns the chosen alpha, the ``cv`` trace
+    group (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
+    ``metrics["problem"]["cv"]``."""
+    res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
+                         fit_intercept=fit_intercept, tol=tol)
+    if not res.converged:
+        warnings.warn(f"cross-validation paths: worst relative gap {res.gaps.max():.3e} > "
+                      f"tol {tol:.1e}", ConvergenceWarning, stacklevel=2)
+    group = {"alphas": res.alphas, "mse_path": res.mse_path, "alpha": np.asarray(res.alpha),
+             "gaps": res.gaps}
+    summary = {"folds": folds, "num": len(grid), "alpha": res.alpha, "index": res.index,
+               "mse": float(res.mse_mean[res.index]), "converged": res.converged,
+               "time": res.time}
+    return res.alpha, group, summary
 
 
 def _run_solvers(config: Config, st: _Setup, ref_coef: Tensor, log: Log) -> list[str]:

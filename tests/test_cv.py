@@ -98,3 +98,41 @@ def test_bad_inputs_are_input_errors():
         cross_validate(X, y, [0.1, -1.0])
     with pytest.raises(lt.InputError, match="held-out"):
         cross_validate(X, y, [0.1], masks=torch.ones(12, 2, dtype=X.dtype))
+
+
+# --- the config option: objective.cv ----------------------------------------------------------
+def test_config_cv_option_chooses_alpha_by_cross_validation(tmp_path):
+    from lasso_torch.config import load_config
+    from lasso_torch.data import load_diabetes, standardize
+    from lasso_torch.plots import plot_run
+    from lasso_torch.runner import run_config
+
+    cfg = {"name": "cv-diabetes", "data": {"kind": "diabetes"}, "output": str(tmp_path),
+           "objective": {"kind": "lasso", "alpha": {"num": 12}, "cv": 3},
+           "solvers": [{"kind": "fista", "max_iter": 2000, "record_every": 10}]}
+    assert not load_config(cfg).objective.is_path
+    run = run_config(cfg)
+    X, y = load_diabetes()
+    expected = cross_validate(standardize(X)[0], y, run.traces["cv"]["alphas"], n_folds=3,
+                              seed=0)
+    pb = run.metrics["problem"]
+    assert pb["alpha"] == pytest.approx(expected.alpha, rel=1e-12)
+    assert pb["cv"]["folds"] == 3 and pb["cv"]["num"] == 12 and pb["cv"]["converged"]
+    np.testing.assert_allclose(run.traces["cv"]["mse_path"], expected.mse_path, rtol=1e-9)
+    assert run.traces["cv"]["alphas"][0] == pytest.approx(pb["alpha_max"], rel=1e-12)
+    assert run.metrics["solvers"]["fista"]["converged"]
+    (fig,) = plot_run(run.path, kinds=["cv"])
+    assert fig.name == "cv.png" and fig.stat().st_size > 0
+
+
+def test_config_cv_needs_a_grid_and_one_process():
+    from lasso_torch.config import load_config
+
+    base = {"name": "x", "objective": {"alpha": 0.1, "cv": 5}}
+    with pytest.raises(lt.InputError, match="cv chooses alpha from a grid"):
+        load_config(base)
+    with pytest.raises(lt.InputError, match="objective.cv: Input should be greater"):
+        load_config({"name": "x", "objective": {"alpha": [0.1, 0.2], "cv": 1}})
+    with pytest.raises(lt.InputError, match="does not run distributed"):
+        load_config({"name": "x", "distributed": True,
+                     "objective": {"alpha": [0.1, 0.2], "cv": 5}})

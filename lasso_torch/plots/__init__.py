@@ -5,7 +5,9 @@
 * ``sparsity``: the count of exact zeros against iteration;
 * ``paths``: lasso and ridge regularization paths, alpha_max marked;
 * ``geometry``: the L1 diamond, the L2 circle and the RSS ellipses of two features;
-* ``thresholding``: soft thresholding beside ridge shrinkage, zero zone shaded.
+* ``thresholding``: soft thresholding beside ridge shrinkage, zero zone shaded;
+* ``cv``: held-out MSE against alpha (folds, mean +- std, chosen alpha) when the run's
+  alpha was chosen by cross-validation (``objective.cv: K``).
 
 Each family module holds a pure function of arrays returning a ``matplotlib`` Figure;
 :mod:`.source` reads a run folder and feeds them; :func:`plot_run` and
@@ -24,6 +26,7 @@ from pathlib import Path  # noqa: E402
 from ..errors import InputError  # noqa: E402
 from . import style  # noqa: E402
 from .convergence import Series, convergence_figure, series_from_traces  # noqa: E402
+from .cv import cv_figure  # noqa: E402
 from .geometry import geometry_figure  # noqa: E402
 from .paths import entry_alpha, entry_alphas, path_figure  # noqa: E402
 from .source import FAMILIES, RunData, build, read_run  # noqa: E402
@@ -89,8 +92,8 @@ def plot_compare(run_dirs: Sequence[str | Path], out_dir: str | Path,
 
 
 __all__ = [
-    "FAMILIES", "FORMATS", "RunData", "Series", "build", "convergence_figure", "entry_alpha",
-    "entry_alphas", "geometry_figure", "landing_index", "partial_residual_points",
+    "FAMILIES", "FORMATS", "RunData", "Series", "build", "convergence_figure", "cv_figure",
+    "entry_alpha", "entry_alphas", "geometry_figure", "landing_index", "partial_residual_points",
     "path_figure", "plot_compare", "plot_run", "read_run", "series_from_traces",
     "sparsity_figure", "style", "thresholding_figure", "trajectory_figure",
 ]

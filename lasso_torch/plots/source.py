@@ -19,13 +19,15 @@ from matplotlib.figure import Figure
 
 from ..runs import load_run
 from .convergence import convergence_figure, series_from_traces
+from .cv import cv_figure
 from .geometry import geometry_figure
 from .paths import path_figure
 from .sparsity import sparsity_figure
 from .thresholding import partial_residual_points, thresholding_figure
 from .trajectories import trajectory_figure
 
-FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "thresholding")
+FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "thresholding",
+            "cv")
 _STAMP = re.compile(r"^\d{8}-\d{6}-")
 
 
@@ -166,6 +168,17 @@ def _thresholding(run: RunData) -> Figure | None:
     return fig
 
 
+def _cv(run: RunData) -> Figure | None:
+    """The cross-validation curve of a run whose alpha was chosen by ``objective.cv: K``."""
+    cv = run.group("cv")
+    if "alphas" not in cv or "mse_path" not in cv:
+        return None
+    fig = cv_figure(cv["alphas"], cv["mse_path"], float(cv["alpha"]),
+                    l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
+    fig.suptitle(describe(run), fontsize=9)
+    return fig
+
+
 BUILDERS: dict[str, Callable[[RunData], Figure | None]] = {
     "trajectories": _trajectories,
     "convergence": _convergence,
@@ -173,6 +186,7 @@ BUILDERS: dict[str, Callable[[RunData], Figure | None]] = {
     "paths": _paths,
     "geometry": _geometry,
     "thresholding": _thresholding,
+    "cv": _cv,
 }
 
 
