@@ -106,9 +106,9 @@ class _TorchLinearModelCV(_TorchLinearModel):
         best = np.inf
         for r in range(len(l1_ratios)):
             i = int(np.argmin(mean[r]))
-            if mean[r, i] < best:
-                best, self.alpha_, self.l1_ratio_ = mean[r, i], float(alphas[r, i]), \
-                    float(l1_ratios[r])
+            if mean[r, i] < best:  # strictly smaller: ties keep the first l1_ratio
+                best = mean[r, i]
+                self.alpha_, self.l1_ratio_ = float(alphas[r, i]), float(l1_ratios[r])
         self.mse_path_ = np.squeeze(mse_paths)
         # as scikit-learn: one grid per l1_ratio when it built them, else the given grid
         explicit = not isinstance(self.alphas, Integral)
