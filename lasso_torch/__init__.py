@@ -5,7 +5,7 @@ Objective (scikit-learn's ElasticNet convention; Lasso is l1_ratio=1, Ridge 0)::
     P(w, b) = 1/(2n) ||y - X w - b||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)
 """
 
-from . import certificates, closed_form, data, optim, prox
+from . import certificates, closed_form, cv, data, optim, prox
 from .certificates import alpha_max, duality_gap, kkt_violation
 from .data import load_csv, load_diabetes, load_npz, make_synthetic, standardize
 from .datafits import Quadratic
@@ -27,5 +27,5 @@ __all__ = [
     "certificates", "closed_form", "duality_gap", "enet_prox", "kkt_violation", "lasso_path",
     "optim", "prox", "solve", "soft_threshold",
     "Run", "data", "load_csv", "load_diabetes", "load_npz", "load_run", "make_synthetic",
-    "run_config", "standardize",
+    "run_config", "standardize", "cv",
 ]
