@@ -609,7 +609,9 @@ def lasso_path(
             raise InputError(f"eps must be in (0, 1], got {eps!r}")
         alphas = alpha_grid(X, y, n_alphas, eps, l1_ratio, fit_intercept)
     else:
-        alphas = torch.as_tensor(alphas).to(dtype=X.dtype, device=X.device).reshape(-1)
+        # float64 first: a Python list would otherwise become float32 (0.8 -> 0.800000012)
+        alphas = torch.as_tensor(alphas, dtype=torch.float64).to(dtype=X.dtype, device=X.device)
+        alphas = alphas.reshape(-1)
         if alphas.numel() == 0 or not bool((alphas > 0).all() & torch.isfinite(alphas).all()):
             raise InputError("alphas must be a non-empty list of finite numbers > 0")
         alphas = alphas.sort(descending=True).values

@@ -250,3 +250,9 @@ def test_cuda_batched_path(dtype):
     cpu = lasso_path(X, y, n_alphas=10, tol=1e-6 if dtype == torch.float64 else 1e-4, masks=M)
     assert set(res.status.ravel().tolist()) <= {"converged", "stalled"}
     torch.testing.assert_close(res.coefs.cpu(), cpu.coefs, atol=1e-2, rtol=0)
+
+
+def test_a_list_of_alphas_keeps_float64_precision():
+    X, y = torch.randn(30, 5, dtype=torch.float64), torch.randn(30, dtype=torch.float64)
+    res = lt.lasso_path(X, y, alphas=[0.8, 0.3], batched=False)
+    assert res.alphas.tolist() == [0.8, 0.3]
