@@ -41,6 +41,7 @@ from torch import Tensor
 
 from .errors import InputError
 from .prox import soft_threshold
+from .solvers.loop import stall_floor
 
 
 @dataclass
@@ -365,7 +366,7 @@ def batched_path(
     out_rel = torch.full((C,), math.inf, dtype=X.dtype, device=X.device)
     n_iters = torch.zeros(C, dtype=torch.long)
     status = np.array(["max_iter"] * C, dtype=object)
-    floor = 1e4 * torch.finfo(X.dtype).eps if X.dtype == torch.float64 else 1e-2
+    floor = stall_floor(X.dtype)
     best = torch.full((C,), math.inf, dtype=torch.float64)
     since = torch.zeros(C, dtype=torch.long)
     screen_on = screening and l1_ratio > 0

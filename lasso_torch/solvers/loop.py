@@ -75,7 +75,7 @@ def _sync(t: Tensor) -> None:
         torch.cuda.synchronize(t.device)
 
 
-def _stall_floor(dtype: torch.dtype) -> float:
+def stall_floor(dtype: torch.dtype) -> float:
     """Relative gaps below this are near the dtype's rounding noise (float64: 2e-12,
     float32: 1.2e-4); a run that stops improving above it is slow, not stalled."""
     return (1e4 if dtype == torch.float64 else 1e3) * torch.finfo(dtype).eps
@@ -108,7 +108,7 @@ def run_loop(
     if not isinstance(record_coef, bool):
         index = torch.as_tensor(np.asarray(record_coef), dtype=torch.long)
     dtype = datafit.X.dtype
-    floor = _stall_floor(dtype)
+    floor = stall_floor(dtype)
     best, since_best = float("inf"), 0
     elapsed, status, k = 0.0, "max_iter", 0
     cert: Certificate | None = None
