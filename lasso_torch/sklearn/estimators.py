@@ -155,12 +155,8 @@ class TorchElasticNet(_TorchLinearModel):
         self.dtype = dtype
 
 
-class TorchLasso(_TorchLinearModel):
-    """Lasso ``1/(2n)||y - Xw - b||^2 + alpha |w|_1``: ``TorchElasticNet`` with ``l1_ratio=1``.
-
-    Same parameters and attributes as :class:`TorchElasticNet` (no ``l1_ratio``);
-    ``TorchLasso(alpha=a)`` solves the problem of ``sklearn.linear_model.Lasso(alpha=a)``.
-    """
+class _FixedRatioModel(_TorchLinearModel):
+    """The parameters of a model whose ``l1_ratio`` is fixed by its class."""
 
     def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True, solver: str = "fista",
                  tol: float = 1e-4, max_iter: int = 10_000, device: str | None = "cpu",
@@ -173,11 +169,19 @@ class TorchLasso(_TorchLinearModel):
         self.device = device
         self.dtype = dtype
 
+
+class TorchLasso(_FixedRatioModel):
+    """Lasso ``1/(2n)||y - Xw - b||^2 + alpha |w|_1``: ``TorchElasticNet`` with ``l1_ratio=1``.
+
+    Same parameters and attributes as :class:`TorchElasticNet` (no ``l1_ratio``);
+    ``TorchLasso(alpha=a)`` solves the problem of ``sklearn.linear_model.Lasso(alpha=a)``.
+    """
+
     def _l1_ratio(self) -> float:
         return 1.0
 
 
-class TorchRidge(_TorchLinearModel):
+class TorchRidge(_FixedRatioModel):
     """Ridge ``1/(2n)||y - Xw - b||^2 + alpha/2 |w|^2``: ``TorchElasticNet`` with ``l1_ratio=0``.
 
     Careful with the scaling: this is ElasticNet's, so ``TorchRidge(alpha=a)`` equals
@@ -185,17 +189,6 @@ class TorchRidge(_TorchLinearModel):
     ``||y - Xw - b||^2 + alpha |w|^2``). Same parameters and attributes as
     :class:`TorchElasticNet` (no ``l1_ratio``).
     """
-
-    def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True, solver: str = "fista",
-                 tol: float = 1e-4, max_iter: int = 10_000, device: str | None = "cpu",
-                 dtype: str | None = None) -> None:
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.device = device
-        self.dtype = dtype
 
     def _l1_ratio(self) -> float:
         return 0.0
