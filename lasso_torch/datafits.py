@@ -27,11 +27,12 @@ class Quadratic:
 
     def __init__(self, X: Tensor, y: Tensor, fit_intercept: bool = True, gram: bool | str = "auto"):
         self.X, self.y = X, y
-        self.n, self.p = X.shape
+        self.p = X.shape[1]
+        self.n = self.count_rows(X)
         self.fit_intercept = fit_intercept
         if fit_intercept:
-            self.x_mean = X.mean(0)
-            self.y_mean = y.mean()
+            sums = self.reduce(torch.cat([X.sum(0), y.sum().reshape(1)]))
+            self.x_mean, self.y_mean = sums[:-1] / self.n, sums[-1] / self.n
         else:
             self.x_mean = torch.zeros(self.p, dtype=X.dtype, device=X.device)
             self.y_mean = torch.zeros((), dtype=X.dtype, device=X.device)
@@ -39,6 +40,15 @@ class Quadratic:
         if gram == "auto":
             gram = self.n >= 4 * self.p and self.p <= 8192
         self.use_gram = bool(gram)
+
+    # --- sums over the rows: one process here, all ranks in distributed.ShardedQuadratic -
+    def count_rows(self, X: Tensor) -> int:
+        """The number of rows ``n`` of the whole data set."""
+        return X.shape[0]
+
+    def reduce(self, t: Tensor) -> Tensor:
+        """Sum ``t`` (a sum over this process's rows) over all the rows: the identity here."""
+        return t
 
     # --- the residual and its products -------------------------------------------------
     def residual(self, w: Tensor) -> Tensor:

@@ -177,23 +177,17 @@ class ShardedQuadratic(Quadratic):
                  gram: bool | str = "auto", group: Any = None) -> None:
         check_group(group)
         self.group = group
-        self.X, self.y = X, y
-        self.n_local, self.p = X.shape
-        self.fit_intercept = fit_intercept
+        self.n_local = X.shape[0]
         self.timed, self.comm_calls = False, 0
         self.comm_seconds = self.wait_seconds = 0.0
-        count = torch.tensor([self.n_local], dtype=torch.int64, device=X.device)
-        self.n = int(self.all_reduce(count))
-        if fit_intercept:
-            sums = self.all_reduce(torch.cat([X.sum(0), y.sum().reshape(1)]))
-            self.x_mean, self.y_mean = sums[:-1] / self.n, sums[-1] / self.n
-        else:
-            self.x_mean = torch.zeros(self.p, dtype=X.dtype, device=X.device)
-            self.y_mean = torch.zeros((), dtype=X.dtype, device=X.device)
-        self.yc = y - self.y_mean
-        if gram == "auto":
-            gram = self.n >= 4 * self.p and self.p <= 8192
-        self.use_gram = bool(gram)
+        super().__init__(X, y, fit_intercept, gram)  # n and the means through the hooks below
+
+    def count_rows(self, X: Tensor) -> int:
+        count = torch.tensor([X.shape[0]], dtype=torch.int64, device=X.device)
+        return int(self.all_reduce(count))
+
+    def reduce(self, t: Tensor) -> Tensor:
+        return self.all_reduce(t)
 
     def all_reduce(self, t: Tensor) -> Tensor:
         """Sum ``t`` over the ranks, in place (pass a temporary), and return it."""
