@@ -27,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -162,34 +163,23 @@ def per_iteration(X, y, alpha, solver, dtype, n_iter=100):
 # --- peers ---------------------------------------------------------------------------------
 def peers() -> dict[str, Callable | str]:
     """Peer fitters ``fit(X, y, alpha, tol) -> (coef, n_iter)``, or why one is missing."""
+    table = [  # name, module, its Lasso class, max_iter
+        ("scikit-learn CD", "sklearn.linear_model", "Lasso", 1_000_000),
+        ("celer", "celer", "Lasso", 1000),
+        ("skglm", "skglm", "Lasso", 1000),
+    ]
     out: dict[str, Callable | str] = {}
-    try:
-        from sklearn.linear_model import Lasso
+    for name, module, cls_name, max_iter in table:
+        try:
+            cls = getattr(importlib.import_module(module), cls_name)
+        except ImportError as e:
+            out[name] = f"not installed ({e})"
+            continue
 
-        def sk(X, y, a, tol):
-            m = Lasso(alpha=a, tol=tol, max_iter=1_000_000).fit(X, y)
-            return m.coef_, m.n_iter_
-        out["scikit-learn CD"] = sk
-    except ImportError as e:
-        out["scikit-learn CD"] = f"not installed ({e})"
-    try:
-        from celer import Lasso as CLasso
-
-        def ce(X, y, a, tol):
-            m = CLasso(alpha=a, tol=tol, max_iter=1000).fit(X, y)
+        def fit(X, y, a, tol, cls=cls, max_iter=max_iter):
+            m = cls(alpha=a, tol=tol, max_iter=max_iter).fit(X, y)
             return m.coef_, getattr(m, "n_iter_", -1)
-        out["celer"] = ce
-    except ImportError as e:
-        out["celer"] = f"not installed ({e})"
-    try:
-        from skglm import Lasso as SLasso
-
-        def sg(X, y, a, tol):
-            m = SLasso(alpha=a, tol=tol, max_iter=1000).fit(X, y)
-            return m.coef_, getattr(m, "n_iter_", -1)
-        out["skglm"] = sg
-    except ImportError as e:
-        out["skglm"] = f"not installed ({e})"
+        out[name] = fit
     return out
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -201,6 +202,32 @@ def _existing(path: str | Path) -> Path:
     return path
 
 
+def _target_column(path: Path, header: list[str], target: str | int) -> int:
+    """The index of the target column, by name or (possibly negative) position."""
+    if isinstance(target, int):
+        if not -len(header) <= target < len(header):
+            raise InputError(f"{path}: target column {target} out of range ({len(header)} columns)")
+        return target % len(header)
+    if target in header:
+        return header.index(target)
+    raise InputError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")
+
+
+def _parse_rows(path: Path, rows: Iterable[list[str]], n: int, width: int,
+                first_line: int) -> np.ndarray:
+    """``n`` CSV rows of ``width`` numbers each; errors name the file and line."""
+    values = np.empty((n, width))
+    for i, row in enumerate(rows):
+        line = first_line + i
+        if len(row) != width:
+            raise InputError(f"{path}, line {line}: {len(row)} fields, expected {width}")
+        try:
+            values[i] = [float(v) for v in row]
+        except ValueError as e:
+            raise InputError(f"{path}, line {line}: non-numeric value ({e})") from None
+    return values
+
+
 def load_csv(
     path: str | Path,
     target: str | int,
@@ -219,22 +246,8 @@ def load_csv(
     if not rows:
         raise InputError(f"{path}: the file is empty (a header row is expected)")
     header = [h.strip() for h in rows[0]]
-    if isinstance(target, int):
-        if not -len(header) <= target < len(header):
-            raise InputError(f"{path}: target column {target} out of range ({len(header)} columns)")
-        col = target % len(header)
-    elif target in header:
-        col = header.index(target)
-    else:
-        raise InputError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")
-    values = np.empty((len(rows) - 1, len(header)))
-    for i, row in enumerate(rows[1:]):
-        if len(row) != len(header):
-            raise InputError(f"{path}, line {i + 2}: {len(row)} fields, expected {len(header)}")
-        try:
-            values[i] = [float(v) for v in row]
-        except ValueError as e:
-            raise InputError(f"{path}, line {i + 2}: non-numeric value ({e})") from None
+    col = _target_column(path, header, target)
+    values = _parse_rows(path, rows[1:], len(rows) - 1, len(header), first_line=2)
     y = values[:, col]
     X = np.delete(values, col, axis=1)
     return check_data(_to(X, dtype, device), _to(y, dtype, device), str(path))
@@ -406,26 +419,10 @@ def load_csv_shard(
     with path.open(newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
         header = [h.strip() for h in next(reader)]
-        if isinstance(target, int):
-            if not -len(header) <= target < len(header):
-                raise InputError(
-                    f"{path}: target column {target} out of range ({len(header)} columns)")
-            col = target % len(header)
-        elif target in header:
-            col = header.index(target)
-        else:
-            raise InputError(
-                f"{path}: no column named {target!r}; columns are {', '.join(header)}")
-        values = np.empty((part.stop - part.start, len(header)))
+        col = _target_column(path, header, target)
         rows = itertools.islice(reader, part.start, part.stop)
-        for i, row in enumerate(rows):
-            line = part.start + i + 2
-            if len(row) != len(header):
-                raise InputError(f"{path}, line {line}: {len(row)} fields, expected {len(header)}")
-            try:
-                values[i] = [float(v) for v in row]
-            except ValueError as e:
-                raise InputError(f"{path}, line {line}: non-numeric value ({e})") from None
+        values = _parse_rows(path, rows, part.stop - part.start, len(header),
+                             first_line=part.start + 2)
     y = values[:, col]
     X = np.delete(values, col, axis=1)
     return check_data(_to(X, dtype, device), _to(y, dtype, device),

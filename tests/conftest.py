@@ -13,6 +13,16 @@ CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA de
 DEVICES = ["cpu", pytest.param("cuda", marks=CUDA)]
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules of tiny problems (``pytestmark = pytest.mark.usefixtures(...)``): one
+    intra-op thread avoids OpenMP spin-waiting on a shared, loaded machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @dataclass
 class Problem:
     name: str

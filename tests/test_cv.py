@@ -9,13 +9,7 @@ from hypothesis import strategies as st
 import lasso_torch as lt
 from lasso_torch.cv import cross_validate, heldout_mse, kfold_masks, masks_from_folds
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @settings(max_examples=40, deadline=None)

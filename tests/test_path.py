@@ -12,14 +12,7 @@ import lasso_torch as lt
 from lasso_torch.data import make_synthetic
 from lasso_torch.path import _Batch, _Folds, alpha_grid, batched_path, lasso_path, warm_path
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small problems: one thread (OpenMP spin-waits badly on a shared, loaded machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data(n=60, p=120, corr=0.5, seed=0, dtype=torch.float64):

@@ -35,14 +35,7 @@ from lasso_torch.sklearn import (  # noqa: E402
 #   array-API support), the torch tensors stay inside ``fit``.
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These problems are tiny: one intra-op thread avoids OpenMP oversubscription on a
-    shared machine (two threads there made a 14 ms path take seconds)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 ESTIMATORS = [

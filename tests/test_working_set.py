@@ -11,13 +11,7 @@ import lasso_torch as lt
 from lasso_torch.data import make_synthetic
 from lasso_torch.solvers import WorkingSet
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data(n=80, p=300, corr=0.5, seed=0, dtype=torch.float64):

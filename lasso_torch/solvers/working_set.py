@@ -292,16 +292,19 @@ class ActiveInverse:
     def _block(self, rows: Tensor, cols: Tensor) -> Tensor:
         return self.G[rows[:, None], cols]
 
+    def _ridge_inverse(self, M: Tensor) -> Tensor | None:
+        """``(M + a2 I)^-1`` by Cholesky; None when it is not positive definite."""
+        if self.a2 > 0:
+            M = M + self.a2 * torch.eye(M.shape[0], dtype=M.dtype, device=M.device)
+        L, info = torch.linalg.cholesky_ex(M)
+        return None if int(info) != 0 else torch.cholesky_inverse(L)
+
     def refresh(self, A: Tensor) -> bool:
         inv = self.G.new_zeros(0, 0)
         if A.numel():
-            M = self._block(A, A)
-            if self.a2 > 0:
-                M = M + self.a2 * torch.eye(A.numel(), dtype=M.dtype, device=M.device)
-            L, info = torch.linalg.cholesky_ex(M)
-            if int(info) != 0:
+            inv = self._ridge_inverse(self._block(A, A))
+            if inv is None:
                 return False
-            inv = torch.cholesky_inverse(L)
         self.idx, self.inv, self.updates = A, inv, 0
         self.valid = torch.ones(A.numel(), dtype=torch.bool, device=A.device)
         return True
@@ -317,13 +320,9 @@ class ActiveInverse:
             self.inv = self.inv[keep[:, None], keep]
         B = self._block(A, new)
         MB = self.inv @ B
-        S = self._block(new, new) - B.T @ MB
-        if self.a2 > 0:
-            S = S + self.a2 * torch.eye(new.numel(), dtype=S.dtype, device=S.device)
-        L, info = torch.linalg.cholesky_ex(S)
-        if int(info) != 0:
+        Sinv = self._ridge_inverse(self._block(new, new) - B.T @ MB)
+        if Sinv is None:
             return False
-        Sinv = torch.cholesky_inverse(L)
         off = -MB @ Sinv
         top = self.inv - off @ MB.T
         self.inv = torch.cat([torch.cat([top, off], 1), torch.cat([off.T, Sinv], 1)], 0)
