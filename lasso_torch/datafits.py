@@ -100,10 +100,10 @@ class Quadratic:
             self.X,
         )
 
-    @property
+    @cached_property
     def p0(self) -> Tensor:
         """``P(0) = ||y_c||^2 / (2n)``, the scale of the relative duality gap."""
-        return (self.yc * self.yc).sum() / (2 * self.n)
+        return self.reduce((self.yc * self.yc).sum()) / (2 * self.n)
 
 
 def _center(r: Tensor, fit_intercept: bool) -> Tensor:

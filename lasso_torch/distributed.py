@@ -246,10 +246,6 @@ class ShardedQuadratic(Quadratic):
 
         return power_iteration(op, self.p, self.X)
 
-    @cached_property
-    def p0(self) -> Tensor:
-        return self.all_reduce((self.yc * self.yc).sum()) / (2 * self.n)
-
 
 def _sync(t: Tensor) -> None:
     if t.is_cuda:

@@ -100,9 +100,11 @@ def run_loop(
     """Iterate ``engine`` until a stopping rule fires (see the module docstring).
 
     ``certify_fn`` replaces :func:`~lasso_torch.certificates.certify` (the row-sharded
-    solver passes one whose sums over the rows are all-reduced).
+    solver passes one whose sums over the rows are all-reduced); otherwise an engine with
+    a ``certify`` method of the same signature certifies itself (the working-set engine,
+    to share the residual with its next step).
     """
-    certify = certify_fn if certify_fn is not None else _certify
+    certify = certify_fn or getattr(engine, "certify", None) or _certify
     trace = Trace() if record_every > 0 else None
     index = None
     if not isinstance(record_coef, bool):

@@ -1,0 +1,295 @@
+r"""The working-set subproblem in Gram form, solved on the host in float64 numpy.
+
+For a working set ``W`` with ``G = X_c,W^T X_c,W / n``, ``c = X_c,W^T y_c / n`` and
+``yy = ||y_c||^2 / n`` the restricted problem is::
+
+    min_w  1/2 w^T G w - c^T w + yy/2 + a1 ||w||_1 + a2/2 ||w||^2
+
+and its duality gap, from ``||r||^2 / n = yy - 2 c^T w + w^T G w``,
+``r^T y_c / n = yy - c^T w`` and ``X_W^T r / n = c - G w``, is that of
+:mod:`lasso_torch.certificates` restricted to ``W``.
+
+Why numpy on the host: the subproblem is ``|W| x |W|`` (tens to a few thousand) and its
+methods are sequential, with a decision after every small solve (which sign broke, which
+feature enters). Each torch op on such small arrays costs a dispatch (and, on a GPU, a
+kernel launch and a host sync at every decision); numpy's indexing and small products are
+several times cheaper, and the subproblem was solved in float64 anyway (the float32 active
+set breaks down on ill-conditioned ``G_AA``). The two LAPACK calls and the rank-one update
+run through ``torch.from_numpy`` views (no copies).
+
+Solver: from a warm start, and whenever FISTA's support stops moving between two inner
+checks, an active-set method (feature-sign search: exact solves of
+``(G_AA + a2 I) w_A = c_A - a1 s_A`` on a support ``A`` with signs ``s``) is tried and kept
+when its gap is smaller; once the support is right it finishes the subproblem to machine
+precision. FISTA with adaptive restart does the rest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..datafits import power_iteration
+
+_SMALL = 9216  # multiply-adds below which OpenBLAS runs a product on one thread
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b``. Products that numpy's OpenBLAS would thread go through torch's BLAS on
+    zero-copy views instead: OpenBLAS's threads, once woken, spin-wait against torch's on
+    the same cores (measured: the sim-corr subproblem 2-4x slower with both pools at 2
+    threads). Small ones stay in numpy, whose call overhead is lower."""
+    if a.size * (b.shape[1] if b.ndim == 2 else 1) < _SMALL:
+        return a @ b
+    return (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+
+
+class GramSubproblem:
+    """``min 1/2 w^T G w - c^T w + a1 |w|_1 + a2/2 |w|^2`` (float64 numpy arrays).
+
+    ``nmax`` bounds the number of active features (the rank of ``G`` when ``a2 == 0``).
+    """
+
+    def __init__(self, G: np.ndarray, c: np.ndarray, yy: float, a1: float, a2: float,
+                 nmax: int, *, max_inner: int = 20_000, inner_check: int = 10) -> None:
+        self.G, self.c, self.yy, self.a1, self.a2 = G, c, yy, a1, a2
+        self.nmax = G.shape[0] if a2 > 0 else min(nmax, G.shape[0])
+        self.max_inner, self.inner_check = max_inner, inner_check
+
+    def gap(self, w: np.ndarray) -> float:
+        """Duality gap of the subproblem at ``w``."""
+        Gw = _mm(self.G, w)
+        cw = float(self.c @ w)
+        r2 = self.yy - 2 * cw + float(w @ Gw)
+        ry = self.yy - cw
+        w2 = float(w @ w)
+        if self.a1 > 0:
+            dn = float(np.abs(self.c - Gw - self.a2 * w).max())
+            s = min(self.a1 / dn, 1.0) if dn > 0 else 1.0
+            return (0.5 * (1 + s * s) * (r2 + self.a2 * w2) + self.a1 * float(np.abs(w).sum())
+                    - s * ry)
+        q = self.c - Gw
+        return r2 + 0.5 * self.a2 * w2 - ry + float(q @ q) / (2 * self.a2)
+
+    def prox(self, z: np.ndarray, step: float) -> np.ndarray:
+        """Prox of ``step * penalty``; exact ``+0.0`` on the zero zone."""
+        thr = step * self.a1
+        out = np.where(np.abs(z) > thr, z - np.copysign(thr, z), 0.0) if thr > 0 else z
+        return out / (1 + step * self.a2) if self.a2 > 0 else out
+
+    # --- the solver -------------------------------------------------------------------------
+    def solve(self, x: np.ndarray, target: float) -> np.ndarray:
+        """A point with gap ``<= target`` from the warm start ``x`` (or the best reached)."""
+        x = x.copy()
+        gap = self.gap(x)
+        if gap <= target:
+            return x
+        x, gap = self.polish(x, gap)  # the active set alone often finishes
+        if gap <= target:
+            return x
+        Gt = torch.from_numpy(self.G)
+        L = float(power_iteration(lambda v: Gt @ v, self.G.shape[0], Gt))
+        step = 1.0 / L if L > 0 else 1.0
+        G, c = self.G, self.c
+        v, t = x.copy(), 1.0
+        gap_best, since = gap, 0
+        last_supp = x != 0
+        for it in range(1, self.max_inner + 1):
+            xn = self.prox(v - step * (_mm(G, v) - c), step)
+            d = xn - x
+            if float((v - xn) @ d) > 0:  # adaptive restart (O'Donoghue & Candes)
+                v, t = xn, 1.0
+            else:
+                t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+                v, t = xn + ((t - 1) / t_new) * d, t_new
+            x = xn
+            if it % self.inner_check:
+                continue
+            gap = self.gap(x)
+            supp = x != 0
+            if gap > target and np.array_equal(supp, last_supp):
+                xp, gp = self.polish(x, gap)
+                if gp < gap:
+                    x, v, t, gap = xp, xp.copy(), 1.0, gp
+            last_supp = supp
+            if gap <= target:
+                break
+            if gap < gap_best * (1 - 1e-3):
+                gap_best, since = gap, 0
+            else:
+                since += 1
+                if since >= 20:  # no progress: float64's precision is reached
+                    break
+        return x
+
+    def polish(self, x: np.ndarray, gap: float) -> tuple[np.ndarray, float]:
+        """The active-set result when it has a smaller gap, else ``x`` unchanged."""
+        if self.a1 == 0:
+            return x, gap
+        cand = self.active_set(x)
+        gc = self.gap(cand)
+        return (cand, gc) if gc < gap else (x, gap)
+
+    def active_set(self, x: np.ndarray, max_solves: int = 200) -> np.ndarray:
+        """Feature-sign search (Lee, Battle, Raina & Ng 2007) from ``x``.
+
+        With the support ``A`` and signs ``s`` fixed the subproblem is a quadratic whose
+        minimizer solves ``(G_AA + a2 I) w_A = c_A - a1 s_A``. When that solution keeps
+        the signs it is taken; otherwise the iterate moves towards it up to the first sign
+        change (the objective decreases on the way) and that coordinate leaves ``A``. Once
+        the signs agree, zero coordinates that violate ``|g_j| <= a1`` join ``A`` (the worst
+        first). It stops at an exact solution, or after ``max_solves`` linear solves. The
+        inverse of ``G_AA + a2 I`` is updated as ``A`` changes (:class:`ActiveInverse`)
+        and refactored from scratch before the answer is returned.
+        """
+        G, c, a1, a2 = self.G, self.c, self.a1, self.a2
+        x = x.copy()
+        sgn = np.sign(x)
+        start = np.flatnonzero(x)
+        inv = ActiveInverse(G, a2)
+        if start.size > self.nmax or not inv.refresh(start):
+            return x
+        for _ in range(max_solves):
+            A = inv.A
+            if A.size:
+                new = inv.solve(c - a1 * sgn)
+                wrong = np.sign(new) != sgn[A]
+                if wrong.any():  # go to the first sign change; that one leaves A
+                    old = x[A]
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        tj = np.where(wrong, old / (old - new), 2.0)
+                    tj[~np.isfinite(tj)] = 0.0
+                    t = tj.min()
+                    x[A] = old + t * (new - old)
+                    gone = tj <= t
+                    x[A[gone]], sgn[A[gone]] = 0.0, 0.0
+                    if not inv.drop(~gone):
+                        break
+                    continue
+                x[A] = new
+            g = _mm(G, x) - c
+            if a2:
+                g += a2 * x
+            viol = np.abs(g) - a1
+            viol[A] = 0.0
+            if viol.max() <= 1e-12 * max(a1, 1e-300):
+                if inv.updates == 0:
+                    break
+                if not inv.refresh(A):  # exact refactorization, then solve once more
+                    break
+                continue
+            m = min(max(1, min(int((viol > 0).sum()), A.size // 2 + 1)), self.nmax - A.size)
+            if m <= 0:
+                break
+            add = np.argsort(-viol, kind="stable")[:m]
+            add = add[viol[add] > 0]
+            sgn[add] = -np.sign(g[add])
+            if not inv.add(add):
+                break
+        return x
+
+
+class ActiveInverse:
+    """``(G_AA + a2 I)^{-1}`` for an active set ``A`` that grows and shrinks (numpy).
+
+    Adding ``k`` indices is a block (Schur complement) update, ``O(|A|^2 k)``; removing one
+    is a rank-one update in place, ``O(|A|^2)``, whose row and column are then zeroed and
+    marked invalid (compacted at the next addition). After ``refresh_every`` updates (and
+    on demand) the inverse is recomputed from a Cholesky factorization so rounding does
+    not accumulate. Methods return False when the matrix is not positive definite.
+    """
+
+    def __init__(self, G: np.ndarray, a2: float, refresh_every: int = 100) -> None:
+        self.G, self.a2, self.refresh_every = G, a2, refresh_every
+        self.idx = np.zeros(0, dtype=np.int64)
+        self.valid = np.zeros(0, dtype=bool)
+        self.inv = np.zeros((0, 0))
+        self.updates = 0
+        self.compact = True  # no dropped (invalid) rows in ``inv``
+
+    @property
+    def A(self) -> np.ndarray:
+        """The active indices, in the order :meth:`solve` returns their values."""
+        return self.idx if self.compact else self.idx[self.valid]
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """``(G_AA + a2 I)^{-1} rhs_A`` for a full-length ``rhs``."""
+        if self.compact:
+            return _mm(self.inv, rhs[self.idx])
+        r = np.where(self.valid, rhs[self.idx], 0.0)
+        return _mm(self.inv, r)[self.valid]
+
+    def _ridge_inverse(self, M: np.ndarray) -> np.ndarray | None:
+        """``(M + a2 I)^-1`` by Cholesky; None when it is not positive definite."""
+        if M.shape[0] == 1:  # one feature at a time is the common case: no LAPACK call
+            d = float(M[0, 0]) + self.a2
+            return np.array([[1.0 / d]]) if d > 0 else None
+        if self.a2 > 0:
+            M = M + self.a2 * np.eye(M.shape[0])
+        if M.shape[0] <= 64:  # small: numpy's LAPACK call is cheaper than torch's dispatch
+            try:
+                np.linalg.cholesky(M)  # the positive-definiteness test
+            except np.linalg.LinAlgError:
+                return None
+            return np.linalg.inv(M)
+        L, info = torch.linalg.cholesky_ex(torch.from_numpy(np.ascontiguousarray(M)))
+        return None if int(info) != 0 else torch.cholesky_inverse(L).numpy()
+
+    def refresh(self, A: np.ndarray) -> bool:
+        inv = np.zeros((0, 0))
+        if A.size:
+            inv = self._ridge_inverse(self.G[A[:, None], A])
+            if inv is None:
+                return False
+        self.idx, self.inv, self.updates, self.compact = A, inv, 0, True
+        self.valid = np.ones(A.size, dtype=bool)
+        return True
+
+    def add(self, new: np.ndarray) -> bool:
+        if new.size == 0:
+            return True
+        A = self.A
+        if A.size == 0 or self.updates >= self.refresh_every:
+            return self.refresh(np.concatenate([A, new]))
+        if not self.compact:  # compact the dropped rows and columns
+            keep = np.flatnonzero(self.valid)
+            self.inv = self.inv[keep[:, None], keep]
+        B = self.G[A[:, None], new]
+        MB = _mm(self.inv, B)
+        Sinv = self._ridge_inverse(self.G[new[:, None], new] - _mm(B.T, MB))
+        if Sinv is None:
+            return False
+        off = -_mm(MB, Sinv)
+        a, k = A.size, new.size
+        inv = np.empty((a + k, a + k))
+        inv[:a, :a] = self.inv - _mm(off, MB.T)
+        inv[:a, a:] = off
+        inv[a:, :a] = off.T
+        inv[a:, a:] = Sinv
+        self.inv = inv
+        self.idx = np.concatenate([A, new])
+        self.valid = np.ones(self.idx.size, dtype=bool)
+        self.updates, self.compact = self.updates + 1, True
+        return True
+
+    def drop(self, keep: np.ndarray) -> bool:
+        """Keep the active positions ``keep`` (a bool mask over ``A``), drop the others."""
+        if self.updates >= self.refresh_every:
+            return self.refresh(self.A[keep])
+        inv_t = torch.from_numpy(self.inv)  # a view: the rank-one update runs in place
+        for q in np.flatnonzero(self.valid)[~keep]:
+            col = self.inv[:, q].copy()
+            if not col[q] > 0:
+                rest = self.valid.copy()
+                rest[q] = False
+                return self.refresh(self.idx[rest])
+            col_t = torch.from_numpy(col)
+            inv_t.addr_(col_t, col_t, alpha=-1.0 / float(col[q]))
+            self.inv[q] = 0.0
+            self.inv[:, q] = 0.0
+            self.valid[q] = False
+            self.compact = False
+        self.updates += 1
+        return True
