@@ -110,7 +110,9 @@ class WorkingSet:
         """Columns ``idx`` of ``X`` as rows (uncentered), gathered from a cached ``X^T``."""
         if self._XT is None:
             X = self.datafit.X
-            if 8 * idx.numel() <= X.shape[1]:  # a few columns: gather them, skip the copy
+            # a few columns, or a tall X (whose transposed copy costs as much as one
+            # gather: 67 vs 27 ms at 20000 x 500): gather them, skip the copy
+            if 8 * idx.numel() <= X.shape[1] or X.shape[0] >= X.shape[1]:
                 return X[:, idx].T
             self._XT = X.T.contiguous()  # row gathers are fast, column ones not
         return self._XT[idx]
