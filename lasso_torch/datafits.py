@@ -53,7 +53,9 @@ class Quadratic:
     # --- the residual and its products -------------------------------------------------
     def residual(self, w: Tensor) -> Tensor:
         """``r = y_c - X_c w`` (centered when fitting an intercept): (n,) or (n, K)."""
-        r = _col(self.y, w) - self.X @ w
+        y = _col(self.y, w)  # y - X w in one BLAS call (addmv / addmm)
+        r = torch.addmm(y, self.X, w, alpha=-1) if w.dim() == 2 else torch.addmv(
+            y, self.X, w, alpha=-1)
         return r - r.mean(0) if self.fit_intercept else r
 
     def rmatvec(self, r: Tensor) -> Tensor:
@@ -81,9 +83,10 @@ class Quadratic:
 
     def gradient(self, w: Tensor) -> Tensor:
         """``-X_c^T r / n`` (``G w - X_c^T y_c / n`` in the Gram form)."""
-        if self.use_gram:
-            return self.gram @ w - _col(self.Xty, w)
-        return -(self.rmatvec(self.residual(w)) / self.n)
+        if self.use_gram:  # G w - c in one BLAS call
+            mm = torch.addmm if w.dim() == 2 else torch.addmv
+            return mm(_col(self.Xty, w), self.gram, w, beta=-1)
+        return self.rmatvec(self.residual(w)).mul_(-1.0 / self.n)
 
     def intercept(self, w: Tensor) -> Tensor:
         """The profiled intercept ``y_mean - x_mean^T w`` (zero without intercept)."""

@@ -113,11 +113,11 @@ class ProximalGradient(Optimizer):
             beta = (t - 1) / t_new
             d = x_new - x_old
             if group["restart"]:
-                prod = (p - x_new) * d
-                bad = (prod.sum(0) if columnwise else prod.sum()) > 0
+                v = p - x_new
+                bad = ((v * d).sum(0) if columnwise else torch.dot(v, d)) > 0
                 beta = torch.where(bad, 0.0, beta)
                 t_new = torch.where(bad, 1.0, t_new)
-            p.copy_(torch.addcmul(x_new, d, beta))  # x_new + beta (x_new - x_old)
+            torch.addcmul(x_new, d, beta, out=p)  # y = x_new + beta (x_new - x_old)
             st["t"] = t_new
         else:
             p.copy_(x_new)
