@@ -137,10 +137,29 @@ def test_one_pass_over_the_data_per_outer_iteration(monkeypatch):
     original = lt.Quadratic.rmatvec
     monkeypatch.setattr(lt.Quadratic, "rmatvec",
                         lambda self, r: (calls.append(1), original(self, r))[1])
-    res = lt.solve(X, y, 0.05 * float(lt.alpha_max(X, y)), solver="ws", tol=1e-10)
+    alpha = 0.05 * float(lt.alpha_max(X, y))
+    res = lt.solve(X, y, alpha, solver="ws", tol=1e-10)
     assert res.converged
-    # one X^T r per outer iteration plus the one at the start (w0); Xty is its own product
-    assert len(calls) == res.n_iter + 1
+    # one X^T r per outer iteration; at a cold start the residual is y_c (no pass)
+    assert len(calls) == res.n_iter
+    calls.clear()
+    warm = lt.solve(X, y, 0.9 * alpha, solver="ws", tol=1e-10, coef_init=res.coef)
+    assert warm.converged and len(calls) == warm.n_iter + 1  # plus the one at w0
+
+
+def test_gram_cache_equals_the_gram_block():
+    """Entries computed as the working set grows and shrinks are the Gram matrix's."""
+    from lasso_torch.solvers.working_set import GramCache
+
+    X, y = _data(n=70, p=90, seed=12)
+    df = lt.Quadratic(X, y, gram=False)
+    full = df.X.T @ df.X / df.n - torch.outer(df.x_mean, df.x_mean)
+    cache = GramCache(df, max_blocks=2)
+    g = torch.Generator().manual_seed(0)
+    for size in (5, 12, 3, 40, 90, 20):
+        ws = torch.randperm(90, generator=g)[:size].sort().values
+        torch.testing.assert_close(cache.block(ws), full[ws][:, ws], rtol=0, atol=1e-13)
+    assert cache.seen.numel() == 90 and len(cache.blocks) <= 3
 
 
 def test_tall_problem_uses_the_working_set_gram_only():

@@ -47,25 +47,27 @@ class WorkingSet:
         self.yy = 2 * self.p0
         # G_AA has rank <= n (n - 1 once centered): never more active features (a2 == 0)
         self.nmax = datafit.n - int(datafit.fit_intercept)
-        self._cache: tuple[Tensor | None, Tensor | None] = (None, None)
-        self._XT: Tensor | None = None
+        self._cache: GramCache | None = None
         self._at: tuple[Tensor, Tensor, Tensor, Certificate] | None = None
 
     def coef(self) -> Tensor:
         return self.w
 
     def share_cache(self, other: WorkingSet) -> None:
-        """Reuse ``other``'s cached ``X^T`` and Gram block (same datafit, e.g. the previous
-        alpha of a path): only the features new to the working set cost a product."""
+        """Reuse ``other``'s Gram entries (same datafit, e.g. the previous alpha of a
+        path): only the features new to the working set cost a product."""
         if other.datafit is self.datafit:
-            self._cache, self._XT = other._cache, other._XT
+            self._cache = other._cache
 
     def _residual(self) -> tuple[Tensor, Tensor, Certificate]:
         """``r``, ``X_c^T r`` and the certificate at the current ``w``, computed once."""
         if self._at is None or self._at[0] is not self.w:
             df = self.datafit
-            r = df.residual(self.w)
-            Xtr = df.rmatvec(r)
+            if self._at is None and not bool(self.w.any()):  # a cold start: no pass over X
+                r, Xtr = df.yc, df.Xty * df.n
+            else:
+                r = df.residual(self.w)
+                Xtr = df.rmatvec(r)
             cert = certificate_from(df, self.w, r, Xtr, self.alpha, self.l1_ratio)
             self._at = (self.w, r, Xtr, cert)
         return self._at[1:]
@@ -106,42 +108,52 @@ class WorkingSet:
         self.w = self.w.clone()
         self.w[ws] = torch.from_numpy(sub).to(self.w)
 
-    def _rows(self, idx: Tensor) -> Tensor:
-        """Columns ``idx`` of ``X`` as rows (uncentered), gathered from a cached ``X^T``."""
-        if self._XT is None:
-            X = self.datafit.X
-            # a few columns, or a tall X (whose transposed copy costs as much as one
-            # gather: 67 vs 27 ms at 20000 x 500): gather them, skip the copy
-            if 8 * idx.numel() <= X.shape[1] or X.shape[0] >= X.shape[1]:
-                return X[:, idx].T
-            self._XT = X.T.contiguous()  # row gathers are fast, column ones not
-        return self._XT[idx]
-
     def _gram(self, ws: Tensor) -> tuple[Tensor, Tensor]:
-        """``G = X_c,W^T X_c,W / n`` and ``c``; blocks of the previous working set are reused.
-
-        Never the full ``p x p`` Gram matrix: ``n |W|^2`` work instead of ``n p^2``. The
-        centering is a rank-one correction, ``X_c^T X_c / n = X^T X / n - xbar xbar^T``.
-        """
+        """``G = X_c,W^T X_c,W / n`` and ``c = X_c,W^T y_c / n`` for the working set."""
         df = self.datafit
         if "gram" in df.__dict__:  # already computed by someone: just index it
             return df.gram[ws][:, ws], df.Xty[ws]
-        old, Gold = self._cache
-        if old is None:
-            Xw = self._rows(ws)
-            G = Xw @ Xw.T / df.n - torch.outer(df.x_mean[ws], df.x_mean[ws])
-        else:
-            is_old = torch.isin(ws, old)
-            new = ws[~is_old]
-            G = torch.empty(ws.numel(), ws.numel(), dtype=df.X.dtype, device=df.X.device)
-            pos = torch.searchsorted(old, ws[is_old])
-            io = is_old.nonzero().squeeze(1)
-            G[io[:, None], io[None, :]] = Gold[pos[:, None], pos[None, :]]
-            if new.numel():
-                inew = (~is_old).nonzero().squeeze(1)
-                cross = self._rows(new) @ self._rows(ws).T / df.n  # (|new|, |W|)
-                cross = cross - torch.outer(df.x_mean[new], df.x_mean[ws])
-                G[inew] = cross
-                G[:, inew] = cross.T
-        self._cache = (ws, G)
-        return G, df.Xty[ws]
+        if self._cache is None:
+            self._cache = GramCache(df)
+        return self._cache.block(ws), df.Xty[ws]
+
+
+class GramCache:
+    """Centered Gram entries among the features seen so far, never the full ``p x p``.
+
+    Each feature's column is gathered from ``X`` once (kept in contiguous blocks) and its
+    entries against every seen feature are computed once: a working set growing from
+    ``W`` to ``W'`` costs ``n |new| |seen|`` multiply-adds and one gather of the new
+    columns; a smaller one, or the next alpha of a path, costs an index. The centering is
+    a rank-one correction, ``X_c^T X_c / n = X^T X / n - xbar xbar^T``.
+    """
+
+    def __init__(self, datafit: Quadratic, max_blocks: int = 8) -> None:
+        self.df, self.max_blocks = datafit, max_blocks
+        X = datafit.X
+        self.pos = torch.full((X.shape[1],), -1, dtype=torch.long, device=X.device)
+        self.seen = torch.zeros(0, dtype=torch.long, device=X.device)
+        self.blocks: list[Tensor] = []  # gathered columns of X, (n, k) each
+        self.G = X.new_zeros(0, 0)
+
+    def block(self, ws: Tensor) -> Tensor:
+        """``G[ws][:, ws]``, computing the entries of features not seen before."""
+        new = ws[self.pos[ws] < 0]
+        if new.numel():
+            df = self.df
+            Xn = df.X[:, new]  # (n, k), gathered once
+            if len(self.blocks) >= self.max_blocks:  # few large products, not many small
+                self.blocks = [torch.cat(self.blocks, dim=1)]
+            cross = torch.cat([Xn.T @ B for B in self.blocks] + [Xn.T @ Xn], dim=1) / df.n
+            seen = torch.cat([self.seen, new])
+            cross -= torch.outer(df.x_mean[new], df.x_mean[seen])
+            s, k = self.seen.numel(), new.numel()
+            G = self.G.new_empty(s + k, s + k)
+            G[:s, :s] = self.G
+            G[s:] = cross
+            G[:s, s:] = cross[:, :s].T
+            self.G, self.seen = G, seen
+            self.pos[new] = torch.arange(s, s + k, device=new.device)
+            self.blocks.append(Xn)
+        i = self.pos[ws]
+        return self.G[i[:, None], i]
