@@ -34,7 +34,7 @@ class WorkingSet:
     """Working-set outer loop; each subproblem is a :class:`GramSubproblem` on the host."""
 
     def __init__(self, datafit: Quadratic, alpha: float, l1_ratio: float, w0: Tensor, *,
-                 tol: float = 1e-6, ws_min: int = 50, inner_ratio: float = 0.3,
+                 tol: float = 1e-6, ws_min: int = 100, inner_ratio: float = 0.3,
                  max_inner: int = 20_000, inner_check: int = 10) -> None:
         self.datafit = datafit
         self.alpha, self.l1_ratio = alpha, l1_ratio
