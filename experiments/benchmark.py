@@ -18,10 +18,18 @@ Rows (JSON and a markdown table under ``--out``):
   ``lt.lasso_path`` batched and warm-started against ``sklearn.linear_model.lasso_path``
   and ``celer_path``.
 
+* ``--device cuda``: the project's solvers and paths run on the GPU (the peers stay on the
+  CPU, so the path rows are the GPU's speed-up over scikit-learn on the CPU), plus the
+  *large* workload (``--large-shape``, default n=100000, p=10000, float32 and float64): ms
+  per FISTA/ISTA step, the bandwidth it achieves (the two passes over ``X`` a step needs)
+  as a fraction of the device's copy bandwidth measured in the same run, and the time to
+  the gap with ``ws`` and ``fista``. ``--large`` adds that workload on any device.
+
 Usage::
 
     python experiments/benchmark.py --quick         # about a minute, smaller workloads
     python experiments/benchmark.py                 # the full run behind BENCHMARK.md
+    python experiments/benchmark.py --device cuda   # GPU rows (needs CUDA)
 """
 
 from __future__ import annotations
@@ -98,8 +106,8 @@ def floor_ms(X: torch.Tensor, y: torch.Tensor, gram: bool, repeats: int = 50) ->
 
 
 # --- project solvers ----------------------------------------------------------------------
-def run_project(X, y, alpha, solver, dtype, repeats, budget):
-    Xd, yd = X.to(dtype), y.to(dtype)
+def run_project(X, y, alpha, solver, dtype, repeats, budget, device="cpu"):
+    Xd, yd = X.to(device, dtype), y.to(device, dtype)
     with warnings.catch_warnings():  # first-call costs (torch.optim's lazy imports) untimed
         warnings.simplefilter("ignore")
         lt.solve(Xd[:50, :20], yd[:50], alpha, solver=solver, max_iter=5)
@@ -113,8 +121,10 @@ def run_project(X, y, alpha, solver, dtype, repeats, budget):
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return lt.solve(Xd, yd, alpha, solver=solver, tol=TARGET, max_iter=100_000,
-                            callback=stop)
+            out = lt.solve(Xd, yd, alpha, solver=solver, tol=TARGET, max_iter=100_000,
+                           callback=stop)
+        _sync(Xd)
+        return out
     t, res = median_time(once, 1)
     if res.status != "stopped" and repeats > 1:  # out of budget: one run says enough
         t, res = median_time(once, repeats)
@@ -125,7 +135,12 @@ def run_project(X, y, alpha, solver, dtype, repeats, budget):
     return row
 
 
-def per_iteration(X, y, alpha, solver, dtype, n_iter=100):
+def _sync(t: torch.Tensor) -> None:
+    if t.is_cuda:
+        torch.cuda.synchronize(t.device)
+
+
+def per_iteration(X, y, alpha, solver, dtype, n_iter=100, device="cpu"):
     """``(ms per ISTA/FISTA step, ms per floor)``, medians over steps interleaved with floors.
 
     The engine is the one ``lt.solve`` runs (no checks inside: the loop's checks come every
@@ -136,14 +151,15 @@ def per_iteration(X, y, alpha, solver, dtype, n_iter=100):
     from lasso_torch.penalties import make_penalty
     from lasso_torch.solvers import ProximalEngine
 
-    Xd, yd = X.to(dtype), y.to(dtype)
+    Xd, yd = X.to(device, dtype), y.to(device, dtype)
     df = lt.Quadratic(Xd, yd)
-    w0 = torch.zeros(X.shape[1], dtype=dtype, device=X.device)
+    w0 = torch.zeros(X.shape[1], dtype=dtype, device=Xd.device)
     eng = ProximalEngine(df, make_penalty(alpha, 1.0), w0, 1.0 / float(df.lipschitz),
                          accelerated=solver == "fista")
     G = df.gram if df.use_gram else None
     w = torch.randn(X.shape[1], dtype=dtype, generator=torch.Generator().manual_seed(0))
-    sync = torch.cuda.synchronize if X.is_cuda else (lambda: None)
+    w = w.to(Xd.device)
+    sync = torch.cuda.synchronize if Xd.is_cuda else (lambda: None)
     steps, floors = [], []
     for i in range(n_iter + 5):
         sync()
@@ -202,15 +218,21 @@ def run_peer(name, fit, X, y, alpha, repeats):
 
 
 # --- paths -----------------------------------------------------------------------------------
-def run_paths(X, y, n_alphas, budget, quick):
+def run_paths(X, y, n_alphas, budget, quick, device="cpu"):
     rows = []
     alphas = lt.path.alpha_grid(X, y, n_alphas, 1e-3)
+    Xd, yd = X.to(device), y.to(device)
+    where = "" if device == "cpu" else f" ({device})"
     for batched in (True, False):
-        name = "lasso_torch batched" if batched else "lasso_torch warm (ws)"
+        name = ("lasso_torch batched" if batched else "lasso_torch warm (ws)") + where
         kw = dict(max_time=budget) if batched else dict(solver="ws")
-        t, res = median_time(lambda b=batched, kw=kw: lt.lasso_path(
-            X, y, alphas=alphas, tol=TARGET, batched=b, **kw), 1)
-        gaps = lt.duality_gap(X, y, res.coefs, alphas, relative=True)
+
+        def fit(b=batched, kw=kw):
+            out = lt.lasso_path(Xd, yd, alphas=alphas.to(device), tol=TARGET, batched=b, **kw)
+            _sync(Xd)
+            return out
+        t, res = median_time(fit, 1)
+        gaps = lt.duality_gap(X, y, res.coefs.cpu(), alphas, relative=True)
         rows.append(dict(solver=name, time_s=t, certified=int((gaps <= TARGET).sum()),
                          n_alphas=n_alphas, max_gap=float(gaps.max()), tol="1e-06"))
     Xc, yc = (X - X.mean(0)).numpy(), (y - y.mean()).numpy()
@@ -245,6 +267,48 @@ def run_paths(X, y, n_alphas, budget, quick):
         rows.append(dict(solver=name, time_s=t, certified=ok, n_alphas=n_alphas,
                          max_gap=float(gaps.max()), tol=f"{tol:.0e}"))
     return rows
+
+
+# --- the large workload (GPU) ----------------------------------------------------------------
+def copy_bandwidth(device: str, nbytes: int = 1 << 30, repeats: int = 10) -> float:
+    """Bytes per second of one device-to-device copy (read + write), median of ``repeats``."""
+    a = torch.empty(nbytes // 4, dtype=torch.float32, device=device).uniform_()
+    b = torch.empty_like(a)
+    times = []
+    for _ in range(repeats + 1):
+        _sync(a)
+        t = time.perf_counter()
+        b.copy_(a)
+        _sync(a)
+        times.append(time.perf_counter() - t)
+    del a, b
+    return 2 * nbytes / statistics.median(times[1:])
+
+
+def large_rows(shape: tuple[int, int], device: str, budget: float,
+               copy_bytes: int = 1 << 30) -> tuple[list[dict], float]:
+    """Per-step time and bandwidth of ISTA/FISTA, and time to 1e-6, on one large problem."""
+    n, p = shape
+    X, y, _ = make_synthetic(n, p, correlation=0.5, density=0.01, snr=3.0, seed=0)
+    alpha = 0.1 * float(lt.alpha_max(X, y))
+    bw = copy_bandwidth(device, copy_bytes)
+    gram = n >= 4 * p and p <= 8192  # Quadratic's rule: then a step reads G, not X twice
+    rows = []
+    for dtype in (torch.float32, torch.float64):
+        size = torch.finfo(dtype).bits // 8
+        for solver in ("fista", "ista"):
+            ms, fl = per_iteration(X, y, alpha, solver, dtype, n_iter=50, device=device)
+            moved = (p * p if gram else 2 * n * p) * size  # G @ w, or X @ w and X.T @ r
+            rows.append(dict(workload=f"large {n}x{p}", solver=f"lasso_torch {solver}",
+                             dtype=str(dtype)[6:], ms_per_iter=ms, floor_ms=fl,
+                             floor_ratio=ms / fl, gb_s=moved / (ms / 1e3) / 1e9,
+                             bw_fraction=moved / (ms / 1e3) / bw))
+        for solver in ("ws", "fista"):
+            row = run_project(X, y, alpha, solver, dtype, 1, budget, device=device)
+            row.update(workload=f"large {n}x{p}", frac=0.1)
+            rows.append(row)
+        print("  large", dtype, flush=True)
+    return rows, bw
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -297,7 +361,8 @@ def headline(report: dict) -> list[str]:
             cells.append(fmt(r["time_s"]) + " s" if r and r.get("solved") else "-")
         sk = next((r for r in rows if r["solver"] == "scikit-learn CD" and r.get("solved")), None)
         ratio = fmt(best["time_s"] / sk["time_s"]) if best and sk else "-"
-        b = f"{fmt(best['time_s'])} s ({best['solver'].split()[-1]})" if best else "not solved"
+        b = (f"{fmt(best['time_s'])} s ({best['solver'].removeprefix('lasso_torch ')})"
+             if best else "not solved")
         lines.append(f"| {w} {f} | {b} | " + " | ".join(cells) + f" | {ratio} |")
     return lines
 
@@ -330,6 +395,21 @@ def markdown(report: dict) -> str:
         else:
             lines.append(f"| {r['workload']} | {r['solver']} | {fmt(r['time_s'])} | "
                          f"{r['certified']}/{r['n_alphas']} | {fmt(r['max_gap'])} | {r['tol']} |")
+    if report.get("large"):
+        lines += ["", f"Large workload on {report['device']} (α = 0.1 α_max; copy bandwidth "
+                  f"measured in this run: {report['copy_bandwidth'] / 1e9:.0f} GB/s):", "",
+                  "| workload | solver | dtype | ms/step | floor ms | step/floor | GB/s | "
+                  "of copy bandwidth | time to 1e-6 (s) | rel. gap | note |",
+                  "|" + "---|" * 11]
+        for r in report["large"]:
+            lines.append(
+                f"| {r['workload']} | {r['solver']} | {r['dtype']} | "
+                f"{fmt(r.get('ms_per_iter', float('nan')))} | "
+                f"{fmt(r.get('floor_ms', float('nan')))} | "
+                f"{fmt(r.get('floor_ratio', float('nan')))} | {fmt(r.get('gb_s', float('nan')))} | "
+                f"{fmt(r.get('bw_fraction', float('nan')))} | "
+                f"{fmt(r['time_s']) if 'time_s' in r else '-'} | "
+                f"{fmt(r.get('gap', float('nan')))} | {r.get('status', '')} |")
     return "\n".join(lines) + "\n"
 
 
@@ -343,7 +423,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=None,
                     help="seconds allowed per solve / path (default 10 / 400; quick 5 / 15)")
     ap.add_argument("--no-path", action="store_true")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                    help="where the project's solvers run (the peers always on the CPU)")
+    ap.add_argument("--large", action="store_true",
+                    help="add the large workload (on by default with --device cuda)")
+    ap.add_argument("--large-shape", default="100000x10000", help="n x p of the large workload")
     args = ap.parse_args(argv)
+    device = args.device
+    if device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda, but torch sees no CUDA device", file=sys.stderr)
+        return 2
+    try:
+        large_shape = tuple(int(v) for v in args.large_shape.lower().split("x"))
+        assert len(large_shape) == 2 and min(large_shape) > 0
+    except (ValueError, AssertionError):
+        print(f"error: --large-shape: expected NxP, got {args.large_shape!r}", file=sys.stderr)
+        return 2
     quick = args.quick
     repeats = args.repeats or (1 if quick else 3)
     solve_budget = args.budget or (5.0 if quick else 10.0)
@@ -359,25 +454,29 @@ def main(argv: list[str] | None = None) -> int:
         print("threadpoolctl not installed: numpy/scipy thread pools are not pinned")
     report = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
                   threads=args.threads, repeats=repeats, mode="quick" if quick else "full",
-                  versions=versions(), solves=[], floors={}, paths=[], n_alphas=n_alphas)
+                  versions=versions(), solves=[], floors={}, paths=[], n_alphas=n_alphas,
+                  device=device)
     peer_fns = peers()
     for name, (X, y) in workloads(quick).items():
         n, p = X.shape
         amax = float(lt.alpha_max(X, y))
         gram = n >= 4 * p and p <= 8192
         for dtype in (torch.float64, torch.float32):
-            fl = floor_ms(X.to(dtype), y.to(dtype), gram)
+            fl = floor_ms(X.to(device, dtype), y.to(device, dtype), gram)
             report["floors"][f"{name} {str(dtype)[6:]} ({'Gram' if gram else 'X, X.T'})"] = fl
         for frac in (0.1, 0.01):
             alpha = frac * amax
             print(f"{name} (n={n}, p={p}) alpha = {frac} alpha_max", flush=True)
             for solver in ("ws", "fista", "ista", "cd"):
                 for dtype in (torch.float64, torch.float32):
-                    if solver == "cd" and (dtype == torch.float32 or p > 1000):
+                    if solver == "cd" and (dtype == torch.float32 or p > 1000
+                                           or device != "cpu"):
                         continue  # host numpy loop per coordinate: the reference, not fast
-                    row = run_project(X, y, alpha, solver, dtype, repeats, solve_budget)
+                    row = run_project(X, y, alpha, solver, dtype, repeats, solve_budget, device)
+                    if device != "cpu":
+                        row["solver"] += f" ({device})"
                     if solver in ("ista", "fista"):
-                        ms, fl = per_iteration(X, y, alpha, solver, dtype)
+                        ms, fl = per_iteration(X, y, alpha, solver, dtype, device=device)
                         row.update(floor_ratio=ms / fl, ms_per_iter=ms, floor_ms=fl)
                     row.update(workload=name, frac=frac)
                     report["solves"].append(row)
@@ -391,12 +490,17 @@ def main(argv: list[str] | None = None) -> int:
                 report["solves"].append(row)
                 print("  ", {k: fmt(v) for k, v in row.items()}, flush=True)
         if not args.no_path and name != "diabetes":
-            for r in run_paths(X, y, n_alphas, path_budget, quick):
+            for r in run_paths(X, y, n_alphas, path_budget, quick, device):
                 r["workload"] = name
                 report["paths"].append(r)
                 print("  path", {k: fmt(v) for k, v in r.items()}, flush=True)
-    if torch.cuda.is_available():
-        report["gpu"] = "CUDA present: rerun with X.cuda() workloads (not automated here)"
+    if args.large or device == "cuda":
+        report["large"], report["copy_bandwidth"] = large_rows(large_shape, device,
+                                                               solve_budget * 6)
+    if device == "cuda":
+        report["gpu"] = f"measured on {torch.cuda.get_device_name(0)} (rows marked (cuda))"
+    elif torch.cuda.is_available():
+        report["gpu"] = "CUDA present but not used: rerun with --device cuda"
     else:
         report["gpu"] = "not measured: no GPU in this session"
     out = Path(args.out)

@@ -1,0 +1,58 @@
+"""The benchmark script's own machinery (not its timings): rows, the large workload, errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    path = ROOT / "experiments" / "benchmark.py"
+    spec = importlib.util.spec_from_file_location("benchmark", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["benchmark"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_large_workload_rows_on_cpu(bench, one_torch_thread):
+    rows, bw = bench.large_rows((600, 80), "cpu", budget=5.0, copy_bytes=1 << 20)
+    assert bw > 0
+    steps = [r for r in rows if "bw_fraction" in r]
+    assert {(r["solver"], r["dtype"]) for r in steps} == {
+        (f"lasso_torch {s}", d) for s in ("fista", "ista") for d in ("float32", "float64")}
+    assert all(r["ms_per_iter"] > 0 and r["gb_s"] > 0 and r["floor_ratio"] > 0 for r in steps)
+    solved = [r for r in rows if "time_s" in r]
+    assert len(solved) == 4 and all(r["gap"] <= 1e-4 for r in solved)
+    md = bench.markdown(dict(date="d", machine="m", threads=1, repeats=1, mode="quick",
+                             versions={}, solves=[], floors={}, paths=[], n_alphas=0,
+                             device="cpu", large=rows, copy_bandwidth=bw))
+    assert "Large workload on cpu" in md and md.count("| large 600x80 |") == len(rows)
+
+
+def test_cuda_without_cuda_is_a_clear_error(bench, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present")
+    assert bench.main(["--device", "cuda"]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_bad_large_shape_is_a_clear_error(bench, capsys):
+    assert bench.main(["--large-shape", "100x"]) == 2
+    assert "--large-shape" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_per_iteration_on_cuda(bench):
+    from lasso_torch.data import make_synthetic
+
+    X, y, _ = make_synthetic(400, 300, seed=0)
+    ms, fl = bench.per_iteration(X, y, 0.1, "fista", torch.float32, n_iter=10, device="cuda")
+    assert ms > 0 and fl > 0
