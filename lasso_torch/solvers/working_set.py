@@ -111,7 +111,10 @@ class WorkingSet:
     def _gram(self, ws: Tensor) -> tuple[Tensor, Tensor]:
         """``G = X_c,W^T X_c,W / n`` and ``c = X_c,W^T y_c / n`` for the working set."""
         df = self.datafit
-        if "gram" in df.__dict__:  # already computed by someone: just index it
+        # computed already (a path in Gram form), or cheap: at most ws_min^2 entries
+        if "gram" in df.__dict__ or df.p <= self.ws_min:
+            if ws.numel() == df.p:  # ws is sorted: all of it
+                return df.gram, df.Xty
             return df.gram[ws][:, ws], df.Xty[ws]
         if self._cache is None:
             self._cache = GramCache(df)
