@@ -82,6 +82,7 @@ class ProximalGradient(Optimizer):
             st["x"] = p.detach().clone()
             shape = p.shape[1:] if columnwise else ()
             st["t"] = torch.ones(shape, dtype=p.dtype, device=p.device)
+            st["half"] = torch.full((), 0.5, dtype=p.dtype, device=p.device)
         return st
 
     @torch.no_grad()
@@ -95,13 +96,23 @@ class ProximalGradient(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        self.update()
+        return loss
+
+    def update(self) -> None:
+        """The update of :meth:`step` (no backtracking) from the gradients in ``p.grad``.
+
+        For a caller that owns this optimizer and runs it on parameters that do not
+        require grad (the solvers' engines): ``Optimizer.step``'s hook and profiler wrapper
+        and the ``no_grad`` context cost about 50 us per call, measured as 10-15 % of a
+        float32 step on sim-corr (500 x 5000).
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
                     z = torch.add(p, p.grad, alpha=-group["lr"])  # one fused kernel
                     x_new = self._prox(group, z, group["lr"])
                     self._move(group, p, x_new)
-        return loss
 
     def _move(self, group: dict[str, Any], p: Tensor, x_new: Tensor) -> None:
         """Commit ``x_{k+1}``: set ``x`` and the next gradient point ``y`` (momentum)."""
@@ -109,7 +120,8 @@ class ProximalGradient(Optimizer):
         st = self._state(p, columnwise)
         if group["accelerated"]:
             x_old, t = st["x"], st["t"]
-            t_new = (1 + torch.sqrt(1 + 4 * t * t)) / 2
+            # t_new = (1 + sqrt(1 + 4 t^2)) / 2 = 1/2 + hypot(t, 1/2): two kernels, not six
+            t_new = torch.hypot(t, st["half"]).add_(0.5)
             beta = (t - 1) / t_new
             d = x_new - x_old
             if group["restart"]:

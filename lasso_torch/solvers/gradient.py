@@ -32,8 +32,8 @@ class ProximalEngine:
         self.w.grad = self.datafit.gradient(self.w)
         if self.backtracking:
             self.opt.step(lambda: self.datafit.value(self.w))
-        else:
-            self.opt.step()
+        else:  # w does not require grad: the update without step()'s per-call wrapper
+            self.opt.update()
 
     def coef(self) -> Tensor:
         st = self.opt.state.get(self.w)
