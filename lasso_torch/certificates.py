@@ -58,7 +58,8 @@ def gap_from_sums(
     if l1_ratio == 1:  # the Lasso: the same formulas without the a2 terms (fewer ops)
         primal = r2 / (2 * n) + a1 * l1
         s = (a1 / Xtr.abs().amax(0).div_(n)).clamp_(max=1.0)  # a1 / 0 = inf -> 1
-        return primal, 0.5 * (1 + s * s) * r2 / n + a1 * l1 - s * ry / n
+        # = 0.5 (1 + s^2) r2 / n + a1 l1 - s ry / n, from the primal in fewer kernels
+        return primal, primal + s * (0.5 * s * r2 - ry) / n
     w2 = (w * w).sum(0)
     primal = r2 / (2 * n) + a1 * l1 + 0.5 * a2 * w2
     if l1_ratio > 0:
@@ -80,9 +81,8 @@ def certificate_from(datafit: Quadratic, w: Tensor, r: Tensor, Xtr: Tensor,
                      alpha: float | Tensor, l1_ratio: float) -> Certificate:
     """:func:`certify` from a residual ``r`` and ``Xtr = X_c^T r`` already computed."""
     primal, gap = gap_from_residual(r, Xtr, w, datafit.yc, datafit.n, alpha, l1_ratio)
-    p0 = datafit.p0
-    rel = gap / torch.where(p0 > 0, p0, torch.ones_like(p0))
-    kkt = make_penalty(alpha, l1_ratio).subdiff_distance(w, -Xtr / datafit.n).amax(0)
+    rel = gap / datafit.p0.clamp(min=torch.finfo(gap.dtype).tiny)  # y constant: gap 0 too
+    kkt = make_penalty(alpha, l1_ratio).subdiff_distance(w, Xtr.mul(-1.0 / datafit.n)).amax(0)
     return Certificate(primal, gap, rel, kkt)
 
 

@@ -57,7 +57,7 @@ class ElasticNet:
 
         Zero everywhere exactly at a minimizer of ``f + penalty`` (the KKT conditions).
         """
-        g = grad + self.l2 * w
+        g = grad + self.l2 * w if self.l1_ratio < 1 else grad
         if self.l1_ratio == 0:
             return g.abs()
         on_support = (g + self.l1 * torch.sign(w)).abs()
