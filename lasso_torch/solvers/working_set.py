@@ -92,10 +92,11 @@ class WorkingSet:
         n_viol = int(((score > 0) & ~support).sum())
         # the support plus the violators, at most doubling (skglm's 2 |support|)
         size = min(df.p, n_supp + max(min(n_viol, max(n_supp, self.ws_min)), 1))
-        if self.a1 == 0:
-            size = df.p
-        score = torch.where(support, torch.full_like(score, float("inf")), score)
-        ws = torch.topk(score, size, sorted=False).indices.sort().values
+        if self.a1 == 0 or df.p <= self.ws_min:  # ridge, or few features: all of them
+            ws = torch.arange(df.p, device=self.w.device)
+        else:
+            score = torch.where(support, torch.full_like(score, float("inf")), score)
+            ws = torch.topk(score, size, sorted=False).indices.sort().values
         target = max(self.inner_ratio * float(cert.gap), 0.3 * self.tol * self.p0)
         G, c = self._gram(ws)
         # float64 on the host whatever the data's dtype (see the subproblem's docstring);
