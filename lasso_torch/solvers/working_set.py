@@ -84,20 +84,22 @@ class WorkingSet:
     # --- one outer iteration ------------------------------------------------------------
     def step(self) -> None:
         df = self.datafit
-        _, Xtr, cert = self._residual()
-        grad = -Xtr / df.n
-        score = self.penalty.subdiff_distance(self.w, grad)
-        support = self.w != 0
-        n_supp = int(support.sum())
-        n_viol = int(((score > 0) & ~support).sum())
-        # the support plus the violators, at most doubling (skglm's 2 |support|)
-        size = min(df.p, n_supp + max(min(n_viol, max(n_supp, self.ws_min)), 1))
-        if self.a1 == 0 or df.p <= self.ws_min:  # ridge, or few features: all of them
+        if self.a1 == 0 or df.p <= self.ws_min:
+            # ridge, or few features: the subproblem is the whole problem, solved to the
+            # tolerance at once (no scoring, so no certificate needed before it)
             ws = torch.arange(df.p, device=self.w.device)
+            target = 0.3 * self.tol * self.p0
         else:
+            _, Xtr, cert = self._residual()
+            score = self.penalty.subdiff_distance(self.w, Xtr.mul(-1.0 / df.n))
+            support = self.w != 0
+            n_supp = int(support.sum())
+            n_viol = int(((score > 0) & ~support).sum())
+            # the support plus the violators, at most doubling (skglm's 2 |support|)
+            size = min(df.p, n_supp + max(min(n_viol, max(n_supp, self.ws_min)), 1))
             score = torch.where(support, torch.full_like(score, float("inf")), score)
             ws = torch.topk(score, size, sorted=False).indices.sort().values
-        target = max(self.inner_ratio * float(cert.gap), 0.3 * self.tol * self.p0)
+            target = max(self.inner_ratio * float(cert.gap), 0.3 * self.tol * self.p0)
         G, c = self._gram(ws)
         # float64 on the host whatever the data's dtype (see the subproblem's docstring);
         # the certificate stays in the data's dtype
