@@ -80,7 +80,14 @@ def certify(datafit: Quadratic, w: Tensor, alpha: float | Tensor, l1_ratio: floa
 def certificate_from(datafit: Quadratic, w: Tensor, r: Tensor, Xtr: Tensor,
                      alpha: float | Tensor, l1_ratio: float) -> Certificate:
     """:func:`certify` from a residual ``r`` and ``Xtr = X_c^T r`` already computed."""
-    primal, gap = gap_from_residual(r, Xtr, w, datafit.yc, datafit.n, alpha, l1_ratio)
+    return certificate_from_sums(datafit, w, (r * r).sum(0), (r * _col(datafit.yc, r)).sum(0),
+                                 Xtr, alpha, l1_ratio)
+
+
+def certificate_from_sums(datafit: Quadratic, w: Tensor, r2: Tensor, ry: Tensor, Xtr: Tensor,
+                          alpha: float | Tensor, l1_ratio: float) -> Certificate:
+    """:func:`certify` from ``r2 = ||r||^2``, ``ry = r^T y_c`` and ``Xtr = X_c^T r``."""
+    primal, gap = gap_from_sums(r2, ry, Xtr, w, datafit.n, alpha, l1_ratio)
     rel = gap / datafit.p0.clamp(min=torch.finfo(gap.dtype).tiny)  # y constant: gap 0 too
     kkt = make_penalty(alpha, l1_ratio).subdiff_distance(w, Xtr.mul(-1.0 / datafit.n)).amax(0)
     return Certificate(primal, gap, rel, kkt)
