@@ -73,8 +73,8 @@ def gap_from_sums(
 
 def certify(datafit: Quadratic, w: Tensor, alpha: float | Tensor, l1_ratio: float) -> Certificate:
     """Objective, gap, relative gap and KKT violation of ``w`` (one residual, one ``X^T r``)."""
-    r = datafit.residual(w)
-    return certificate_from(datafit, w, r, datafit.rmatvec(r), alpha, l1_ratio)
+    r, Xtr = datafit.residual_xtr(w)
+    return certificate_from(datafit, w, r, Xtr, alpha, l1_ratio)
 
 
 def certificate_from(datafit: Quadratic, w: Tensor, r: Tensor, Xtr: Tensor,

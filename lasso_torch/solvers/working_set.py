@@ -80,8 +80,7 @@ class WorkingSet:
                 if self._at is None and not bool(w.any()):  # a cold start: no pass over X
                     r, Xtr = df.yc, df.Xty * df.n
                 else:
-                    r = df.residual(w)
-                    Xtr = df.rmatvec(r)
+                    r, Xtr = df.residual_xtr(w)
                 cert = certificate_from(df, w, r, Xtr, self.alpha, self.l1_ratio)
             self._at = (w, Xtr, cert)
         return self._at[1:]
