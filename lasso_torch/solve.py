@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from .certificates import Certificate
+from .data import check_data
 from .datafits import Quadratic
 from .errors import InputError
 from .penalties import make_penalty
@@ -61,32 +62,10 @@ class SolveResult:
 def as_data(X: Any, y: Any) -> tuple[Tensor, Tensor]:
     """Validate and convert ``X (n, p)``, ``y (n,)``: same float dtype and device, finite."""
     X = torch.as_tensor(X)
-    y = torch.as_tensor(y, device=X.device)
-    if X.dim() != 2:
-        raise InputError(f"X must be 2-D (n_samples, n_features), got shape {tuple(X.shape)}")
-    if y.dim() != 1:
-        raise InputError(f"y must be 1-D (n_samples,), got shape {tuple(y.shape)}")
-    if X.shape[0] != y.shape[0]:
-        raise InputError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-    if X.shape[0] == 0:
-        raise InputError("the data has zero rows")
-    if X.shape[1] == 0:
-        raise InputError("the data has zero features")
     if not X.is_floating_point():
         X = X.to(torch.get_default_dtype())
-    y = y.to(X.dtype)
-    for name, t in (("X", X), ("y", y)):
-        # one read of the data in the common case: NaN and inf propagate through a sum
-        # (a sum that merely overflows falls through to the exact check below)
-        if bool(torch.isfinite(t.sum())):
-            continue
-        bad = ~torch.isfinite(t)
-        if bool(bad.any()):
-            where = tuple(int(i) for i in bad.nonzero()[0])
-            raise InputError(
-                f"{name} has {int(bad.sum())} NaN/inf value(s), first at index {where}"
-            )
-    return X, y
+    y = torch.as_tensor(y, device=X.device).to(X.dtype)
+    return check_data(X, y, source=None)
 
 
 def _check_options(solver: str, alpha: float, l1_ratio: float, tol: float, max_iter: int,
