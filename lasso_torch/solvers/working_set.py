@@ -13,10 +13,15 @@ The Lasso solution is sparse, so most features never matter. Each outer iteratio
    exact once the support is found, FISTA otherwise) to a duality gap of ``inner_ratio``
    times the current full gap.
 
-The full certificate is the loop's (residual form), so cancellation in the Gram-form
-formulas never decides convergence. The engine provides that certificate itself
-(:meth:`WorkingSet.certify`), so the residual and ``X^T r`` it computes are the ones the
-next outer iteration starts from: one pass over ``X`` per outer iteration, not two.
+With ``p <= ws_min`` features (and for ridge) the working set is the whole problem from
+the first step, solved to ``tol`` at once.
+
+The engine certifies itself (:meth:`WorkingSet.certify`, what the loop calls at each
+check), so the ``X^T r`` of that certificate is the one the next outer iteration scores
+with: one pass over ``X`` per outer iteration, not two. The certificate is in residual
+form, except where the datafit already holds the full Gram matrix, the data is float64 and
+``tol >= 1e-9``: then it comes from Gram sums (see :meth:`WorkingSet._residual`), whose
+cancellation (~1e-15 P(0)) is far below such a tolerance.
 """
 
 from __future__ import annotations
