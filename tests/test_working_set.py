@@ -206,3 +206,32 @@ def test_gram_sums_certificate_equals_the_residual_one():
             assert abs(float(a) - float(b)) <= 1e-13 * max(p0, 1.0)
     # below tol 1e-9 the residual decides
     assert not WorkingSet(df, alpha, 1.0, torch.zeros(40, dtype=X.dtype), tol=1e-12).gram_sums
+
+
+def test_the_next_active_set_starts_from_the_last_inverse(monkeypatch):
+    """The final (G_AA)^-1 of one subproblem starts the next (outer iteration or alpha):
+    fewer refactorizations, the same certified answers."""
+    from lasso_torch.solvers import subproblem
+
+    X, y = _data(n=120, p=400, seed=14)
+    alphas = lt.path.alpha_grid(X, y, 8, 1e-2)
+    refreshes = []
+    original = subproblem.ActiveInverse.refresh
+    monkeypatch.setattr(subproblem.ActiveInverse, "refresh",
+                        lambda self, A: (refreshes.append(A.size), original(self, A))[1])
+    carried = lt.lasso_path(X, y, alphas=alphas, tol=1e-10, batched=False, solver="ws")
+    n_carried = len(refreshes)
+    refreshes.clear()
+    monkeypatch.setattr(subproblem.GramSubproblem, "__init__", _without_start_inverse(
+        subproblem.GramSubproblem.__init__))
+    fresh = lt.lasso_path(X, y, alphas=alphas, tol=1e-10, batched=False, solver="ws")
+    assert carried.all_converged and fresh.all_converged
+    assert n_carried < len(refreshes)
+    torch.testing.assert_close(carried.coefs, fresh.coefs, atol=1e-7, rtol=0)
+
+
+def _without_start_inverse(init):
+    def wrapped(self, *args, **kwargs):
+        kwargs["start_inverse"] = None
+        init(self, *args, **kwargs)
+    return wrapped

@@ -53,10 +53,16 @@ class GramSubproblem:
     """
 
     def __init__(self, G: np.ndarray, c: np.ndarray, yy: float, a1: float, a2: float,
-                 nmax: int, *, max_inner: int = 20_000, inner_check: int = 10) -> None:
+                 nmax: int, *, max_inner: int = 20_000, inner_check: int = 10,
+                 start_inverse: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.G, self.c, self.yy, self.a1, self.a2 = G, c, yy, a1, a2
         self.nmax = G.shape[0] if a2 > 0 else min(nmax, G.shape[0])
         self.max_inner, self.inner_check = max_inner, inner_check
+        # (A, (G_AA + a2 I)^-1) known from before (the previous outer iteration or alpha):
+        # used instead of a refactorization when the warm start's support is A
+        self.start_inverse = start_inverse
+        # the same pair for the support the last active-set run ended on (None if stale)
+        self.final_inverse: tuple[np.ndarray, np.ndarray] | None = None
 
     def gap(self, w: np.ndarray) -> float:
         """Duality gap of the subproblem at ``w``."""
@@ -149,7 +155,11 @@ class GramSubproblem:
         sgn = np.sign(x)
         start = np.flatnonzero(x)
         inv = ActiveInverse(G, a2)
-        if start.size > self.nmax or not inv.refresh(start):
+        self.final_inverse = None
+        known = self.start_inverse
+        if known is not None and np.array_equal(np.sort(known[0]), start):
+            inv.load(known[0], known[1].copy())  # drops update in place: keep the original
+        elif start.size > self.nmax or not inv.refresh(start):
             return x
         for _ in range(max_solves):
             A = inv.A
@@ -188,6 +198,8 @@ class GramSubproblem:
             sgn[add] = -np.sign(g[add])
             if not inv.add(add):
                 break
+        if inv.updates == 0 and inv.compact:  # freshly factored: worth handing on
+            self.final_inverse = (inv.idx, inv.inv)
         return x
 
 
@@ -236,6 +248,11 @@ class ActiveInverse:
             return np.linalg.inv(M)
         L, info = torch.linalg.cholesky_ex(torch.from_numpy(np.ascontiguousarray(M)))
         return None if int(info) != 0 else torch.cholesky_inverse(L).numpy()
+
+    def load(self, A: np.ndarray, inv: np.ndarray) -> None:
+        """Start from a known ``(G_AA + a2 I)^{-1}`` (rows and columns in ``A``'s order)."""
+        self.idx, self.inv, self.updates, self.compact = A, inv, 0, True
+        self.valid = np.ones(A.size, dtype=bool)
 
     def refresh(self, A: np.ndarray) -> bool:
         inv = np.zeros((0, 0))

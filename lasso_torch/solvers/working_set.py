@@ -26,6 +26,7 @@ cancellation (~1e-15 P(0)) is far below such a tolerance.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -53,6 +54,7 @@ class WorkingSet:
         # G_AA has rank <= n (n - 1 once centered): never more active features (a2 == 0)
         self.nmax = datafit.n - int(datafit.fit_intercept)
         self._cache: GramCache | None = None
+        self._inverse: tuple[np.ndarray, np.ndarray, float] | None = None  # see _known_inverse
         self._at: tuple[Tensor, Tensor, Certificate] | None = None
         self.gram_sums = datafit.X.dtype == torch.float64 and tol >= 1e-9
 
@@ -63,7 +65,7 @@ class WorkingSet:
         """Reuse ``other``'s Gram entries (same datafit, e.g. the previous alpha of a
         path): only the features new to the working set cost a product."""
         if other.datafit is self.datafit:
-            self._cache = other._cache
+            self._cache, self._inverse = other._cache, other._inverse
 
     def _residual(self) -> tuple[Tensor, Certificate]:
         """``X_c^T r`` and the certificate at the current ``w``, computed once.
@@ -122,12 +124,32 @@ class WorkingSet:
         # float64 on the host whatever the data's dtype (see the subproblem's docstring);
         # the certificate stays in the data's dtype
         host = torch.float64
-        sub = GramSubproblem(
+        ws_host = ws.cpu().numpy()
+        sp = GramSubproblem(
             G.to("cpu", host).numpy(), c.to("cpu", host).numpy(), self.yy, self.a1, self.a2,
             self.nmax, max_inner=self.max_inner, inner_check=self.inner_check,
-        ).solve(self.w[ws].to("cpu", host).numpy(), target)
+            start_inverse=self._known_inverse(ws_host),
+        )
+        sub = sp.solve(self.w[ws].to("cpu", host).numpy(), target)
+        self._inverse = None
+        if sp.final_inverse is not None:
+            A, inv = sp.final_inverse
+            if np.array_equal(np.sort(A), np.flatnonzero(sub)):  # it is the answer's support
+                self._inverse = (ws_host[A], inv, self.a2)
         self.w = self.w.clone()
         self.w[ws] = torch.from_numpy(sub).to(self.w)
+
+    def _known_inverse(self, ws_host: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The last subproblem's final ``(G_AA + a2 I)^{-1}``, with ``A`` (global features)
+        mapped to positions in the working set ``ws_host``, when all of ``A`` is in it: the
+        next active set starts from it instead of refactoring (same Gram entries, same a2)."""
+        if self._inverse is None or self._inverse[2] != self.a2:
+            return None
+        A, inv, _ = self._inverse
+        pos = np.searchsorted(ws_host, A)
+        if pos.size and (pos.max() >= ws_host.size or not np.array_equal(ws_host[pos], A)):
+            return None
+        return pos, inv
 
     def _gram(self, ws: Tensor) -> tuple[Tensor, Tensor]:
         """``G = X_c,W^T X_c,W / n`` and ``c = X_c,W^T y_c / n`` for the working set."""
