@@ -21,7 +21,9 @@ Solver: from a warm start, and whenever FISTA's support stops moving between two
 checks, an active-set method (feature-sign search: exact solves of
 ``(G_AA + a2 I) w_A = c_A - a1 s_A`` on a support ``A`` with signs ``s``) is tried and kept
 when its gap is smaller; once the support is right it finishes the subproblem to machine
-precision. FISTA with adaptive restart does the rest.
+precision. FISTA with adaptive restart does the rest. The inverse the active set ends with
+is handed to the next subproblem (the next outer iteration, or the next alpha of a warm
+path), whose warm start usually has that very support: no refactorization then.
 """
 
 from __future__ import annotations
