@@ -198,7 +198,8 @@ def test_cv_rejects_a_ridge_grid(diabetes):
         TorchElasticNetCV(l1_ratio=0.0, alphas=5).fit(X, y)
 
 
-@settings(max_examples=15, deadline=None)
+@pytest.mark.filterwarnings("ignore:cd did not converge")  # tol 1e-14 may stall at float64's
+@settings(max_examples=15, deadline=None)                    # precision; the asserts decide
 @given(seed=st.integers(0, 10_000), scale=st.floats(0.01, 100.0), shift=st.floats(-50, 50),
        frac=st.floats(0.02, 0.9))
 def test_lasso_scales_with_y_and_ignores_shifts_of_y(seed, scale, shift, frac):
