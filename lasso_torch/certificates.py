@@ -41,13 +41,6 @@ class Certificate(NamedTuple):
     kkt: Tensor  # max_j dist(-grad_j, alpha d|w_j|)
 
 
-def gap_from_residual(
-    r: Tensor, Xtr: Tensor, w: Tensor, yc: Tensor, n: int, alpha: float | Tensor, l1_ratio: float
-) -> tuple[Tensor, Tensor]:
-    """``(P(w), gap)`` from the centered residual ``r`` and ``Xtr = X_c^T r``."""
-    return gap_from_sums((r * r).sum(0), (r * _col(yc, r)).sum(0), Xtr, w, n, alpha, l1_ratio)
-
-
 def gap_from_sums(
     r2: Tensor, ry: Tensor, Xtr: Tensor, w: Tensor, n: int, alpha: float | Tensor, l1_ratio: float
 ) -> tuple[Tensor, Tensor]:

@@ -48,7 +48,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from .certificates import Certificate, gap_from_sums
+from .certificates import Certificate, certificate_from_sums
 from .certificates import certify as _certify
 from .datafits import Quadratic, _col, power_iteration
 from .errors import InputError
@@ -267,11 +267,7 @@ def certify_sharded(datafit: ShardedQuadratic, w: Tensor, alpha: float | Tensor,
     sums = datafit.all_reduce(local)
     p = datafit.p
     Xtr, r2, ry = sums[:p], sums[p], sums[p + 1]
-    primal, gap = gap_from_sums(r2, ry, Xtr, w, datafit.n, alpha, l1_ratio)
-    p0 = datafit.p0
-    rel = gap / torch.where(p0 > 0, p0, torch.ones_like(p0))
-    kkt = make_penalty(alpha, l1_ratio).subdiff_distance(w, -Xtr / datafit.n).amax(0)
-    return Certificate(primal, gap, rel, kkt)
+    return certificate_from_sums(datafit, w, r2, ry, Xtr, alpha, l1_ratio)
 
 
 # --- the batched path --------------------------------------------------------------------

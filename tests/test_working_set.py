@@ -89,7 +89,7 @@ def test_active_set_solves_a_subproblem_exactly():
     X, y = _data(n=50, p=20, seed=7)
     df = lt.Quadratic(X, y, gram=True)
     alpha = 0.1 * float(lt.alpha_max(X, y))
-    sub = GramSubproblem(df.gram.numpy(), df.Xty.numpy(), 2 * float(df.p0), alpha, 0.0, 49)
+    sub = GramSubproblem(df.gram.numpy(), df.Xty.numpy(), 2 * float(df.p0), alpha, 1.0, 49)
     w = torch.from_numpy(sub.active_set(np.zeros(20)))
     # KKT on the full (here: whole) problem
     kkt = lt.kkt_violation(X, y, w, alpha)

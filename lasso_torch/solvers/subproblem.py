@@ -33,7 +33,9 @@ import math
 import numpy as np
 import torch
 
+from ..certificates import gap_from_sums
 from ..datafits import power_iteration
+from ..prox import enet_prox
 
 _SMALL = 9216  # multiply-adds below which OpenBLAS runs a product on one thread
 
@@ -49,16 +51,21 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class GramSubproblem:
-    """``min 1/2 w^T G w - c^T w + a1 |w|_1 + a2/2 |w|^2`` (float64 numpy arrays).
+    """``min 1/2 w^T G w - c^T w + alpha (l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|^2)``
+    (float64 numpy arrays; ``a1``, ``a2`` the weights of the two penalty terms).
 
     ``nmax`` bounds the number of active features (the rank of ``G`` when ``a2 == 0``).
+    The gap and the prox are the project's (:func:`~lasso_torch.certificates.gap_from_sums`
+    with ``n = 1``, :func:`~lasso_torch.prox.enet_prox`) on zero-copy tensor views.
     """
 
-    def __init__(self, G: np.ndarray, c: np.ndarray, yy: float, a1: float, a2: float,
+    def __init__(self, G: np.ndarray, c: np.ndarray, yy: float, alpha: float, l1_ratio: float,
                  nmax: int, *, max_inner: int = 20_000, inner_check: int = 10,
                  start_inverse: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-        self.G, self.c, self.yy, self.a1, self.a2 = G, c, yy, a1, a2
-        self.nmax = G.shape[0] if a2 > 0 else min(nmax, G.shape[0])
+        self.G, self.c, self.yy = G, c, yy
+        self.alpha, self.l1_ratio = alpha, l1_ratio
+        self.a1, self.a2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)  # as gap_from_sums
+        self.nmax = G.shape[0] if self.a2 > 0 else min(nmax, G.shape[0])
         self.max_inner, self.inner_check = max_inner, inner_check
         # (A, (G_AA + a2 I)^-1) known from before (the previous outer iteration or alpha):
         # used instead of a refactorization when the warm start's support is A
@@ -67,25 +74,19 @@ class GramSubproblem:
         self.final_inverse: tuple[np.ndarray, np.ndarray] | None = None
 
     def gap(self, w: np.ndarray) -> float:
-        """Duality gap of the subproblem at ``w``."""
+        """Duality gap of the subproblem at ``w``: the full problem's formula with the sums
+        ``||r||^2 / n = yy - 2 c^T w + w^T G w``, ``r^T y_c / n = yy - c^T w`` and
+        ``X_W^T r / n = c - G w`` (so ``n = 1``)."""
         Gw = _mm(self.G, w)
         cw = float(self.c @ w)
-        r2 = self.yy - 2 * cw + float(w @ Gw)
-        ry = self.yy - cw
-        w2 = float(w @ w)
-        if self.a1 > 0:
-            dn = float(np.abs(self.c - Gw - self.a2 * w).max())
-            s = min(self.a1 / dn, 1.0) if dn > 0 else 1.0
-            return (0.5 * (1 + s * s) * (r2 + self.a2 * w2) + self.a1 * float(np.abs(w).sum())
-                    - s * ry)
-        q = self.c - Gw
-        return r2 + 0.5 * self.a2 * w2 - ry + float(q @ q) / (2 * self.a2)
+        _, gap = gap_from_sums(self.yy - 2 * cw + float(w @ Gw), self.yy - cw,
+                               torch.from_numpy(self.c - Gw), torch.from_numpy(w), 1,
+                               self.alpha, self.l1_ratio)
+        return float(gap)
 
     def prox(self, z: np.ndarray, step: float) -> np.ndarray:
         """Prox of ``step * penalty``; exact ``+0.0`` on the zero zone."""
-        thr = step * self.a1
-        out = np.where(np.abs(z) > thr, z - np.copysign(thr, z), 0.0) if thr > 0 else z
-        return out / (1 + step * self.a2) if self.a2 > 0 else out
+        return enet_prox(torch.from_numpy(z), step, self.alpha, self.l1_ratio).numpy()
 
     # --- the solver -------------------------------------------------------------------------
     def solve(self, x: np.ndarray, target: float) -> np.ndarray:

@@ -126,7 +126,8 @@ class WorkingSet:
         host = torch.float64
         ws_host = ws.cpu().numpy()
         sp = GramSubproblem(
-            G.to("cpu", host).numpy(), c.to("cpu", host).numpy(), self.yy, self.a1, self.a2,
+            G.to("cpu", host).numpy(), c.to("cpu", host).numpy(), self.yy, self.alpha,
+            self.l1_ratio,
             self.nmax, max_inner=self.max_inner, inner_check=self.inner_check,
             start_inverse=self._known_inverse(ws_host),
         )
