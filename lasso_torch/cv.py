@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .checks import as_data
 from .errors import InputError
 from .path import lasso_path
-from .solve import as_data
 
 
 @dataclass

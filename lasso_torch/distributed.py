@@ -50,10 +50,11 @@ from torch import Tensor
 
 from .certificates import Certificate, certificate_from_sums
 from .certificates import certify as _certify
+from .checks import as_data
 from .datafits import Quadratic, _col, power_iteration
 from .errors import InputError
 from .penalties import make_penalty
-from .solve import ConvergenceWarning, as_data
+from .solve import ConvergenceWarning
 from .solvers import ProximalEngine
 
 DISTRIBUTED_SOLVERS = ("ista", "fista")

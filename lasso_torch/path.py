@@ -593,7 +593,7 @@ def lasso_path(
         :class:`PathResult` with ``alphas (K,)``, ``coefs (p, K)``, ``intercepts (K,)``,
         ``gaps (K,)`` (relative gaps), ``n_iters (K,)``, ``converged (K,)``.
     """
-    from .solve import as_data
+    from .checks import as_data
 
     if distributed:
         if masks is not None:

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from .certificates import Certificate
-from .data import check_data
+from .checks import as_data
 from .datafits import Quadratic
 from .errors import InputError
 from .penalties import make_penalty
@@ -57,15 +57,6 @@ class SolveResult:
     @property
     def n_zeros(self) -> int:
         return int((self.coef == 0).sum())
-
-
-def as_data(X: Any, y: Any) -> tuple[Tensor, Tensor]:
-    """Validate and convert ``X (n, p)``, ``y (n,)``: same float dtype and device, finite."""
-    X = torch.as_tensor(X)
-    if not X.is_floating_point():
-        X = X.to(torch.get_default_dtype())
-    y = torch.as_tensor(y, device=X.device).to(X.dtype)
-    return check_data(X, y, source=None)
 
 
 def _check_options(solver: str, alpha: float, l1_ratio: float, tol: float, max_iter: int,
