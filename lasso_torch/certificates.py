@@ -17,6 +17,9 @@ For ridge (``rho = 0``, no feasibility constraint; "formulation B")::
 Both equal scikit-learn's ``dual_gap_`` (which is already divided by ``n_samples``). The
 relative gap is ``gap / P(0)`` with ``P(0) = ||y_c||^2 / (2n)``; scikit-learn stops when
 ``gap < tol * ||y||^2 / n``, i.e. at relative gap ``2 * tol``.
+With row weights ``s`` (see :mod:`lasso_torch.datafits`) every sum over the rows is
+weighted (``||r||^2 -> sum s r^2``, ``X_c^T r -> X_c^T S r``) and ``n = sum s``: the same
+formulas for the rows scaled by ``sqrt(s)``.
 Every function accepts ``w`` of shape ``(p,)`` or a batch ``(p, K)`` (then ``alpha`` may
 have shape ``(K,)``), and returns one value per column.
 """
@@ -28,8 +31,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from .datafits import Quadratic, _col
-from .penalties import make_penalty
+from .datafits import Quadratic
+from .penalties import ElasticNet, make_penalty
 
 
 class Certificate(NamedTuple):
@@ -41,16 +44,26 @@ class Certificate(NamedTuple):
     kkt: Tensor  # max_j dist(-grad_j, alpha d|w_j|)
 
 
-def gap_from_sums(
-    r2: Tensor, ry: Tensor, Xtr: Tensor, w: Tensor, n: int, alpha: float | Tensor, l1_ratio: float
-) -> tuple[Tensor, Tensor]:
+PenaltyLike = ElasticNet | float | Tensor
+
+
+def as_penalty(penalty: PenaltyLike, l1_ratio: float | None = None) -> ElasticNet:
+    """A penalty object, or ``alpha`` (a number or a ``(K,)`` tensor) with ``l1_ratio``."""
+    if isinstance(penalty, ElasticNet):
+        return penalty
+    return make_penalty(penalty, 1.0 if l1_ratio is None else float(l1_ratio))
+
+
+def gap_from_sums(r2: Tensor, ry: Tensor, Xtr: Tensor, w: Tensor, n: float | Tensor,
+                  penalty: ElasticNet) -> tuple[Tensor, Tensor]:
     """``(P(w), gap)`` from the sums over the rows ``r2 = ||r||^2``, ``ry = r^T y_c`` and
-    ``Xtr = X_c^T r``: the form a row-sharded solver all-reduces (one value per column)."""
-    a1, a2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    ``Xtr = X_c^T r`` (weighted: ``sum s r^2``, ``sum s r y_c``, ``X_c^T S r``), one value
+    per column; ``n`` a number or one per column. The one gap formula of the package."""
+    a1, a2, l1_ratio = penalty.l1, penalty.l2, penalty.l1_ratio
     l1 = w.abs().sum(0)
     if l1_ratio == 1:  # the Lasso: the same formulas without the a2 terms (fewer ops)
         primal = r2 / (2 * n) + a1 * l1
-        s = (a1 / Xtr.abs().amax(0).div_(n)).clamp_(max=1.0)  # a1 / 0 = inf -> 1
+        s = (a1 / (Xtr.abs().amax(0) / n)).clamp(max=1.0)  # a1 / 0 = inf -> 1
         # = 0.5 (1 + s^2) r2 / n + a1 l1 - s ry / n, from the primal in fewer kernels
         return primal, primal + s * (0.5 * s * r2 - ry) / n
     w2 = (w * w).sum(0)
@@ -64,25 +77,28 @@ def gap_from_sums(
     return primal, gap
 
 
-def certify(datafit: Quadratic, w: Tensor, alpha: float | Tensor, l1_ratio: float) -> Certificate:
-    """Objective, gap, relative gap and KKT violation of ``w`` (one residual, one ``X^T r``)."""
-    r, Xtr = datafit.residual_xtr(w)
-    return certificate_from(datafit, w, r, Xtr, alpha, l1_ratio)
+def certify(datafit: Quadratic, w: Tensor, penalty: PenaltyLike,
+            l1_ratio: float | None = None) -> Certificate:
+    """Objective, gap, relative gap and KKT violation of ``w`` (one residual, one ``X^T r``).
+
+    ``penalty``: a penalty object, or ``alpha`` with ``l1_ratio``."""
+    r2, ry, Xtr = datafit.sums(w)
+    return certificate_from_sums(datafit, w, r2, ry, Xtr, as_penalty(penalty, l1_ratio))
 
 
 def certificate_from(datafit: Quadratic, w: Tensor, r: Tensor, Xtr: Tensor,
-                     alpha: float | Tensor, l1_ratio: float) -> Certificate:
-    """:func:`certify` from a residual ``r`` and ``Xtr = X_c^T r`` already computed."""
-    return certificate_from_sums(datafit, w, (r * r).sum(0), (r * _col(datafit.yc, r)).sum(0),
-                                 Xtr, alpha, l1_ratio)
+                     penalty: ElasticNet) -> Certificate:
+    """:func:`certify` from a residual ``r`` and ``Xtr = X_c^T S r`` already computed."""
+    return certificate_from_sums(datafit, w, *datafit.sums_from(r, Xtr), penalty)
 
 
 def certificate_from_sums(datafit: Quadratic, w: Tensor, r2: Tensor, ry: Tensor, Xtr: Tensor,
-                          alpha: float | Tensor, l1_ratio: float) -> Certificate:
-    """:func:`certify` from ``r2 = ||r||^2``, ``ry = r^T y_c`` and ``Xtr = X_c^T r``."""
-    primal, gap = gap_from_sums(r2, ry, Xtr, w, datafit.n, alpha, l1_ratio)
-    rel = gap / datafit.p0.clamp(min=torch.finfo(gap.dtype).tiny)  # y constant: gap 0 too
-    kkt = make_penalty(alpha, l1_ratio).subdiff_distance(w, Xtr.mul(-1.0 / datafit.n)).amax(0)
+                          penalty: ElasticNet) -> Certificate:
+    """:func:`certify` from ``r2``, ``ry`` and ``Xtr`` (see :func:`gap_from_sums`)."""
+    n = datafit.n_cols
+    primal, gap = gap_from_sums(r2, ry, Xtr, w, n, penalty)
+    rel = gap / datafit.p0_cols.clamp(min=torch.finfo(gap.dtype).tiny)  # y constant: gap 0
+    kkt = penalty.subdiff_distance(w, Xtr / -n).amax(0)
     return Certificate(primal, gap, rel, kkt)
 
 
@@ -96,7 +112,7 @@ def duality_gap(
     relative: bool = False,
 ) -> Tensor:
     """Duality gap of ``coef`` (scikit-learn's ``dual_gap_``); ``relative`` divides by P(0)."""
-    cert = certify(Quadratic(X, y, fit_intercept, gram=False), coef, alpha, l1_ratio)
+    cert = certify(Quadratic(X, y, fit_intercept, gram=False), coef, as_penalty(alpha, l1_ratio))
     return cert.rel_gap if relative else cert.gap
 
 
@@ -109,11 +125,13 @@ def kkt_violation(
     fit_intercept: bool = True,
 ) -> Tensor:
     """``max_j dist(-grad f(w)_j, alpha d(penalty)(w)_j)``: zero exactly at the solution."""
-    cert = certify(Quadratic(X, y, fit_intercept, gram=False), coef, alpha, l1_ratio)
+    cert = certify(Quadratic(X, y, fit_intercept, gram=False), coef, as_penalty(alpha, l1_ratio))
     return cert.kkt
 
 
-def alpha_max(X: Tensor, y: Tensor, l1_ratio: float = 1.0, fit_intercept: bool = True) -> Tensor:
-    """``||X_c^T y_c||_inf / (n * l1_ratio)``: the smallest alpha with an all-zero solution."""
-    df = Quadratic(X, y, fit_intercept, gram=False)
+def alpha_max(X: Tensor, y: Tensor, l1_ratio: float = 1.0, fit_intercept: bool = True,
+              sample_weight: Tensor | None = None) -> Tensor:
+    """``||X_c^T S y_c||_inf / (n * l1_ratio)``: the smallest alpha with an all-zero solution
+    (one per weight column for ``(n, F)`` weights)."""
+    df = Quadratic(X, y, fit_intercept, gram=False, row_weights=sample_weight)
     return make_penalty(1.0, l1_ratio).alpha_max(df.Xty)

@@ -1,22 +1,34 @@
-"""The quadratic datafit ``f(w) = 1/(2n) ||y_c - X_c w||^2`` bound to one data set.
+"""The datafit protocol, and the quadratic datafit ``1/(2n) sum_i s_i (y_i - x_i^T w - b)^2``.
 
-With ``fit_intercept`` the intercept is profiled out: for any ``w`` the best intercept is
-``b = mean(y - X w) = y_mean - x_mean^T w``, and the residual is centered. The design is
-never copied: ``X_c v = X v - (x_mean^T v)`` and ``X_c^T r = X^T r`` when ``sum(r) == 0``.
-``w`` may be a vector ``(p,)`` or a batch of columns ``(p, K)``.
+A datafit is bound to one data set and serves iterates ``w`` of shape ``(p,)`` or a batch of
+columns ``(p, K)``. What the engines, the loop and the certificates ask of it:
 
-When ``n >> p`` the Gram form (``G = X_c^T X_c / n``, ``c = X_c^T y_c / n``, computed once)
-turns each gradient into one ``p x p`` product instead of two ``n x p`` ones.
+* ``value(w)``, ``gradient(w)`` (closed form, the residual form ``-X_c^T (s r) / n`` or the
+  Gram form ``G w - c``), ``lipschitz`` (power iteration, cached), ``intercept(w)``;
+* ``sums(w) -> (r2, ry, Xtr)``: the sums over the rows a certificate is made of,
+  ``sum s r^2``, ``sum s r y_c`` and ``X_c^T (s r)``; ``n`` and ``p0 = P(0)`` per column.
+  :mod:`lasso_torch.certificates` turns them into the duality gap, so a datafit whose rows
+  live elsewhere (:class:`lasso_torch.distributed.datafit.ShardedQuadratic`) only
+  all-reduces these sums;
+* ``columns(groups)``: the same datafit for a batch whose column ``k`` is a problem of
+  weight column ``groups[k]`` (below).
 
-On the CPU, a large ``X`` is read once per gradient, not twice: :meth:`Quadratic.residual_xtr`
-runs both products block of rows by block of rows (a block of ~4 MB is still in cache for
-the second product). Measured at 2 threads: 20000 x 500 float64 8.0 ms instead of 12.4 ms
-for ``X @ w`` then ``X.T @ r`` (float32 5.7 instead of 7.5 ms). A wide ``X`` (short
-blocks) gains little once the extra kernels are paid, so it keeps the two products.
+**Row weights** ``row_weights``: ``(n,)`` real weights (``sample_weight``: the datafit becomes
+``1/(2 sum s) sum_i s_i r_i^2``, the intercept the weighted mean), or ``(n, F)``: ``F``
+problems on one ``X`` (cross-validation folds as 0/1 masks, bootstrap resamples as
+counts), each with its own ``n_f = sum_i s_if``, means, Gram matrix and Lipschitz constant.
+Zero-weight rows do not count. With ``fit_intercept`` the intercept is profiled out: for
+any ``w`` the best intercept is ``b = ybar - xbar^T w`` (weighted means), the residual is
+centered and the design is never copied: ``X_c^T u = X^T u`` for ``sum(u) = 0``.
+
+When ``n >> p`` the Gram form (``G = X_c^T S X_c / n``, ``c = X_c^T S y_c / n``, computed
+once) turns each gradient into one ``p x p`` product instead of two ``n x p`` ones. On the
+CPU a large unweighted ``X`` is read once per gradient (:meth:`Quadratic.residual_xtr`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 import torch
@@ -28,29 +40,47 @@ FUSED_BLOCK_BYTES = 4 << 20  # rows per block of the fused pass: ~4 MB of X
 
 def _col(v: Tensor, like: Tensor) -> Tensor:
     """``v`` (n,) as a column when ``like`` is a batch ``(., K)``."""
-    return v.unsqueeze(-1) if like.dim() == 2 else v
+    return v.unsqueeze(-1) if like.dim() == 2 and v.dim() == 1 else v
 
 
 class Quadratic:
     """Least squares ``1/(2n) ||y - X w - b||^2`` with ``b`` profiled out (or zero)."""
 
-    def __init__(self, X: Tensor, y: Tensor, fit_intercept: bool = True, gram: bool | str = "auto"):
+    def __init__(self, X: Tensor, y: Tensor, fit_intercept: bool = True,
+                 gram: bool | str = "auto", row_weights: Tensor | None = None) -> None:
         self.X, self.y = X, y
         self.p = X.shape[1]
-        self.n = self.count_rows(X)
         self.fit_intercept = fit_intercept
-        if fit_intercept:
-            sums = self.reduce(torch.cat([X.sum(0), y.sum().reshape(1)]))
-            self.x_mean, self.y_mean = sums[:-1] / self.n, sums[-1] / self.n
-        else:
-            self.x_mean = torch.zeros(self.p, dtype=X.dtype, device=X.device)
-            self.y_mean = torch.zeros((), dtype=X.dtype, device=X.device)
-        self.yc = y - self.y_mean
+        self.groups: Tensor | None = None  # column -> weight column, for (n, F) weights
+        self.s = None if row_weights is None else row_weights.to(dtype=X.dtype, device=X.device)
+        if self.s is not None and self.s.dim() == 2 and self.s.shape[1] == 1:
+            self.s = self.s[:, 0]
+        self.F = 1 if self.s is None or self.s.dim() == 1 else self.s.shape[1]
+        n_rows = self.count_rows(X)
+        if self.s is None:
+            self.n = n_rows
+            self._means(torch.cat([X.sum(0), y.sum().reshape(1)]) if fit_intercept else None)
+        else:  # one column of sums per weight column: (p + 1, F)
+            S = self.s if self.s.dim() == 2 else self.s[:, None]
+            nf = self.reduce(S.sum(0))
+            self.n = nf if self.F > 1 else nf[0]
+            sums = torch.cat([X.T @ S, (y @ S)[None]]) if fit_intercept else None
+            self._means(sums if self.F > 1 or sums is None else sums[:, 0])
+        self.yc = (y[:, None] if self.F > 1 else y) - self.y_mean  # (n,) or (n, F)
         if gram == "auto":
-            gram = self.n >= 4 * self.p and self.p <= 8192
+            gram = n_rows >= 4 * self.p and self.F * self.p * self.p <= 2**26
         self.use_gram = bool(gram)
 
-    # --- sums over the rows: one process here, all ranks in distributed.ShardedQuadratic -
+    def _means(self, sums: Tensor | None) -> None:
+        if sums is None:
+            shape = (self.p, self.F) if self.F > 1 else (self.p,)
+            self.x_mean = self.X.new_zeros(shape)
+            self.y_mean = self.X.new_zeros(shape[1:])
+            return
+        sums = self.reduce(sums) / self.n
+        self.x_mean, self.y_mean = sums[:-1], sums[-1]
+
+    # --- sums over the rows: one process here, all ranks in the sharded datafit ---------
     def count_rows(self, X: Tensor) -> int:
         """The number of rows ``n`` of the whole data set."""
         return X.shape[0]
@@ -59,34 +89,60 @@ class Quadratic:
         """Sum ``t`` (a sum over this process's rows) over all the rows: the identity here."""
         return t
 
+    # --- a batch over the weight columns --------------------------------------------------
+    def columns(self, groups: Tensor) -> Quadratic:
+        """This datafit for a batch ``(p, K)`` whose column ``k`` uses weight column
+        ``groups[k]`` (one-weight datafits serve every batch as they are)."""
+        if self.F == 1:
+            return self
+        _ = self.Xty, self.p0  # cached once, shared by every view
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.groups = groups
+        return view
+
+    def _c(self, v: Tensor, axis: int = -1) -> Tensor:
+        """A per-weight-column quantity ``(..., F)`` for the batch's columns ``(..., K)``."""
+        return v if self.groups is None else v.index_select(axis, self.groups)
+
+    @property
+    def n_cols(self) -> Tensor | float:
+        """``n`` per column ``(K,)`` (a number for one weight column)."""
+        return self.n if self.F == 1 else self._c(self.n)
+
+    def _weighted(self, r: Tensor) -> Tensor:
+        """``s * r`` (the weighted residual) for ``r`` (n,) or (n, K)."""
+        return r if self.s is None else _col(self._c(self.s) if self.F > 1 else self.s, r) * r
+
     # --- the residual and its products -------------------------------------------------
     def residual(self, w: Tensor) -> Tensor:
         """``r = y_c - X_c w`` (centered when fitting an intercept): (n,) or (n, K)."""
+        if self.s is not None:  # centered by the weighted means: sum s r = 0
+            mean_w = (_col(self._c(self.x_mean), w) * w).sum(0)
+            return _col(self._c(self.yc), w) + mean_w - self.X @ w
         y = _col(self.y, w)  # y - X w in one BLAS call (addmv / addmm)
         r = torch.addmm(y, self.X, w, alpha=-1) if w.dim() == 2 else torch.addmv(
             y, self.X, w, alpha=-1)
         return r - r.mean(0) if self.fit_intercept else r
 
-    def rmatvec(self, r: Tensor) -> Tensor:
-        """``X_c^T r`` for a centered ``r`` (or any ``r`` without intercept)."""
-        return self.X.T @ r
+    def rmatvec(self, u: Tensor) -> Tensor:
+        """``X_c^T u`` for a centered ``u`` (any ``u`` without intercept)."""
+        return self.X.T @ u
 
     fused_pass = True  # False where the rows are sharded (the products all-reduce)
 
     def residual_xtr(self, w: Tensor) -> tuple[Tensor, Tensor]:
-        """``(r, X_c^T r)`` with ``r = y_c - X_c w``; one pass over a large ``X`` on the CPU.
+        """``(r, X_c^T (s r))`` with ``r = y_c - X_c w``; one pass over a large ``X`` on the CPU.
 
         The fused pass forms ``r = (y_c + x_mean^T w) - X w``, centered up to rounding, one
-        block of rows at a time, and ``X_c^T r = X^T r - x_mean sum(r)`` (an identity for
-        any ``r``; here ``sum(r)`` is rounding-sized, so nothing cancels).
+        block of rows at a time, and ``X_c^T r = X^T r - x_mean sum(r)``.
         """
         X = self.X
         rows = FUSED_BLOCK_BYTES // (X.shape[1] * X.element_size())
-        # worth it for a large X with long blocks (a wide X gains little, measured)
-        if not (self.fused_pass and w.dim() == 1 and X.device.type == "cpu"
+        if not (self.fused_pass and self.s is None and w.dim() == 1 and X.device.type == "cpu"
                 and X.numel() * X.element_size() > FUSED_MIN_BYTES and rows >= 256):
             r = self.residual(w)
-            return r, self.rmatvec(r)
+            return r, self.rmatvec(self._weighted(r))
         r = self.yc + self.x_mean @ w if self.fit_intercept else self.y.clone()
         Xtr = torch.zeros_like(w)
         for i in range(0, X.shape[0], rows):
@@ -97,59 +153,133 @@ class Quadratic:
             Xtr.sub_(self.x_mean * r.sum())
         return r, Xtr
 
+    def sums(self, w: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(sum s r^2, sum s r y_c, X_c^T (s r))`` per column: a certificate's inputs."""
+        r, Xtr = self.residual_xtr(w)
+        return self.sums_from(r, Xtr)
+
+    def sums_from(self, r: Tensor, Xtr: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """:meth:`sums` from a residual and its product already computed."""
+        u = self._weighted(r)
+        return (u * r).sum(0), (u * _col(self._c(self.yc), r)).sum(0), Xtr
+
+    def gram_sums(self, w: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """:meth:`sums` from the Gram matrix, no pass over ``X``: ``sum s r^2 = n (yy - 2 c^T w
+        + w^T G w)``, ``sum s r y_c = n (yy - c^T w)``, ``X_c^T S r = n (c - G w)``
+        (``yy = 2 P(0)``). Their cancellation costs ~1e-15 P(0): for float64 at tol >= 1e-9."""
+        Gw = self.gradient(w) + _col(self._c(self.Xty), w)  # G w
+        c, n, yy = _col(self._c(self.Xty), w), self.n_cols, 2 * self.p0_cols
+        cw = (c * w).sum(0)
+        return (yy - 2 * cw + (w * Gw).sum(0)) * n, (yy - cw) * n, (c - Gw) * n
+
+    def features(self, idx: Tensor) -> Quadratic:
+        """This datafit on the features ``idx`` only (gram, means and ``X`` restricted; the
+        Lipschitz constant of the full data stays a valid upper bound)."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.X, view.p, view.x_mean = self.X[:, idx], idx.numel(), self.x_mean[idx]
+        for name in ("Xty", "colsq"):
+            if name in self.__dict__:
+                view.__dict__[name] = self.__dict__[name][idx]
+        if "gram" in self.__dict__:
+            view.__dict__["gram"] = self.gram[..., idx, :][..., :, idx]
+        return view
+
     @cached_property
     def Xty(self) -> Tensor:
-        """``X_c^T y_c / n``: minus the gradient at 0; gives ``alpha_max``."""
-        return self.X.T @ self.yc / self.n
+        """``X_c^T S y_c / n``: minus the gradient at 0; gives ``alpha_max``. (p,) or (p, F)."""
+        return self.reduce(self.X.T @ self._weighted_all(self.yc)) / self.n
+
+    def _weighted_all(self, v: Tensor) -> Tensor:
+        return v if self.s is None else self.s * v
 
     @cached_property
     def gram(self) -> Tensor:
-        """``X_c^T X_c / n`` (p x p), computed once on first use."""
-        G = self.X.T @ self.X / self.n
+        """``X_c^T S X_c / n``: (p, p), or (F, p, p) for ``F`` weight columns."""
+        X = self.X
+        if self.s is None:
+            G = self.reduce(X.T @ X) / self.n
+        elif self.F == 1:
+            G = self.reduce(X.T @ (self.s[:, None] * X)) / self.n
+        else:
+            G = torch.stack([self.reduce(X.T @ (self.s[:, f, None] * X)) for f in range(self.F)])
+            G = G / self.n[:, None, None]
         if self.fit_intercept:
-            G = G - torch.outer(self.x_mean, self.x_mean)
+            xm = self.x_mean if self.F == 1 else self.x_mean.T  # (p,) or (F, p)
+            G = G - xm[..., :, None] * xm[..., None, :]
         return G
+
+    @cached_property
+    def colsq(self) -> Tensor:
+        """Centered (weighted) squared column norms ``||x_j,c||^2_S``: (p,) or (p, F)."""
+        sq = self.reduce((self.X * self.X).sum(0) if self.s is None else (self.X * self.X).T
+                         @ self.s)
+        return (sq - self.n * self.x_mean**2).clamp(min=0)
 
     # --- value, gradient, Lipschitz constant --------------------------------------------
     def value(self, w: Tensor) -> Tensor:
-        """``||r||^2 / (2n)``."""
+        """``sum s r^2 / (2n)``: a number, or one per column."""
         r = self.residual(w)
-        return (r * r).sum(0) / (2 * self.n)
+        return self.reduce((self._weighted(r) * r).sum(0)) / (2 * self.n_cols)
 
     def gradient(self, w: Tensor) -> Tensor:
-        """``-X_c^T r / n`` (``G w - X_c^T y_c / n`` in the Gram form)."""
-        if self.use_gram:  # G w - c in one BLAS call
-            mm = torch.addmm if w.dim() == 2 else torch.addmv
-            return mm(_col(self.Xty, w), self.gram, w, beta=-1)
-        return self.residual_xtr(w)[1].mul_(-1.0 / self.n)
+        """``-X_c^T S r / n`` (``G w - X_c^T S y_c / n`` in the Gram form)."""
+        if self.use_gram:
+            if self.F == 1:  # G w - c in one BLAS call
+                mm = torch.addmm if w.dim() == 2 else torch.addmv
+                return mm(_col(self.Xty, w), self.gram, w, beta=-1)
+            out = torch.empty_like(w)
+            for g in self.groups.unique().tolist():
+                idx = (self.groups == g).nonzero().squeeze(1)
+                out[:, idx] = self.gram[g] @ w[:, idx]
+            return out - self._c(self.Xty)
+        Xtr = self.residual_xtr(w)[1]
+        return Xtr.mul_(-1.0 / self.n) if self.F == 1 else Xtr / -self.n_cols
 
     def intercept(self, w: Tensor) -> Tensor:
-        """The profiled intercept ``y_mean - x_mean^T w`` (zero without intercept)."""
-        return self.y_mean - self.x_mean @ w
+        """The profiled intercept ``ybar - xbar^T w`` (zero without intercept)."""
+        if self.F == 1:
+            return self.y_mean - self.x_mean @ w
+        return self._c(self.y_mean) - (self._c(self.x_mean) * w).sum(0)
 
     @cached_property
     def lipschitz(self) -> Tensor:
-        """Lipschitz constant of the gradient, ``sigma_max(X_c)^2 / n`` (power iteration)."""
+        """``sigma_max(S^1/2 X_c)^2 / n`` (power iteration): 0-d, or (F,) per weight column."""
+        if self.F > 1:
+            return torch.stack([self._one(f).lipschitz for f in range(self.F)])
         if self.use_gram:
             return power_iteration(lambda v: self.gram @ v, self.p, self.X)
+        # X_c v = X v - xbar^T v, centered by the (weighted) means: X_c^T S (X_c v) / n
         return power_iteration(
-            lambda v: self.rmatvec(_center(self.X @ v, self.fit_intercept)) / self.n,
-            self.p,
-            self.X,
-        )
+            lambda v: self.rmatvec(self._weighted(self.X @ v - self.x_mean @ v)) / self.n,
+            self.p, self.X)
+
+    def _one(self, f: int) -> Quadratic:
+        """Weight column ``f`` alone (its Lipschitz constant)."""
+        one = type(self).__new__(type(self))
+        one.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in ("gram", "lipschitz", "Xty", "colsq", "p0")})
+        one.s, one.F, one.groups = self.s[:, f], 1, None
+        one.n, one.x_mean, one.y_mean = self.n[f], self.x_mean[:, f], self.y_mean[f]
+        one.yc = self.yc[:, f]
+        if "gram" in self.__dict__:
+            one.__dict__["gram"] = self.gram[f]
+        return one
 
     @cached_property
     def p0(self) -> Tensor:
-        """``P(0) = ||y_c||^2 / (2n)``, the scale of the relative duality gap."""
-        return self.reduce((self.yc * self.yc).sum()) / (2 * self.n)
+        """``P(0) = sum s y_c^2 / (2n)``, the scale of the relative duality gap: 0-d or (F,)."""
+        return self.reduce((self._weighted_all(self.yc) * self.yc).sum(0)) / (2 * self.n)
 
-
-def _center(r: Tensor, fit_intercept: bool) -> Tensor:
-    return r - r.mean(0) if fit_intercept else r
+    @property
+    def p0_cols(self) -> Tensor:
+        """``P(0)`` per column of the batch."""
+        return self.p0 if self.F == 1 else self._c(self.p0)
 
 
 def power_iteration(
-    op, p: int, like: Tensor, n_iter: int = 100, rtol: float = 1e-6, seed: int = 0
+    op: Callable[[Tensor], Tensor], p: int, like: Tensor, n_iter: int = 100,
+    rtol: float = 1e-6, seed: int = 0,
 ) -> Tensor:
     """Largest eigenvalue of the symmetric PSD operator ``op`` on R^p (a 0-d tensor).
 

@@ -35,15 +35,14 @@ from torch import Tensor
 from . import data as data_mod
 from .config import Config, CsvData, DiabetesData, NpzData, SyntheticData, resolve_alphas
 from .distributed import (
-    DISTRIBUTED_SOLVERS,
     ShardedQuadratic,
     agree,
     init_from_env,
     rank_and_world,
-    sharded_path,
     sharded_standardize,
 )
 from .errors import InputError
+from .path import lasso_path
 from .runner import (
     REFERENCE_TOL,
     Log,
@@ -58,6 +57,7 @@ from .runner import (
 )
 from .runs import Run, RunWriter, versions
 from .solve import solve
+from .solvers import solver_names
 
 
 def load_rows(config: Config, rank: int, world: int) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -134,10 +134,11 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
     rank, world = rank_and_world()
     if rank != 0:
         log = _quiet
-    bad = [s.kind for s in config.solvers if s.kind not in DISTRIBUTED_SOLVERS]
+    sharded = solver_names(sharded=True)
+    bad = [s.kind for s in config.solvers if s.kind not in sharded]
     if bad:
         raise InputError(f"solvers: {bad[0]!r} does not run with distributed: true; "
-                         f"use {' or '.join(DISTRIBUTED_SOLVERS)}")
+                         f"use {' or '.join(sharded)}")
     dtype = getattr(torch, config.dtype)
     torch.manual_seed(config.seed)
     error, X64, y64, beta = None, None, None, None
@@ -248,13 +249,13 @@ def _path(config: Config, X: Tensor, y: Tensor, alphas: list[float], l1_ratio: f
     s = config.solvers[0]
     fit = config.objective.fit_intercept
     kw = dict(solver=s.kind, tol=s.tol, max_iter=s.max_iter, fit_intercept=fit,
-              lr=None if s.lr == "auto" else float(s.lr), restart=s.restart, warn=False)
+              lr=None if s.lr == "auto" else float(s.lr), restart=s.restart)
     if s.check_every is not None:
         kw["check_every"] = s.check_every
     log(f"path: {len(alphas)} alphas in one batch with {s.kind} (l1_ratio {l1_ratio:g}), "
         "then ridge")
-    main = sharded_path(X, y, alphas, l1_ratio, **kw)
-    ridge = sharded_path(X, y, alphas, 0.0, **kw)
+    main = lasso_path(X, y, alphas, l1_ratio=l1_ratio, distributed=True, **kw)
+    ridge = lasso_path(X, y, alphas, l1_ratio=0.0, distributed=True, **kw)
     traces["path"] = {"alphas": main.alphas.cpu().double().numpy(),
                       "coefs": main.coefs.T.cpu().double().numpy(),
                       "gaps": main.gaps.cpu().double().numpy(), "alpha_max": np.asarray(amax),

@@ -6,3 +6,7 @@ The CLI prints its message on one line and exits with status 2, without a traceb
 
 class InputError(ValueError):
     """A user-facing input problem; the message names the key, file or value at fault."""
+
+
+class ConvergenceWarning(UserWarning):
+    """A solver stopped before reaching ``tol`` (max_iter, divergence or a stall)."""

@@ -1,9 +1,10 @@
-"""``solve``: one call from data to a certified solution, for any registered solver."""
+"""``solve``: one call from data to a certified solution, for any registered solver.
+
+checks -> datafit -> registry -> engine -> the one loop -> :class:`SolveResult`.
+"""
 
 from __future__ import annotations
 
-import difflib
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,18 +15,14 @@ import torch
 from torch import Tensor
 
 from .certificates import Certificate
-from .checks import as_data
+from .checks import as_data, check_alpha, check_l1_ratio, check_options, check_sample_weight
 from .datafits import Quadratic
-from .errors import InputError
+from .errors import ConvergenceWarning, InputError
 from .penalties import make_penalty
-from .solvers import (
-    SOLVERS,
-    CoordinateDescent,
-    ProximalEngine,
-    SubgradientEngine,
-    WorkingSet,
-    run_loop,
-)
+from .solvers import get_solver, run_loop
+from .solvers.registry import SolverSpec
+
+__all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
 
 
 @dataclass
@@ -59,24 +56,21 @@ class SolveResult:
         return int((self.coef == 0).sum())
 
 
-def _check_options(solver: str, alpha: float, l1_ratio: float, tol: float, max_iter: int,
-                   check_every: int, lr: float | None) -> None:
-    if solver not in SOLVERS:
-        close = difflib.get_close_matches(solver, SOLVERS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"unknown solver {solver!r}{hint}; choose from {', '.join(SOLVERS)}")
-    if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
-        raise InputError(f"alpha must be a finite number > 0, got {alpha!r}")
-    if not 0.0 <= l1_ratio <= 1.0:
-        raise InputError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
-    if not tol >= 0:
-        raise InputError(f"tol must be >= 0, got {tol!r}")
-    if not (isinstance(max_iter, int) and max_iter >= 1):
-        raise InputError(f"max_iter must be an integer >= 1, got {max_iter!r}")
-    if not (isinstance(check_every, int) and check_every >= 1):
-        raise InputError(f"check_every must be an integer >= 1, got {check_every!r}")
-    if lr is not None and not (math.isfinite(lr) and lr > 0):
-        raise InputError(f"lr must be a finite number > 0, got {lr!r}")
+def weighted_rows(X: Tensor, y: Tensor, s: Tensor, fit_intercept: bool) -> tuple[Tensor, Tensor]:
+    """The rows scaled by ``sqrt(s)`` and centered by the weighted means (weights summing
+    to ``n``): plain least squares on them, without intercept, is the weighted problem."""
+    if fit_intercept:
+        X = X - (s @ X) / s.sum()
+        y = y - (s @ y) / s.sum()
+    r = s.sqrt()
+    return X * r[:, None], y * r
+
+
+def build_engine(spec: SolverSpec, datafit: Quadratic, penalty: Any, w0: Tensor,
+                 options: dict[str, Any]) -> Any:
+    """``spec.build`` with the spec's defaults overridden by ``options`` (``tol`` always
+    passed: an engine may size its inner work by it)."""
+    return spec.build(datafit, penalty, w0, **{**spec.options, **options})
 
 
 def solve(
@@ -93,102 +87,107 @@ def solve(
     check_every: int | None = None,
     record_every: int = 0,
     record_coef: bool | list[int] | np.ndarray | Tensor = True,
-    restart: bool = True,
-    backtracking: bool = False,
-    schedule: str = "constant",
     gram: bool | str = "auto",
     coef_init: Tensor | None = None,
+    sample_weight: Tensor | np.ndarray | None = None,
     stall_patience: int | None = 20,
     callback: Callable[[int, Tensor, Certificate], bool | None] | None = None,
     catch_interrupt: bool = False,
     warn: bool = True,
     distributed: bool = False,
+    options: dict[str, Any] | None = None,
+    **solver_options: Any,
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
     Args:
         X, y: data (tensors or arrays); the solution lives on ``X``'s device and dtype.
         alpha, l1_ratio: scikit-learn's ElasticNet convention (1: Lasso, 0: Ridge).
-        solver: ``"fista"`` (momentum + adaptive restart), ``"ista"``, ``"cd"`` (cyclic
-            coordinate descent), ``"subgradient"`` (``torch.optim.SGD`` on the full loss)
-            or ``"ws"`` (working sets solved in Gram form: the fastest on sparse problems).
+        solver: a name of the solver registry (:data:`lasso_torch.SOLVERS`): ``"fista"``
+            (momentum + adaptive restart), ``"ista"``, ``"cd"`` (cyclic coordinate
+            descent), ``"subgradient"`` (``torch.optim.SGD`` on the full loss) or ``"ws"``
+            (working sets solved in Gram form: the fastest on sparse problems), ...
         tol: stop when the relative duality gap ``gap / P(0)`` is ``<= tol``.
-        max_iter: iterations (epochs for ``cd``, outer working-set iterations for ``ws``).
+        max_iter: iterations (the solver's unit: steps, cd epochs, ws outer iterations).
         lr: step size for the gradient solvers; default ``1/L``, ``L`` by power iteration.
-        check_every: iterations between gap checks, the only host syncs (default 10; 1 for
-            cd and ws).
+        check_every: iterations between gap checks, the only host syncs (default: the
+            solver's, 10 for the gradient solvers, 1 for cd and ws).
         record_every: record a trace point every so many iterations (0: no trace).
         record_coef: record all coefficients (True), none (False), or these indices.
-        restart, backtracking: FISTA's adaptive restart; backtracking line search.
-        schedule: subgradient step schedule, ``"constant"`` (plain SGD) or ``"inv_sqrt"``.
         gram: use ``X^T X`` for the gradient (``"auto"``: when ``n >= 4p``).
         coef_init: warm start.
+        sample_weight: ``(n,)`` row weights (scikit-learn's convention: rescaled to sum n).
         stall_patience: checks without progress, near the dtype's precision, before
-            stopping as ``stalled`` (None: never; at most 5 for ``ws``, whose every
-            iteration is a check). Subgradient runs never stall-stop.
+            stopping as ``stalled`` (None: never; the solver's spec may lower it).
         callback: ``callback(iteration, coef, certificate)`` at each check; True stops.
         catch_interrupt: on Ctrl-C return what was reached (status ``interrupted``).
         warn: warn when max_iter is reached or the run diverges.
         distributed: ``X``, ``y`` are this rank's rows of the data, inside an initialized
-            ``torch.distributed`` process group (ista/fista; see
-            :mod:`lasso_torch.distributed`); every rank gets the same result.
+            ``torch.distributed`` process group (the solvers whose spec says ``sharded``;
+            see :mod:`lasso_torch.distributed`); every rank gets the same result.
+        options, solver_options: the solver's own options (``restart``, ``backtracking``,
+            ``schedule``, ``ws_min``, ...): see its spec's ``options``.
     """
+    spec = get_solver(solver)
+    opts = {**(options or {}), **solver_options}
+    unknown = sorted(set(opts) - set(spec.options) - {"restart", "backtracking", "schedule"})
+    if unknown:
+        raise InputError(f"solver {solver!r} has no option {unknown[0]!r}; its options: "
+                         f"{', '.join(spec.options) or 'none'}")
     if distributed:
-        from .distributed import ShardedQuadratic, certify_sharded, sharded_data
+        from .distributed.datafit import ShardedQuadratic, sharded_data
 
-        X, y = sharded_data(X, y, solver, (alpha, l1_ratio, tol, max_iter, fit_intercept, lr,
-                                           check_every, record_every, restart, backtracking,
-                                           gram, stall_patience))
+        X, y = sharded_data(X, y, spec, (alpha, l1_ratio, tol, max_iter, fit_intercept, lr,
+                                         check_every, record_every, gram, stall_patience,
+                                         sorted(opts.items())))
     else:
         X, y = as_data(X, y)
-    if check_every is None:
-        check_every = 1 if solver in ("cd", "ws") else 10
-    _check_options(solver, alpha, l1_ratio, tol, max_iter, check_every, lr)
-    datafit = (ShardedQuadratic if distributed else Quadratic)(
-        X, y, fit_intercept=fit_intercept, gram=gram)
-    penalty = make_penalty(float(alpha), float(l1_ratio))
+    check_every = spec.check_every if check_every is None else check_every
+    alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
+    check_options(tol, max_iter, check_every, lr)
+    s = check_sample_weight(sample_weight, X)
+    weighted = s is not None
+    if distributed:
+        datafit = ShardedQuadratic(X, y, fit_intercept, gram=gram, row_weights=s)
+    elif weighted and not spec.weights:
+        Xw, yw = weighted_rows(X, y, s, fit_intercept)
+        datafit = Quadratic(Xw, yw, fit_intercept=False, gram=gram)
+    else:
+        datafit = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
+    penalty = make_penalty(alpha, l1_ratio)
     w0 = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
     if coef_init is not None:
-        w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).clone()
-    step = None
-    if solver in ("ista", "fista", "subgradient"):
-        lip = float(datafit.lipschitz) if lr is None else 0.0
-        # L == 0 (constant columns, one sample): the datafit is flat, any step is exact.
-        step = float(lr) if lr is not None else (1.0 / lip if lip > 0 else 1.0)
-    if solver == "cd":
-        engine: Any = CoordinateDescent(datafit, alpha, l1_ratio, w0)
-    elif solver == "ws":
-        engine = WorkingSet(datafit, alpha, l1_ratio, w0, tol=tol)
-        if stall_patience is not None:  # each check is a whole outer iteration: stop sooner
-            stall_patience = min(stall_patience, 5)
-    elif solver == "subgradient":
-        engine = SubgradientEngine(datafit, penalty, w0, step, schedule=schedule)
-        stall_patience = None
-    else:
-        engine = ProximalEngine(datafit, penalty, w0, step, accelerated=solver == "fista",
-                                restart=restart, backtracking=backtracking)
-    out = run_loop(
-        engine, datafit, alpha, l1_ratio, max_iter=max_iter, tol=tol, check_every=check_every,
-        record_every=record_every, record_coef=record_coef, stall_patience=stall_patience,
-        callback=callback, catch_interrupt=catch_interrupt,
-        certify_fn=certify_sharded if distributed else None,
-    )
-    coef = engine.coef().detach().clone()
+        w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).reshape(-1).clone()
+        if w0.numel() != X.shape[1]:
+            raise InputError(f"coef_init must have {X.shape[1]} values, got {w0.numel()}")
+    opts = {k: v for k, v in opts.items() if k in spec.options}
+    if spec.uses_lr:
+        opts["lr"] = lr
+    engine = build_engine(spec, datafit, penalty, w0, {**opts, "tol": tol})
+    patience = stall_patience
+    if spec.stall_patience is None:
+        patience = None
+    elif patience is not None:
+        patience = min(patience, spec.stall_patience)
+    out = run_loop(engine, max_iter=max_iter, tol=tol, check_every=check_every,
+                   record_every=record_every, record_coef=record_coef,
+                   stall_patience=patience, callback=callback, catch_interrupt=catch_interrupt)
     if warn and out.status in ("max_iter", "diverged", "stalled"):
         warnings.warn(
             f"{solver}: {out.status} after {out.n_iter} iterations; relative duality gap "
             f"{float(out.cert.rel_gap):.3e} (tol {tol:.1e})",
             ConvergenceWarning, stacklevel=2,
         )
+    coef = out.coef.detach()
+    if weighted and not spec.weights and not distributed:
+        intercept = Quadratic(X, y, fit_intercept, gram=False, row_weights=s).intercept(coef)
+    else:
+        intercept = datafit.intercept(coef)
     return SolveResult(
-        solver=solver, coef=coef, intercept=datafit.intercept(coef).detach(),
+        solver=solver, coef=coef, intercept=intercept.detach(),
         n_iter=out.n_iter, gap=out.cert.rel_gap, gap_abs=out.cert.gap,
         objective=out.cert.objective, kkt=out.cert.kkt, converged=out.status == "converged",
         status=out.status, lr=getattr(engine, "lr", None), time=out.time,
         alpha=float(alpha), l1_ratio=float(l1_ratio),
         trace=out.trace.arrays() if out.trace is not None else None,
     )
-
-
-class ConvergenceWarning(UserWarning):
-    """A solver stopped before reaching ``tol`` (max_iter, divergence or a stall)."""

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 import lasso_torch as lt
 from lasso_torch.data import make_synthetic
-from lasso_torch.path import _Batch, _Folds, alpha_grid, batched_path, lasso_path, warm_path
+from lasso_torch.certificates import certify
+from lasso_torch.datafits import Quadratic
+from lasso_torch.path import alpha_grid, lasso_path
+from lasso_torch.penalties import L1
+from lasso_torch.solvers import ProximalEngine
+from lasso_torch.solvers.screening import gap_safe_dead
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -88,8 +93,8 @@ def test_matches_scikit_learn_path(l1_ratio):
 def test_gram_form_equals_residual_form():
     X, y = _data(n=400, p=30, seed=2)
     a = alpha_grid(X, y, 10)
-    rg = batched_path(X, y, a, tol=1e-10, gram=True)
-    rr = batched_path(X, y, a, tol=1e-10, gram=False)
+    rg = lasso_path(X, y, alphas=a, strategy="batched", tol=1e-10, gram=True)
+    rr = lasso_path(X, y, alphas=a, strategy="batched", tol=1e-10, gram=False)
     assert rg.all_converged and rr.all_converged
     torch.testing.assert_close(rg.coefs, rr.coefs, atol=1e-6, rtol=0)
 
@@ -141,7 +146,7 @@ def test_all_ones_mask_is_the_plain_path():
 
 
 def _reference(X, y, alphas):
-    r = batched_path(X, y, alphas, tol=1e-13, screening=False, max_iter=200_000)
+    r = lasso_path(X, y, alphas=alphas, strategy="batched", tol=1e-13, screening=False, max_iter=200_000)
     return r.coefs
 
 
@@ -152,21 +157,21 @@ def test_screening_never_discards_a_feature_of_the_solution(seed, frac):
     X, y = _data(n=40, p=30, corr=0.5, seed=seed)
     alphas = alpha_grid(X, y, 3, eps=frac)
     w_star = _reference(X, y, alphas)
-    folds = _Folds(X, y, None, True, use_gram=False)
-    batch = _Batch(folds, torch.zeros(3, dtype=torch.long), alphas, 1.0)
+    df, pen = Quadratic(X, y, gram=False), L1(alphas)
+    engine = ProximalEngine(df, pen, torch.zeros(X.shape[1], 3, dtype=X.dtype))
     for _ in range(6):
         for _ in range(5):
-            batch.step_()
-        _, gap, g = batch.certify(batch.W)
-        dead = batch.screen(gap, g)
+            engine.step()
+        w = engine.coef()
+        dead = gap_safe_dead(df, w, df.sums(w)[2], certify(df, w, pen).gap, pen)
         assert not bool((dead & (w_star != 0)).any())
 
 
 def test_screening_changes_nothing_but_speed():
     X, y = _data(n=50, p=200, seed=8)
     a = alpha_grid(X, y, 8, eps=5e-2)
-    on = batched_path(X, y, a, tol=1e-9, screening=True)
-    off = batched_path(X, y, a, tol=1e-9, screening=False)
+    on = lasso_path(X, y, alphas=a, strategy="batched", tol=1e-9, screening=True)
+    off = lasso_path(X, y, alphas=a, strategy="batched", tol=1e-9, screening=False)
     assert on.all_converged and off.all_converged
     torch.testing.assert_close(on.coefs, off.coefs, atol=1e-5, rtol=0)
 
@@ -228,7 +233,7 @@ def test_numpy_input_and_warm_path_direct():
     X, y = _data(n=40, p=30, seed=13)
     res = lasso_path(X.numpy(), y.numpy(), n_alphas=4, tol=1e-8)
     assert isinstance(res.coefs, torch.Tensor)
-    rw = warm_path(X, y, res.alphas, tol=1e-8, solver="cd")
+    rw = lasso_path(X, y, alphas=res.alphas, tol=1e-8, strategy="warm", solver="cd")
     assert rw.strategy == "warm" and rw.all_converged
 
 

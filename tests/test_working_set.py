@@ -190,22 +190,23 @@ def test_cuda():
 def test_gram_sums_certificate_equals_the_residual_one():
     """With the Gram matrix at hand the engine certifies without a pass over X: same gap."""
     from lasso_torch.certificates import certify
+    from lasso_torch.penalties import L1
     from lasso_torch.solvers import WorkingSet
 
     X, y = _data(n=400, p=40, seed=13)
     df = lt.Quadratic(X, y)
     _ = df.gram
     alpha = 0.05 * float(lt.alpha_max(X, y))
-    eng = WorkingSet(df, alpha, 1.0, torch.zeros(40, dtype=X.dtype), tol=1e-8)
+    eng = WorkingSet(df, L1(alpha), torch.zeros(40, dtype=X.dtype), tol=1e-8)
     assert eng.gram_sums
     for _ in range(2):
         eng.step()
-        ours, ref = eng.certify(df, eng.w, alpha, 1.0), certify(df, eng.w, alpha, 1.0)
+        ours, ref = eng.certificate(), certify(df, eng.w, L1(alpha))
         p0 = float(df.p0)
         for a, b in zip(ours, ref, strict=True):
             assert abs(float(a) - float(b)) <= 1e-13 * max(p0, 1.0)
     # below tol 1e-9 the residual decides
-    assert not WorkingSet(df, alpha, 1.0, torch.zeros(40, dtype=X.dtype), tol=1e-12).gram_sums
+    assert not WorkingSet(df, L1(alpha), torch.zeros(40, dtype=X.dtype), tol=1e-12).gram_sums
 
 
 def test_the_next_active_set_starts_from_the_last_inverse(monkeypatch):

@@ -1,17 +1,23 @@
-"""Solvers over the data: the registry behind :func:`lasso_torch.solve`."""
+"""Solvers over the data: engines, the one loop, and the registry behind ``lt.solve``.
+
+Importing this package registers the built-in solvers (each in its own module).
+"""
 
 from .coordinate import CoordinateDescent
+from .engine import Engine
 from .gradient import ProximalEngine, SubgradientEngine
 from .loop import LoopResult, Trace, run_loop
+from .registry import REGISTRY, SolverSpec, get_solver, register, solver_names
 from .working_set import WorkingSet
 
-SOLVERS = ("ista", "fista", "cd", "subgradient", "ws")
-"""Every solver name ``lt.solve`` accepts; tests loop over this registry."""
+SOLVERS = solver_names()
+"""Every built-in solver name ``lt.solve`` accepts; tests loop over this registry."""
 
-EXACT_ZERO_SOLVERS = ("ista", "fista", "cd", "ws")
+EXACT_ZERO_SOLVERS = solver_names(exact_zeros=True)
 """The solvers whose iterates hold exact zeros (a prox or a coordinate-wise threshold)."""
 
 __all__ = [
-    "EXACT_ZERO_SOLVERS", "SOLVERS", "CoordinateDescent", "LoopResult", "ProximalEngine",
-    "SubgradientEngine", "Trace", "WorkingSet", "run_loop",
+    "EXACT_ZERO_SOLVERS", "REGISTRY", "SOLVERS", "CoordinateDescent", "Engine", "LoopResult",
+    "ProximalEngine", "SolverSpec", "SubgradientEngine", "Trace", "WorkingSet", "get_solver",
+    "register", "run_loop", "solver_names",
 ]

@@ -21,13 +21,18 @@ import torch
 from torch import Tensor
 
 from ..datafits import Quadratic
+from ..penalties import ElasticNet
+from .engine import Engine
+from .registry import SolverSpec, register
 
 
-class CoordinateDescent:
+class CoordinateDescent(Engine):
     """Cyclic coordinate descent on one quadratic datafit with an elastic-net penalty."""
 
-    def __init__(self, datafit: Quadratic, alpha: float, l1_ratio: float, w0: Tensor,
-                 gram: bool | None = None) -> None:
+    def __init__(self, datafit: Quadratic, penalty: ElasticNet, w0: Tensor, *,
+                 gram: bool | None = None, **_: object) -> None:
+        self.datafit, self.penalty = datafit, penalty
+        alpha, l1_ratio = float(penalty.alpha), penalty.l1_ratio
         self.device, self.dtype = w0.device, w0.dtype
         X = datafit.X.detach().cpu().numpy()
         if datafit.fit_intercept:
@@ -79,3 +84,8 @@ class CoordinateDescent:
 
     def coef(self) -> Tensor:
         return torch.from_numpy(self.w.copy()).to(device=self.device, dtype=self.dtype)
+
+
+register(SolverSpec(
+    "cd", CoordinateDescent, "cyclic coordinate descent (the reference)",
+    check_every=1, colour="#9467bd", iteration="epoch"))

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ..certificates import gap_from_sums
+from ..penalties import make_penalty
 from ..datafits import power_iteration
 from ..prox import enet_prox
 
@@ -65,6 +66,7 @@ class GramSubproblem:
         self.G, self.c, self.yy = G, c, yy
         self.alpha, self.l1_ratio = alpha, l1_ratio
         self.a1, self.a2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)  # as gap_from_sums
+        self.penalty = make_penalty(alpha, l1_ratio)
         self.nmax = G.shape[0] if self.a2 > 0 else min(nmax, G.shape[0])
         self.max_inner, self.inner_check = max_inner, inner_check
         # (A, (G_AA + a2 I)^-1) known from before (the previous outer iteration or alpha):
@@ -81,7 +83,7 @@ class GramSubproblem:
         cw = float(self.c @ w)
         _, gap = gap_from_sums(self.yy - 2 * cw + float(w @ Gw), self.yy - cw,
                                torch.from_numpy(self.c - Gw), torch.from_numpy(w), 1,
-                               self.alpha, self.l1_ratio)
+                               self.penalty)
         return float(gap)
 
     def prox(self, z: np.ndarray, step: float) -> np.ndarray:

@@ -16,7 +16,7 @@ The Lasso solution is sparse, so most features never matter. Each outer iteratio
 With ``p <= ws_min`` features (and for ridge) the working set is the whole problem from
 the first step, solved to ``tol`` at once.
 
-The engine certifies itself (:meth:`WorkingSet.certify`, what the loop calls at each
+The engine certifies itself (:meth:`WorkingSet.certificate`, what the loop calls at each
 check), so the ``X^T r`` of that certificate is the one the next outer iteration scores
 with: one pass over ``X`` per outer iteration, not two. The certificate is in residual
 form, except where the datafit already holds the full Gram matrix, the data is float64 and
@@ -30,22 +30,24 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..certificates import Certificate, certificate_from, certificate_from_sums, certify
+from ..certificates import Certificate, certificate_from, certificate_from_sums
 from ..datafits import Quadratic
-from ..penalties import make_penalty
+from ..penalties import ElasticNet
+from .engine import Engine
+from .registry import SolverSpec, register
 from .subproblem import GramSubproblem
 
 
-class WorkingSet:
+class WorkingSet(Engine):
     """Working-set outer loop; each subproblem is a :class:`GramSubproblem` on the host."""
 
-    def __init__(self, datafit: Quadratic, alpha: float, l1_ratio: float, w0: Tensor, *,
+    def __init__(self, datafit: Quadratic, penalty: ElasticNet, w0: Tensor, *,
                  tol: float = 1e-6, ws_min: int = 100, inner_ratio: float = 0.3,
-                 max_inner: int = 20_000, inner_check: int = 10) -> None:
+                 max_inner: int = 20_000, inner_check: int = 10, **_: object) -> None:
         self.datafit = datafit
-        self.alpha, self.l1_ratio = alpha, l1_ratio
-        self.a1, self.a2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
-        self.penalty = make_penalty(alpha, l1_ratio)
+        self.alpha, self.l1_ratio = float(penalty.alpha), penalty.l1_ratio
+        self.a1, self.a2 = penalty.l1, penalty.l2
+        self.penalty = penalty
         self.w = w0.detach().clone()
         self.tol, self.ws_min, self.inner_ratio = tol, ws_min, inner_ratio
         self.max_inner, self.inner_check = max_inner, inner_check
@@ -61,10 +63,10 @@ class WorkingSet:
     def coef(self) -> Tensor:
         return self.w
 
-    def share_cache(self, other: WorkingSet) -> None:
+    def warm_from(self, other: Engine) -> None:
         """Reuse ``other``'s Gram entries (same datafit, e.g. the previous alpha of a
         path): only the features new to the working set cost a product."""
-        if other.datafit is self.datafit:
+        if isinstance(other, WorkingSet) and other.datafit is self.datafit:
             self._cache, self._inverse = other._cache, other._inverse
 
     def _residual(self) -> tuple[Tensor, Certificate]:
@@ -78,27 +80,20 @@ class WorkingSet:
         """
         if self._at is None or self._at[0] is not self.w:
             df, w = self.datafit, self.w
-            if self.gram_sums and "gram" in df.__dict__:
-                Gw, cw, yy = df.gram @ w, df.Xty @ w, 2 * df.p0
-                Xtr = (df.Xty - Gw).mul_(df.n)
-                cert = certificate_from_sums(df, w, (yy - 2 * cw + w @ Gw) * df.n,
-                                             (yy - cw) * df.n, Xtr, self.alpha, self.l1_ratio)
+            if self.gram_sums and "gram" in df.__dict__ and df.s is None:
+                r2, ry, Xtr = df.gram_sums(w)
+                cert = certificate_from_sums(df, w, r2, ry, Xtr, self.penalty)
             else:
                 if self._at is None and not bool(w.any()):  # a cold start: no pass over X
                     r, Xtr = df.yc, df.Xty * df.n
                 else:
                     r, Xtr = df.residual_xtr(w)
-                cert = certificate_from(df, w, r, Xtr, self.alpha, self.l1_ratio)
+                cert = certificate_from(df, w, r, Xtr, self.penalty)
             self._at = (w, Xtr, cert)
         return self._at[1:]
 
-    def certify(self, datafit: Quadratic, w: Tensor, alpha: float, l1_ratio: float
-                ) -> Certificate:
-        """The loop's certificate (same signature as :func:`~lasso_torch.certificates.
-        certify`), sharing its residual with the next :meth:`step`."""
-        if datafit is not self.datafit or w is not self.w or (alpha, l1_ratio) != (
-                self.alpha, self.l1_ratio):
-            return certify(datafit, w, alpha, l1_ratio)
+    def certificate(self) -> Certificate:
+        """The loop's certificate, sharing its residual with the next :meth:`step`."""
         return self._residual()[1]
 
     # --- one outer iteration ------------------------------------------------------------
@@ -206,3 +201,10 @@ class GramCache:
             self.blocks.append(Rn)
         i = self.pos[ws]
         return self.G[i[:, None], i]
+
+
+register(SolverSpec(
+    "ws", WorkingSet,
+    "working sets grown by KKT violation, each solved exactly in Gram form (the fastest)",
+    options={"ws_min": 100}, check_every=1, stall_patience=5, colour="#ff7f0e",
+    iteration="outer iteration"))

@@ -1,0 +1,81 @@
+"""The solver registry: one :class:`SolverSpec` per solver, declared in the solver's own file.
+
+``lt.solve``, ``lt.lasso_path``, the config schema, the CLI, the plots and the scikit-learn
+estimators all read it, so adding a solver is one file (its engine and its spec) and its
+test. An engine is built as ``spec.build(datafit, penalty, w0, **options)`` (every engine
+class takes that signature) and offers ``step()``, ``coef()`` and ``certificate()`` (see
+:class:`lasso_torch.solvers.engine.Engine`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """What the framework needs to know about one solver.
+
+    Attributes:
+        name: the name users write (``solver="fista"``, ``kind: fista``).
+        build: ``build(datafit, penalty, w0, **options) -> engine``.
+        summary: one line for the docs and ``--help``.
+        options: the solver's own options and their defaults (``lr``, ``restart``, ...);
+            ``solve`` passes only these (plus ``tol``) to ``build``.
+        check_every: iterations between gap checks (the host syncs) by default.
+        stall_patience: checks without progress near the dtype's precision before
+            ``stalled`` (None: never stall-stop, e.g. the subgradient baseline).
+        exact_zeros: whether its iterates hold exact zeros (a prox or a threshold).
+        batched: whether it serves ``(p, K)`` iterates (the batched path, CV folds).
+        weights: whether it takes row weights natively (else ``solve`` rescales the rows
+            by ``sqrt(s)`` and centers them by the weighted means: the same problem).
+        sharded: whether it runs with the rows sharded over ``torch.distributed``.
+        uses_lr: whether ``lr`` means something to it (default ``1/L``).
+        colour: its colour in every figure.
+        iteration: what one iteration is (``"step"``, ``"epoch"``, ``"outer iteration"``).
+    """
+
+    name: str
+    build: Callable[..., Any]
+    summary: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    check_every: int = 10
+    stall_patience: int | None = 20
+    exact_zeros: bool = True
+    batched: bool = False
+    weights: bool = False
+    sharded: bool = False
+    uses_lr: bool = False
+    colour: str = "#555555"
+    iteration: str = "step"
+
+
+REGISTRY: dict[str, SolverSpec] = {}
+
+
+def register(spec: SolverSpec) -> SolverSpec:
+    """Add (or replace) a solver; returns the spec, so a module can keep it."""
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_solver(name: str) -> SolverSpec:
+    """The spec of ``name``; an :class:`InputError` naming the closest solver otherwise."""
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"unknown solver {name!r}{hint}; choose from "
+                         f"{', '.join(REGISTRY)}") from None
+
+
+def solver_names(**where: bool) -> tuple[str, ...]:
+    """Registered names, optionally those whose flags match (``exact_zeros=True``, ...)."""
+    return tuple(n for n, s in REGISTRY.items()
+                 if all(getattr(s, k) == v for k, v in where.items()))
