@@ -154,7 +154,7 @@ def per_iteration(X, y, alpha, solver, dtype, n_iter=100, device="cpu"):
     Xd, yd = X.to(device, dtype), y.to(device, dtype)
     df = lt.Quadratic(Xd, yd)
     w0 = torch.zeros(X.shape[1], dtype=dtype, device=Xd.device)
-    eng = ProximalEngine(df, make_penalty(alpha, 1.0), w0, 1.0 / float(df.lipschitz),
+    eng = ProximalEngine(df, make_penalty(alpha, 1.0), w0, lr=1.0 / float(df.lipschitz),
                          accelerated=solver == "fista")
     G = df.gram if df.use_gram else None
     w = torch.randn(X.shape[1], dtype=dtype, generator=torch.Generator().manual_seed(0))

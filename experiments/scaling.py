@@ -64,7 +64,7 @@ def _worker(rank: int, world: int, port: int, args: argparse.Namespace, out: str
         for timed in (False, True):
             for _ in range(args.repeats):
                 engine = ProximalEngine(df, L1(alpha), torch.zeros(args.p, dtype=X.dtype,
-                                        device=device), 1.0 / float(df.lipschitz),
+                                        device=device), lr=1.0 / float(df.lipschitz),
                                         accelerated=True)
                 for _ in range(args.warmup):
                     engine.step()

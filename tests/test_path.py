@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lasso_torch as lt
-from lasso_torch.data import make_synthetic
 from lasso_torch.certificates import certify
+from lasso_torch.data import make_synthetic
 from lasso_torch.datafits import Quadratic
 from lasso_torch.path import alpha_grid, lasso_path
 from lasso_torch.penalties import L1
@@ -146,7 +146,8 @@ def test_all_ones_mask_is_the_plain_path():
 
 
 def _reference(X, y, alphas):
-    r = lasso_path(X, y, alphas=alphas, strategy="batched", tol=1e-13, screening=False, max_iter=200_000)
+    r = lasso_path(X, y, alphas=alphas, strategy="batched", tol=1e-13, screening=False,
+                   max_iter=200_000)
     return r.coefs
 
 

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 
 from ..certificates import gap_from_sums
-from ..penalties import make_penalty
 from ..datafits import power_iteration
+from ..penalties import make_penalty
 from ..prox import enet_prox
 
 _SMALL = 9216  # multiply-adds below which OpenBLAS runs a product on one thread
