@@ -19,7 +19,7 @@ from .runs import Run, load_run
 from .solve import ConvergenceWarning, SolveResult, solve
 from .solvers import SOLVERS
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "L1", "L2", "SOLVERS", "ConvergenceWarning", "ElasticNet", "InputError", "Lasso",

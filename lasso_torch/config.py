@@ -186,7 +186,7 @@ class ObjectiveConfig(_Strict):
 class SolverConfig(_Strict):
     """One solver run (see :func:`lasso_torch.solve` for the options)."""
 
-    kind: Literal["ista", "fista", "cd", "subgradient"]
+    kind: str  # a name of the solver registry (lasso_torch.solvers.REGISTRY)
     label: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+-]+$")] | None = None
     lr: Literal["auto"] | Annotated[Number, Field(gt=0.0)] = Field(
         "auto", validation_alias=AliasChoices("lr", "step"))  # ``step:`` is accepted too
@@ -198,6 +198,17 @@ class SolverConfig(_Strict):
     check_every: PosInt | None = None
     record_every: Annotated[Integer, Field(ge=0)] = 10
     record_coef: Literal["auto", "all", "none"] | list[Annotated[Integer, Field(ge=0)]] = "auto"
+    options: dict[str, Any] = Field(default_factory=dict)  # the solver's own options
+
+    @field_validator("kind")
+    @classmethod
+    def _registered(cls, kind: str) -> str:
+        from .solvers import get_solver
+
+        try:
+            return get_solver(kind).name
+        except InputError as e:
+            raise ValueError(str(e)) from None
 
 
 # --- the whole config ------------------------------------------------------------------

@@ -38,7 +38,7 @@ FUSED_MIN_BYTES = 8 << 20  # X smaller than this stays in cache between two plai
 FUSED_BLOCK_BYTES = 4 << 20  # rows per block of the fused pass: ~4 MB of X
 
 
-def _col(v: Tensor, like: Tensor) -> Tensor:
+def as_column(v: Tensor, like: Tensor) -> Tensor:
     """``v`` (n,) as a column when ``like`` is a batch ``(., K)``."""
     return v.unsqueeze(-1) if like.dim() == 2 and v.dim() == 1 else v
 
@@ -112,15 +112,15 @@ class Quadratic:
 
     def _weighted(self, r: Tensor) -> Tensor:
         """``s * r`` (the weighted residual) for ``r`` (n,) or (n, K)."""
-        return r if self.s is None else _col(self._c(self.s) if self.F > 1 else self.s, r) * r
+        return r if self.s is None else as_column(self._c(self.s) if self.F > 1 else self.s, r) * r
 
     # --- the residual and its products -------------------------------------------------
     def residual(self, w: Tensor) -> Tensor:
         """``r = y_c - X_c w`` (centered when fitting an intercept): (n,) or (n, K)."""
         if self.s is not None:  # centered by the weighted means: sum s r = 0
-            mean_w = (_col(self._c(self.x_mean), w) * w).sum(0)
-            return _col(self._c(self.yc), w) + mean_w - self.X @ w
-        y = _col(self.y, w)  # y - X w in one BLAS call (addmv / addmm)
+            mean_w = (as_column(self._c(self.x_mean), w) * w).sum(0)
+            return as_column(self._c(self.yc), w) + mean_w - self.X @ w
+        y = as_column(self.y, w)  # y - X w in one BLAS call (addmv / addmm)
         r = torch.addmm(y, self.X, w, alpha=-1) if w.dim() == 2 else torch.addmv(
             y, self.X, w, alpha=-1)
         return r - r.mean(0) if self.fit_intercept else r
@@ -161,14 +161,14 @@ class Quadratic:
     def sums_from(self, r: Tensor, Xtr: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """:meth:`sums` from a residual and its product already computed."""
         u = self._weighted(r)
-        return (u * r).sum(0), (u * _col(self._c(self.yc), r)).sum(0), Xtr
+        return (u * r).sum(0), (u * as_column(self._c(self.yc), r)).sum(0), Xtr
 
     def gram_sums(self, w: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """:meth:`sums` from the Gram matrix, no pass over ``X``: ``sum s r^2 = n (yy - 2 c^T w
         + w^T G w)``, ``sum s r y_c = n (yy - c^T w)``, ``X_c^T S r = n (c - G w)``
         (``yy = 2 P(0)``). Their cancellation costs ~1e-15 P(0): for float64 at tol >= 1e-9."""
-        Gw = self.gradient(w) + _col(self._c(self.Xty), w)  # G w
-        c, n, yy = _col(self._c(self.Xty), w), self.n_cols, 2 * self.p0_cols
+        Gw = self.gradient(w) + as_column(self._c(self.Xty), w)  # G w
+        c, n, yy = as_column(self._c(self.Xty), w), self.n_cols, 2 * self.p0_cols
         cw = (c * w).sum(0)
         return (yy - 2 * cw + (w * Gw).sum(0)) * n, (yy - cw) * n, (c - Gw) * n
 
@@ -227,7 +227,7 @@ class Quadratic:
         if self.use_gram:
             if self.F == 1:  # G w - c in one BLAS call
                 mm = torch.addmm if w.dim() == 2 else torch.addmv
-                return mm(_col(self.Xty, w), self.gram, w, beta=-1)
+                return mm(as_column(self.Xty, w), self.gram, w, beta=-1)
             out = torch.empty_like(w)
             for g in self.groups.unique().tolist():
                 idx = (self.groups == g).nonzero().squeeze(1)

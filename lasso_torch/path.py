@@ -109,6 +109,7 @@ def lasso_path(
     sample_weight: Tensor | np.ndarray | None = None,
     max_iter: int = 20_000,
     distributed: bool = False,
+    catch_interrupt: bool = False,
     **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
@@ -125,6 +126,8 @@ def lasso_path(
             of the batch (a batched solver, default ``fista``).
         masks: ``(n, F)`` 0/1 row masks: ``F`` subsets solved together.
         sample_weight: ``(n,)`` row weights.
+        catch_interrupt: on Ctrl-C / SIGTERM return the alphas solved so far; the others
+            have status ``interrupted`` (NaN gaps).
         kwargs: ``check_every``, ``screening``, ``stall_patience``, ``max_time``,
             ``finish``, ``handoff``, ``gram``, ``record_every`` (batched), or the solver's
             own options.
@@ -164,11 +167,13 @@ def lasso_path(
         W = M if s is None else (s[:, None] if M is None else M * s[:, None])
         df = make(X, y, fit_intercept, gram=gram, row_weights=W)
         res = batched_path(df, alphas, l1_ratio, tol=tol, max_iter=max_iter, solver=solver,
-                           X=X, y=y, masks=M, sample_weight=s, **kwargs)
+                           X=X, y=y, masks=M, sample_weight=s, catch_interrupt=catch_interrupt,
+                           **kwargs)
     else:
         res = warm_path(X, y, alphas, l1_ratio, make, tol=tol, max_iter=max_iter,
                         fit_intercept=fit_intercept, masks=M, sample_weight=s, gram=gram,
-                        solver=solver or ("fista" if distributed else "ws"), **kwargs)
+                        solver=solver or ("fista" if distributed else "ws"),
+                        catch_interrupt=catch_interrupt, **kwargs)
     res.time = time.perf_counter() - t0
     return _squeeze(res) if masks is None else res
 
@@ -190,7 +195,8 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
                  masks: Tensor | None, sample_weight: Tensor | None, check_every: int = 10,
                  screening: bool = True, stall_patience: int = 20,
                  max_time: float | None = None, finish: str | None = "ws", handoff: int = 50,
-                 record_every: int = 0, **options: Any) -> PathResult:
+                 record_every: int = 0, catch_interrupt: bool = False,
+                 **options: Any) -> PathResult:
     """All ``F x K`` columns in one batched engine, then ``finish`` on the open ones."""
     spec = get_solver(solver or "fista")
     if not spec.batched:
@@ -206,7 +212,8 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
     finish = finish if finish is not None and handoff < max_iter else None
     out = run_loop(engine, max_iter=handoff if finish else max_iter, tol=tol,
                    check_every=check_every, stall_patience=stall_patience,
-                   max_time=max_time, record_every=record_every, record_coef=True)
+                   max_time=max_time, record_every=record_every, record_coef=True,
+                   catch_interrupt=catch_interrupt)
     coefs, rel = out.coef, out.cert.rel_gap.clone()
     n_iters, status = torch.as_tensor(out.n_iters), out.statuses.copy()
     for c in np.flatnonzero(status == "max_iter").tolist() if finish else []:
@@ -243,41 +250,63 @@ def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alph
 def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type, *,
               tol: float, max_iter: int, fit_intercept: bool, masks: Tensor | None,
               sample_weight: Tensor | None, gram: bool | str, solver: str,
-              **options: Any) -> PathResult:
+              catch_interrupt: bool = False, **options: Any) -> PathResult:
     """Each fold's alphas in order, each warm-started at the previous solution, one datafit
     (its Lipschitz constant, Gram blocks, the engine's caches) shared along the path."""
-    from .solve import build_engine, weighted_rows
-
     spec: SolverSpec = get_solver(solver)
+    loop = {"check_every": options.pop("check_every", None) or spec.check_every,
+            "stall_patience": options.pop("stall_patience", spec.stall_patience)}
     Ms = [None] if masks is None else list(masks.bool().T)
     F, K, p = len(Ms), alphas.numel(), X.shape[1]
     coefs = X.new_zeros(F, p, K)
     inter, gaps = X.new_zeros(F, K), X.new_zeros(F, K)
-    n_iters, status = torch.zeros(F, K, dtype=torch.long), np.empty((F, K), dtype=object)
-    for f, m in enumerate(Ms):
-        Xf, yf = (X, y) if m is None else (X[m], y[m])
-        s = sample_weight if m is None or sample_weight is None else sample_weight[m]
-        if s is not None:
-            s = s * (s.numel() / s.sum())
-        full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
-        df = full
-        if s is not None and not spec.weights:
-            df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
-        w, prev = Xf.new_zeros(p), None
-        for k in range(K):
-            opts = {**spec.options, **options, "tol": tol}
-            eng = build_engine(spec, df, make_penalty(float(alphas[k]), l1_ratio), w, opts)
-            if prev is not None:
-                eng.warm_from(prev)
-            out = run_loop(eng, max_iter=max_iter, tol=tol, check_every=spec.check_every,
-                           stall_patience=spec.stall_patience)
-            w, prev = out.coef.clone(), eng
-            coefs[f, :, k], inter[f, k], gaps[f, k] = w, full.intercept(w), out.cert.rel_gap
-            n_iters[f, k], status[f, k] = out.n_iter, out.status
+    n_iters = torch.zeros(F, K, dtype=torch.long)
+    status = np.full((F, K), "interrupted", dtype=object)
+    gaps.fill_(math.nan)
+    try:
+        for f, m in enumerate(Ms):
+            _warm_fold(X, y, m, sample_weight, make, spec, alphas, l1_ratio, tol, max_iter,
+                       fit_intercept, gram, catch_interrupt, options, loop,
+                       (coefs[f], inter[f], gaps[f], n_iters[f], status[f]))
+    except KeyboardInterrupt:
+        if not catch_interrupt:
+            raise
     return PathResult(
         alphas=alphas, coefs=coefs, intercepts=inter, gaps=gaps, n_iters=n_iters,
         converged=torch.as_tensor(status == "converged"), status=status, time=0.0,
         strategy="warm", l1_ratio=l1_ratio)
+
+
+def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | None,
+               make: type, spec: SolverSpec, alphas: Tensor, l1_ratio: float, tol: float,
+               max_iter: int, fit_intercept: bool, gram: bool | str, catch_interrupt: bool,
+               options: dict[str, Any], loop: dict[str, Any], out: tuple[Any, ...]) -> None:
+    """One fold's warm sequence, written into ``out = (coefs, inter, gaps, n_iters,
+    status)``; stops at an interrupted alpha."""
+    from .solve import build_engine, weighted_rows
+
+    coefs, inter, gaps, n_iters, status = out
+    p, K = X.shape[1], alphas.numel()
+    Xf, yf = (X, y) if m is None else (X[m], y[m])
+    s = sample_weight if m is None or sample_weight is None else sample_weight[m]
+    if s is not None:
+        s = s * (s.numel() / s.sum())
+    full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
+    df = full
+    if s is not None and not spec.weights:
+        df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
+    w, prev = Xf.new_zeros(p), None
+    opts = {**spec.options, **options, "tol": tol}
+    for k in range(K):
+        eng = build_engine(spec, df, make_penalty(float(alphas[k]), l1_ratio), w, opts)
+        if prev is not None:
+            eng.warm_from(prev)
+        res = run_loop(eng, max_iter=max_iter, tol=tol, catch_interrupt=catch_interrupt, **loop)
+        w, prev = res.coef.clone(), eng
+        coefs[:, k], inter[k], gaps[k] = w, full.intercept(w), res.cert.rel_gap
+        n_iters[k], status[k] = res.n_iter, res.status
+        if res.status == "interrupted":
+            raise KeyboardInterrupt
 
 
 def _squeeze(res: PathResult) -> PathResult:

@@ -46,6 +46,7 @@ from .config import (
 )
 from .cv import cross_validate
 from .errors import InputError
+from .path import lasso_path
 from .runs import Run, RunWriter, find_done, load_run, versions
 from .solve import ConvergenceWarning, SolveResult, solve
 
@@ -195,7 +196,8 @@ class _Progress:
 def _solver_kwargs(s: SolverConfig, fit_intercept: bool) -> dict[str, Any]:
     return dict(solver=s.kind, tol=s.tol, max_iter=s.max_iter, fit_intercept=fit_intercept,
                 lr=None if s.lr == "auto" else float(s.lr), check_every=s.check_every,
-                restart=s.restart, backtracking=s.backtracking, schedule=s.schedule)
+                restart=s.restart, backtracking=s.backtracking, schedule=s.schedule,
+                options=dict(s.options))
 
 
 def _summary(res: SolveResult) -> dict[str, Any]:
@@ -229,29 +231,24 @@ def compute_path(
     *,
     fit_intercept: bool = True,
 ) -> dict[str, Any]:
-    """The regularization path: one warm-started ``lt.solve`` per alpha, largest first.
+    """The regularization path: :func:`lasso_torch.lasso_path`, warm-started, largest first.
 
     Returns ``alphas`` (K,), ``coefs`` (K, p), ``gaps`` (K,), ``n_iter`` (K,), ``time`` (K,)
     and ``status`` (K strings); fewer than K rows if interrupted (``status[-1]``).
     """
-    coef: Tensor | None = None
-    rows: dict[str, list[Any]] = {k: [] for k in ("alphas", "coefs", "gaps", "n_iter", "time",
-                                                  "status")}
-    kwargs = _solver_kwargs(solver, fit_intercept)
-    for alpha in alphas:
-        try:
-            res = solve(X, y, alpha, l1_ratio, coef_init=coef, catch_interrupt=True,
-                        warn=False, **kwargs)
-        except KeyboardInterrupt:  # between two solves: keep the points computed so far
-            rows["status"].append("interrupted")
-            break
-        coef = res.coef
-        for key, value in (("alphas", alpha), ("coefs", res.coef.cpu().double().numpy()),
-                           ("gaps", float(res.gap)), ("n_iter", res.n_iter),
-                           ("time", res.time), ("status", res.status)):
-            rows[key].append(value)
-        if res.status == "interrupted":
-            break
+    kw = _solver_kwargs(solver, fit_intercept)
+    kind = kw.pop("solver")
+    res = lasso_path(X, y, alphas, l1_ratio=l1_ratio, strategy="warm", solver=kind,
+                     catch_interrupt=True, **kw)
+    status = list(res.status)
+    done = [i for i, (st, n) in enumerate(zip(status, res.n_iters.tolist(), strict=True))
+            if st != "interrupted" or n > 0]
+    rows = {"alphas": res.alphas[done].tolist(), "coefs": res.coefs.T[done].cpu().double(),
+            "gaps": res.gaps[done].tolist(), "n_iter": res.n_iters[done].tolist(),
+            "time": [res.time / max(len(done), 1)] * len(done),
+            "status": [status[i] for i in done]}
+    if len(done) < len(status) and (not done or rows["status"][-1] != "interrupted"):
+        rows["status"].append("interrupted")  # stopped between two alphas
     p = X.shape[1]
     unconverged = sum(s not in ("converged", "interrupted") for s in rows["status"])
     if unconverged:
@@ -261,7 +258,7 @@ def compute_path(
                       ConvergenceWarning, stacklevel=2)
     return {
         "alphas": np.asarray(rows["alphas"], dtype=np.float64),
-        "coefs": np.asarray(rows["coefs"], dtype=np.float64).reshape(-1, p),
+        "coefs": rows["coefs"].numpy().reshape(-1, p),
         "gaps": np.asarray(rows["gaps"], dtype=np.float64),
         "n_iter": np.asarray(rows["n_iter"], dtype=np.int64),
         "time": np.asarray(rows["time"], dtype=np.float64),

@@ -60,7 +60,7 @@ def write_json(path: Path, obj: Any) -> None:
 def versions() -> dict[str, str]:
     import torch
 
-    from . import __version__
+    from ._version import __version__
 
     return {"python": platform.python_version(), "torch": torch.__version__,
             "numpy": np.__version__, "lasso_torch": __version__}

@@ -302,15 +302,17 @@ def test_path_warns_when_points_do_not_converge(tmp_path):
 
 
 def test_path_interrupted_between_points_keeps_them(tmp_path, monkeypatch):
-    real, calls = runner.solve, []
+    import lasso_torch.path as path_mod
 
-    def solve(*args, **kwargs):
+    real, calls = path_mod.run_loop, []
+
+    def run_loop(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:  # reference, first alpha, then Ctrl-C
+        if len(calls) == 2:  # the first alpha, then Ctrl-C before the second
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "solve", solve)
+    monkeypatch.setattr(path_mod, "run_loop", run_loop)
     run = run_config(small(tmp_path, objective={"alpha": {"num": 5}},
                            solvers=[{"kind": "cd"}]))
     assert run.status == "interrupted"

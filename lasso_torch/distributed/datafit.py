@@ -10,7 +10,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from ..datafits import Quadratic, _col
+from ..datafits import Quadratic, as_column
 from .comm import check_group, sharded_data, sync
 
 __all__ = ["ShardedQuadratic", "sharded_data"]
@@ -67,8 +67,8 @@ class ShardedQuadratic(Quadratic):
 
     def residual(self, w: Tensor) -> Tensor:
         """This rank's rows of ``y_c - X_c w``: ``(y_r - ybar) - (X_r w - xbar^T w)``."""
-        mean_w = (_col(self._c(self.x_mean), w) * w).sum(0)
-        return _col(self._c(self.yc), w) + mean_w - self.X @ w
+        mean_w = (as_column(self._c(self.x_mean), w) * w).sum(0)
+        return as_column(self._c(self.yc), w) + mean_w - self.X @ w
 
     def rmatvec(self, u: Tensor) -> Tensor:
         """``X_c^T u = sum_r X_r^T u_r`` for the rank blocks of a centered ``u``."""
@@ -79,6 +79,6 @@ class ShardedQuadratic(Quadratic):
         r = self.residual(w)
         u = self._weighted(r)
         local = torch.cat([self.X.T @ u, (u * r).sum(0).unsqueeze(0),
-                           (u * _col(self._c(self.yc), r)).sum(0).unsqueeze(0)])
+                           (u * as_column(self._c(self.yc), r)).sum(0).unsqueeze(0)])
         sums = self.all_reduce(local)
         return sums[self.p], sums[self.p + 1], sums[: self.p]
