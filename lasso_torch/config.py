@@ -26,7 +26,6 @@ import copy
 import difflib
 import hashlib
 import json
-import math
 import types
 import typing
 from pathlib import Path
@@ -504,9 +503,11 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
     a = objective.alpha
     if isinstance(a, AlphaFraction):
         return [a.fraction * alpha_max]
-    if isinstance(a, AlphaGrid):
-        lo, hi = math.log10(a.min_fraction), math.log10(a.max_fraction)
-        return [alpha_max * 10 ** (hi + (lo - hi) * k / (a.num - 1)) for k in range(a.num)]
+    if isinstance(a, AlphaGrid):  # the package's one grid, from max_fraction * alpha_max
+        from .path import grid
+
+        top = a.max_fraction * alpha_max
+        return grid(top, a.num, a.min_fraction / a.max_fraction).tolist()
     if isinstance(a, list):
         return sorted((float(v) for v in a), reverse=True)
     return [float(a)]

@@ -72,13 +72,17 @@ class PathResult:
 
 def grid(alpha_max: float, n_alphas: int = 100, eps: float = 1e-3,
          like: Tensor | None = None) -> Tensor:
-    """``n_alphas`` values log-spaced from ``alpha_max`` down to ``eps * alpha_max``."""
+    """``n_alphas`` values geometrically spaced from ``alpha_max`` down to ``eps * alpha_max``
+    (the package's one grid; ``alpha_max`` ~ 0 gives scikit-learn's grid of tiny values)."""
     if not (isinstance(n_alphas, int) and n_alphas >= 1):
         raise InputError(f"n_alphas must be an integer >= 1, got {n_alphas!r}")
     if not (isinstance(eps, (int, float)) and 0 < eps <= 1):
         raise InputError(f"eps must be in (0, 1], got {eps!r}")
-    expo = torch.linspace(0.0, math.log10(eps), n_alphas, dtype=torch.float64)
-    out = float(alpha_max) * 10.0**expo
+    tiny = float(torch.finfo(torch.float64).resolution)
+    if not alpha_max > tiny:  # y constant or uncorrelated: scikit-learn's grid of tiny values
+        out = torch.full((n_alphas,), tiny, dtype=torch.float64)
+    else:  # numpy's geomspace, as scikit-learn's _alpha_grid: the same floats
+        out = torch.from_numpy(np.geomspace(float(alpha_max), float(alpha_max) * eps, n_alphas))
     return out if like is None else out.to(dtype=like.dtype, device=like.device)
 
 

@@ -29,9 +29,10 @@ from sklearn.model_selection import check_cv
 
 from ..cv import cross_validate, masks_from_folds
 from ..errors import InputError
+from ..path import grid
 from .estimators import (
     TorchElasticNet,
-    _TorchLinearModel,
+    TorchLinearModel,
     to_tensor,
     torch_device,
     torch_dtype,
@@ -48,19 +49,15 @@ def alpha_grid(X: np.ndarray, y: np.ndarray, l1_ratio: float, fit_intercept: boo
     if l1_ratio == 0:
         raise InputError("an alpha grid needs l1_ratio > 0 (for ridge, alpha_max is infinite);"
                          " give the alphas explicitly")
-    if fit_intercept:
+    if fit_intercept:  # alpha_max in scikit-learn's float operations (same alpha_ to the bit)
         yc = y - y.mean()
         Xy = X.T @ yc - X.mean(0) * yc.sum()
     else:
         Xy = X.T @ y
-    a_max = np.abs(Xy).max() / (X.shape[0] * l1_ratio)
-    tiny = np.finfo(np.float64).resolution
-    if a_max <= tiny:
-        return np.full(n_alphas, tiny)
-    return np.geomspace(a_max, a_max * eps, num=n_alphas)
+    return grid(np.abs(Xy).max() / (X.shape[0] * l1_ratio), n_alphas, eps).numpy()
 
 
-class _TorchLinearModelCV(_TorchLinearModel):
+class _TorchLinearModelCV(TorchLinearModel):
     """Shared fit of the CV estimators; ``_l1_ratios()`` gives the l1_ratio values tried."""
 
     def _l1_ratios(self) -> np.ndarray:

@@ -82,7 +82,7 @@ def warn_unconverged(res: SolveResult, tol_abs: float, stacklevel: int = 3) -> N
     )
 
 
-class _TorchLinearModel(RegressorMixin, BaseEstimator):
+class TorchLinearModel(RegressorMixin, BaseEstimator):
     """Shared fit/predict; subclasses fix ``l1_ratio`` via ``_l1_ratio()``."""
 
     def _l1_ratio(self) -> float:
@@ -91,7 +91,7 @@ class _TorchLinearModel(RegressorMixin, BaseEstimator):
     def _validate_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         return validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
 
-    def fit(self, X: Any, y: Any) -> _TorchLinearModel:
+    def fit(self, X: Any, y: Any) -> TorchLinearModel:
         """Fit on ``X (n_samples, n_features)``, ``y (n_samples,)``; returns ``self``."""
         X, y = self._validate_fit_data(X, y)
         dtype = torch_dtype(self.dtype, X.dtype)
@@ -119,7 +119,7 @@ class _TorchLinearModel(RegressorMixin, BaseEstimator):
         return X @ self.coef_.astype(X.dtype, copy=False) + self.intercept_
 
 
-class TorchElasticNet(_TorchLinearModel):
+class TorchElasticNet(TorchLinearModel):
     """Elastic net ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
     The same objective and parameters as ``sklearn.linear_model.ElasticNet``; the solver
@@ -155,7 +155,7 @@ class TorchElasticNet(_TorchLinearModel):
         self.dtype = dtype
 
 
-class _FixedRatioModel(_TorchLinearModel):
+class _FixedRatioModel(TorchLinearModel):
     """The parameters of a model whose ``l1_ratio`` is fixed by its class."""
 
     def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True, solver: str = "fista",
