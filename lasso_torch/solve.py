@@ -66,6 +66,31 @@ def weighted_rows(X: Tensor, y: Tensor, s: Tensor, fit_intercept: bool) -> tuple
     return X * r[:, None], y * r
 
 
+def _datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str, s: Tensor | None,
+             spec: SolverSpec, distributed: bool) -> tuple[Quadratic, Quadratic]:
+    """The datafit the engine runs on, and the one of the problem (its intercept): the same,
+    except for row weights on a solver without them (rows rescaled, see weighted_rows)."""
+    if distributed:
+        from .distributed.datafit import ShardedQuadratic
+
+        df = ShardedQuadratic(X, y, fit_intercept, gram=gram, row_weights=s)
+        return df, df
+    full = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
+    if s is None or spec.weights:
+        return full, full
+    return Quadratic(*weighted_rows(X, y, s, fit_intercept), fit_intercept=False, gram=gram), full
+
+
+def _start(coef_init: Any, X: Tensor) -> Tensor:
+    """The starting point: zeros, or ``coef_init`` on the data's device and dtype."""
+    if coef_init is None:
+        return torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
+    w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).reshape(-1).clone()
+    if w0.numel() != X.shape[1]:
+        raise InputError(f"coef_init must have {X.shape[1]} values, got {w0.numel()}")
+    return w0
+
+
 def build_engine(spec: SolverSpec, datafit: Quadratic, penalty: Any, w0: Tensor,
                  options: dict[str, Any]) -> Any:
     """``spec.build`` with the spec's defaults overridden by ``options`` (``tol`` always
@@ -135,7 +160,7 @@ def solve(
         raise InputError(f"solver {solver!r} has no option {unknown[0]!r}; its options: "
                          f"{', '.join(spec.options) or 'none'}")
     if distributed:
-        from .distributed.datafit import ShardedQuadratic, sharded_data
+        from .distributed.datafit import sharded_data
 
         X, y = sharded_data(X, y, spec, (alpha, l1_ratio, tol, max_iter, fit_intercept, lr,
                                          check_every, record_every, gram, stall_patience,
@@ -146,29 +171,14 @@ def solve(
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
     check_options(tol, max_iter, check_every, lr)
     s = check_sample_weight(sample_weight, X)
-    weighted = s is not None
-    if distributed:
-        datafit = ShardedQuadratic(X, y, fit_intercept, gram=gram, row_weights=s)
-    elif weighted and not spec.weights:
-        Xw, yw = weighted_rows(X, y, s, fit_intercept)
-        datafit = Quadratic(Xw, yw, fit_intercept=False, gram=gram)
-    else:
-        datafit = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
-    penalty = make_penalty(alpha, l1_ratio)
-    w0 = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
-    if coef_init is not None:
-        w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).reshape(-1).clone()
-        if w0.numel() != X.shape[1]:
-            raise InputError(f"coef_init must have {X.shape[1]} values, got {w0.numel()}")
+    datafit, full = _datafit(X, y, fit_intercept, gram, s, spec, distributed)
+    w0 = _start(coef_init, X)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
         opts["lr"] = lr
-    engine = build_engine(spec, datafit, penalty, w0, {**opts, "tol": tol})
-    patience = stall_patience
-    if spec.stall_patience is None:
-        patience = None
-    elif patience is not None:
-        patience = min(patience, spec.stall_patience)
+    engine = build_engine(spec, datafit, make_penalty(alpha, l1_ratio), w0, {**opts, "tol": tol})
+    patience = None if spec.stall_patience is None or stall_patience is None else min(
+        stall_patience, spec.stall_patience)
     out = run_loop(engine, max_iter=max_iter, tol=tol, check_every=check_every,
                    record_every=record_every, record_coef=record_coef,
                    stall_patience=patience, callback=callback, catch_interrupt=catch_interrupt)
@@ -179,12 +189,8 @@ def solve(
             ConvergenceWarning, stacklevel=2,
         )
     coef = out.coef.detach()
-    if weighted and not spec.weights and not distributed:
-        intercept = Quadratic(X, y, fit_intercept, gram=False, row_weights=s).intercept(coef)
-    else:
-        intercept = datafit.intercept(coef)
     return SolveResult(
-        solver=solver, coef=coef, intercept=intercept.detach(),
+        solver=solver, coef=coef, intercept=full.intercept(coef).detach(),
         n_iter=out.n_iter, gap=out.cert.rel_gap, gap_abs=out.cert.gap,
         objective=out.cert.objective, kkt=out.cert.kkt, converged=out.status == "converged",
         status=out.status, lr=getattr(engine, "lr", None), time=out.time,

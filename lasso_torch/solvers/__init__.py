@@ -8,9 +8,10 @@ from .engine import Engine
 from .gradient import ProximalEngine, SubgradientEngine
 from .loop import LoopResult, Trace, run_loop
 from .registry import REGISTRY, SolverSpec, get_solver, register, solver_names
+from .torch_optim import ProxOptimizerEngine, TorchOptimizerEngine
 from .working_set import WorkingSet
 
-SOLVERS = solver_names()
+SOLVERS = solver_names(exact_zeros=True) + ("subgradient",)
 """Every built-in solver name ``lt.solve`` accepts; tests loop over this registry."""
 
 EXACT_ZERO_SOLVERS = solver_names(exact_zeros=True)
@@ -18,6 +19,6 @@ EXACT_ZERO_SOLVERS = solver_names(exact_zeros=True)
 
 __all__ = [
     "EXACT_ZERO_SOLVERS", "REGISTRY", "SOLVERS", "CoordinateDescent", "Engine", "LoopResult",
-    "ProximalEngine", "SolverSpec", "SubgradientEngine", "Trace", "WorkingSet", "get_solver",
+    "ProxOptimizerEngine", "ProximalEngine", "SolverSpec", "TorchOptimizerEngine", "SubgradientEngine", "Trace", "WorkingSet", "get_solver",
     "register", "run_loop", "solver_names",
 ]

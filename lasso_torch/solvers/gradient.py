@@ -19,11 +19,13 @@ from torch import Tensor
 
 from ..certificates import Certificate, certificate_from_sums
 from ..datafits import Quadratic
+from ..errors import InputError
 from ..optim import ProximalGradient, SubgradientDescent
 from ..penalties import ElasticNet, make_penalty
 from .engine import Engine
 from .registry import SolverSpec, register
 from .screening import gap_safe_dead
+from .stochastic import Minibatches, batch_gradient, batch_value
 
 
 def default_lr(datafit: Quadratic, lr: float | None) -> float:
@@ -38,6 +40,7 @@ class ProximalEngine(Engine):
     def __init__(self, datafit: Quadratic, penalty: ElasticNet, w0: Tensor, *,
                  lr: float | None = None, accelerated: bool = True, restart: bool = True,
                  backtracking: bool = False, screening: bool = False, tol: float = 0.0,
+                 batch_size: int | None = None, seed: int = 0, schedule: str = "constant",
                  **_: Any) -> None:
         self.datafit, self.penalty = datafit, penalty
         self.batch = w0.dim() == 2
@@ -50,16 +53,22 @@ class ProximalEngine(Engine):
         self.keep: Tensor | None = None  # (p_live, K) not screened
         self.dead: Tensor | None = None  # screened at the last check, applied at the next step
         self.w = w0.detach().clone()
+        sched = {} if schedule == "constant" else {"schedule": schedule}
         self.opt = ProximalGradient([self.w], lr=default_lr(datafit, lr), penalty=penalty,
                                     accelerated=accelerated, restart=restart,
-                                    backtracking=backtracking, columnwise=self.batch)
+                                    backtracking=backtracking, columnwise=self.batch, **sched)
         self.backtracking = backtracking
+        self.batches = Minibatches(datafit.X.shape[0], batch_size, seed, datafit.X.device)
+        if backtracking and not self.batches.full:
+            raise InputError("backtracking needs the full batch (batch_size: null)")
 
     def step(self) -> None:
         if self.dead is not None:  # after the loop retired its finished columns
             self._screen(self.dead)
             self.dead = None
-        self.w.grad = self.step_df.gradient(self.w)
+        rows = self.batches.next()
+        self.w.grad = (self.step_df.gradient(self.w) if rows is None
+                       else batch_gradient(self.step_df, self.w, rows))
         if self.backtracking:
             self.opt.step(lambda: self.step_df.value(self.w))
         else:  # w does not require grad: the update without step()'s per-call wrapper
@@ -80,6 +89,10 @@ class ProximalEngine(Engine):
     @property
     def lr(self) -> float:
         return float(self.opt.param_groups[0]["lr"])
+
+    @property
+    def epoch(self) -> float:
+        return self.batches.epoch
 
     def certificate(self) -> Certificate:
         w, df = self.coef(), self.datafit
@@ -141,16 +154,24 @@ class ProximalEngine(Engine):
 
 class SubgradientEngine(Engine):
     def __init__(self, datafit: Quadratic, penalty: ElasticNet, w0: Tensor, *,
-                 lr: float | None = None, schedule: Any = "constant", **_: Any) -> None:
+                 lr: float | None = None, schedule: Any = "constant",
+                 batch_size: int | None = None, seed: int = 0, **_: Any) -> None:
         self.datafit, self.penalty = datafit, penalty
         self.w = w0.detach().clone().requires_grad_(True)
         self.opt = SubgradientDescent([self.w], lr=default_lr(datafit, lr), schedule=schedule)
+        self.batches = Minibatches(datafit.X.shape[0], batch_size, seed, datafit.X.device)
 
     def step(self) -> None:
         self.opt.zero_grad()
-        loss = self.datafit.value(self.w) + self.penalty.value(self.w)
-        loss.sum().backward()
+        rows = self.batches.next()
+        f = self.datafit.value(self.w) if rows is None else batch_value(
+            self.datafit, self.w, rows)
+        (f + self.penalty.value(self.w)).sum().backward()
         self.opt.step()
+
+    @property
+    def epoch(self) -> float:
+        return self.batches.epoch
 
     def coef(self) -> Tensor:
         return self.w.detach()
@@ -160,18 +181,19 @@ class SubgradientEngine(Engine):
         return float(self.opt.param_groups[0]["lr"])
 
 
+STOCHASTIC = {"batch_size": None, "seed": 0, "schedule": "constant"}
 register(SolverSpec(
     "ista", lambda df, pen, w0, **o: ProximalEngine(df, pen, w0, accelerated=False, **o),
     "proximal gradient, step 1/L: exact zeros from some iteration on",
-    options={"lr": None, "backtracking": False}, batched=True, weights=True, sharded=True,
+    options={"lr": None, "backtracking": False, **STOCHASTIC}, batched=True, weights=True, sharded=True,
     uses_lr=True, colour="#1f77b4"))
 register(SolverSpec(
     "fista", lambda df, pen, w0, **o: ProximalEngine(df, pen, w0, accelerated=True, **o),
     "ISTA + Nesterov momentum + adaptive restart, optional backtracking",
-    options={"lr": None, "restart": True, "backtracking": False}, batched=True,
+    options={"lr": None, "restart": True, "backtracking": False, **STOCHASTIC}, batched=True,
     weights=True, sharded=True, uses_lr=True, colour="#2ca02c"))
 register(SolverSpec(
     "subgradient", SubgradientEngine,
     "torch.optim.SGD on the full loss through autograd: never exact zeros",
-    options={"lr": None, "schedule": "constant"}, stall_patience=None, exact_zeros=False,
+    options={"lr": None, **STOCHASTIC}, stall_patience=None, exact_zeros=False,
     batched=True, weights=True, uses_lr=True, colour="#d62728"))

@@ -56,6 +56,7 @@ class SolverSpec:
 
 
 REGISTRY: dict[str, SolverSpec] = {}
+RESOLVERS: list[Callable[[str], SolverSpec | None]] = []
 
 
 def register(spec: SolverSpec) -> SolverSpec:
@@ -64,15 +65,24 @@ def register(spec: SolverSpec) -> SolverSpec:
     return spec
 
 
+def add_resolver(resolver: Callable[[str], SolverSpec | None]) -> None:
+    """``resolver(name)`` builds (and registers) the spec of a name not registered yet, or
+    returns None (``torch.optim.NAdam``, ``package.module:Class``)."""
+    RESOLVERS.append(resolver)
+
+
 def get_solver(name: str) -> SolverSpec:
     """The spec of ``name``; an :class:`InputError` naming the closest solver otherwise."""
-    try:
+    if isinstance(name, str) and name in REGISTRY:
         return REGISTRY[name]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"unknown solver {name!r}{hint}; choose from "
-                         f"{', '.join(REGISTRY)}") from None
+    for resolve in RESOLVERS if isinstance(name, str) else ():
+        spec = resolve(name)
+        if spec is not None:
+            return spec
+    close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise InputError(f"unknown solver {name!r}{hint}; choose from "
+                     f"{', '.join(REGISTRY)}, torch.optim.<Name> or module:Class")
 
 
 def solver_names(**where: bool) -> tuple[str, ...]:
