@@ -49,7 +49,7 @@ class SubgradientEngine:
                  schedule: Any = "constant") -> None:
         self.datafit, self.penalty = datafit, penalty
         self.w = w0.detach().clone().requires_grad_(True)
-        self.opt = SubgradientDescent([self.w], lr=lr, schedule=schedule)
+        self.opt = SubgradientDescent([self.w], lr=lr, schedule=schedule, check_finite=0)
 
     def step(self) -> None:
         self.opt.zero_grad()
