@@ -4,14 +4,19 @@ For ``min f(w) + g(w)``, ``p.grad`` an (unbiased, possibly minibatch) estimate o
 ``grad f(w_k)`` and ``g`` the penalty (its prox in ``penalty.prox``):
 
 .. math::
-    b_k &= \mu\, b_{k-1} + \nabla f(w_k) \qquad (b_0 = \nabla f(w_0);\ b_k = \nabla f(w_k)
-    \text{ if } \mu = 0)\\
+    b_k &= \mu\, b_{k-1} + (1 - \mu) \nabla f(w_k) \qquad (b_0 = \nabla f(w_0);
+    \ b_k = \nabla f(w_k) \text{ if } \mu = 0)\\
     w_{k+1} &= \mathrm{prox}_{lr_k\, g}\big(w_k - lr_k\, b_k\big)
 
-The momentum buffer is ``torch.optim.SGD``'s (no dampening) and sees only the smooth
-part: the penalty never enters it, so exact zeros come from the prox at every step and
-the parameter itself holds the sparse iterate (no ``eval()`` swap needed). Full batch,
-``momentum=0`` and a constant step, this is ISTA iterate for iterate (the same kernels).
+The buffer is an average of the smooth part's gradients (Adam's first moment without
+bias correction, ``b_0 = g_0``): the penalty never enters it, so exact zeros come from the
+prox at every step and the parameter itself holds the sparse iterate (no ``eval()`` swap
+needed). It is *damped* on purpose: with ``torch.optim.SGD``'s undamped buffer
+(``b_k = mu b_{k-1} + g_k``, a gradient step of ``lr / (1 - mu)`` at a fixed point) and a
+prox of step ``lr``, the fixed points would minimize ``f + (1 - mu) g``, a lasso of
+another ``alpha``. Here the fixed points are exactly the minimizers of ``f + g``.
+Full batch, ``momentum=0`` and a constant step, this is ISTA iterate for iterate (the
+same kernels).
 ``lr_k`` follows ``schedule``: for minibatch gradients a decreasing one (``"inv_sqrt"``)
 makes the iterates converge and the zero pattern settle; see :mod:`lasso_torch.optim._base`.
 """
@@ -60,7 +65,7 @@ class ProxSGD(PenalizedOptimizer):
                     if "momentum_buffer" not in st:
                         st["momentum_buffer"] = d.detach().clone()
                     else:
-                        st["momentum_buffer"].mul_(mu).add_(d)
+                        st["momentum_buffer"].mul_(mu).add_(d, alpha=1 - mu)
                     d = st["momentum_buffer"]
                 z = torch.add(p, d, alpha=-lr)
                 p.copy_(z if pen is None else pen.prox(z, lr))
