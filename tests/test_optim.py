@@ -176,8 +176,8 @@ def train(model, opt, groups, X, y, steps, autograd_penalty):
         opt.zero_grad()
         loss = 0.5 * ((model(X).squeeze(-1) - y) ** 2).mean()
         if autograd_penalty:
-            loss = loss + sum(g["penalty"].value(p).sum() for g in groups if g["penalty"] is not None
-                              for p in g["params"])
+            loss = loss + sum(g["penalty"].value(p).sum() for g in groups
+                              if g["penalty"] is not None for p in g["params"])
         loss.backward()
         opt.step()
     return loss.detach()
@@ -352,10 +352,10 @@ def test_backtracking_takes_an_lbfgs_style_closure(accelerated):
         opt = lt.optim.ProximalGradient([w], lr=64 / L, penalty=lt.L1(0.05),
                                         accelerated=accelerated, backtracking=True)
 
-        def f():
+        def f(w=w):
             return ((X @ w - y) ** 2).sum() / (2 * len(y))
 
-        def closure():
+        def closure(opt=opt, f=f):
             opt.zero_grad()
             loss = f()
             loss.backward()
@@ -367,7 +367,7 @@ def test_backtracking_takes_an_lbfgs_style_closure(accelerated):
             else:
                 opt.zero_grad()
                 f().backward()
-                opt.step(lambda: f().detach())
+                opt.step(lambda f=f: f().detach())
         runs.append((opt.state[w]["x"].clone(), opt.param_groups[0]["lr"]))
     torch.testing.assert_close(runs[0][0], runs[1][0], rtol=0, atol=0)
     assert runs[0][1] == runs[1][1] and 1 / (2 * L) <= runs[0][1] <= 1 / L * (1 + 1e-6)
