@@ -102,6 +102,20 @@ def certificate_from_sums(datafit: Quadratic, w: Tensor, r2: Tensor, ry: Tensor,
     return Certificate(primal, gap, rel, kkt)
 
 
+def _linear_weight_ok(fn):
+    """Accept ``nn.Linear(p, 1)``'s ``(1, p)`` weight (any tensor needing grad) as ``(p,)``."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(X: Tensor, y: Tensor, coef: Tensor, *args, **kwargs):
+        coef = coef.detach()
+        if coef.dim() == 2 and coef.shape[0] == 1 and coef.shape[1] == X.shape[1] != 1:
+            coef = coef[0]
+        return fn(X, y, coef, *args, **kwargs)
+    return wrapped
+
+
+@_linear_weight_ok
 def duality_gap(
     X: Tensor,
     y: Tensor,
@@ -116,6 +130,7 @@ def duality_gap(
     return cert.rel_gap if relative else cert.gap
 
 
+@_linear_weight_ok
 def kkt_violation(
     X: Tensor,
     y: Tensor,

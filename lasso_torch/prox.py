@@ -34,3 +34,48 @@ def enet_prox(z: Tensor, step: Tensor | float, alpha: Tensor | float, l1_ratio: 
     if l1_ratio < 1:
         out = out / (1 + step * alpha * (1 - l1_ratio))
     return out
+
+
+def group_soft_threshold(z: Tensor, t: Tensor | float, dim: int | tuple[int, ...] = 0) -> Tensor:
+    """Prox of ``t * ||.||_2`` per group: ``z * max(1 - t / ||z_g||, 0)`` (block soft-threshold).
+
+    The groups are the slices of ``z`` along the other dims; the norm is over ``dim`` (for
+    an ``nn.Linear`` weight ``(out, in)``, ``dim=0`` makes each input column a group). A
+    group with ``||z_g|| <= t`` maps to exactly 0.0.
+    """
+    norm = torch.linalg.vector_norm(z, dim=dim, keepdim=True)
+    scale = 1 - t / norm  # norm 0: -inf (or nan for t = 0): the group is 0 either way
+    return torch.where(scale > 0, z * scale, torch.zeros((), dtype=z.dtype, device=z.device))
+
+
+def group_prox_diag(z: Tensor, step: Tensor, alpha: float | Tensor,
+                    dim: int | tuple[int, ...] = 0, n_iter: int = 8) -> Tensor:
+    r"""Prox of ``alpha * ||.||_2`` per group in a diagonal metric (one step per entry).
+
+    ``argmin_w sum_j (w_j - z_j)^2 / (2 step_j) + alpha ||w_g||``, with ``a = 1/step``: the
+    group is exactly 0 iff ``||a z_g|| <= alpha``; otherwise ``w_j = z_j a_j s / (a_j s + alpha)``
+    where ``s = ||w_g||`` solves ``||q(s)|| = 1``, ``q_j = a_j z_j / (a_j s + alpha)``. The root
+    lies in ``[(||a z|| - alpha) / max a, (||a z|| - alpha) / min a]``; safeguarded Newton on
+    ``h(s) = 1/||q(s)|| - 1`` (linear in ``s`` for a uniform metric: exact in one step), a
+    fixed number of iterations with no host sync (measured: at machine precision after 4,
+    for steps spread over 8 decades). Equal steps give :func:`group_soft_threshold`.
+    """
+    a = 1 / step
+    az = a * z
+    norm = torch.linalg.vector_norm(az, dim=dim, keepdim=True)
+    excess = norm - alpha
+    lo = (excess / a.amax(dim, keepdim=True)).clamp(min=0)
+    hi = (excess / a.amin(dim, keepdim=True)).clamp(min=0)
+    s = lo
+    for _ in range(n_iter):
+        den = a * s + alpha
+        q = az / den
+        nq = torch.linalg.vector_norm(q, dim=dim, keepdim=True)
+        h = 1 / nq - 1  # increasing in s, 0 at the root
+        lo = torch.where(h < 0, s, lo)
+        hi = torch.where(h > 0, s, hi)
+        dh = (a * q * q / den).sum(dim, keepdim=True) / nq**3
+        s_new = s - h / dh
+        s = torch.where((s_new >= lo) & (s_new <= hi), s_new, (lo + hi) / 2)
+    w = z * (a * s / (a * s + alpha))
+    return torch.where(excess > 0, w, torch.zeros((), dtype=z.dtype, device=z.device))

@@ -18,10 +18,17 @@ ISTA is ``accelerated=False`` (then ``y_k = x_k``); FISTA is ``accelerated=True`
 * **Adaptive restart** (O'Donoghue & Candes 2015, gradient scheme): when
   ``(y_k - x_{k+1})^T (x_{k+1} - x_k) > 0`` the momentum is reset (``t = 1``,
   ``y = x``). The test is a tensor ``where``: no host synchronisation.
-* **Backtracking** (optional, Beck & Teboulle): ``step(closure)`` with a closure that
-  returns ``f`` at the current parameters; ``lr`` shrinks by ``backtrack_factor`` until
-  ``f(x) <= f(y) + <grad, x - y> + |x - y|^2 / (2 lr)``. This needs one host sync per
-  step; the default step ``1/L`` from power iteration does not need it.
+* **Backtracking** (optional, Beck & Teboulle): ``step(closure)``, the closure in torch's
+  convention (as for ``LBFGS``: it zeroes the grads, evaluates the smooth part ``f`` at
+  the current parameters, calls ``backward`` and returns ``f``; a closure that only
+  returns ``f``, the gradient set in ``p.grad`` beforehand, works too). ``lr`` shrinks
+  by ``backtrack_factor`` until ``f(x) <= f(y) + <grad, x - y> + |x - y|^2 / (2 lr)``.
+  This needs one host sync per step; the default step ``1/L`` from power iteration does not need it.
+* **Checked, schedulable, saved as plain data** (see :mod:`lasso_torch.optim._base`):
+  ``schedule`` gives ``lr_k`` (stochastic ISTA wants ``"inv_sqrt"``); FISTA's ``t`` is
+  kept in float32 or wider under bfloat16/float16 parameters, and kept so by
+  ``load_state_dict``. Momentum on minibatch gradients at ``lr = 1/L`` can diverge: use
+  ISTA (or :class:`~lasso_torch.optim.ProxSGD`) with a decreasing step there.
 """
 
 from __future__ import annotations
@@ -31,10 +38,11 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
+
+from ._base import PenalizedOptimizer
 
 
-class ProximalGradient(Optimizer):
+class ProximalGradient(PenalizedOptimizer):
     """Proximal gradient (ISTA / FISTA) on parameters whose ``.grad`` is ``grad f``.
 
     Args:
@@ -48,7 +56,11 @@ class ProximalGradient(Optimizer):
         backtrack_factor: the shrink factor (> 1).
         columnwise: a ``(p, K)`` parameter is ``K`` independent problems (a batched
             path): each column has its own momentum ``t`` and its own restart test.
+        schedule: ``"constant"``, ``"inv_sqrt"`` or ``"inv"`` (not with backtracking).
+        check_finite: raise on a non-finite parameter every this many ``step()`` (0: never).
     """
+
+    _wide_state = ("t", "half")
 
     def __init__(
         self,
@@ -60,17 +72,19 @@ class ProximalGradient(Optimizer):
         backtracking: bool = False,
         backtrack_factor: float = 2.0,
         columnwise: bool = False,
+        schedule: str = "constant",
+        check_finite: int = 1,
     ) -> None:
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
         if not backtrack_factor > 1:
             raise ValueError(f"backtrack_factor must be > 1, got {backtrack_factor}")
+        if backtracking and schedule != "constant":
+            raise ValueError("backtracking sets lr itself: use schedule='constant' with it")
         defaults = dict(
             lr=lr, penalty=penalty, accelerated=accelerated, restart=restart,
             backtracking=backtracking, backtrack_factor=backtrack_factor, columnwise=columnwise,
+            schedule=schedule,
         )
-        super().__init__(params, defaults)
-        self._eval = False
+        super().__init__(params, defaults, check_finite)
 
     def _prox(self, group: dict[str, Any], z: Tensor, lr: float) -> Tensor:
         pen = group["penalty"]
@@ -81,8 +95,9 @@ class ProximalGradient(Optimizer):
         if not st:
             st["x"] = p.detach().clone()
             shape = p.shape[1:] if columnwise else ()
-            st["t"] = torch.ones(shape, dtype=p.dtype, device=p.device)
-            st["half"] = torch.full((), 0.5, dtype=p.dtype, device=p.device)
+            wide = torch.promote_types(p.dtype, torch.float32)  # t never in bfloat16
+            st["t"] = torch.ones(shape, dtype=wide, device=p.device)
+            st["half"] = torch.full((), 0.5, dtype=wide, device=p.device)
         return st
 
     @torch.no_grad()
@@ -91,13 +106,10 @@ class ProximalGradient(Optimizer):
         if self._eval:
             raise RuntimeError("optimizer is in eval() mode; call train() before step()")
         if any(g["backtracking"] for g in self.param_groups):
-            return self._step_backtracking(closure)
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        self.update()
-        return loss
+            loss = self._step_backtracking(closure)
+            self._after_step()
+            return loss
+        return super().step(closure)
 
     def update(self) -> None:
         """The update of :meth:`step` (no backtracking) from the gradients in ``p.grad``.
@@ -108,10 +120,11 @@ class ProximalGradient(Optimizer):
         float32 step on sim-corr (500 x 5000).
         """
         for group in self.param_groups:
+            lr = self._lr(group)
             for p in group["params"]:
                 if p.grad is not None:
-                    z = torch.add(p, p.grad, alpha=-group["lr"])  # one fused kernel
-                    x_new = self._prox(group, z, group["lr"])
+                    z = torch.add(p, p.grad, alpha=-lr)  # one fused kernel
+                    x_new = self._prox(group, z, lr)
                     self._move(group, p, x_new)
 
     def _move(self, group: dict[str, Any], p: Tensor, x_new: Tensor) -> None:
@@ -124,12 +137,13 @@ class ProximalGradient(Optimizer):
             t_new = torch.hypot(t, st["half"]).add_(0.5)
             beta = (t - 1) / t_new
             d = x_new - x_old
-            if group["restart"]:
+            if group["restart"]:  # any shape: a sum over all entries (per column if columnwise)
                 v = p - x_new
-                bad = ((v * d).sum(0) if columnwise else torch.dot(v, d)) > 0
+                vd = (v * d).sum(0) if columnwise else torch.dot(v.reshape(-1), d.reshape(-1))
+                bad = vd > 0
                 beta = torch.where(bad, 0.0, beta)
                 t_new = torch.where(bad, 1.0, t_new)
-            torch.addcmul(x_new, d, beta, out=p)  # y = x_new + beta (x_new - x_old)
+            torch.addcmul(x_new, d, beta.to(p.dtype), out=p)  # y = x_new + beta (x_new - x_old)
             st["t"] = t_new
         else:
             p.copy_(x_new)
@@ -138,11 +152,13 @@ class ProximalGradient(Optimizer):
     def _step_backtracking(self, closure: Callable[[], Tensor] | None) -> Tensor:
         if closure is None:
             raise ValueError("backtracking needs step(closure) with a closure returning f")
+        with torch.enable_grad():  # torch's convention: the closure may compute the grads
+            f_y = closure().detach()
         entries = [(g, p) for g in self.param_groups for p in g["params"] if p.grad is not None]
         ys = [p.detach().clone() for _, p in entries]
         grads = [p.grad.detach().clone() for _, p in entries]
-        with torch.enable_grad():
-            f_y = closure().detach()
+        for g in self.param_groups:
+            self._lr(g)
         slack = 1 + 8 * torch.finfo(f_y.dtype).eps
         while True:
             xs = []
@@ -153,15 +169,15 @@ class ProximalGradient(Optimizer):
                 d = x - y
                 bound = bound + (gr * d).sum() + (d * d).sum() / (2 * g["lr"])
                 xs.append(x)
-            with torch.enable_grad():
+            with torch.enable_grad():  # it may zero and recompute p.grad: restored below
                 f_x = closure().detach()
             if bool(f_x <= bound * slack) or not bool(torch.isfinite(f_y)):
                 break
-            for g, _ in entries:
+            for g in {id(g): g for g, _ in entries}.values():
                 g["lr"] = g["lr"] / g["backtrack_factor"]
         for (g, p), x, y, gr in zip(entries, xs, ys, grads, strict=True):
             p.copy_(y)
-            p.grad.copy_(gr)
+            p.grad = gr
             self._move(g, p, x)
         return f_y
 
@@ -192,15 +208,19 @@ class ISTA(ProximalGradient):
     """Proximal gradient without momentum: ``w <- prox_{lr g}(w - lr grad f(w))``."""
 
     def __init__(self, params, lr: float, penalty: Any = None, backtracking: bool = False,
-                 backtrack_factor: float = 2.0) -> None:
+                 backtrack_factor: float = 2.0, schedule: str = "constant",
+                 check_finite: int = 1) -> None:
         super().__init__(params, lr, penalty, accelerated=False, restart=False,
-                         backtracking=backtracking, backtrack_factor=backtrack_factor)
+                         backtracking=backtracking, backtrack_factor=backtrack_factor,
+                         schedule=schedule, check_finite=check_finite)
 
 
 class FISTA(ProximalGradient):
     """Proximal gradient with Nesterov momentum and (by default) adaptive restart."""
 
     def __init__(self, params, lr: float, penalty: Any = None, restart: bool = True,
-                 backtracking: bool = False, backtrack_factor: float = 2.0) -> None:
+                 backtracking: bool = False, backtrack_factor: float = 2.0,
+                 schedule: str = "constant", check_finite: int = 1) -> None:
         super().__init__(params, lr, penalty, accelerated=True, restart=restart,
-                         backtracking=backtracking, backtrack_factor=backtrack_factor)
+                         backtracking=backtracking, backtrack_factor=backtrack_factor,
+                         schedule=schedule, check_finite=check_finite)

@@ -10,41 +10,61 @@ A coordinate whose solution is 0 never lands on 0.0: each step moves it by about
 ``lr * alpha`` across zero, so it oscillates around 0 with that amplitude forever.
 ``schedule="constant"`` is exactly ``torch.optim.SGD`` (no momentum); ``"inv_sqrt"``
 uses ``lr_k = lr / sqrt(k + 1)``, the classic step that makes the subgradient method
-converge (slowly, and still never to exact zeros).
+converge (slowly, and still never to exact zeros); ``"inv"`` uses ``lr / (k + 1)``.
+The base step and the step count live in the param groups (``base_lr``, ``steps``), so a
+``state_dict`` round trip resumes the schedule where it was.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from ._base import check_finite_params, check_lr, schedule_factor
+
 
 class SubgradientDescent(torch.optim.SGD):
-    """``torch.optim.SGD`` with an optional ``lr / sqrt(k+1)`` schedule; no momentum."""
+    """``torch.optim.SGD`` (no momentum) with a step schedule and a non-finite stop."""
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
         lr: float,
-        schedule: Literal["constant", "inv_sqrt"] = "constant",
+        schedule: str = "constant",
+        check_finite: int = 1,
     ) -> None:
-        if schedule not in ("constant", "inv_sqrt"):
-            raise ValueError(f"schedule must be 'constant' or 'inv_sqrt', got {schedule!r}")
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
+        schedule_factor(schedule, 0)
+        check_lr(lr)
+        self.check_finite = int(check_finite)
+        self._n_steps = 0
+        self._schedule = schedule
         super().__init__(params, lr=lr)
-        self.schedule = schedule
-        self.base_lr = lr
-        self.k = 0
+
+    @property
+    def schedule(self) -> str:
+        return self.param_groups[0]["schedule"]
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        super().add_param_group(param_group)
+        g = self.param_groups[-1]
+        check_lr(g["lr"], f"param group {len(self.param_groups) - 1}: lr")
+        g.setdefault("schedule", self._schedule)
+        schedule_factor(g["schedule"], 0)
+        g.setdefault("base_lr", float(g["lr"]))
+        g.setdefault("steps", 0)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:  # type: ignore[override]
-        if self.schedule == "inv_sqrt":
-            for group in self.param_groups:
-                group["lr"] = self.base_lr / math.sqrt(self.k + 1)
-        self.k += 1
-        return super().step(closure)
+        for group in self.param_groups:
+            if group["schedule"] != "constant":
+                group["lr"] = group["base_lr"] * schedule_factor(group["schedule"], group["steps"])
+            check_lr(group["lr"])
+            group["steps"] += 1
+        loss = super().step(closure)
+        self._n_steps += 1
+        if self.check_finite and self._n_steps % self.check_finite == 0:
+            check_finite_params(self, self._n_steps)
+        return loss

@@ -11,14 +11,15 @@ from .registry import REGISTRY, SolverSpec, get_solver, register, solver_names
 from .torch_optim import ProxOptimizerEngine, TorchOptimizerEngine
 from .working_set import WorkingSet
 
-SOLVERS = solver_names(exact_zeros=True) + ("subgradient",)
+SOLVERS = solver_names(family="solver")
 """Every built-in solver name ``lt.solve`` accepts; tests loop over this registry."""
 
-EXACT_ZERO_SOLVERS = solver_names(exact_zeros=True)
+EXACT_ZERO_SOLVERS = solver_names(family="solver", exact_zeros=True)
 """The solvers whose iterates hold exact zeros (a prox or a coordinate-wise threshold)."""
 
 __all__ = [
     "EXACT_ZERO_SOLVERS", "REGISTRY", "SOLVERS", "CoordinateDescent", "Engine", "LoopResult",
-    "ProxOptimizerEngine", "ProximalEngine", "SolverSpec", "TorchOptimizerEngine", "SubgradientEngine", "Trace", "WorkingSet", "get_solver",
-    "register", "run_loop", "solver_names",
+    "ProxOptimizerEngine", "ProximalEngine", "SolverSpec", "SubgradientEngine",
+    "TorchOptimizerEngine", "Trace", "WorkingSet", "get_solver", "register", "run_loop",
+    "solver_names",
 ]

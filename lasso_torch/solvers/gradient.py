@@ -53,10 +53,10 @@ class ProximalEngine(Engine):
         self.keep: Tensor | None = None  # (p_live, K) not screened
         self.dead: Tensor | None = None  # screened at the last check, applied at the next step
         self.w = w0.detach().clone()
-        sched = {} if schedule == "constant" else {"schedule": schedule}
         self.opt = ProximalGradient([self.w], lr=default_lr(datafit, lr), penalty=penalty,
                                     accelerated=accelerated, restart=restart,
-                                    backtracking=backtracking, columnwise=self.batch, **sched)
+                                    backtracking=backtracking, columnwise=self.batch,
+                                    schedule=schedule, check_finite=0)
         self.backtracking = backtracking
         self.batches = Minibatches(datafit.X.shape[0], batch_size, seed, datafit.X.device)
         if backtracking and not self.batches.full:
@@ -158,7 +158,8 @@ class SubgradientEngine(Engine):
                  batch_size: int | None = None, seed: int = 0, **_: Any) -> None:
         self.datafit, self.penalty = datafit, penalty
         self.w = w0.detach().clone().requires_grad_(True)
-        self.opt = SubgradientDescent([self.w], lr=default_lr(datafit, lr), schedule=schedule)
+        self.opt = SubgradientDescent([self.w], lr=default_lr(datafit, lr), schedule=schedule,
+                                      check_finite=0)
         self.batches = Minibatches(datafit.X.shape[0], batch_size, seed, datafit.X.device)
 
     def step(self) -> None:
@@ -185,8 +186,8 @@ STOCHASTIC = {"batch_size": None, "seed": 0, "schedule": "constant"}
 register(SolverSpec(
     "ista", lambda df, pen, w0, **o: ProximalEngine(df, pen, w0, accelerated=False, **o),
     "proximal gradient, step 1/L: exact zeros from some iteration on",
-    options={"lr": None, "backtracking": False, **STOCHASTIC}, batched=True, weights=True, sharded=True,
-    uses_lr=True, colour="#1f77b4"))
+    options={"lr": None, "backtracking": False, **STOCHASTIC}, batched=True, weights=True,
+    sharded=True, uses_lr=True, colour="#1f77b4"))
 register(SolverSpec(
     "fista", lambda df, pen, w0, **o: ProximalEngine(df, pen, w0, accelerated=True, **o),
     "ISTA + Nesterov momentum + adaptive restart, optional backtracking",

@@ -38,6 +38,9 @@ class SolverSpec:
         uses_lr: whether ``lr`` means something to it (default ``1/L``).
         colour: its colour in every figure.
         iteration: what one iteration is (``"step"``, ``"epoch"``, ``"outer iteration"``).
+        family: ``"solver"`` (the package's deterministic solvers, checked against the
+            references to tight tolerances) or ``"optimizer"`` (a training optimizer run on
+            the problem: torch.optim's, the proximal/truncated stochastic ones).
     """
 
     name: str
@@ -53,6 +56,7 @@ class SolverSpec:
     uses_lr: bool = False
     colour: str = "#555555"
     iteration: str = "step"
+    family: str = "solver"
 
 
 REGISTRY: dict[str, SolverSpec] = {}
@@ -85,7 +89,7 @@ def get_solver(name: str) -> SolverSpec:
                      f"{', '.join(REGISTRY)}, torch.optim.<Name> or module:Class")
 
 
-def solver_names(**where: bool) -> tuple[str, ...]:
+def solver_names(**where: object) -> tuple[str, ...]:
     """Registered names, optionally those whose flags match (``exact_zeros=True``, ...)."""
     return tuple(n for n, s in REGISTRY.items()
                  if all(getattr(s, k) == v for k, v in where.items()))

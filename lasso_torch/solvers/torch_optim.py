@@ -177,7 +177,7 @@ def torch_spec(name: str, cls: type, summary: str = "") -> SolverSpec:
         name, lambda df, pen, w0, **o: TorchOptimizerEngine(df, pen, w0, optimizer=cls, **o),
         summary or f"{cls.__module__}.{cls.__name__} on loss + penalty through autograd",
         options={**ENGINE_OPTIONS, **_optimizer_options(cls)}, stall_patience=None,
-        exact_zeros=False, weights=True, uses_lr=True, colour="#8c564b")
+        exact_zeros=False, weights=True, uses_lr=True, colour="#8c564b", family="optimizer")
 
 
 def _resolve(name: str) -> SolverSpec | None:
@@ -213,4 +213,4 @@ for _name, (_cls, _summary, _colour) in _PROX.items():
         _summary, options={**ENGINE_OPTIONS, **{k: v for k, v in _optimizer_options(_cls)
                                                  .items() if k not in ("penalty", "schedule",
                                                                       "check_finite")}},
-        stall_patience=None, weights=True, uses_lr=True, colour=_colour))
+        stall_patience=None, weights=True, uses_lr=True, colour=_colour, family="optimizer"))
