@@ -21,13 +21,14 @@ from ..runs import load_run
 from .convergence import convergence_figure, series_from_traces
 from .cv import cv_figure
 from .geometry import geometry_figure
+from .landscape import landscape_figure
 from .paths import path_figure
 from .sparsity import sparsity_figure
 from .thresholding import partial_residual_points, thresholding_figure
 from .trajectories import trajectory_figure
 
-FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "thresholding",
-            "cv")
+FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "landscape",
+            "thresholding", "cv")
 _STAMP = re.compile(r"^\d{8}-\d{6}-")
 
 
@@ -39,6 +40,7 @@ class RunData:
     metrics: dict[str, Any]
     traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -60,7 +62,7 @@ class RunData:
 def read_run(run_dir: str | Path) -> RunData:
     """Load a run folder through the run store (:func:`lasso_torch.runs.load_run`)."""
     run = load_run(run_dir)
-    return RunData(run.path, run.metrics, run.traces, run.meta)
+    return RunData(run.path, run.metrics, run.traces, run.meta, run.config or {})
 
 
 def describe(run: RunData) -> str:
@@ -141,6 +143,21 @@ def _geometry(run: RunData) -> Figure | None:
     return fig
 
 
+def _landscape(run: RunData) -> Figure | None:
+    """Runs with p = 2 that stored the Gram moments and recorded both coefficients."""
+    pb, ref = run.group("problem"), run.group("reference").get("coef")
+    traces = {lab: tr for lab, tr in _solver_traces(run, "coef").items()
+              if np.shape(tr["coef"])[-1:] == (2,)}
+    if ref is None or len(ref) != 2 or not traces or not all(
+            k in pb for k in ("gram", "xty", "yty")):
+        return None
+    ols = run.group("geometry").get("ols")
+    if ols is None:
+        ols = np.linalg.lstsq(pb["gram"], pb["xty"], rcond=None)[0]
+    return landscape_figure(pb["gram"], pb["xty"], float(pb["yty"]), ols, ref, traces,
+                            run.solvers, title=describe(run))
+
+
 def _thresholding(run: RunData) -> Figure | None:
     """The threshold at the run's alpha with the solution's points (when the run stored the
     Gram moments). A path run uses the grid point with about half the features at 0.0,
@@ -185,6 +202,7 @@ BUILDERS: dict[str, Callable[[RunData], Figure | None]] = {
     "sparsity": _sparsity,
     "paths": _paths,
     "geometry": _geometry,
+    "landscape": _landscape,
     "thresholding": _thresholding,
     "cv": _cv,
 }
