@@ -90,7 +90,10 @@ def _trajectories(run: RunData) -> Figure | None:
     if not traces:
         return None
     ref = run.group("reference").get("coef")
-    return trajectory_figure(traces, run.solvers, ref, title=describe(run))
+    zeros = {lab: info.get("n_zeros") for lab, info in run.solvers.items()}
+    p = run.problem.get("p", len(ref) if ref is not None else None)
+    return trajectory_figure(traces, run.solvers, ref, n_features=p, final_zeros=zeros,
+                             title=describe(run))
 
 
 def _convergence(run: RunData) -> Figure | None:
