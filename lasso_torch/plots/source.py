@@ -101,7 +101,15 @@ def _convergence(run: RunData) -> Figure | None:
         return None
     p_star = run.metrics.get("reference", {}).get("objective")
     series = series_from_traces(run.traces, run.solvers, p_star)
-    return convergence_figure(series, title=f"Convergence — {describe(run)}")
+    return convergence_figure(series, title=f"Convergence — {describe(run)}",
+                              tol=solver_tolerances(run))
+
+
+def solver_tolerances(run: RunData) -> dict[str, float]:
+    """``solver label -> tol`` from the run's config (its solvers in the metrics' order)."""
+    configured = run.config.get("solvers") or []
+    return {lab: float(s["tol"]) for lab, s in zip(run.solvers, configured, strict=False)
+            if isinstance(s, dict) and s.get("tol") is not None}
 
 
 def _sparsity(run: RunData) -> Figure | None:
@@ -163,28 +171,37 @@ def _landscape(run: RunData) -> Figure | None:
 
 def _thresholding(run: RunData) -> Figure | None:
     """The threshold at the run's alpha with the solution's points (when the run stored the
-    Gram moments). A path run uses the grid point with about half the features at 0.0,
-    where the zero zone has points on both sides; other runs their reference solution."""
+    Gram moments; a note says so when it did not). A path run uses the grid point with
+    about half the features at 0.0, where the zero zone has points on both sides (the
+    title says so); other runs their reference solution."""
     rho = float(run.problem.get("l1_ratio", 1.0))
     if not rho > 0:
         return None
     pb, path = run.group("problem"), run.group("path")
     alpha = (run.metrics.get("reference") or {}).get("alpha", run.problem.get("alpha"))
     coef = run.group("reference").get("coef")
+    title = None
     if "coefs" in path and "alphas" in path and len(path["alphas"]):
         zeros = (path["coefs"] == 0.0).sum(1)
         k = int(np.argmin(np.abs(zeros - path["coefs"].shape[1] / 2)))
         alpha, coef = float(path["alphas"][k]), path["coefs"][k]
+        amax = run.problem.get("alpha_max")
+        rel = f" = {alpha / amax:.3g} α_max" if amax else ""
+        title = (f"Soft thresholding at one point of the path: α = {alpha:.3g}{rel},\n"
+                 f"the grid point with {int(zeros[k])} of {len(coef)} coefficients at 0.0")
     if alpha is None or not alpha > 0:
         return None
-    points, label = None, "solution"
+    points, label, note = None, "solution", None
     if coef is not None and "gram" in pb and "xty" in pb and len(coef) == len(pb["xty"]):
         points = partial_residual_points(pb["gram"], pb["xty"], coef, float(alpha), rho)
         if rho < 1:
             label = "solution, scaled by $(\\|x_j\\|^2/n + α(1-ρ))$"
-    fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label)
-    fig.suptitle(describe(run) + (f"  (path point α = {alpha:.3g})" if "coefs" in path
-                                  else ""), fontsize="medium")
+    elif coef is not None:
+        note = (f"the solution's {len(coef)} points are not drawn: the run stored no Gram "
+                "moments (problem/gram, kept for p <= 50)")
+    fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label,
+                              note=note, title=title)
+    fig.suptitle(describe(run), fontsize="medium")
     return fig
 
 
