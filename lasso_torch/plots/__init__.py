@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import warnings  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -67,28 +68,62 @@ def plot_run(run_dir: str | Path, kinds: Sequence[str] | None = None,
     return written
 
 
+def free_path(path: Path) -> Path:
+    """``path``, or ``<stem>-2<suffix>``, ``-3``... if it exists: figures are never
+    overwritten (as the run store never overwrites a run)."""
+    out, k = path, 1
+    while out.exists():
+        k += 1
+        out = path.with_name(f"{path.stem}-{k}{path.suffix}")
+    return out
+
+
+def run_legend_name(run: RunData, names: Sequence[str]) -> tuple[str, str]:
+    """The run's legend name and its title entry ``name (n = 200, α = 0.178)``: the name
+    is the run's own when the runs' names are distinct, and the folder name (with the
+    stamp) for every run when they are not."""
+    pb = run.problem
+    name = run.name if len(set(names)) == len(names) else run.path.name
+    alpha = pb.get("alpha")
+    what = [f"n = {pb['n']}"] if "n" in pb else []
+    what.append(f"α = {alpha:.3g}" if alpha is not None else "a path")
+    return name, f"{name} ({', '.join(what)})"
+
+
 def plot_compare(run_dirs: Sequence[str | Path], out_dir: str | Path,
                  fmt: str = "png") -> Path:
     """Convergence of every solver of every run, overlaid; written to
-    ``out_dir/compare_convergence.<fmt>``. Colour names the solver, line style the run;
-    each run's suboptimality uses its own ``P*``."""
+    ``out_dir/compare_convergence.<fmt>`` (``-2``, ``-3``... when that file exists: never
+    overwritten). Colour names the solver, line style the run; each run's suboptimality
+    uses its own ``P*``; each run is named the same way (see :func:`run_legend_name`).
+    A run without convergence traces (a path run) is named in a note on the figure and
+    in a warning, not dropped silently."""
     _check_format(fmt)
     if not run_dirs:
         raise InputError("plot_compare needs at least one run folder")
+    runs = [read_run(d) for d in run_dirs]
+    names = [r.name for r in runs]
     series: list[Series] = []
-    names = []
-    for i, run_dir in enumerate(run_dirs):
-        run = read_run(run_dir)
-        names.append(run.name if run.name not in names else run.path.name)
+    shown, missing = [], []
+    for i, run in enumerate(runs):
+        name, entry = run_legend_name(run, names)
         p_star = run.metrics.get("reference", {}).get("objective")
-        prefix = f"{names[-1]}: " if len(run_dirs) > 1 else ""
+        prefix = f"{name}: " if len(runs) > 1 else ""
         linestyle = RUN_LINESTYLES[i % len(RUN_LINESTYLES)]
-        for s in series_from_traces(run.traces, run.solvers, p_star, prefix=prefix):
-            series.append(s._replace(linestyle=linestyle))
+        got = series_from_traces(run.traces, run.solvers, p_star, prefix=prefix)
+        (shown if got else missing).append(entry)
+        series.extend(s._replace(linestyle=linestyle) for s in got)
     if not series:
-        raise InputError("none of the runs recorded a convergence trace (record_every was 0)")
-    fig = convergence_figure(series, title="Convergence across runs: " + ", ".join(names))
-    return style.save(fig, Path(out_dir) / "compare_convergence", fmt)
+        raise InputError("none of the runs recorded a convergence trace (record_every was 0, "
+                         "or path runs only)")
+    fig = convergence_figure(series, title="Convergence across runs: " + "; ".join(shown))
+    if missing:
+        note = ("not drawn (no per-iteration convergence trace: a path run or "
+                f"record_every 0): {'; '.join(missing)}")
+        fig.text(0.5, 1.0, note, ha="center", va="bottom", color="#7f0000",
+                 fontsize="small", gid="missing")
+        warnings.warn(f"compare --plot: {note}", stacklevel=2)
+    return style.save(fig, free_path(Path(out_dir) / f"compare_convergence.{fmt}"), fmt)
 
 
 __all__ = [
