@@ -1,15 +1,18 @@
-"""Figures drawn from saved runs: six families, one module each, headless (Agg).
+"""Figures drawn from saved runs: eight families, one module each, headless (Agg).
 
 * ``trajectories``: coefficient value against iteration, one panel per solver;
 * ``convergence``: relative duality gap and suboptimality against iteration and time;
 * ``sparsity``: the count of exact zeros against iteration;
 * ``paths``: lasso and ridge regularization paths, alpha_max marked;
 * ``geometry``: the L1 diamond, the L2 circle and the RSS ellipses of two features;
+* ``landscape``: (p = 2) every solver's iterates on the RSS contours, zoom on w*;
 * ``thresholding``: soft thresholding beside ridge shrinkage, zero zone shaded;
 * ``cv``: held-out MSE against alpha (folds, mean +- std, chosen alpha) when the run's
   alpha was chosen by cross-validation (``objective.cv: K``).
 
-Each family module holds a pure function of arrays returning a ``matplotlib`` Figure;
+:func:`plot_animation` writes ``landscape``, ``trajectories`` and ``paths`` as an
+animated GIF (or MP4) (:mod:`.animate`). Each family module holds a pure function of
+arrays returning a ``matplotlib`` Figure;
 :mod:`.source` reads a run folder and feeds them; :func:`plot_run` and
 :func:`plot_compare` write the files (what the CLI calls).
 """
@@ -29,6 +32,7 @@ from . import style  # noqa: E402
 from .convergence import Series, convergence_figure, series_from_traces  # noqa: E402
 from .cv import cv_figure  # noqa: E402
 from .geometry import geometry_figure  # noqa: E402
+from .landscape import landscape_figure  # noqa: E402
 from .paths import entry_alpha, entry_alphas, path_figure  # noqa: E402
 from .source import FAMILIES, RunData, build, read_run  # noqa: E402
 from .sparsity import sparsity_figure  # noqa: E402
@@ -66,6 +70,14 @@ def plot_run(run_dir: str | Path, kinds: Sequence[str] | None = None,
             continue
         written.append(style.save(fig, run.path / "figures" / kind, fmt))
     return written
+
+
+def plot_animation(run_dir: str | Path, kind: str, fmt: str = "gif", *, frames: int = 40,
+                   duration: float = 6.0) -> Path:
+    """``<run>/figures/<kind>.gif`` (or ``.mp4``): see :func:`.animate.animate_run`."""
+    from .animate import animate_run
+
+    return animate_run(run_dir, kind, fmt, frames=frames, duration=duration)
 
 
 def free_path(path: Path) -> Path:
@@ -128,6 +140,7 @@ def plot_compare(run_dirs: Sequence[str | Path], out_dir: str | Path,
 
 __all__ = [
     "FAMILIES", "FORMATS", "RunData", "Series", "build", "convergence_figure", "cv_figure",
+    "free_path", "landscape_figure", "plot_animation", "run_legend_name",
     "entry_alpha", "entry_alphas", "geometry_figure", "landing_index", "partial_residual_points",
     "path_figure", "plot_compare", "plot_run", "read_run", "series_from_traces",
     "sparsity_figure", "style", "thresholding_figure", "trajectory_figure",
