@@ -74,9 +74,9 @@ def sparsity_figure(
             it, nz = recorded_steps(traces[lab]["iteration"], traces[lab]["n_zeros"])
             lw = max(3.4 - 0.7 * i, 1.2)
             ms = max(6.0 - 1.2 * i, 2.5)
-            ax.plot(it, nz, color=colors[lab], lw=lw, solid_capstyle="butt")
+            ax.plot(it, nz, color=colors[lab], lw=lw, solid_capstyle="butt", gid=f"steps/{lab}")
             ax.plot(traces[lab]["iteration"], traces[lab]["n_zeros"], "o", color=colors[lab],
-                    ms=ms, ls="none", mec="white", mew=0.4)
+                    ms=ms, ls="none", mec="white", mew=0.4, gid=f"records/{lab}")
             handles.append(Line2D([], [], color=colors[lab], lw=lw, marker="o", ms=ms,
                                   label=_every(lab, solvers[lab], traces[lab]["iteration"])))
         style.iteration_axis(ax)
