@@ -84,7 +84,8 @@ def sparsity_figure(
         ax.set_xlabel(style.ITERATION_LABEL)
         ax.set_ylabel("coefficients exactly 0.0  (#{j : $w_j$ == 0.0})")
         ax.set_title(title or f"Exact zeros over iterations (p = {n_features})")
-        ax.legend(handles=handles, loc="best", title="dots: records; lines only between "
+        ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 0.07),
+                  title="dots: records; lines only between "
                   "records one iteration apart", title_fontsize="small")
     return fig
 
