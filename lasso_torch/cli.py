@@ -4,6 +4,8 @@
     lasso-torch list [--output runs]
     lasso-torch compare runs/A runs/B [--plot]
     lasso-torch plot runs/A [--kind convergence --format svg]
+    lasso-torch plot runs/A --kind landscape --format gif [--frames 40 --duration 6]
+    lasso-torch report runs/A [runs/B ...]
 
 User errors (a bad key, value, file or YAML) print one line on stderr naming the key,
 file or value, and exit with status 2, without a traceback. Ctrl-C during ``run`` keeps
@@ -140,6 +142,8 @@ def run(
     plots: Annotated[bool, typer.Option(
         "--plots/--no-plots", help="Draw the run's figures when it is saved.")] = True,
     fmt: Annotated[str, typer.Option("--format", help="Figure format: png or svg.")] = "png",
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write <run>/report.html (self-contained).")] = False,
 ) -> None:
     """Run a config: solve, record, and save a run folder under its output root."""
     from .runner import run_config
@@ -162,6 +166,11 @@ def run(
                 _print_run(r)
                 if plots and r.status != "interrupted":
                     _figures(r.path, fmt)
+                if report:
+                    with _user_errors():
+                        from .report import write_report
+
+                        _echo_file("report", write_report([r.path]))
     except KeyboardInterrupt:
         typer.echo("interrupted: runs saved before this point are kept", err=True)
         raise typer.Exit(130) from None
@@ -245,27 +254,56 @@ def compare(
             from .plots import plot_compare
 
             target = out if out is not None else Path(runs[0]).parent / "compare"
-            path = plot_compare([r.path for r in loaded], target, fmt)
-            typer.echo(f"figure: {path}")
+            _echo_file("figure", plot_compare([r.path for r in loaded], target, fmt))
 
 
 @app.command()
 def plot(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
     kind: Annotated[list[str] | None, typer.Option(
-        "--kind", help="A figure family (repeatable; default: all the run has data for).")]
-    = None,
-    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+        "--kind", help="trajectories, convergence, sparsity, paths, geometry, landscape, "
+        "thresholding, cv (repeatable; default: all the run has data for).")] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="png, svg, pdf; or gif, mp4: an animation of --kind landscape, "
+        "trajectories or paths.")] = "png",
+    frames: Annotated[int, typer.Option(help="Animations: at most this many frames.")] = 40,
+    duration: Annotated[float, typer.Option(help="Animations: length in seconds.")] = 6.0,
 ) -> None:
-    """Draw a run's figures into <run>/figures/."""
+    """Draw a run's figures (or animations) into <run>/figures/; print each file's size."""
     with _user_errors():
-        from .plots import plot_run
+        from .plots import plot_animation, plot_run
         from .runs import load_run
 
         load_run(run_dir, traces=False)  # a clear error if it is not a run folder
-        paths = plot_run(run_dir, kind or None, fmt)
+        if fmt in ("gif", "mp4"):
+            if not kind:
+                _fail(f"--format {fmt}: name the animation, --kind landscape, trajectories "
+                      "or paths")
+            paths = [plot_animation(run_dir, k, fmt, frames=frames, duration=duration)
+                     for k in kind]
+        else:
+            paths = plot_run(run_dir, kind or None, fmt)
         for p in paths:
-            typer.echo(str(p))
+            _echo_file("figure", p)
+
+
+@app.command()
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="One or several run folders.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="The HTML file (default: <run>/report.html; several runs: "
+        "<output root>/compare/report.html). Never overwritten.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Figures: png or svg.")] = "png",
+) -> None:
+    """A self-contained report.html: figures, config, metrics, status; runs side by side."""
+    with _user_errors():
+        from .report import write_report
+
+        _echo_file("report", write_report(runs, out, fmt=fmt))
+
+
+def _echo_file(what: str, path: Path) -> None:
+    typer.echo(f"{what}: {path} ({path.stat().st_size / 1000:.0f} KB)")
 
 
 def main() -> None:

@@ -262,7 +262,7 @@ def test_sparsity_counts_and_reference_line(run) -> None:
     ref = run.metrics["reference"]["n_zeros"]
     hlines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2]
     assert [ln.get_ydata()[0] for ln in hlines] == [ref]
-    steps = _data_lines(ax)
+    steps = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("records/")]
     assert len(steps) == 4
     np.testing.assert_array_equal(steps[1].get_ydata(), run.traces["ista"]["n_zeros"])
     assert steps[1].get_ydata()[-1] == ref  # ISTA reaches the solution's zero count
@@ -403,7 +403,9 @@ def test_thresholding_of_a_path_run_uses_a_half_sparse_grid_point(prun) -> None:
     z = np.asarray(nonzero.get_xdata())
     np.testing.assert_allclose(nonzero.get_ydata(), thresholding.soft_threshold(z, alphas[k]),
                                atol=1e-9)
-    assert f"α = {alphas[k]:.3g}" in fig._suptitle.get_text()
+    # the alpha drawn is explained: which grid point, and why that one
+    assert f"α = {alphas[k]:.3g}" in ax.get_title()
+    assert f"{(coefs[k] == 0).sum()} of 12 coefficients at 0.0" in ax.get_title()
 
 
 def test_partial_residual_points_elastic_net() -> None:
@@ -583,3 +585,207 @@ def test_soft_threshold_zero_zone_is_exact(values, lam) -> None:
     assert np.all(s[np.abs(z) <= lam] == 0.0)
     np.testing.assert_allclose(s[np.abs(z) > lam],
                                np.sign(z[np.abs(z) > lam]) * (np.abs(z[np.abs(z) > lam]) - lam))
+
+
+# ---------------------------------------------------------------------- defects a learner trips on
+
+
+def test_sparsity_draws_records_only() -> None:
+    """A count is never held past a record: nothing at 40 between k = 0 and the next
+    record at k = 5; steps only between records one iteration apart."""
+    from lasso_torch.plots import sparsity
+
+    it = np.array([0, 5, 10, 11, 12])
+    nz = np.array([40, 0, 0, 3, 3])
+    fig = sparsity.sparsity_figure({"sub": {"iteration": it, "n_zeros": nz}},
+                                   {"sub": {"kind": "subgradient"}}, n_features=40)
+    (ax,) = fig.get_axes()
+    (rec,) = [ln for ln in ax.get_lines() if ln.get_gid() == "records/sub"]
+    np.testing.assert_array_equal(rec.get_xdata(), it)
+    np.testing.assert_array_equal(rec.get_ydata(), nz)
+    assert rec.get_linestyle() in ("None", "none", "")
+    (step,) = [ln for ln in ax.get_lines() if ln.get_gid() == "steps/sub"]
+    x, y = np.asarray(step.get_xdata(), float), np.asarray(step.get_ydata(), float)
+    drawn = np.isfinite(x) & np.isfinite(y)
+    assert not np.any((x > 0) & (x < 5) & drawn)  # no point before the next record
+    assert np.all(y[drawn & (x > 0)] != 40)  # the initial 40 zeros are not carried on
+    # every finite vertex is at a recorded iteration, holding that record's or the
+    # previous record's count, and horizontal runs only span one iteration
+    for xv, yv in zip(x[drawn], y[drawn], strict=True):
+        i = int(np.flatnonzero(it == xv)[0])
+        assert yv in (nz[i], nz[max(i - 1, 0)])
+    assert any(t.get_text().startswith("sub") for t in ax.get_legend().get_texts())
+
+
+def test_trajectories_count_among_recorded_and_the_run(run) -> None:
+    tr = run.traces["ista"]
+    sub = {"ista": {"iteration": tr["iteration"], "coef": tr["coef"][:, :3],
+                    "coef_index": np.arange(3)}}
+    fig = trajectories.trajectory_figure(sub, {"ista": {"kind": "ista"}},
+                                         run.traces["reference"]["coef"], n_features=12,
+                                         final_zeros={"ista": 8})
+    title = fig.get_axes()[0].get_title()
+    zeros = int((tr["coef"][-1, :3] == 0.0).sum())
+    assert f"{zeros} of the 3 recorded exactly 0.0" in title and "run: 8/12" in title
+    # p = 2: no zoom row
+    two = {"ista": {"iteration": tr["iteration"], "coef": tr["coef"][:, [0, 5]]}}
+    ref = run.traces["reference"]["coef"][[0, 5]]
+    assert (ref == 0.0).any()
+    fig = trajectories.trajectory_figure(two, None, ref)
+    assert len(fig.get_axes()) == 1
+    n = int((two["ista"]["coef"][-1] == 0.0).sum())
+    assert f"{n}/2 exactly 0.0" in fig.get_axes()[0].get_title()
+
+
+def test_thresholding_zooms_on_wide_data_and_says_why_points_are_missing(run) -> None:
+    lam = 0.9
+    z = np.array([-27.0, -10.0, -0.5, -0.2, 1.3, 15.0, 26.0])
+    pts = (z, thresholding.soft_threshold(z, lam))
+    fig = thresholding.thresholding_figure(lam, points=pts)
+    ax, zoom = fig.get_axes()
+    assert zoom.get_xlim() == pytest.approx((-3 * lam, 3 * lam))
+    zeros = [ln for ln in zoom.get_lines() if ln.get_marker() == "o"][1]
+    assert len(zeros.get_xdata()) == 2  # both zeros visible in the zoom
+    # p = 200 without Gram moments: a note, not a silent absence
+    data = source.RunData(run.path, {"problem": {"p": 200, "alpha": 0.1, "l1_ratio": 1.0},
+                                     "solvers": {}, "reference": {"alpha": 0.1}},
+                          {"reference": {"coef": np.zeros(200)}})
+    fig = source.build(data, "thresholding")
+    (note,) = [t for t in fig.texts if t.get_gid() == "note"]
+    assert "200 points are not drawn" in note.get_text() and "gram" in note.get_text()
+
+
+def test_paths_order_numbers_apart_and_names_tied_to_curves(prun) -> None:
+    fig = source.build(prun, "paths")
+    lasso_ax = fig.get_axes()[0]
+    orders = [t for t in lasso_ax.texts if str(t.get_gid()).startswith("order/")]
+    assert len(orders) >= 8
+    (marks,) = [ln for ln in lasso_ax.get_lines() if ln.get_marker() == "o"]
+    lx0, lx1 = np.log10(lasso_ax.get_xlim())
+    xs = np.sort(np.log10([t.get_position()[0] for t in orders]))
+    assert np.all(np.diff(xs) >= paths.ORDER_GAP * (lx1 - lx0) * (1 - 1e-9))
+    assert {t.xy[0] for t in orders} <= set(np.asarray(marks.get_xdata()).tolist())
+    assert all(t.arrow_patch is not None and t.xy[1] == 0.0 for t in orders)
+    # names: a leader line from each name to its own curve's end, in the curve's colour
+    alphas = np.sort(prun.traces["path"]["alphas"])
+    W = prun.traces["path"]["coefs"][np.argsort(prun.traces["path"]["alphas"])]
+    names = [t for t in lasso_ax.texts if str(t.get_gid()).startswith("name/")]
+    assert names
+    for t in names:
+        j = int(t.get_gid().split("/")[1])
+        assert t.get_text().startswith(f"x{j}") and t.arrow_patch is not None
+        assert t.xy == pytest.approx((alphas[0], W[0, j]))
+        (curve,) = [ln for ln in lasso_ax.get_lines() if len(ln.get_xdata()) == len(alphas)
+                    and ln.get_ydata()[-1] == W[0, j] and ln.get_color() == t.get_color()]
+
+
+def _overlaps(labels) -> bool:
+    boxes = [t.get_window_extent() for t in labels if t.get_visible() and t.get_text()]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_convergence_short_run_time_labels_few_records_and_tol() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    it = np.arange(30)
+    long = plots.Series("ista", it, 1e-4 + 2e-4 * it / 29, np.logspace(0, -9, 30),
+                        1.0 + np.logspace(0, -9, 30), 1.0, "#1f77b4")
+    short = plots.Series("cd", np.array([0, 1]), np.array([0.0, 1.5e-4]),
+                         np.array([1.0, 1e-12]), np.array([2.0, 1.0 + 1e-3]), 1.0, "#4d4d4d")
+    fig = plots.convergence_figure([long, short], tol={"ista": 1e-8, "cd": 1e-10})
+    FigureCanvasAgg(fig).draw()
+    axes = fig.get_axes()
+    for ax in axes[2:4:1] + axes[1:2]:
+        labels = ax.get_xticklabels(minor=False) + ax.get_xticklabels(minor=True)
+        assert not _overlaps(labels)
+    assert [t.get_text() for t in axes[3].get_xticklabels() if t.get_text()]
+    # the solver with two records: markers, in the time panels too, and said so
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "cd (2 records: markers)" in texts
+    for ax in axes:
+        (cd,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("cd")]
+        assert cd.get_marker() == "o"
+    # the tolerances: one dotted line per value on both gap panels
+    for ax in axes[:2]:
+        tols = sorted(ln.get_ydata()[0] for ln in ax.get_lines() if ln.get_linestyle() == ":")
+        assert tols == [1e-10, 1e-8]
+    assert any("tol = 1e-08 (ista)" == t for t in texts)
+
+
+def test_convergence_of_a_run_marks_its_configured_tol(run) -> None:
+    run = source.RunData(run.path, run.metrics, run.traces, run.meta,
+                         {"solvers": [{"tol": 1e-13}] * 4})
+    fig = source.build(run, "convergence")
+    tols = [ln.get_ydata()[0] for ln in fig.get_axes()[0].get_lines()
+            if ln.get_linestyle() == ":"]
+    assert tols == [1e-13]
+
+
+def test_compare_names_runs_one_way_shows_alpha_n_and_never_overwrites(
+        run_dir, path_dir, tmp_path) -> None:
+    other = solver_run(tmp_path / "src" / "other", frac=0.3)
+    out = plots.plot_compare([run_dir, other], tmp_path / "cmp")
+    again = plots.plot_compare([run_dir, other], tmp_path / "cmp")
+    assert out.name == "compare_convergence.png"
+    assert again.name == "compare_convergence-2.png" and out.is_file()
+    data = [source.read_run(d) for d in (run_dir, other)]
+    names = [r.name for r in data]
+    assert names == ["demo", "other"]
+    assert plots.run_legend_name(data[0], names)[0] == "demo"
+    entry = plots.run_legend_name(data[0], names)[1]
+    assert "n = 60" in entry and f"α = {data[0].problem['alpha']:.3g}" in entry
+    same = plots.run_legend_name(data[0], ["demo", "demo"])[0]
+    assert same == data[0].path.name  # repeated names: folder names for every run
+    with pytest.warns(UserWarning, match="path"):
+        fig_path = plots.plot_compare([run_dir, path_dir], tmp_path / "cmp2")
+    assert fig_path.is_file()
+
+
+def test_compare_figure_texts(run_dir, path_dir, tmp_path, monkeypatch) -> None:
+    captured = {}
+    real = plots.style.save
+
+    def spy(fig, path, fmt="png", dpi=None):
+        captured["fig"] = fig
+        return real(fig, path, fmt, dpi)
+
+    monkeypatch.setattr(plots.style, "save", spy)
+    with pytest.warns(UserWarning):
+        plots.plot_compare([run_dir, path_dir], tmp_path)
+    fig = captured["fig"]
+    (note,) = [t for t in fig.texts if t.get_gid() == "missing"]
+    assert "path (n = 60, a path)" in note.get_text()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert all(lab.startswith("demo: ") for lab in labels if not lab.startswith("tol"))
+    assert "demo (n = 60, α =" in fig._suptitle.get_text()
+
+
+def test_geometry_box_holds_every_ellipse(geo_dir) -> None:
+    run = source.read_run(geo_dir)
+    (ax,) = source.build(run, "geometry").get_axes()
+    pb, geo = run.traces["problem"], run.traces["geometry"]
+    f_ols = float(geometry.datafit_value(pb["gram"], pb["xty"], float(pb["yty"]), geo["ols"]))
+    levels = [lev for cs in ax.collections if hasattr(cs, "levels") for lev in cs.levels]
+    assert len(levels) >= 4
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for lev in levels:
+        reach = geometry.ellipse_extent(pb["gram"], lev - f_ols)
+        assert x0 <= geo["ols"][0] - reach[0] and geo["ols"][0] + reach[0] <= x1
+        assert y0 <= geo["ols"][1] - reach[1] and geo["ols"][1] + reach[1] <= y1
+
+
+def test_readme_images_are_sharp_and_small() -> None:
+    from PIL import Image
+
+    root = Path(__file__).parent.parent
+    images = sorted((root / "docs" / "img").glob("*.png"))
+    assert {p.name for p in images} >= {"trajectories.png", "sparsity.png", "paths.png",
+                                        "geometry.png", "landscape.png"}
+    for p in images:
+        with Image.open(p) as im:
+            assert im.info["dpi"][0] >= 149.5, p.name
+            assert p.stat().st_size <= 300_000, p.name
+    gif = root / "docs" / "img" / "landscape.gif"
+    with Image.open(gif) as im:
+        assert im.n_frames >= 10
+    assert gif.stat().st_size <= 1_000_000

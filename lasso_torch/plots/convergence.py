@@ -6,6 +6,10 @@ iteration (left) and against solver wall time (right, recording excluded), on lo
 Every solver of a run, or of several runs, is one line in every panel. Suboptimality at
 or below 0 (the reference reached within rounding) is not drawn: a log axis has no 0; a
 diverging solver's line leaves the frame at 1000 times the highest starting value.
+A solver with one or two records (CD on an easy problem) is drawn with markers and says
+so in the legend: its record at k = 0 has no place on a log time axis, so a line would
+vanish there. The stopping tolerance(s) are dotted lines on the gap panels. The time
+axis gets a few labels only (decades, or 1-2-5 steps within less than two decades).
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from . import style
+
+FEW_RECORDS = 2  # a series with this many records or fewer is drawn with markers
 
 
 class Series(NamedTuple):
@@ -85,11 +93,40 @@ def _log_limits(curves: Sequence[np.ndarray]) -> tuple[float | None, float | Non
     return lo / 3.0, min(hi * 3.0, start * 1e3)
 
 
+def time_axis(ax: Axes, times: Sequence[np.ndarray]) -> None:
+    """A log time axis with labels that do not collide: one per decade (at most six) over
+    two decades or more, 1-2-5 steps below that."""
+    ax.set_xscale("log")
+    t = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in times] or [[]])
+    t = t[np.isfinite(t) & (t > 0)]
+    decades = float(np.log10(t.max() / t.min())) if t.size else 3.0
+    if decades >= 2:
+        ax.xaxis.set_major_locator(LogLocator(base=10, numticks=6))
+    else:
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _tolerances(tol: float | Mapping[str, float] | None) -> dict[float, list[str]]:
+    """``tol`` as ``{value: [solver labels]}`` (one dotted line per distinct value)."""
+    if tol is None:
+        return {}
+    if not isinstance(tol, Mapping):
+        return {float(tol): []}
+    out: dict[float, list[str]] = {}
+    for label, value in tol.items():
+        if value is not None:
+            out.setdefault(float(value), []).append(label)
+    return out
+
+
 def convergence_figure(series: Sequence[Series], *, title: str | None = None,
-                       tol: float | None = None) -> Figure:
+                       tol: float | Mapping[str, float] | None = None) -> Figure:
     """Relative gap and suboptimality against iteration and time (see module docstring).
 
-    ``tol`` draws the stopping tolerance as a dotted line on the gap panels.
+    ``tol`` (one value, or ``solver label -> tol``) draws the stopping tolerance as a
+    dotted line on the gap panels.
     """
     if not series:
         raise ValueError("no solver recorded a convergence trace (record_every was 0)")
@@ -104,7 +141,10 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
             t = np.where(np.asarray(s.time) > 0, s.time, np.nan)
             # y limits are set below from the finite data (autoscaling a diverged curve
             # near 1e308 overflows)
-            kw = dict(color=color, lw=1.5, ls=s.linestyle, label=s.label, scaley=False)
+            few = len(s.iteration) <= FEW_RECORDS
+            label = s.label + (f" ({len(s.iteration)} records: markers)" if few else "")
+            kw = dict(color=color, lw=1.5, ls=s.linestyle, label=label, scaley=False,
+                      marker="o" if few else None, ms=6)
             axes[0, 0].plot(s.iteration, gap, **kw)
             axes[0, 1].plot(t, gap, **kw)
             axes[1, 0].plot(s.iteration, sub, **kw)
@@ -117,10 +157,11 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
         for ax in axes[:, 0]:
             style.iteration_axis(ax)
         for ax in axes[:, 1]:
-            ax.set_xscale("log")
-        if tol is not None:
+            time_axis(ax, [s.time for s in series])
+        for value, who in _tolerances(tol).items():
             for ax in axes[0]:
-                ax.axhline(tol, color="black", ls=":", lw=1.0, label=f"tol = {tol:g}")
+                ax.axhline(value, color="black", ls=":", lw=1.0,
+                           label=f"tol = {value:g}" + (f" ({', '.join(who)})" if who else ""))
         axes[0, 0].set_ylabel(style.REL_GAP_LABEL)
         axes[1, 0].set_ylabel("suboptimality  $P(w_k) - P^*$")
         axes[1, 0].set_xlabel(style.ITERATION_LABEL)
@@ -128,7 +169,7 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
         axes[0, 0].set_title("against iterations")
         axes[0, 1].set_title("against time")
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4))
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3))
         fig.suptitle(title or "Convergence: $P(w) = \\frac{1}{2n}\\|y - Xw - b\\|^2 + "
                      "\\alpha(\\rho\\|w\\|_1 + \\frac{1-\\rho}{2}\\|w\\|^2)$, "
                      "$P^*$ = reference solve")

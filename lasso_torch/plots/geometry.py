@@ -32,6 +32,12 @@ def datafit_value(gram: np.ndarray, xty: np.ndarray, yty: float, w: np.ndarray) 
     return 0.5 * quad - w @ xty + 0.5 * yty
 
 
+def ellipse_extent(gram: np.ndarray, height: float) -> np.ndarray:
+    """Half-widths along each axis of the level set ``f(w) = f(OLS) + height``, the
+    ellipse ``(w - OLS)^T G (w - OLS) = 2 height``: ``sqrt(2 height (G^-1)_ii)``."""
+    return np.sqrt(2.0 * max(height, 0.0) * np.diag(np.linalg.inv(gram)))
+
+
 def _fmt_point(w: np.ndarray) -> str:
     return "(" + ", ".join("0" if v == 0.0 else f"{v:.3g}" for v in w) + ")"
 
@@ -59,19 +65,22 @@ def geometry_figure(
     ols, lasso, ridge = (np.asarray(v, dtype=np.float64) for v in (ols, lasso, ridge))
     r = float(np.linalg.norm(ridge))
     same_budget = np.isclose(r, t, rtol=1e-6)
-    span = max(abs(ols).max(), t, r) * 1.25
-    lo = np.minimum(np.minimum(ols, -max(t, r)), 0) - 0.15 * span
-    hi = np.maximum(np.maximum(ols, max(t, r)), 0) + 0.15 * span
-    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
-    F = datafit_value(G, c, float(yty), np.stack([g1, g2], axis=-1))
     f_ols, f_lasso, f_ridge = (float(datafit_value(G, c, float(yty), v))
                                for v in (ols, lasso, ridge))
     top = max(f_lasso, f_ridge)
-    levels = f_ols + (top - f_ols) * np.array([0.04, 0.15, 0.35, 0.6, 0.8, 1.5, 2.2])
+    levels = f_ols + (top - f_ols) * np.array([0.04, 0.15, 0.35, 0.6, 0.8])
     near = np.minimum(abs(levels - f_lasso), abs(levels - f_ridge)) < 0.12 * (top - f_ols)
     levels = levels[~near]
+    # the box holds both balls and every drawn ellipse whole (the outermost is at `top`)
+    reach = ellipse_extent(G, top - f_ols)
+    lo = np.minimum(np.minimum(ols - reach, -max(t, r)), 0)
+    hi = np.maximum(np.maximum(ols + reach, max(t, r)), 0)
+    pad = 0.06 * float((hi - lo).max())
+    lo, hi = lo - pad, hi + pad
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
+    F = datafit_value(G, c, float(yty), np.stack([g1, g2], axis=-1))
     with style.context():
-        fig, axes = style.new_figure(1, 1, size=(8.2, 4.9))
+        fig, axes = style.new_figure(1, 1, size=(8.6, 4.3))
         ax = axes[0, 0]
         ax.contour(g1, g2, F, levels=np.sort(levels), colors="#9e9e9e", linewidths=0.8)
         for f_touch, color in ((f_lasso, LASSO_COLOR), (f_ridge, RIDGE_COLOR)):

@@ -1,11 +1,12 @@
 """Family 4, regularization paths: lasso beside ridge on the same data and alpha grid.
 
 Coefficients against alpha (log axis, scikit-learn's scaling), ``alpha_max`` marked.
-On the lasso panel each feature's entry point is marked on the zero line and numbered
-by the order in which features *leave* the model as alpha grows (1 leaves first; the
-last one leaves exactly at ``alpha_max``); the curves are labelled by feature name at
-the small-alpha end. The ridge panel shows the same features shrinking smoothly and
-never reaching 0.
+On the lasso panel each feature's entry point is marked on the zero line; its number, the
+order in which features *leave* the model as alpha grows (1 leaves first; the last one
+leaves exactly at ``alpha_max``), sits in a row above the line, spread so that no two
+numbers collide, with a leader line to its marker. The curves are labelled by feature
+name at the small-alpha end, each name tied to its curve's end by a leader line. The
+ridge panel shows the same features shrinking smoothly and never reaching 0.
 
 The lasso path is piecewise linear in alpha, so a feature's entry point is found by
 extending its first two nonzero grid points linearly to 0, clipped to the grid interval
@@ -101,9 +102,29 @@ def _label_ends(ax: Axes, x: float, ends: np.ndarray, names: Sequence[str],
     lo, hi = ax.get_ylim()
     ys = _spread(ends[which], 0.055 * (hi - lo))
     for y, j in zip(ys, which, strict=True):
-        ax.annotate(names[j], xy=(x, ends[j]), xytext=(x * 0.93, y), textcoords="data",
+        ax.annotate(names[j], xy=(x, ends[j]), xytext=(x * 0.8, y), textcoords="data",
                     ha="right", va="center", fontsize="small", color=colors[j],
-                    xycoords="data", annotation_clip=False)
+                    xycoords="data", annotation_clip=False, gid=f"name/{j}",
+                    arrowprops=dict(arrowstyle="-", color=colors[j], lw=0.7, shrinkA=1,
+                                    shrinkB=0))
+
+
+ORDER_GAP = 0.05  # the order numbers: at least this fraction of the axis width apart
+
+
+def _number_entries(ax: Axes, entries: Sequence[float], ranks: Sequence[int]) -> None:
+    """The leave-order numbers in a row above the zero line, spread along the (log) axis
+    so that they never collide, each tied to its marker by a leader line."""
+    lx0, lx1 = np.log10(ax.get_xlim())
+    lo, hi = ax.get_ylim()
+    xs = _spread(np.log10(np.asarray(entries, dtype=np.float64)), ORDER_GAP * (lx1 - lx0))
+    y = 0.09 * (hi - lo)
+    for x, e, r in zip(xs, entries, ranks, strict=True):
+        ax.annotate(str(r), xy=(e, 0.0), xytext=(10 ** x, y), ha="center", va="center",
+                    fontsize="x-small", zorder=6, gid=f"order/{r}",
+                    bbox=dict(boxstyle="circle,pad=0.2", fc="white", ec="black", lw=0.6),
+                    arrowprops=dict(arrowstyle="-", color="black", lw=0.5, shrinkA=0,
+                                    shrinkB=2))
 
 
 def path_figure(
@@ -158,13 +179,10 @@ def path_figure(
             ax.plot(a, W[:, j], color=colors[j], lw=widths[j])
         xs = np.array([entries[j] for j in by_leaving])
         if len(xs):
-            ax.plot(xs, np.zeros(len(xs)), "o", ms=8 if len(xs) <= MAX_LABELS else 4,
+            ax.plot(xs, np.zeros(len(xs)), "o", ms=5 if len(xs) <= MAX_LABELS else 4,
                     mfc="white", mec="black", mew=0.9, ls="none", zorder=5,
                     label="feature enters / leaves")
-        numbered = [j for j in labelled if j in rank] if len(xs) <= MAX_LABELS else []
-        for j in numbered:  # with many markers the names carry the ranks
-            ax.annotate(str(rank[int(j)]), (entries[j], 0.0), ha="center", va="center",
-                        fontsize="xx-small", zorder=6)
+        numbered = [int(j) for j in labelled if j in rank] if len(xs) <= MAX_LABELS else []
         kind = "Lasso" if l1_ratio == 1.0 else f"Elastic net (l1_ratio = {l1_ratio:g})"
         ax.set_title(f"{kind}: features leave one by one as α grows\n"
                      "(n in a circle and after a name: the n-th to leave)" if not ridge_only
@@ -187,7 +205,9 @@ def path_figure(
             axi.annotate("$α_{max}$", (alpha_max, hi), xytext=(3, -10),
                          textcoords="offset points", fontsize="medium")
         ax.set_ylabel("coefficient $w_j(α)$")
-        ax.set_xlim(a[-1] * (a[-1] / a[0]) ** 0.2, a[0] * (a[0] / a[-1]) ** 0.04)
+        ax.set_xlim(a[-1] * (a[-1] / a[0]) ** 0.25, a[0] * (a[0] / a[-1]) ** 0.04)
+        if numbered:  # with many markers the names carry the ranks
+            _number_entries(ax, [entries[j] for j in numbered], [rank[j] for j in numbered])
         ranked = [f"{names[j]} ({rank[j]})" if j in rank else names[j] for j in range(p)]
         _label_ends(ax, a[-1], W[-1], ranked, colors, labelled)
         if ridge_coefs is not None:

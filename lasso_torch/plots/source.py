@@ -21,13 +21,14 @@ from ..runs import load_run
 from .convergence import convergence_figure, series_from_traces
 from .cv import cv_figure
 from .geometry import geometry_figure
+from .landscape import landscape_figure
 from .paths import path_figure
 from .sparsity import sparsity_figure
 from .thresholding import partial_residual_points, thresholding_figure
 from .trajectories import trajectory_figure
 
-FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "thresholding",
-            "cv")
+FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "landscape",
+            "thresholding", "cv")
 _STAMP = re.compile(r"^\d{8}-\d{6}-")
 
 
@@ -39,6 +40,7 @@ class RunData:
     metrics: dict[str, Any]
     traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -60,7 +62,7 @@ class RunData:
 def read_run(run_dir: str | Path) -> RunData:
     """Load a run folder through the run store (:func:`lasso_torch.runs.load_run`)."""
     run = load_run(run_dir)
-    return RunData(run.path, run.metrics, run.traces, run.meta)
+    return RunData(run.path, run.metrics, run.traces, run.meta, run.config or {})
 
 
 def describe(run: RunData) -> str:
@@ -88,7 +90,10 @@ def _trajectories(run: RunData) -> Figure | None:
     if not traces:
         return None
     ref = run.group("reference").get("coef")
-    return trajectory_figure(traces, run.solvers, ref, title=describe(run))
+    zeros = {lab: info.get("n_zeros") for lab, info in run.solvers.items()}
+    p = run.problem.get("p", len(ref) if ref is not None else None)
+    return trajectory_figure(traces, run.solvers, ref, n_features=p, final_zeros=zeros,
+                             title=describe(run))
 
 
 def _convergence(run: RunData) -> Figure | None:
@@ -96,7 +101,15 @@ def _convergence(run: RunData) -> Figure | None:
         return None
     p_star = run.metrics.get("reference", {}).get("objective")
     series = series_from_traces(run.traces, run.solvers, p_star)
-    return convergence_figure(series, title=f"Convergence — {describe(run)}")
+    return convergence_figure(series, title=f"Convergence — {describe(run)}",
+                              tol=solver_tolerances(run))
+
+
+def solver_tolerances(run: RunData) -> dict[str, float]:
+    """``solver label -> tol`` from the run's config (its solvers in the metrics' order)."""
+    configured = run.config.get("solvers") or []
+    return {lab: float(s["tol"]) for lab, s in zip(run.solvers, configured, strict=False)
+            if isinstance(s, dict) and s.get("tol") is not None}
 
 
 def _sparsity(run: RunData) -> Figure | None:
@@ -141,30 +154,54 @@ def _geometry(run: RunData) -> Figure | None:
     return fig
 
 
+def _landscape(run: RunData) -> Figure | None:
+    """Runs with p = 2 that stored the Gram moments and recorded both coefficients."""
+    pb, ref = run.group("problem"), run.group("reference").get("coef")
+    traces = {lab: tr for lab, tr in _solver_traces(run, "coef").items()
+              if np.shape(tr["coef"])[-1:] == (2,)}
+    if ref is None or len(ref) != 2 or not traces or not all(
+            k in pb for k in ("gram", "xty", "yty")):
+        return None
+    ols = run.group("geometry").get("ols")
+    if ols is None:
+        ols = np.linalg.lstsq(pb["gram"], pb["xty"], rcond=None)[0]
+    return landscape_figure(pb["gram"], pb["xty"], float(pb["yty"]), ols, ref, traces,
+                            run.solvers, title=describe(run))
+
+
 def _thresholding(run: RunData) -> Figure | None:
     """The threshold at the run's alpha with the solution's points (when the run stored the
-    Gram moments). A path run uses the grid point with about half the features at 0.0,
-    where the zero zone has points on both sides; other runs their reference solution."""
+    Gram moments; a note says so when it did not). A path run uses the grid point with
+    about half the features at 0.0, where the zero zone has points on both sides (the
+    title says so); other runs their reference solution."""
     rho = float(run.problem.get("l1_ratio", 1.0))
     if not rho > 0:
         return None
     pb, path = run.group("problem"), run.group("path")
     alpha = (run.metrics.get("reference") or {}).get("alpha", run.problem.get("alpha"))
     coef = run.group("reference").get("coef")
+    title = None
     if "coefs" in path and "alphas" in path and len(path["alphas"]):
         zeros = (path["coefs"] == 0.0).sum(1)
         k = int(np.argmin(np.abs(zeros - path["coefs"].shape[1] / 2)))
         alpha, coef = float(path["alphas"][k]), path["coefs"][k]
+        amax = run.problem.get("alpha_max")
+        rel = f" = {alpha / amax:.3g} α_max" if amax else ""
+        title = (f"Soft thresholding at one point of the path: α = {alpha:.3g}{rel},\n"
+                 f"the grid point with {int(zeros[k])} of {len(coef)} coefficients at 0.0")
     if alpha is None or not alpha > 0:
         return None
-    points, label = None, "solution"
+    points, label, note = None, "solution", None
     if coef is not None and "gram" in pb and "xty" in pb and len(coef) == len(pb["xty"]):
         points = partial_residual_points(pb["gram"], pb["xty"], coef, float(alpha), rho)
         if rho < 1:
             label = "solution, scaled by $(\\|x_j\\|^2/n + α(1-ρ))$"
-    fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label)
-    fig.suptitle(describe(run) + (f"  (path point α = {alpha:.3g})" if "coefs" in path
-                                  else ""), fontsize="medium")
+    elif coef is not None:
+        note = (f"the solution's {len(coef)} points are not drawn: the run stored no Gram "
+                "moments (problem/gram, kept for p <= 50)")
+    fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label,
+                              note=note, title=title)
+    fig.suptitle(describe(run), fontsize="medium")
     return fig
 
 
@@ -185,6 +222,7 @@ BUILDERS: dict[str, Callable[[RunData], Figure | None]] = {
     "sparsity": _sparsity,
     "paths": _paths,
     "geometry": _geometry,
+    "landscape": _landscape,
     "thresholding": _thresholding,
     "cv": _cv,
 }

@@ -49,53 +49,78 @@ def partial_residual_points(
     return zp, w * (d + alpha * (1.0 - l1_ratio))
 
 
+ZOOM_WHEN = 8.0  # a zoom panel on [-3 lam, 3 lam] when the z range is wider than this x lam
+
+
+def _draw(ax, lam: float, zm: float, points, points_label: str, legend: bool) -> None:
+    z = np.union1d(np.linspace(-zm, zm, 801), [-lam, lam])  # the kinks exactly
+    ax.axvspan(-lam, lam, color=ZONE_COLOR, alpha=0.7, lw=0,
+               label=f"zero zone $|z| \\leq λ$ (width 2λ = {2 * lam:.3g})")
+    ax.axhline(0.0, color="black", lw=0.7)
+    ax.axvline(0.0, color="black", lw=0.7)
+    ax.plot(z, z, color="#7f7f7f", ls=":", lw=1.4, label="no penalty: $w = z$")
+    ax.plot(z, z / (1.0 + lam), color=RIDGE_COLOR, lw=1.8,
+            label="ridge: $w = z / (1 + λ)$, never 0 for z ≠ 0")
+    ax.plot(z, soft_threshold(z, lam), color=LASSO_COLOR, lw=2.4,
+            label="lasso: $w = S(z, λ)$, exactly 0 on the zone")
+    if points is not None and np.size(points[0]):
+        zs, ws = (np.asarray(v, dtype=np.float64) for v in points)
+        zero = ws == 0.0
+        ms = 6 if zs.size <= 60 else 4
+        ax.plot(zs[~zero], ws[~zero], "o", color=LASSO_COLOR, mec="black", ms=ms, ls="none",
+                alpha=0.8, label=f"{points_label}, $w_j \\neq 0$ ({int((~zero).sum())})")
+        ax.plot(zs[zero], ws[zero], "o", color="white", mec="black", ms=ms, ls="none",
+                alpha=0.8, label=f"{points_label}, $w_j$ = 0.0 ({int(zero.sum())})")
+    ax.set_xlim(-zm, zm)
+    ax.set_ylim(-zm, zm)
+    if legend:
+        ax.legend(loc="upper left", fontsize="small")
+
+
 def thresholding_figure(
     lam: float,
     *,
     points: tuple[np.ndarray, np.ndarray] | None = None,
     points_label: str = "solution",
     z_max: float | None = None,
+    note: str | None = None,
     title: str | None = None,
 ) -> Figure:
     """``S(z, lam)``, ridge's ``z / (1 + lam)`` and the identity, zero zone shaded.
+
+    When the points spread over more than ``ZOOM_WHEN`` times ``lam`` (data with a wide
+    range: the zero zone is a sliver and the zeros pile up on it), a second panel zooms
+    on ``[-3 lam, 3 lam]``.
 
     Args:
         lam: the threshold, ``alpha * l1_ratio`` (scikit-learn scaling, unit-norm feature).
         points: optional ``(z, w)`` of a solved run (see :func:`partial_residual_points`).
         points_label: their legend name.
         z_max: the z range ``[-z_max, z_max]`` (default ``3 lam``, widened to the points).
+        note: a line written under the panel (e.g. why a run's points are not drawn).
     """
     if not lam > 0:
         raise ValueError(f"the threshold must be > 0, got {lam!r}")
     zm = 3.0 * lam if z_max is None else float(z_max)
     if points is not None and np.size(points[0]):
         zm = max(zm, 1.08 * float(np.abs(points[0]).max()))
-    z = np.linspace(-zm, zm, 801)
-    z = np.union1d(z, [-lam, lam])  # the kinks exactly
+    zoom = zm > ZOOM_WHEN * lam
     with style.context():
-        fig, axes = style.new_figure(1, 1, size=(6.0, 4.6))
+        fig, axes = style.new_figure(1, 2 if zoom else 1, size=(10.4 if zoom else 6.0, 4.8))
         ax = axes[0, 0]
-        ax.axvspan(-lam, lam, color=ZONE_COLOR, alpha=0.7, lw=0,
-                   label=f"zero zone $|z| \\leq λ$ (width 2λ = {2 * lam:.3g})")
-        ax.axhline(0.0, color="black", lw=0.7)
-        ax.axvline(0.0, color="black", lw=0.7)
-        ax.plot(z, z, color="#7f7f7f", ls=":", lw=1.4, label="no penalty: $w = z$")
-        ax.plot(z, z / (1.0 + lam), color=RIDGE_COLOR, lw=1.8,
-                label="ridge: $w = z / (1 + λ)$, never 0 for z ≠ 0")
-        ax.plot(z, soft_threshold(z, lam), color=LASSO_COLOR, lw=2.4,
-                label="lasso: $w = S(z, λ)$, exactly 0 on the zone")
-        if points is not None and np.size(points[0]):
-            zs, ws = (np.asarray(v, dtype=np.float64) for v in points)
-            zero = ws == 0.0
-            ax.plot(zs[~zero], ws[~zero], "o", color=LASSO_COLOR, mec="black", ms=6,
-                    ls="none", label=f"{points_label}, $w_j \\neq 0$ ({int((~zero).sum())})")
-            ax.plot(zs[zero], ws[zero], "o", color="white", mec="black", ms=6, ls="none",
-                    label=f"{points_label}, $w_j$ = 0.0 ({int(zero.sum())})")
-        ax.set_xlim(-zm, zm)
-        ax.set_ylim(-zm, zm)
+        _draw(ax, lam, zm, points, points_label, legend=True)
         ax.set_xlabel("z = $x_j^T r_j / n$  (partial-residual correlation, $\\|x_j\\|^2/n = 1$)")
         ax.set_ylabel("coordinate update $w_j$")
         ax.set_title(title or "Soft thresholding vs ridge shrinkage,\n"
                      f"λ = α·l1_ratio = {lam:.3g} (α in scikit-learn's scaling)")
-        ax.legend(loc="upper left", fontsize="small")
+        if zoom:
+            zax = axes[0, 1]
+            _draw(zax, lam, 3.0 * lam, points, points_label, legend=False)
+            zax.set_xlabel("z (zoom)")
+            zax.set_title(f"zoom on the zero zone: z in ±{3 * lam:.3g}")
+            ax.indicate_inset(bounds=(-3 * lam, -3 * lam, 6 * lam, 6 * lam), inset_ax=zax,
+                              edgecolor="black", alpha=0.8)
+        if note:
+            fig.text(0.5, 0.0, note, ha="center", va="bottom", fontsize="small",
+                     color="#7f0000", gid="note")
     return fig

@@ -5,7 +5,13 @@ shows every coefficient; the bottom row zooms on the coefficients that are 0 in 
 solution, scaled to the late-iteration amplitude of those that are still not exactly 0:
 the subgradient's, which oscillate around 0 by about ``lr * alpha`` forever. The iteration
 at which a coefficient became exactly ``0.0`` and stayed there is marked with a circle on
-the zero line; only proximal solvers (ISTA, FISTA, CD) produce such points.
+the zero line; only proximal solvers (ISTA, FISTA, CD) produce such points. With two
+coefficients or fewer there is no zoom row (the top row shows them all). When only some
+coefficients were recorded (``record_coef``), the titles count zeros among the recorded
+ones and give the run's own count beside it.
+
+Artists carry ``gid``s for the animation: ``coef/<label>`` (a coefficient's curve) and
+``landing/<label>`` (the circles).
 """
 
 from __future__ import annotations
@@ -33,6 +39,16 @@ def landing_index(values: np.ndarray) -> int | None:
     return int(nonzero[-1] + 1)
 
 
+def _zero_count(last: np.ndarray, k: int, p: int | None, run_zeros: int | None) -> str:
+    """``30/40 exactly 0.0 at k = 80``, or, when only ``m < p`` were recorded,
+    ``90 of the 100 recorded exactly 0.0 at k = 80 (run: 190/200)``."""
+    n_zero, m = int((last == 0.0).sum()), last.shape[0]
+    if p is None or p == m:
+        return f"{n_zero}/{m} exactly 0.0 at k = {k}"
+    run = f"run: {run_zeros}/{p}" if run_zeros is not None else f"p = {p}"
+    return f"{n_zero} of the {m} recorded exactly 0.0\nat k = {k} ({run})"
+
+
 def null_amplitude(coefs: Sequence[np.ndarray], null: np.ndarray) -> float:
     """How far the coefficients that are 0 in the solution still wander from 0 in the late
     iterations (second half) of any trace; ``0.0`` when every one of them is exactly 0."""
@@ -50,6 +66,8 @@ def trajectory_figure(
     reference: np.ndarray | None = None,
     *,
     feature_index: np.ndarray | None = None,
+    n_features: int | None = None,
+    final_zeros: Mapping[str, int | None] | None = None,
     title: str | None = None,
 ) -> Figure:
     """Coefficient value against iteration, one column of panels per solver.
@@ -67,6 +85,8 @@ def trajectory_figure(
         reference: the solution's coefficients (all ``p`` of them, or already the ``m``
             shown): colours each curve (nonzero in the solution, or 0 in it).
         feature_index: which features the ``m`` recorded columns are.
+        n_features: ``p``, when only ``m < p`` coefficients were recorded.
+        final_zeros: ``label -> `` the run's own zero count of all ``p`` coefficients.
     """
     labels = [lab for lab, tr in traces.items() if "coef" in tr and np.size(tr["coef"])]
     if not labels:
@@ -81,7 +101,7 @@ def trajectory_figure(
         if index is not None and ref.shape[0] != m:
             ref = ref[np.asarray(index)]
         null = ref == 0.0
-    zoom = null is not None and bool(null.any())
+    zoom = null is not None and bool(null.any()) and m > 2
     top = max(float(np.abs(c).max()) for c in coefs) or 1.0
     amp = null_amplitude(coefs, null) if zoom else 0.0
     half = 1.3 * amp if amp > 0 else 0.02 * top
@@ -104,13 +124,14 @@ def trajectory_figure(
                         continue
                     color = (UNKNOWN_COLOR if null is None
                              else NULL_COLOR if null[j] else ACTIVE_COLOR)
-                    ax.plot(it, c[:, j], color=color, lw=0.9, alpha=0.85, zorder=2)
+                    ax.plot(it, c[:, j], color=color, lw=0.9, alpha=0.85, zorder=2,
+                            gid=f"coef/{lab}")
                 if landed_x:
                     ax.plot(landed_x, np.zeros(len(landed_x)), "o", ms=4.5, mfc="white",
-                            mec="black", mew=1.0, ls="none", zorder=4)
-            n_zero = int((c[-1] == 0.0).sum())
+                            mec="black", mew=1.0, ls="none", zorder=4, gid=f"landing/{lab}")
             axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
-                                   f"{n_zero}/{m} exactly 0.0 at k = {int(it[-1])}")
+                                   + _zero_count(c[-1], int(it[-1]), n_features,
+                                                 (final_zeros or {}).get(lab)))
             axes[-1, col].set_xlabel(style.ITERATION_LABEL)
         for ax in axes.ravel():  # after plotting: xlim(left=0) ends x autoscaling
             style.iteration_axis(ax)

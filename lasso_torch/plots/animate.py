@@ -1,0 +1,193 @@
+"""Figures that move: a run's recorded iterates or its path, frame by frame (GIF or MP4).
+
+* ``landscape``: every solver's iterates advancing over the RSS contours (p = 2);
+* ``trajectories``: each coefficient's curve advancing over the iterations, the circles
+  appearing where a coefficient lands on exactly 0.0;
+* ``paths``: alpha sweeping up the lasso path to alpha_max, beside the L1 ball of
+  ``t(alpha) = ||w(alpha)||_1`` shrinking to a point: its slice through ``w(alpha)`` in
+  the plane of the two features that leave last (the other coefficients held at their
+  values), a diamond of radius ``|w_a| + |w_b|`` with ``w(alpha)`` on its edge (the whole
+  ball when p = 2).
+
+The static figures of :mod:`.source` are drawn once with all the data; a frame shows the
+part of every tagged artist (``gid``) recorded up to the frame's iteration. Frames are
+spaced evenly in log(iteration) over the recorded iterations (the early ones move most),
+one frame per distinct iteration at most. GIFs use matplotlib's Pillow writer; MP4 needs
+ffmpeg. Nothing here solves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from matplotlib import animation
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
+
+from ..errors import InputError
+from . import style
+from .paths import feature_colors
+from .source import RunData, build, describe, read_run
+
+ANIMATED = ("landscape", "trajectories", "paths")
+MOVIE_FORMATS = ("gif", "mp4")
+MAX_FRAMES = 300
+MAX_DURATION = 60.0
+
+Update = Callable[[int], None]
+
+
+def pick_frames(values: np.ndarray, n: int) -> np.ndarray:
+    """``min(n, len(values))`` of the sorted distinct ``values``, spaced evenly in log of
+    their rank (dense at the start), always the first and the last, strictly increasing."""
+    u = np.unique(np.asarray(values))
+    m = u.size
+    n = min(int(n), m)
+    if n <= 1:
+        return u[-1:] if n == 1 else u[:0]
+    idx = np.round(np.geomspace(1, m, n) - 1).astype(np.int64)
+    idx[0] = 0
+    for i in range(1, n):  # strictly increasing ...
+        idx[i] = max(idx[i], idx[i - 1] + 1)
+    idx = np.minimum(idx, m - n + np.arange(n))  # ... and ending at the last
+    return u[idx]
+
+
+def _progressive(fig: Figure, run: RunData, x_is_iteration: bool) -> tuple[np.ndarray, Update]:
+    """Frames over the recorded iterations for the ``iterates/``, ``coef/``, ``zero/`` and
+    ``landing/`` artists of a landscape or trajectories figure."""
+    lines = [ln for ax in fig.get_axes() for ln in ax.get_lines() if ln.get_gid()]
+    full = {ln: (np.asarray(ln.get_xdata()), np.asarray(ln.get_ydata())) for ln in lines}
+    recorded = {lab: np.asarray(run.group(lab).get("iteration", ())) for lab in run.solvers}
+    every = np.concatenate([v for v in recorded.values() if v.size] or [np.zeros(1)])
+    label = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize="large", weight="bold")
+
+    def update(k: int) -> None:
+        for ln, (x, y) in full.items():
+            kind, _, rest = ln.get_gid().partition("/")
+            if kind == "zero":  # zero/<label>/<iteration>
+                ln.set_visible(int(rest.rpartition("/")[2]) <= k)
+            elif kind in ("coef", "landing") or x_is_iteration:
+                keep = x <= k
+                ln.set_data(x[keep], y[keep])
+            elif kind == "iterates":
+                keep = recorded.get(rest, np.arange(x.size)) <= k
+                ln.set_data(x[keep], y[keep])
+        label.set_text(f"k = {k}")
+
+    return every, update
+
+
+def _path_sweep(run: RunData) -> tuple[Figure, np.ndarray, Update]:
+    """The lasso path revealed from the smallest alpha up to each frame's alpha, and the
+    L1 diamond of the solution's norm at that alpha, shrinking to 0 at alpha_max."""
+    path = run.group("path")
+    if "alphas" not in path or "coefs" not in path:
+        raise InputError(f"run {run.path} has no path (objective.alpha is not a grid)")
+    order = np.argsort(np.asarray(path["alphas"], dtype=np.float64))
+    a = np.asarray(path["alphas"], dtype=np.float64)[order]
+    W = np.asarray(path["coefs"], dtype=np.float64)[order]
+    p = W.shape[1]
+    leaves = np.argsort([-(a[W[:, j] != 0].max(initial=0.0)) for j in range(p)], kind="stable")
+    ja, jb = (int(leaves[0]), int(leaves[1])) if p > 1 else (0, 0)
+    norms = np.abs(W).sum(1)
+    radii = np.abs(W[:, ja]) + np.abs(W[:, jb]) if p > 1 else norms
+    t0 = float(radii.max()) or 1.0
+    colors = feature_colors(p)
+    with style.context():
+        fig, axes = style.new_figure(1, 2, size=(10.4, 4.6),
+                                     gridspec_kw={"width_ratios": [1.5, 1]})
+        ax, dax = axes[0, 0], axes[0, 1]
+        revealed = []
+        for j in range(p):
+            ax.plot(a, W[:, j], color=colors[j], lw=0.8, alpha=0.25)
+            (ln,) = ax.plot(a[:1], W[:1, j], color=colors[j], lw=1.8)
+            revealed.append(ln)
+        amax = float(path.get("alpha_max", run.problem.get("alpha_max", a[-1])))
+        ax.axvline(amax, color="black", ls="--", lw=1.0)
+        ax.axhline(0.0, color="black", lw=0.8)
+        cursor = ax.axvline(a[0], color="#d62728", lw=1.4)
+        ax.set_xscale("log")
+        ax.set_xlabel("α (scikit-learn scaling, log axis; dashed: $α_{max}$)")
+        ax.set_ylabel("coefficient $w_j(α)$")
+        diamond = Polygon([(t0, 0), (0, t0), (-t0, 0), (0, -t0)], closed=True,
+                          fc=(0.55, 0.43, 0.19, 0.12), ec="#8c6d31", lw=1.6)
+        dax.add_patch(diamond)
+        dax.axhline(0.0, color="black", lw=0.8)
+        dax.axvline(0.0, color="black", lw=0.8)
+        (trail,) = dax.plot([], [], color="#7f7f7f", lw=1.0)
+        (point,) = dax.plot([], [], "o", color="#d62728", mec="black", ms=8)
+        lim = 1.1 * t0
+        dax.set_xlim(-lim, lim)
+        dax.set_ylim(-lim, lim)
+        dax.set_aspect("equal")
+        dax.set_xlabel(f"$w_{{{ja}}}$")
+        dax.set_ylabel(f"$w_{{{jb}}}$")
+        fig.suptitle(describe(run), fontsize="medium")
+
+    def update(i: int) -> None:
+        k = int(i)
+        for j, ln in enumerate(revealed):
+            ln.set_data(a[: k + 1], W[: k + 1, j])
+        cursor.set_xdata([a[k], a[k]])
+        r = float(radii[k])
+        diamond.set_xy([(r, 0), (0, r), (-r, 0), (0, -r), (r, 0)])
+        trail.set_data(W[: k + 1, ja], W[: k + 1, jb])
+        point.set_data([W[k, ja]], [W[k, jb]])
+        zeros = int((W[k] == 0.0).sum())
+        ax.set_title(f"α = {a[k]:.3g} = {a[k] / amax:.3g} α_max: {zeros} of {p} exactly 0.0")
+        t = float(norms[k])
+        dax.set_title(f"L1 ball $\\|w\\|_1 \\leq t(α)$ = {t:.3g}" + (
+            "" if p == 2 else f",\nits slice through w(α) ($w_{{{ja}}}, w_{{{jb}}}$ free)"))
+
+    return fig, np.arange(len(a)), update
+
+
+def _writer(fmt: str, fps: float) -> animation.AbstractMovieWriter:
+    if fmt == "gif":
+        return animation.PillowWriter(fps=fps)
+    if not animation.writers.is_available("ffmpeg"):
+        raise InputError("--format mp4 needs ffmpeg, which was not found on PATH; "
+                         "install it or use --format gif")
+    return animation.FFMpegWriter(fps=fps)
+
+
+def animate_run(run_dir: str | Path, kind: str, fmt: str = "gif", *, frames: int = 40,
+                duration: float = 6.0, dpi: int = 80, out: str | Path | None = None) -> Path:
+    """Write the ``kind`` animation of a run to ``out`` (default
+    ``<run>/figures/<kind>.<fmt>``) and return its path.
+
+    ``frames`` (2 to 300) is an upper bound: a run with fewer distinct recorded
+    iterations (or path points) gets one frame each. ``duration`` is the whole
+    animation's length in seconds (at most 60).
+    """
+    if kind not in ANIMATED:
+        raise InputError(f"no animation for {kind!r}; choose from {', '.join(ANIMATED)}")
+    if fmt not in MOVIE_FORMATS:
+        raise InputError(f"unknown animation format {fmt!r}; choose from gif, mp4")
+    if not 2 <= frames <= MAX_FRAMES:
+        raise InputError(f"--frames {frames}: choose 2 to {MAX_FRAMES}")
+    if not 0 < duration <= MAX_DURATION:
+        raise InputError(f"--duration {duration:g}: choose more than 0 and at most "
+                         f"{MAX_DURATION:g} seconds")
+    run = read_run(run_dir)
+    if kind == "paths":
+        fig, values, update = _path_sweep(run)
+    else:
+        fig = build(run, kind)
+        if fig is None:
+            raise InputError(f"run {run.path} has no data for the {kind!r} figure")
+        values, update = _progressive(fig, run, x_is_iteration=kind == "trajectories")
+    chosen = pick_frames(values, frames)
+    writer = _writer(fmt, fps=len(chosen) / duration)
+    FigureCanvasAgg(fig)
+    target = Path(out) if out is not None else run.path / "figures" / f"{kind}.{fmt}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with style.context():
+        anim = animation.FuncAnimation(fig, update, frames=list(chosen), blit=False,
+                                       repeat=False, cache_frame_data=False)
+        anim.save(target, writer=writer, dpi=dpi)
+    return target
