@@ -71,7 +71,7 @@ def test_landscape_iterates_zero_events_and_zoom(data) -> None:
         np.testing.assert_array_equal(lines[0].get_ydata(), coef[:, 1])
         assert lines[0].get_marker() == "o"
     colors = {lab: _by_gid(fig, f"iterates/{lab}")[0].get_color() for lab in data.solvers}
-    assert colors["subgradient"] == plots.style.SOLVER_COLORS["subgradient"]
+    assert colors["subgradient"] == plots.style.solver_color("subgradient")
     assert len(set(colors.values())) == 4
     # ISTA and FISTA: a marker at the iterate where w_null became exactly 0.0 and stayed
     for lab in ("ista", "fista"):

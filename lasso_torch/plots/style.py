@@ -18,13 +18,17 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-# One colour per solver kind, readable in grey-scale print as well (distinct lightness).
-SOLVER_COLORS = {
-    "subgradient": "#d62728",  # red: the baseline that never reaches 0
-    "ista": "#1f77b4",  # blue
-    "fista": "#2ca02c",  # green
-    "cd": "#4d4d4d",  # dark grey: the reference
-}
+
+def solver_color(kind: str) -> str | None:
+    """A solver kind's colour, from its spec in the solver registry (None if unknown)."""
+    from ..solvers import get_solver
+
+    try:
+        return get_solver(str(kind)).colour
+    except Exception:  # an unknown or unimportable kind: the caller picks an extra colour
+        return None
+
+
 EXTRA_COLORS = ("#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 ZERO_COLOR = "#d62728"  # coefficients that are 0 in the solution
 ACTIVE_COLOR = "#1f77b4"  # coefficients that are nonzero in the solution
@@ -99,7 +103,7 @@ def assign_colors(solvers: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     out: dict[str, str] = {}
     extra = iter(EXTRA_COLORS * 4)
     for label, info in solvers.items():
-        color = SOLVER_COLORS.get(str(info.get("kind")))
+        color = solver_color(str(info.get("kind")))
         if color is None or color in used:
             color = next(extra)
         used.add(color)

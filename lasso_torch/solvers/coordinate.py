@@ -88,4 +88,4 @@ class CoordinateDescent(Engine):
 
 register(SolverSpec(
     "cd", CoordinateDescent, "cyclic coordinate descent (the reference)",
-    check_every=1, colour="#9467bd", iteration="epoch"))
+    check_every=1, colour="#4d4d4d", iteration="epoch"))

@@ -171,13 +171,18 @@ def _optimizer_options(cls: type) -> dict[str, Any]:
                                                                     p.VAR_KEYWORD)}
 
 
+COLOURS = {"sgd": "#8c564b", "adam": "#9467bd", "adamw": "#c49c94", "rmsprop": "#7f7f7f",
+           "adagrad": "#aec7e8"}
+
+
 def torch_spec(name: str, cls: type, summary: str = "") -> SolverSpec:
     """The spec of an autograd solver running ``cls``."""
     return SolverSpec(
         name, lambda df, pen, w0, **o: TorchOptimizerEngine(df, pen, w0, optimizer=cls, **o),
         summary or f"{cls.__module__}.{cls.__name__} on loss + penalty through autograd",
         options={**ENGINE_OPTIONS, **_optimizer_options(cls)}, stall_patience=None,
-        exact_zeros=False, weights=True, uses_lr=True, colour="#8c564b", family="optimizer")
+        exact_zeros=False, weights=True, uses_lr=True, colour=COLOURS.get(name, "#bab0ac"),
+        family="optimizer")
 
 
 def _resolve(name: str) -> SolverSpec | None:
