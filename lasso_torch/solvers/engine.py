@@ -28,6 +28,8 @@ class Engine:
     datafit: Quadratic
     penalty: ElasticNet
     lr: float | None = None
+    epoch: float | None = None  # passes over the data so far (minibatch engines)
+    notes: tuple[str, ...] = ()  # what a reader of the run must know (e.g. AdamW's decay)
 
     def step(self) -> None:
         raise NotImplementedError

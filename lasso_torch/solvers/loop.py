@@ -45,6 +45,7 @@ class Trace:
     kkt: list[np.ndarray] = field(default_factory=list)
     n_zeros: list[np.ndarray] = field(default_factory=list)
     coef: list[np.ndarray] = field(default_factory=list)
+    epoch: list[float] = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {"iteration": np.asarray(self.iteration, dtype=np.int64),
@@ -54,6 +55,8 @@ class Trace:
         out["n_zeros"] = np.asarray(self.n_zeros, dtype=np.int64)
         if self.coef:
             out["coef"] = np.stack(self.coef).astype(np.float64)
+        if self.epoch:
+            out["epoch"] = np.asarray(self.epoch, dtype=np.float64)
         return out
 
 
@@ -244,6 +247,8 @@ class _Recorder:
             fields = self._merge(fields)
         tr.iteration.append(k)
         tr.time.append(elapsed)
+        if engine.epoch is not None:
+            tr.epoch.append(float(engine.epoch))
         values = torch.stack([f.double().reshape(-1) for f in fields]).cpu().numpy()
         for name, v in zip(("objective", "gap", "kkt", "n_zeros"), values, strict=True):
             getattr(tr, name).append(v if cols.batch else v[0])
