@@ -191,7 +191,8 @@ class SolverConfig(_Strict):
         "auto", validation_alias=AliasChoices("lr", "step"))  # ``step:`` is accepted too
     restart: bool = True
     backtracking: bool = False
-    schedule: Literal["constant", "inv_sqrt"] = "constant"
+    schedule: Literal["constant", "inv_sqrt", "inv"] = "constant"
+    batch_size: PosInt | None = None  # minibatch rows per step (None: the full batch)
     max_iter: PosInt = 1000
     tol: Annotated[Number, Field(ge=0.0)] = 1e-8
     check_every: PosInt | None = None
