@@ -3,23 +3,62 @@
 Objective (scikit-learn's ElasticNet convention; Lasso is l1_ratio=1, Ridge 0)::
 
     P(w, b) = 1/(2n) ||y - X w - b||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)
+
+The names below are imported on first use (PEP 562), so ``import lasso_torch`` and the
+CLI's ``--help``, ``--version`` and ``list`` do not pay torch's import.
 """
 
-from . import certificates, closed_form, cv, data, optim, prox
-from .certificates import alpha_max, duality_gap, kkt_violation
-from .data import load_csv, load_diabetes, load_npz, make_synthetic, standardize
-from .datafits import Quadratic
-from .errors import InputError
-from .objectives import ElasticNet, Lasso, PenalizedLinear, Ridge
-from .path import PathResult, lasso_path
-from .penalties import L1, L2
-from .prox import enet_prox, soft_threshold
-from .runner import run_config
-from .runs import Run, load_run
-from .solve import ConvergenceWarning, SolveResult, solve
-from .solvers import SOLVERS
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+# public name -> the module that defines it ("" : the name is the submodule itself)
+_EXPORTS: dict[str, str] = {
+    "certificates": "", "closed_form": "", "cv": "", "data": "", "optim": "", "prox": "",
+    "alpha_max": "certificates", "duality_gap": "certificates", "kkt_violation": "certificates",
+    "load_csv": "data", "load_diabetes": "data", "load_npz": "data",
+    "make_synthetic": "data", "standardize": "data",
+    "Quadratic": "datafits", "InputError": "errors",
+    "ElasticNet": "objectives", "Lasso": "objectives", "PenalizedLinear": "objectives",
+    "Ridge": "objectives", "PathResult": "path", "lasso_path": "path",
+    "L1": "penalties", "L2": "penalties", "enet_prox": "prox", "soft_threshold": "prox",
+    "run_config": "runner", "Run": "runs", "load_run": "runs",
+    "ConvergenceWarning": "solve", "SolveResult": "solve", "solve": "solve",
+    "SOLVERS": "solvers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module 'lasso_torch' has no attribute {name!r}")
+    module = importlib.import_module(f".{where or name}", __name__)
+    value = module if not where else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the eager imports
+    from . import certificates, closed_form, cv, data, optim, prox  # noqa: F401
+    from .certificates import alpha_max, duality_gap, kkt_violation  # noqa: F401
+    from .data import load_csv, load_diabetes, load_npz, make_synthetic, standardize  # noqa: F401
+    from .datafits import Quadratic  # noqa: F401
+    from .errors import InputError  # noqa: F401
+    from .objectives import ElasticNet, Lasso, PenalizedLinear, Ridge  # noqa: F401
+    from .path import PathResult, lasso_path  # noqa: F401
+    from .penalties import L1, L2  # noqa: F401
+    from .prox import enet_prox, soft_threshold  # noqa: F401
+    from .runner import run_config  # noqa: F401
+    from .runs import Run, load_run  # noqa: F401
+    from .solve import ConvergenceWarning, SolveResult, solve  # noqa: F401
+    from .solvers import SOLVERS  # noqa: F401
 
 __all__ = [
     "L1", "L2", "SOLVERS", "ConvergenceWarning", "ElasticNet", "InputError", "Lasso",
@@ -27,5 +66,5 @@ __all__ = [
     "certificates", "closed_form", "duality_gap", "enet_prox", "kkt_violation", "lasso_path",
     "optim", "prox", "solve", "soft_threshold",
     "Run", "data", "load_csv", "load_diabetes", "load_npz", "load_run", "make_synthetic",
-    "run_config", "standardize", "cv",
+    "run_config", "standardize", "cv", "__version__",
 ]

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from .claims import OWNER, TMP_PREFIX, write_owner
 from .errors import InputError
 
 STATUSES = ("complete", "diverged", "interrupted")
@@ -60,7 +61,7 @@ def write_json(path: Path, obj: Any) -> None:
 def versions() -> dict[str, str]:
     import torch
 
-    from . import __version__
+    from ._version import __version__
 
     return {"python": platform.python_version(), "torch": torch.__version__,
             "numpy": np.__version__, "lasso_torch": __version__}
@@ -83,6 +84,18 @@ def unflatten(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
+def check_output_root(root: str | Path) -> Path:
+    """``root`` with ``~`` expanded; an :class:`InputError` if it cannot hold runs (a
+    file, or a symbolic link to nothing)."""
+    root = Path(root).expanduser()
+    if root.is_symlink() and not root.exists():
+        raise InputError(f"output root {root} is a symbolic link to {os.readlink(root)}, "
+                         "which does not exist")
+    if root.exists() and not root.is_dir():
+        raise InputError(f"output root {root} exists and is not a folder")
+    return root
+
+
 # --- writing ------------------------------------------------------------------------------
 class RunWriter:
     """Create ``<root>/.tmp-...`` now; :meth:`finish` writes the rest and renames it.
@@ -92,9 +105,7 @@ class RunWriter:
     """
 
     def __init__(self, root: str | Path, name: str, config: dict[str, Any]):
-        self.root = Path(root)
-        if self.root.exists() and not self.root.is_dir():
-            raise InputError(f"output root {self.root} exists and is not a folder")
+        self.root = check_output_root(root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -102,8 +113,9 @@ class RunWriter:
         self.name = name
         self.created = now()
         self.stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.tmp = self.root / f".tmp-{self.stamp}-{name}-{uuid.uuid4().hex[:8]}"
+        self.tmp = self.root / f"{TMP_PREFIX}{self.stamp}-{name}-{uuid.uuid4().hex[:8]}"
         self.tmp.mkdir()
+        write_owner(self.tmp)
         (self.tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
     def destination(self) -> Path:
@@ -127,6 +139,7 @@ class RunWriter:
         np.savez(self.tmp / "traces.npz", **flatten(traces))
         write_json(self.tmp / "metrics.json", metrics)
         write_json(self.tmp / "meta.json", meta)
+        (self.tmp / OWNER).unlink(missing_ok=True)
         for _ in range(100):
             dest = self.destination()
             try:
@@ -152,7 +165,8 @@ class Run:
     meta: dict[str, Any]
     metrics: dict[str, Any]
     traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    skipped: bool = False  # a sweep point found already done
+    skipped: bool = False  # a sweep point not run here (done before, or claimed elsewhere)
+    note: str = ""  # why it was skipped
 
     @property
     def status(self) -> str:
@@ -166,33 +180,135 @@ class Run:
         return f"Run({str(self.path)!r}, status={self.status!r}, solvers={self.solvers})"
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _read_text(path: Path) -> str:
     try:
-        return json.loads(path.read_text())
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"not a run folder (no {path.name}): {path.parent}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a folder where a file is expected") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at "
+                         f"offset {e.start}): the file is damaged") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    text = _read_text(path)
+    try:
+        obj = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"{path}: corrupt JSON at line {e.lineno}") from None
+        what = "empty" if not text.strip() else f"corrupt JSON at line {e.lineno}"
+        raise InputError(f"{path}: {what}") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: expected a JSON object, got a {type(obj).__name__}")
+    return obj
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        obj = yaml.safe_load(_read_text(path))
+    except yaml.YAMLError as e:
+        raise InputError(f"{path}: malformed YAML ({_one_line(e)})") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: expected a mapping of keys, got {type(obj).__name__}")
+    return obj
+
+
+_NUMBER = (int, float)
+_PROBLEM_NUMBERS = ("n", "p", "alpha", "alpha_max", "l1_ratio")
+_SOLVER_NUMBERS = ("objective", "gap", "kkt", "n_iter", "time", "n_zeros", "nnz")
+
+
+def _check_numbers(where: str, d: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for k in keys:
+        v = d.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, _NUMBER)):
+            raise InputError(f"{where}.{k}: expected a number, got {_one_line(repr(v))[:60]}")
+
+
+def check_metrics(path: Path, metrics: dict[str, Any]) -> None:
+    """The shape the tables and figures rely on: problem, solvers and reference mappings
+    of numbers (None where a value is undefined)."""
+    for key in ("problem", "solvers", "reference"):
+        if metrics.get(key) is not None and not isinstance(metrics[key], dict):
+            raise InputError(f"{path}: {key!r} must be a mapping, got "
+                             f"{type(metrics[key]).__name__}")
+    _check_numbers(f"{path}: problem", metrics.get("problem") or {}, _PROBLEM_NUMBERS)
+    _check_numbers(f"{path}: reference", metrics.get("reference") or {}, _SOLVER_NUMBERS)
+    for label, m in (metrics.get("solvers") or {}).items():
+        if not isinstance(m, dict):
+            raise InputError(f"{path}: solvers.{label} must be a mapping, got "
+                             f"{type(m).__name__}")
+        _check_numbers(f"{path}: solvers.{label}", m, _SOLVER_NUMBERS)
+
+
+def check_meta(path: Path, meta: dict[str, Any]) -> None:
+    if meta.get("status") not in STATUSES:
+        raise InputError(f"{path}: status must be one of {', '.join(STATUSES)}, got "
+                         f"{_one_line(repr(meta.get('status')))[:60]}")
+
+
+def _read_traces(path: Path, solvers: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """``traces.npz`` as nested dicts, checked: ``<group>/<field>`` keys, numeric arrays,
+    each solver's series as long as its ``iteration``."""
+    if not path.is_file():
+        raise InputError(f"not a run folder (no {path.name}): {path.parent}")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):
+        what = "an empty file" if not head else "not an .npz (zip) archive"
+        raise InputError(f"{path}: {what}: the file is damaged")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            flat = {k: f[k] for k in f.files}
+    except Exception as e:  # noqa: BLE001 (zip, npy and pickle errors: the file is damaged)
+        raise InputError(f"{path}: unreadable ({_one_line(e) or type(e).__name__})") from None
+    for key, a in flat.items():
+        group, _, name = key.partition("/")
+        if not group or not name:
+            raise InputError(f"{path}: array {key!r} is not named <group>/<field>")
+        if a.dtype.kind not in "biuf":
+            raise InputError(f"{path}: array {key!r} has dtype {a.dtype}, expected numbers")
+    traces = unflatten(flat)
+    for label in solvers:
+        g = traces.get(label)
+        if not g:
+            continue
+        if "iteration" not in g:
+            raise InputError(f"{path}: {label}/iteration is missing (arrays of {label}: "
+                             f"{', '.join(sorted(g))})")
+        steps = np.shape(g["iteration"])
+        for name, a in g.items():
+            if name != "coef_index" and np.shape(a)[:1] != steps[:1]:
+                raise InputError(f"{path}: {label}/{name} has shape {np.shape(a)}, expected "
+                                 f"{steps[0] if steps else 0} rows as {label}/iteration")
+    return traces
 
 
 def load_run(path: str | Path, traces: bool = True) -> Run:
-    """Load a run folder (``traces=False``: skip the arrays)."""
-    path = Path(path)
+    """Load a run folder (``traces=False``: skip the arrays). A missing, damaged or
+    malformed file raises :class:`InputError` naming it."""
+    path = Path(path).expanduser()
     if not path.is_dir():
         raise InputError(f"run folder not found: {path}")
     meta = _read_json(path / "meta.json")
+    check_meta(path / "meta.json", meta)
     metrics = _read_json(path / "metrics.json")
-    config = yaml.safe_load((path / "config.yaml").read_text())
+    check_metrics(path / "metrics.json", metrics)
+    config = _read_config(path / "config.yaml")
     arrays: dict[str, dict[str, np.ndarray]] = {}
     if traces:
-        with np.load(path / "traces.npz", allow_pickle=False) as f:
-            arrays = unflatten({k: f[k] for k in f.files})
+        arrays = _read_traces(path / "traces.npz", list(metrics.get("solvers") or {}))
     return Run(path=path, config=config, meta=meta, metrics=metrics, traces=arrays)
 
 
 def list_runs(root: str | Path = "runs") -> list[Path]:
     """The run folders under ``root`` (those with a meta.json), oldest first."""
-    root = Path(root)
+    root = Path(root).expanduser()
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir()
@@ -204,12 +320,13 @@ def find_done(root: str | Path, config_hash: str) -> Path | None:
     for p in reversed(list_runs(root)):
         try:
             meta = json.loads((p / "meta.json").read_text())
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError):
             continue
-        if meta.get("config_hash") == config_hash and meta.get("status") in ("complete",
-                                                                            "diverged"):
+        if isinstance(meta, dict) and meta.get("config_hash") == config_hash and meta.get(
+                "status") in ("complete", "diverged"):
             return p
     return None
 
 
-__all__ = ["STATUSES", "Run", "RunWriter", "clean_json", "find_done", "list_runs", "load_run"]
+__all__ = ["STATUSES", "Run", "RunWriter", "check_output_root", "clean_json", "find_done",
+           "list_runs", "load_run"]

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from .certificates import Certificate
-from .checks import as_data
+from .checks import as_data, check_samples
 from .datafits import Quadratic
 from .errors import InputError
 from .penalties import make_penalty
@@ -141,6 +141,7 @@ def solve(
                                            gram, stall_patience))
     else:
         X, y = as_data(X, y)
+        check_samples(X.shape[0], fit_intercept)
     if check_every is None:
         check_every = 1 if solver in ("cd", "ws") else 10
     _check_options(solver, alpha, l1_ratio, tol, max_iter, check_every, lr)
