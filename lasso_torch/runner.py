@@ -439,12 +439,11 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
         from .distributed_runner import run_sharded
 
         return run_sharded(config, log=log)
-    log(f"data: {describe_data(config)}")
     st = _setup(config, log)
     obj = config.objective
     n, p = st.X64.shape
     writer = RunWriter(config.output, config.name, config.dump())
-    log(f"run {config.name}: n={n}, p={p}, {obj.kind}, alpha="
+    log(f"run {config.name}: {describe_data(config)}, n={n}, p={p}, {obj.kind}, alpha="
         + (f"grid of {len(st.alphas)}" if obj.is_path else f"{st.alphas[0]:.4g}")
         + f" (alpha_max {st.alpha_max:.4g}), device {st.device}, {config.dtype}")
     statuses: list[str] = []

@@ -336,7 +336,10 @@ def test_list_and_compare_errors(tmp_path):
     cli = CliRunner()
     res = cli.invoke(app, ["run", "c.yaml", "--format", "jpg"])
     assert res.exit_code == 2 and "--format 'jpg'" in res.stderr
-    res = cli.invoke(app, ["list", "--output", str(tmp_path / "none")])
+    res = cli.invoke(app, ["list", "--output", str(tmp_path / "none")])  # a mistyped root
+    assert res.exit_code == 2 and "output root not found" in res.stderr
+    (tmp_path / "empty").mkdir()
+    res = cli.invoke(app, ["list", "--output", str(tmp_path / "empty")])
     assert res.exit_code == 0 and "no runs under" in res.stdout
     res = cli.invoke(app, ["compare", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "run folder not found" in res.stderr

@@ -1,6 +1,7 @@
 """The runner: config -> traces and metrics on disk, determinism, divergence, paths, sweeps."""
 
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ import lasso_torch as lt
 from lasso_torch import runner
 from lasso_torch.config import validate
 from lasso_torch.runner import geometry_arrays, run_config
+from lasso_torch.runs import list_runs
 
 FIELDS = ("iteration", "time", "objective", "gap", "kkt", "n_zeros", "coef")
 
@@ -282,12 +284,12 @@ def test_sweep_runs_each_point_once(tmp_path):
                 sweep={"objective.alpha": [0.3, 0.1], "solvers.0.kind": ["cd", "fista"]})
     runs = run_config(cfg)
     assert len(runs) == 4 and not any(r.skipped for r in runs)
-    assert len(list((tmp_path / "runs").iterdir())) == 4
+    assert len(list_runs(tmp_path / "runs")) == 4  # (and the hidden .locks of the claims)
     assert {r.config["solvers"][0]["kind"] for r in runs} == {"cd", "fista"}
     again = run_config(cfg)
     assert len(again) == 4 and all(r.skipped for r in again)
     assert [r.path for r in again] == [r.path for r in runs]
-    assert len(list((tmp_path / "runs").iterdir())) == 4
+    assert len(list_runs(tmp_path / "runs")) == 4  # (and the hidden .locks of the claims)
 
 
 def test_path_warns_when_points_do_not_converge(tmp_path):
@@ -318,7 +320,7 @@ def test_path_interrupted_between_points_keeps_them(tmp_path, monkeypatch):
 
 
 def test_progress_bar_on_a_terminal(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(runner.sys.stderr, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     run = run_config(small(tmp_path, solvers=[{"kind": "ista", "max_iter": 400}]))
     assert run.metrics["solvers"]["ista"]["converged"]
     assert "ista" in capsys.readouterr().err  # tqdm drew (and cleared) its bar on stderr
