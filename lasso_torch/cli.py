@@ -18,6 +18,7 @@ as ``python -m lasso_torch.cli``.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -192,9 +193,10 @@ def run(
             result = run_config(config, overrides, log=_log)
         from .distributed import rank_and_world
 
-        if rank_and_world()[0] != 0:
-            return  # a distributed run: rank 0 reports it and draws its figures
         runs = result if isinstance(result, list) else [result]
+        if rank_and_world()[0] != 0:  # a distributed run: rank 0 reports it, draws figures
+            _exit_if_stopped(runs, quiet=True)
+            return
         for r in runs:
             if not r.skipped:
                 _print_run(r)
@@ -204,7 +206,22 @@ def run(
         code = getattr(e, "exit_code", 130)
         typer.echo(f"{_stopped(code)}: runs saved before this point are kept", err=True)
         raise typer.Exit(code) from None
+    except Exception as e:
+        _distributed_failure(e)
+        raise
     _report_runs(runs)
+
+
+def _distributed_failure(e: Exception) -> None:
+    """A rank of a distributed run whose peer stopped (a SIGTERM, a crash): one line, exit
+    status 1; rank 0 has saved the partial run as interrupted with the error."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() or "WORLD_SIZE" in os.environ:
+        typer.echo(f"error: the distributed run stopped ({type(e).__name__}: "
+                   f"{_one_line(e)[:300]}); rank 0 keeps the partial run (status "
+                   "interrupted)", err=True)
+        raise typer.Exit(1) from None
 
 
 def _stopped(code: int) -> str:
@@ -220,11 +237,17 @@ def _report_runs(runs: list[Any]) -> None:
     for r in runs:
         if not r.skipped:
             typer.echo(f"run saved to {r.path}")
+    _exit_if_stopped(runs)
+
+
+def _exit_if_stopped(runs: list[Any], quiet: bool = False) -> None:
+    """Exit 130 (Ctrl-C) or 143 (SIGTERM) if a run was interrupted."""
     stopped = [r for r in runs if r.status == "interrupted"]
     if stopped:
         code = 143 if stopped[0].meta.get("interrupted_by") == "SIGTERM" else 130
-        typer.echo(f"{_stopped(code)}: the partial run is kept (status interrupted)",
-                   err=True)
+        if not quiet:
+            typer.echo(f"{_stopped(code)}: the partial run is kept (status interrupted)",
+                       err=True)
         raise typer.Exit(code)
 
 
@@ -281,7 +304,7 @@ def list_(
     solvers, best gap; then the unreadable runs with the reason, and the temporary folders
     left by runs that were killed."""
     from .claims import leftovers
-    from .runs import list_runs
+    from .runs import run_like_folders
 
     with _user_errors():
         root = output.expanduser()
@@ -289,7 +312,7 @@ def list_(
             what = "is not a folder" if root.exists() else "not found"
             _fail(f"output root {what}: {output}")
         rows, unreadable = [], []
-        for folder in list_runs(root):
+        for folder in run_like_folders(root):
             row, why = _list_row(folder)
             rows.append(row)
             if why:

@@ -60,7 +60,7 @@ from .runner import (
     run_meta,
 )
 from .runs import Run, RunWriter
-from .signals import shield_sigterm, sigterm_as_interrupt
+from .signals import shield_sigterm, sigterm_as_interrupt, terminated
 from .solve import solve
 
 
@@ -176,7 +176,7 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
             for i, (s, label) in enumerate(zip(config.solvers, names, strict=True)):
                 log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
                 idx = _record_coef(s, f"solvers.{i}", p, ref.coef.cpu())
-                with Phase(label, s.max_iter, log=log,
+                with Phase(label, s.max_iter, log=log, announce=False,
                            tty=None if rank == 0 else False) as bar:
                     res = solve(X, y, alphas[0], l1_ratio, **_solver_kwargs(s, obj.fit_intercept),
                                 record_every=s.record_every, record_coef=idx, callback=bar,
@@ -193,7 +193,8 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
     except BaseException as e:
         error = f"{type(e).__name__}: {e}"
         interrupted = True
-        raise
+        if not terminated():  # after a SIGTERM here, a peer's error is its consequence
+            raise
     finally:
         shield_sigterm()
         meta = run_meta(config, device, _run_status(statuses, interrupted), error,

@@ -25,10 +25,11 @@ def _quiet(_: str) -> None:
 class Phase:
     """One phase: ``update(k)`` moves it to position ``k``; as a solve callback,
     ``phase(k, coef, certificate)`` also shows the relative gap. Use as a context manager
-    (or call :meth:`close`)."""
+    (or call :meth:`close`). ``announce=False``: no start line (the caller printed one)."""
 
     def __init__(self, what: str, total: int | None = None, *, log: Log = _quiet,
-                 unit: str = "it", every_s: float = 10.0, tty: bool | None = None):
+                 unit: str = "it", every_s: float = 10.0, tty: bool | None = None,
+                 announce: bool = True):
         self.what, self.total, self.log, self.every_s = what, total, log, every_s
         self.t0 = self.last = time.perf_counter()
         self.k, self.info = 0, ""
@@ -40,7 +41,7 @@ class Phase:
             self.bar = tqdm(total=total, desc=what, unit=unit, leave=False)
             if total is None:  # nothing will call update: refresh the elapsed time
                 threading.Thread(target=self._tick, daemon=True).start()
-        else:
+        elif announce:
             self.log(f"{what} ..." if total is None else f"{what}: up to {total} {unit}")
 
     def _tick(self) -> None:

@@ -315,7 +315,7 @@ def run_meta(config: Config, device: torch.device, status: str, error: str | Non
             **extra}
     if error:
         meta["error"] = error
-    if status == "interrupted" and not error:
+    if status == "interrupted" and (terminated() or not error):
         meta["interrupted_by"] = "SIGTERM" if terminated() else "SIGINT"
     return meta
 
@@ -412,7 +412,7 @@ def _run_solvers(config: Config, st: _Setup, ref_coef: Tensor, log: Log) -> list
     for i, (s, label) in enumerate(zip(config.solvers, labels(config.solvers), strict=True)):
         log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
         idx = _record_coef(s, f"solvers.{i}", p, ref_coef)
-        with Phase(label, s.max_iter, log=log) as bar:
+        with Phase(label, s.max_iter, log=log, announce=False) as bar:
             res = solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
                         **_solver_kwargs(s, obj.fit_intercept), record_every=s.record_every,
                         record_coef=idx, callback=bar, catch_interrupt=True)

@@ -315,6 +315,19 @@ def list_runs(root: str | Path = "runs") -> list[Path]:
                   if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").is_file())
 
 
+RUN_FILES = ("meta.json", "metrics.json", "config.yaml", "traces.npz")
+
+
+def run_like_folders(root: str | Path = "runs") -> list[Path]:
+    """The visible folders under ``root`` holding any file of a run (a damaged run that
+    lost its meta.json included), oldest first."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and any((p / f).exists() for f in RUN_FILES))
+
+
 def find_done(root: str | Path, config_hash: str) -> Path | None:
     """A finished run (complete or diverged) of the config with this hash, if any."""
     for p in reversed(list_runs(root)):
@@ -329,4 +342,4 @@ def find_done(root: str | Path, config_hash: str) -> Path | None:
 
 
 __all__ = ["STATUSES", "Run", "RunWriter", "check_output_root", "clean_json", "find_done",
-           "list_runs", "load_run"]
+           "list_runs", "load_run", "run_like_folders"]
