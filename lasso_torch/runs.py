@@ -252,9 +252,11 @@ def check_meta(path: Path, meta: dict[str, Any]) -> None:
                          f"{_one_line(repr(meta.get('status')))[:60]}")
 
 
-def _read_traces(path: Path, solvers: list[str]) -> dict[str, dict[str, np.ndarray]]:
-    """``traces.npz`` as nested dicts, checked: ``<group>/<field>`` keys, numeric arrays,
-    each solver's series as long as its ``iteration``."""
+def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """``{key: (shape, dtype)}`` of an ``.npz`` from its zip directory and the ``.npy``
+    headers alone (cheap: no array is read); a damaged file is an :class:`InputError`."""
+    import zipfile
+
     if not path.is_file():
         raise InputError(f"not a run folder (no {path.name}): {path.parent}")
     with path.open("rb") as f:
@@ -262,36 +264,67 @@ def _read_traces(path: Path, solvers: list[str]) -> dict[str, dict[str, np.ndarr
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
         what = "an empty file" if not head else "not an .npz (zip) archive"
         raise InputError(f"{path}: {what}: the file is damaged")
+    out = {}
     try:
-        with np.load(path, allow_pickle=False) as f:
-            flat = {k: f[k] for k in f.files}
-    except Exception as e:  # noqa: BLE001 (zip, npy and pickle errors: the file is damaged)
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if not name.endswith(".npy"):
+                    raise InputError(f"{path}: member {name!r} is not an .npy array")
+                with z.open(name) as m:
+                    fmt = np.lib.format
+                    read = (fmt.read_array_header_1_0 if fmt.read_magic(m) == (1, 0)
+                            else fmt.read_array_header_2_0)
+                    shape, _, dtype = read(m)
+                out[name[:-4]] = (shape, dtype)
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 (zip and npy header errors: the file is damaged)
         raise InputError(f"{path}: unreadable ({_one_line(e) or type(e).__name__})") from None
-    for key, a in flat.items():
+    return out
+
+
+def _check_traces(path: Path, arrays: dict[str, tuple[tuple[int, ...], np.dtype]],
+                  solvers: list[str]) -> None:
+    """``<group>/<field>`` keys, numeric arrays, each solver's series as long as its
+    ``iteration``."""
+    groups: dict[str, dict[str, tuple[int, ...]]] = {}
+    for key, (shape, dtype) in arrays.items():
         group, _, name = key.partition("/")
         if not group or not name:
             raise InputError(f"{path}: array {key!r} is not named <group>/<field>")
-        if a.dtype.kind not in "biuf":
-            raise InputError(f"{path}: array {key!r} has dtype {a.dtype}, expected numbers")
-    traces = unflatten(flat)
+        if dtype.kind not in "biuf":
+            raise InputError(f"{path}: array {key!r} has dtype {dtype}, expected numbers")
+        groups.setdefault(group, {})[name] = shape
     for label in solvers:
-        g = traces.get(label)
+        g = groups.get(label)
         if not g:
             continue
         if "iteration" not in g:
             raise InputError(f"{path}: {label}/iteration is missing (arrays of {label}: "
                              f"{', '.join(sorted(g))})")
-        steps = np.shape(g["iteration"])
-        for name, a in g.items():
-            if name != "coef_index" and np.shape(a)[:1] != steps[:1]:
-                raise InputError(f"{path}: {label}/{name} has shape {np.shape(a)}, expected "
+        steps = g["iteration"][:1]
+        for name, shape in g.items():
+            if name != "coef_index" and shape[:1] != steps:
+                raise InputError(f"{path}: {label}/{name} has shape {shape}, expected "
                                  f"{steps[0] if steps else 0} rows as {label}/iteration")
-    return traces
+
+
+def _read_traces(path: Path, solvers: list[str], load: bool) -> dict[str, dict[str, np.ndarray]]:
+    """``traces.npz`` checked from its headers, then (``load``) read as nested dicts."""
+    _check_traces(path, _npz_headers(path), solvers)
+    if not load:
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return unflatten({k: f[k] for k in f.files})
+    except Exception as e:  # noqa: BLE001 (a CRC or decompression error inside the zip)
+        raise InputError(f"{path}: unreadable ({_one_line(e) or type(e).__name__})") from None
 
 
 def load_run(path: str | Path, traces: bool = True) -> Run:
-    """Load a run folder (``traces=False``: skip the arrays). A missing, damaged or
-    malformed file raises :class:`InputError` naming it."""
+    """Load a run folder (``traces=False``: skip the arrays, checking only their names,
+    shapes and types). A missing, damaged or malformed file raises :class:`InputError`
+    naming it."""
     path = Path(path).expanduser()
     if not path.is_dir():
         raise InputError(f"run folder not found: {path}")
@@ -300,9 +333,7 @@ def load_run(path: str | Path, traces: bool = True) -> Run:
     metrics = _read_json(path / "metrics.json")
     check_metrics(path / "metrics.json", metrics)
     config = _read_config(path / "config.yaml")
-    arrays: dict[str, dict[str, np.ndarray]] = {}
-    if traces:
-        arrays = _read_traces(path / "traces.npz", list(metrics.get("solvers") or {}))
+    arrays = _read_traces(path / "traces.npz", list(metrics.get("solvers") or {}), traces)
     return Run(path=path, config=config, meta=meta, metrics=metrics, traces=arrays)
 
 
