@@ -206,6 +206,8 @@ def run(
         code = getattr(e, "exit_code", 130)
         typer.echo(f"{_stopped(code)}: runs saved before this point are kept", err=True)
         raise typer.Exit(code) from None
+    except typer.Exit:
+        raise
     except Exception as e:
         _distributed_failure(e)
         raise
