@@ -468,3 +468,58 @@ def test_format_table():
 
 def test_console_script_is_installed():
     assert SCRIPT.is_file(), "pip install -e . installs the lasso-torch console script"
+
+
+# --- the first five minutes: version, lazy imports, list and compare that say enough -----
+def test_version_and_help_do_not_import_torch(tmp_path):
+    (tmp_path / "runs").mkdir()
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from lasso_torch.cli import app\n"
+        "from lasso_torch import __version__\n"
+        "cli = CliRunner()\n"
+        "for args in (['--help'], ['--version'], ['run', '--help'], ['list', '--help'],\n"
+        f"             ['list', '-o', {str(tmp_path / 'runs')!r}], ['clean', '--help']):\n"
+        "    res = cli.invoke(app, args)\n"
+        "    assert res.exit_code == 0, (args, res.output)\n"
+        "assert cli.invoke(app, ['--version']).stdout.strip() == f'lasso-torch {__version__}'\n"
+        "heavy = sorted(m for m in ('torch', 'matplotlib', 'numba') if m in sys.modules)\n"
+        "print(heavy)\n")
+    res = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
+def test_format_help_names_every_format():
+    res = CliRunner().invoke(app, ["run", "--help"])
+    assert "png, svg or pdf" in res.stdout and "--output" in res.stdout
+
+
+def test_list_shows_the_problem_and_whole_reasons(earlier, tmp_path):
+    root = tmp_path / "runs"
+    shutil.copytree(earlier, root / earlier.name)
+    bad = root / "20000101-000000-broken"
+    shutil.copytree(earlier, bad)
+    (bad / "config.yaml").write_text("name: [unclosed\n  list: {\n")  # a multi-line YAML error
+    res = CliRunner().invoke(app, ["list", "-o", str(root)])
+    assert res.exit_code == 0, res.stderr
+    header = res.stdout.splitlines()[0].split()
+    assert header[:1] == ["run"] and {"n", "p", "objective", "alpha", "solvers"} <= set(header)
+    row = next(ln for ln in res.stdout.splitlines() if ln.startswith(earlier.name))
+    assert " 30 " in row and " 4 " in row and "lasso" in row
+    (reason,) = [ln for ln in res.stdout.splitlines() if ln.startswith("  " + bad.name)]
+    assert "config.yaml: malformed YAML" in reason and len(reason) > 80  # whole, one line
+    assert res.stdout.count("\n") == len(res.stdout.splitlines())  # no line broken by it
+
+
+def test_compare_shows_the_config_keys_that_differ(earlier, tmp_path):
+    other = run_config({"name": "other", "output": str(tmp_path),
+                        "data": {"kind": "synthetic", "n": 50, "p": 4},
+                        "objective": {"alpha": {"fraction": 0.3}},
+                        "solvers": [{"kind": "cd", "record_every": 1}]})
+    res = CliRunner().invoke(app, ["compare", str(earlier), str(other.path)])
+    assert res.exit_code == 0, res.stderr
+    text = res.stdout.split("config keys that differ:")[1]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in text.strip().splitlines()[2:]}
+    assert rows == {"data.n": ["30", "50"], "objective.alpha.fraction": ["0.1", "0.3"]}
