@@ -324,3 +324,43 @@ def test_progress_bar_on_a_terminal(tmp_path, monkeypatch, capsys):
     run = run_config(small(tmp_path, solvers=[{"kind": "ista", "max_iter": 400}]))
     assert run.metrics["solvers"]["ista"]["converged"]
     assert "ista" in capsys.readouterr().err  # tqdm drew (and cleared) its bar on stderr
+
+
+# --- progress of every phase; extreme scales (issue 15) --------------------------------------
+def test_every_phase_says_what_it_does_without_a_terminal(tmp_path):
+    lines: list[str] = []
+    run_config(small(tmp_path, objective={"alpha": {"num": 5}, "cv": 3},
+                     solvers=[{"kind": "cd"}]), log=lines.append)
+    run_config(small(tmp_path, objective={"alpha": {"num": 4}}, solvers=[{"kind": "cd"}]),
+               log=lines.append)
+    text = "\n".join(lines)
+    for start in ("reference (cd, tol 1e-12): up to 200000 it",
+                  "cross-validation: 3 folds x 5 alphas ...",
+                  "path cd (l1_ratio 1): up to 4 alpha", "path cd (l1_ratio 0): up to 4 alpha"):
+        assert start in text, text
+
+
+def test_phase_lines_while_it_lasts_and_when_it_ends(monkeypatch):
+    from lasso_torch import progress
+
+    clock = iter([0.0, 5.0, 12.0, 13.0, 30.0])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    lines: list[str] = []
+    phase = progress.Phase("work", 100, log=lines.append, tty=False)
+    phase.update(10)  # 5 s: nothing yet
+    phase.update(40, "gap 1e-3")  # 12 s: a line
+    phase.update(50)  # 13 s: nothing
+    phase.close("done")
+    assert lines == ["work: up to 100 it", "work: 40/100, gap 1e-3 (12 s)", "work: done, 30.0 s"]
+
+
+def test_data_scaled_by_1e200_standardizes_to_the_same_run(tmp_path):
+    X, y, _ = lt.data.make_synthetic(60, 8, 0.5, 0.25, 3.0, 0)
+    for name, scale in (("one", 1.0), ("huge", 1e200)):
+        np.savez(tmp_path / f"{name}.npz", X=X.numpy() * scale, y=y.numpy())
+    runs = [run_config(small(tmp_path, name=name, solvers=[{"kind": "cd", "tol": 1e-12}],
+                             data={"kind": "npz", "path": str(tmp_path / f"{name}.npz")}))
+            for name in ("one", "huge")]
+    a, b = (r.metrics["solvers"]["cd"] for r in runs)
+    assert a["n_zeros"] == b["n_zeros"] and b["converged"]
+    assert b["objective"] == pytest.approx(a["objective"], rel=1e-10)
