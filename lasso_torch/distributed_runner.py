@@ -190,6 +190,9 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
         agree(None)  # every rank got here: nobody failed after the last collective
     except KeyboardInterrupt:
         interrupted = True
+        if terminated():  # the launcher stops every rank when one fails: say so
+            error = ("terminated by SIGTERM (the launcher stopped the job, or another rank "
+                     "failed)")
     except BaseException as e:
         error = f"{type(e).__name__}: {e}"
         interrupted = True
