@@ -1,3 +1,4 @@
-"""The package version, alone (``runs`` records it without importing the package)."""
+"""The package version, alone (the CLI's ``--version`` and the run store read it without
+importing torch)."""
 
 __version__ = "0.1.0"

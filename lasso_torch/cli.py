@@ -6,16 +6,21 @@
     lasso-torch plot runs/A [--kind convergence --format svg]
     lasso-torch plot runs/A --kind landscape --format gif [--frames 40 --duration 6]
     lasso-torch report runs/A [runs/B ...]
+    lasso-torch clean [--output runs]
+    lasso-torch --version
 
-User errors (a bad key, value, file or YAML) print one line on stderr naming the key,
-file or value, and exit with status 2, without a traceback. Ctrl-C during ``run`` keeps
-the partial run (``status: interrupted``) and exits with 130. Also runnable as
-``python -m lasso_torch.cli``.
+User errors (a bad key, value, file or YAML, a damaged run folder) print one line on
+stderr naming the key, file or value, and exit with status 2, without a traceback.
+Ctrl-C during ``run`` keeps the partial run (``status: interrupted``) and exits with 130;
+SIGTERM does the same and exits with 143. Torch is imported only by the commands that
+solve or draw, so ``--help``, ``--version`` and ``list`` answer at once. Also runnable
+as ``python -m lasso_torch.cli``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -43,22 +48,26 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn user mistakes into one line on stderr and exit status 2."""
-    from pydantic import ValidationError
-
     try:
         yield
     except InputError as e:
-        _fail(str(e))
-    except ValidationError as e:  # the config loader converts these; kept as a safety net
-        _fail(str(e).splitlines()[0])
+        _fail(_one_line(e))
+    except ValueError as e:  # pydantic's ValidationError: the config loader converts these
+        if not type(e).__module__.startswith("pydantic"):
+            raise
+        _fail(_one_line(str(e).splitlines()[0]))
     except yaml.YAMLError as e:
-        _fail(f"malformed YAML: {e}")
+        _fail(f"malformed YAML: {_one_line(e)}")
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
-        _fail(f"{where}{e.strerror or e}")
+        _fail(f"{where}{e.strerror or _one_line(e)}")
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
@@ -66,8 +75,20 @@ def _one_line_warning(message: Warning | str, category: type[Warning], filename:
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from ._version import __version__
+
+        typer.echo(f"lasso-torch {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
+    = False,
+) -> None:
     """Sparse regression experiments from YAML configs: run, list, compare, plot."""
     warnings.showwarning = _one_line_warning
 
@@ -116,32 +137,49 @@ def solver_rows(metrics: dict[str, Any]) -> list[list[str]]:
         rows.append([label, m.get("status"), _fmt(m.get("n_iter")), _fmt(m.get("time"), ".3f"),
                      _fmt(obj, ".10g"), _fmt(sub, ".2e"), _fmt(m.get("gap"), ".2e"),
                      _fmt(m.get("n_zeros")), _fmt(m.get("nnz"))])
-    if ref:
-        rows.append([f"reference ({ref.get('solver', '?')})", "", "", "",
-                     _fmt(ref.get("objective"), ".10g"), "", _fmt(ref.get("gap"), ".2e"),
+    if ref:  # a reference that did not converge shows its status and no P*
+        reached = ref.get("objective", ref.get("objective_reached"))
+        status = "" if ref.get("converged", True) else ref.get("status", "not converged")
+        rows.append([f"reference ({ref.get('solver', '?')})", status, "", "",
+                     _fmt(reached, ".10g"), "", _fmt(ref.get("gap"), ".2e"),
                      _fmt(ref.get("n_zeros")), _fmt(ref.get("nnz"))])
     return rows
 
 
+def _alpha_text(pb: dict[str, Any]) -> str:
+    alpha, amax = pb.get("alpha"), pb.get("alpha_max")
+    if alpha:
+        rel = f" = {alpha / amax:.3g} alpha_max" if amax else ""
+        return f"alpha {alpha:.4g}{rel}"
+    return f"path of {len(pb.get('alphas') or [])} alphas"
+
+
 def _print_run(run: Any) -> None:
-    pb = run.metrics.get("problem", {})
-    alpha = pb.get("alpha")
-    what = (f"alpha {alpha:.4g} = {alpha / pb['alpha_max']:.3g} alpha_max" if alpha
-            else f"path of {len(pb.get('alphas') or [])} alphas")
+    pb = run.metrics.get("problem") or {}
     typer.echo(f"\n{run.path.name}: {pb.get('kind')}, n={pb.get('n')}, p={pb.get('p')}, "
-               f"{what}, status {run.status}")
+               f"{_alpha_text(pb)}, status {run.status}")
     typer.echo(format_table(SOLVER_HEADERS, solver_rows(run.metrics), left=2))
+    ref = run.metrics.get("reference") or {}
+    if ref and not ref.get("converged", True):
+        typer.echo(f"the reference did not converge ({ref.get('status')}, relative gap "
+                   f"{_fmt(ref.get('gap'), '.2e')}): P - P* is not known")
 
 
 # --- commands ---------------------------------------------------------------------------
+FORMAT_HELP = "Figure format: png, svg or pdf."
+
+
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="The YAML config file.")],
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a key: --set data.n=5000 (dotted path; repeatable).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="The output root (the config's `output`; default runs).")]
+    = None,
     plots: Annotated[bool, typer.Option(
         "--plots/--no-plots", help="Draw the run's figures when it is saved.")] = True,
-    fmt: Annotated[str, typer.Option("--format", help="Figure format: png or svg.")] = "png",
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "png",
     report: Annotated[bool, typer.Option(
         "--report", help="Also write <run>/report.html (self-contained).")] = False,
 ) -> None:
@@ -153,14 +191,16 @@ def run(
 
         if fmt not in FORMATS:
             _fail(f"--format {fmt!r}: choose from {', '.join(FORMATS)}")
+    overrides = list(set_ or []) + ([f"output={output}"] if output is not None else [])
     try:
         with _user_errors():
-            result = run_config(config, list(set_ or []), log=_log)
+            result = run_config(config, overrides, log=_log)
         from .distributed import rank_and_world
 
-        if rank_and_world()[0] != 0:
-            return  # a distributed run: rank 0 reports it and draws its figures
         runs = result if isinstance(result, list) else [result]
+        if rank_and_world()[0] != 0:  # a distributed run: rank 0 reports it, draws figures
+            _exit_if_stopped(runs, quiet=True)
+            return
         for r in runs:
             if not r.skipped:
                 _print_run(r)
@@ -171,20 +211,55 @@ def run(
                         from .report import write_report
 
                         _echo_file("report", write_report([r.path]))
-    except KeyboardInterrupt:
-        typer.echo("interrupted: runs saved before this point are kept", err=True)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as e:
+        code = getattr(e, "exit_code", 130)
+        typer.echo(f"{_stopped(code)}: runs saved before this point are kept", err=True)
+        raise typer.Exit(code) from None
+    except typer.Exit:
+        raise
+    except Exception as e:
+        _distributed_failure(e)
+        raise
+    _report_runs(runs)
+
+
+def _distributed_failure(e: Exception) -> None:
+    """A rank of a distributed run whose peer stopped (a SIGTERM, a crash): one line, exit
+    status 1; rank 0 has saved the partial run as interrupted with the error."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() or "WORLD_SIZE" in os.environ:
+        typer.echo(f"error: the distributed run stopped ({type(e).__name__}: "
+                   f"{_one_line(e)[:300]}); rank 0 keeps the partial run (status "
+                   "interrupted)", err=True)
+        raise typer.Exit(1) from None
+
+
+def _stopped(code: int) -> str:
+    return "terminated (SIGTERM)" if code == 143 else "interrupted"
+
+
+def _report_runs(runs: list[Any]) -> None:
+    """The sweep table, where each run went, and exit 130 / 143 if one was interrupted."""
     if len(runs) > 1 or (runs and runs[0].skipped):
         typer.echo("\nsweep:")
         typer.echo(format_table(("run", "status", "note"), [
-            [str(r.path), r.status, "skipped (done before)" if r.skipped else "new"]
-            for r in runs]))
+            [str(r.path), r.status, r.note if r.skipped else "new"] for r in runs]))
     for r in runs:
         if not r.skipped:
             typer.echo(f"run saved to {r.path}")
-    if any(r.status == "interrupted" for r in runs):
-        typer.echo("interrupted: the partial run is kept (status interrupted)", err=True)
-        raise typer.Exit(130)
+    _exit_if_stopped(runs)
+
+
+def _exit_if_stopped(runs: list[Any], quiet: bool = False) -> None:
+    """Exit 130 (Ctrl-C) or 143 (SIGTERM) if a run was interrupted."""
+    stopped = [r for r in runs if r.status == "interrupted"]
+    if stopped:
+        code = 143 if stopped[0].meta.get("interrupted_by") == "SIGTERM" else 130
+        if not quiet:
+            typer.echo(f"{_stopped(code)}: the partial run is kept (status interrupted)",
+                       err=True)
+        raise typer.Exit(code)
 
 
 def _figures(run_dir: Path, fmt: str) -> None:
@@ -202,33 +277,129 @@ def _figures(run_dir: Path, fmt: str) -> None:
         typer.echo(f"figures: {', '.join(p.name for p in paths)} in {paths[0].parent}")
 
 
+LIST_HEADERS = ("run", "created (UTC)", "status", "n", "p", "objective", "alpha", "solvers",
+                "best gap")
+
+
+def _list_row(folder: Path) -> tuple[list[str], str | None]:
+    """A run's row of ``list``, and the reason it is unreadable (None if it is not)."""
+    from .runs import load_run
+
+    try:
+        r = load_run(folder, traces=False)
+    except (InputError, OSError) as e:
+        return [folder.name, "?", "unreadable", *["-"] * 6], _one_line(e)
+    pb = r.metrics.get("problem") or {}
+    gaps = [m.get("gap") for m in r.metrics.get("solvers", {}).values()
+            if m.get("gap") is not None]
+    ratio = pb.get("l1_ratio")
+    objective = str(pb.get("kind", "?")) + (f" {ratio:g}" if pb.get("kind") == "elasticnet"
+                                            and ratio is not None else "")
+    if pb.get("cv"):
+        alpha = f"{_fmt(pb.get('alpha'), '.3g')} (cv)"
+    elif pb.get("alpha") is None and pb.get("alphas"):
+        alpha = f"path of {len(pb['alphas'])}"
+    else:
+        alpha = _fmt(pb.get("alpha"), ".3g")
+    return [folder.name, str(r.meta.get("created", "?"))[:19].replace("T", " "), r.status,
+            _fmt(pb.get("n")), _fmt(pb.get("p")), objective, alpha, ",".join(r.solvers),
+            _fmt(min(gaps) if gaps else None, ".2e")], None
+
+
 @app.command("list")
 def list_(
     output: Annotated[Path, typer.Option("--output", "-o", help="The output root.")] = Path(
         "runs"),
 ) -> None:
-    """List the runs under an output root: name, date, status, solvers, best gap."""
-    from .runs import list_runs, load_run
+    """List the runs under an output root: name, date, status, n, p, objective, alpha,
+    solvers, best gap; then the unreadable runs with the reason, and the temporary folders
+    left by runs that were killed."""
+    from .claims import leftovers
+    from .runs import run_like_folders
 
     with _user_errors():
-        folders = list_runs(output)
-        if not folders:
-            typer.echo(f"no runs under {output}")
-            return
-        rows = []
-        for folder in folders:
-            try:
-                r = load_run(folder, traces=False)
-            except (InputError, OSError, yaml.YAMLError) as e:
-                rows.append([folder.name, "?", "unreadable", str(e)[:40], "-"])
-                continue
-            gaps = [m.get("gap") for m in r.metrics.get("solvers", {}).values()
-                    if m.get("gap") is not None]
-            rows.append([folder.name, str(r.meta.get("created", "?"))[:19].replace("T", " "),
-                         r.status, ",".join(r.solvers), _fmt(min(gaps) if gaps else None,
-                                                             ".2e")])
-        typer.echo(format_table(("run", "created (UTC)", "status", "solvers", "best gap"), rows,
-                                left=4))
+        root = output.expanduser()
+        if not root.is_dir():
+            what = "is not a folder" if root.exists() else "not found"
+            _fail(f"output root {what}: {output}")
+        rows, unreadable = [], []
+        for folder in run_like_folders(root):
+            row, why = _list_row(folder)
+            rows.append(row)
+            if why:
+                unreadable.append(f"  {folder.name}: {why}")
+        typer.echo(format_table(LIST_HEADERS, rows, left=3) if rows else f"no runs under "
+                   f"{output}")
+        if unreadable:
+            typer.echo("\nunreadable runs:\n" + "\n".join(unreadable))
+        left = leftovers(root)
+        if left:
+            typer.echo("\ntemporary folders (hidden):\n" + "\n".join(
+                f"  {x.describe()}" for x in left))
+            if any(x.alive is False for x in left):
+                typer.echo(f"`lasso-torch clean -o {output}` removes those of killed runs")
+
+
+@app.command()
+def clean(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The output root.")] = Path(
+        "runs"),
+) -> None:
+    """Remove the hidden temporary folders left by runs that were killed (their process
+    is gone); folders of runs in progress, or of another host, are kept."""
+    from .claims import remove_leftovers
+
+    with _user_errors():
+        root = output.expanduser()
+        if not root.is_dir():
+            _fail(f"output root not found: {output}")
+        removed, kept = remove_leftovers(root)
+        for x in removed:
+            typer.echo(f"removed {root / x.path.name} ({x.describe().split(': ', 1)[1]})")
+        for x in kept:
+            typer.echo(f"kept {x.describe()}")
+        if not removed and not kept:
+            typer.echo(f"nothing to clean under {output}")
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    """A config as ``{dotted key: value}`` (lists of mappings by index)."""
+    if isinstance(d, dict):
+        items = d.items()
+    elif isinstance(d, list) and any(isinstance(v, (dict, list)) for v in d):
+        items = ((str(i), v) for i, v in enumerate(d))
+    else:
+        return {prefix: d}
+    out: dict[str, Any] = {}
+    for k, v in items:
+        out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+    return out
+
+
+def config_differences(configs: Sequence[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """The dotted config keys whose values differ between runs (``name`` and ``output``
+    aside), with each run's value (None where a run has no such key)."""
+    flats = [_flat(c) for c in configs]
+    keys = sorted({k for f in flats for k in f} - {"name", "output"})
+    return [(k, [f.get(k) for f in flats]) for k in keys
+            if len({repr(f.get(k)) for f in flats}) > 1]
+
+
+def _print_differences(loaded: Sequence[Any]) -> None:
+    if len(loaded) < 2:
+        return
+    diffs = config_differences([r.config for r in loaded])
+    if not diffs:
+        typer.echo("\nconfigs: identical (name and output aside)")
+        return
+    names = [r.path.name for r in loaded]
+    typer.echo("\nconfig keys that differ:")
+    typer.echo(format_table(("key", *names), [[k, *map(_short, vals)] for k, vals in diffs]))
+
+
+def _short(value: Any) -> str:
+    text = "-" if value is None else _one_line(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @app.command()
@@ -238,18 +409,20 @@ def compare(
     = False,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for --plot (default: <output root>/compare).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="Figure format: png or svg.")] = "png",
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "png",
 ) -> None:
-    """One table of the final metrics of several runs, side by side."""
+    """One table of the final metrics of several runs, side by side, then the config keys
+    that differ between them."""
     from .runs import load_run
 
     with _user_errors():
-        loaded = [load_run(r, traces=False) for r in runs]
+        loaded = [load_run(r, traces=plot) for r in runs]  # --plot: damaged traces fail first
         rows = []
         for r in loaded:
             for row in solver_rows(r.metrics):
                 rows.append([r.path.name, *row])
         typer.echo(format_table(("run", *SOLVER_HEADERS), rows, left=3))
+        _print_differences(loaded)
         if plot:
             from .plots import plot_compare
 

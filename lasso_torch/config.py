@@ -26,6 +26,8 @@ import copy
 import difflib
 import hashlib
 import json
+import math
+import os
 import types
 import typing
 from pathlib import Path
@@ -54,9 +56,11 @@ def _not_bool(v: Any) -> Any:
     return v
 
 
+INT64 = 2**63 - 1  # integers go to torch and numpy as int64 (a seed, a size, an index)
+
 Number = Annotated[float, BeforeValidator(_not_bool)]
-Integer = Annotated[int, BeforeValidator(_not_bool)]
-PosInt = Annotated[int, BeforeValidator(_not_bool), Field(ge=1)]
+Integer = Annotated[int, BeforeValidator(_not_bool), Field(ge=-INT64, le=INT64)]
+PosInt = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=INT64)]
 
 
 class _Strict(BaseModel):
@@ -73,13 +77,14 @@ class SyntheticData(_Strict):
     correlation: Annotated[Number, Field(gt=-1.0, lt=1.0)] = 0.0
     density: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.1
     snr: Annotated[float, Field(gt=0.0, allow_inf_nan=True), BeforeValidator(_not_bool)] = 3.0
-    seed: Integer | None = None  # None: the top-level seed
+    seed: Annotated[Integer, Field(ge=0)] | None = None  # None: the top-level seed
 
 
 class CsvData(_Strict):
     """A numeric CSV file with a header row; ``target`` names (or indexes) y's column.
 
-    A relative ``path`` is read from the working directory (as ``output`` is written to it).
+    A relative ``path`` is read from the config file's folder (from the working directory
+    when it comes from ``--set``); the loaded config holds the absolute path.
     """
 
     kind: Literal["csv"]
@@ -90,7 +95,7 @@ class CsvData(_Strict):
 
 class NpzData(_Strict):
     """An ``.npz`` file with arrays ``features`` and ``target`` (or a column index);
-    a relative ``path`` is read from the working directory."""
+    a relative ``path`` is read as :class:`CsvData`'s."""
 
     kind: Literal["npz"]
     path: str
@@ -351,9 +356,10 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{key}: {msg}, got {shown}{hint}"
 
 
-def _best_error(e: ValidationError) -> str:
-    """One line for a validation error. A union reports one error per alternative: prefer
-    the alternative with the fewest errors, then a specific error over a type mismatch."""
+def _best_error(e: ValidationError) -> tuple[str, str]:
+    """One line for a validation error and the dotted key it names. A union reports one
+    error per alternative: prefer the alternative with the fewest errors, then a specific
+    error over a type mismatch."""
     errors = e.errors()
     generic = ("float_type", "int_type", "list_type", "model_type", "dict_type",
                "literal_error", "model_attributes_type", "int_parsing", "float_parsing")
@@ -373,34 +379,57 @@ def _best_error(e: ValidationError) -> str:
     first = _describe(errors[0])
     same = [d for d in errors if branch(d) == branch(errors[0])]
     more = f" (+{len(same) - 1} more)" if len(same) > 1 else ""
-    return first + more
+    return _dotted(errors[0]["loc"]), first + more
 
 
-def validate(raw: dict[str, Any], source: str = "config") -> Config:
-    """Validate a config mapping; problems raise :class:`InputError` naming the key."""
+def _blamed(key: str, source: str, overrides: dict[str, str]) -> str:
+    """Who to name for a bad ``key``: the override that set it (or a key around or inside
+    it), else the file."""
+    for okey, shown in overrides.items():
+        if key == okey or key.startswith(okey + ".") or (key and okey.startswith(key + ".")):
+            return shown
+    return source
+
+
+def validate(raw: dict[str, Any], source: str = "config",
+             overrides: dict[str, str] | None = None) -> Config:
+    """Validate a config mapping; problems raise :class:`InputError` naming the key and
+    where it came from (``source``, or the entry of ``overrides``, ``{dotted key: how it
+    was written}``, that set it)."""
     if not isinstance(raw, dict):
         raise InputError(f"{source}: a config must be a mapping of keys, got "
                          f"{type(raw).__name__}")
     try:
         return Config.model_validate(raw)
     except ValidationError as e:
-        raise InputError(f"{source}: {_best_error(e)}") from None
+        key, message = _best_error(e)
+        raise InputError(f"{_blamed(key, source, overrides or {})}: {message}") from None
 
 
 # --- loading, overrides, sweeps ----------------------------------------------------------
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """``yaml.safe_load`` a config file; a missing file or bad YAML is an :class:`InputError`."""
-    path = Path(path)
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give the config file (a .yaml file) itself")
     if not path.is_file():
         raise InputError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = e.object[: e.start].count(b"\n") + 1
+        raise InputError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} on line "
+                         f"{line}); save the config as UTF-8") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the config ({e.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InputError(f"{path}: malformed YAML{where}: {e.problem or e.context}") from None
     except yaml.YAMLError as e:
-        raise InputError(f"{path}: malformed YAML: {e}") from None
+        raise InputError(f"{path}: malformed YAML: {' '.join(str(e).split())}") from None
     if raw is None:
         raise InputError(f"{path}: the config is empty")
     return raw
@@ -441,15 +470,43 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def _override_items(overrides: dict[str, Any] | list[str] | None
+                    ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The overrides as ``{key: value}`` and ``{key: how to name it in a message}``."""
+    if not overrides:
+        return {}, {}
+    if isinstance(overrides, list):
+        items = dict(parse_override(s) for s in overrides)
+        shown = {parse_override(s)[0]: f"--set {s}" for s in overrides}
+    else:
+        items = dict(overrides)
+        shown = {k: f"override {k}={v!r}" for k, v in items.items()}
+    return items, shown
+
+
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | list[str] | None) -> dict:
     """A copy of ``raw`` with dotted overrides (a mapping or ``key=value`` strings) applied."""
     out = copy.deepcopy(raw)
-    if not overrides:
-        return out
-    items = dict(parse_override(s) for s in overrides) if isinstance(overrides, list) else overrides
-    for key, value in items.items():
+    for key, value in _override_items(overrides)[0].items():
         set_dotted(out, key, value)
     return out
+
+
+def _resolve_data_path(raw: Any, base: Path, label: str, note: str) -> None:
+    """Make a relative ``data.path`` absolute against ``base`` (``~`` expanded) in place;
+    a file that is not there is an error naming both the written and the resolved path."""
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+        return
+    written = data["path"]
+    path = Path(written).expanduser()
+    if not path.is_absolute():
+        path = Path(os.path.abspath(base / path))
+    data["path"] = str(path)
+    if not path.is_file():
+        why = "is a folder" if path.is_dir() else "not found"
+        raise InputError(f"{label}: data.path {written!r}: data file {why}: {path}"
+                         + (f" ({note})" if path != Path(written) else ""))
 
 
 def load_config(
@@ -458,15 +515,23 @@ def load_config(
 ) -> Config:
     """Read (a path) or take (a mapping), apply ``overrides``, validate.
 
-    A file without ``name`` is named after the file.
+    A file without ``name`` is named after the file. A relative ``data.path`` of a file is
+    read from the file's folder; one given by an override (or in a mapping), from the
+    working directory. Errors name the file, or the ``--set`` that caused them.
     """
+    items, shown = _override_items(overrides)
     if isinstance(source, dict):
-        raw, label = source, "config"
+        raw, label = copy.deepcopy(source), "config"
     else:
         raw, label = read_yaml(source), str(source)
         if isinstance(raw, dict) and "name" not in raw:
             raw = {"name": Path(source).stem, **raw}
-    return validate(apply_overrides(raw, overrides), label)
+        folder = Path(source).expanduser().parent
+        _resolve_data_path(raw, folder, label, f"relative to the config's folder {folder}")
+    raw = apply_overrides(raw, items)
+    who = shown.get("data.path") or shown.get("data") or label
+    _resolve_data_path(raw, Path.cwd(), who, "relative to the current folder")
+    return validate(raw, label, shown)
 
 
 def sweep_points(config: Config) -> list[tuple[dict[str, Any], Config]]:

@@ -44,6 +44,10 @@ DIABETES_FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s
 def check_data(X: Tensor, y: Tensor, source: str | None = "data") -> tuple[Tensor, Tensor]:
     """Check shapes and finiteness; ``source`` names the file or generator in the message."""
     at = f"{source}: " if source else ""
+    for name, t in (("X", X), ("y", y)):
+        if t.is_complex():
+            raise InputError(f"{at}{name} is complex ({t.dtype}); the solvers need real "
+                             "numbers (take .real or .abs() yourself if that is meant)")
     if X.dim() != 2:
         raise InputError(f"{at}X must be 2-D (n_samples, n_features), got shape {tuple(X.shape)}")
     if y.dim() != 1:
@@ -66,6 +70,22 @@ def check_data(X: Tensor, y: Tensor, source: str | None = "data") -> tuple[Tenso
                 f"{at}{name} has {int(bad.sum())} NaN/inf value(s), first at index {where}"
             )
     return X, y
+
+
+def check_scale(X: Tensor, y: Tensor, source: str | None = "data") -> None:
+    """Refuse data whose squares overflow its dtype: the Gram matrix, the Lipschitz
+    constant and the objective would be inf (the solvers would report nonsense)."""
+    at = f"{source}: " if source else ""
+    big = torch.finfo(X.dtype).max / max(X.shape[0], X.shape[1], 1)
+    for name, t in (("X", X), ("y", y)):
+        if t.numel() == 0:
+            continue
+        top = float(torch.linalg.vector_norm(t, float("inf")))
+        if top * top > big:
+            raise InputError(f"{at}{name} has values up to {top:.3g}: their squares overflow "
+                             f"{str(X.dtype).removeprefix('torch.')} (the objective, the "
+                             "Gram matrix and the step size would be inf); rescale the data "
+                             "(lt.standardize, or objective.standardize: true in a config)")
 
 
 def _to(a: np.ndarray | Tensor, dtype: torch.dtype, device: str | torch.device) -> Tensor:
@@ -246,8 +266,11 @@ def load_csv(
     Every other column is a feature. Empty cells and ``nan``/``inf`` are rejected.
     """
     path = _existing(path)
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f, delimiter=delimiter))
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f, delimiter=delimiter))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"{path}: not a readable CSV text file ({_one_line(e)})") from None
     if not rows:
         raise InputError(f"{path}: the file is empty (a header row is expected)")
     header = [h.strip() for h in rows[0]]
@@ -269,25 +292,49 @@ def load_npz(
     """An ``.npz`` file: arrays ``features`` (n, p) and ``target`` (n,), or, when ``target``
     is an integer, that column of the ``features`` array (the rest are the features)."""
     path = _existing(path)
+    _check_zip(path)
     try:
         with np.load(path, allow_pickle=False) as f:
             if features not in f.files:
                 raise InputError(f"{path}: no array {features!r}; arrays are {f.files}")
-            X = np.asarray(f[features], dtype=np.float64)
+            X = _real(path, features, f[features])
             if isinstance(target, int):
                 if X.ndim != 2 or not -X.shape[1] <= target < X.shape[1]:
                     raise InputError(f"{path}: target column {target} out of range")
                 y = X[:, target]
                 X = np.delete(X, target % X.shape[1], axis=1)
             elif target in f.files:
-                y = np.asarray(f[target], dtype=np.float64)
+                y = _real(path, target, f[target])
             else:
                 raise InputError(f"{path}: no array {target!r}; arrays are {f.files}")
-    except (ValueError, OSError) as e:
-        if isinstance(e, InputError):
-            raise
-        raise InputError(f"{path}: not a readable .npz file ({e})") from None
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 (zip, npy and format errors: a damaged file)
+        raise InputError(f"{path}: not a readable .npz file ({_one_line(e)})") from None
     return check_data(_to(X, dtype, device), _to(y, dtype, device), str(path))
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _check_zip(path: Path) -> None:
+    """An ``.npz`` is a zip archive: say so plainly when the file is something else."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):
+        what = "the file is empty" if not head else "it is not a zip archive (np.savez writes one)"
+        raise InputError(f"{path}: not an .npz file: {what}")
+
+
+def _real(path: Path, name: str, a: np.ndarray) -> np.ndarray:
+    """Array ``name`` as float64; complex, text or other non-numeric arrays are refused."""
+    if a.dtype.kind == "c":
+        raise InputError(f"{path}: array {name!r} is complex ({a.dtype}); the solvers need "
+                         "real numbers")
+    if a.dtype.kind not in "biuf":
+        raise InputError(f"{path}: array {name!r} has dtype {a.dtype}, expected numbers")
+    return np.asarray(a, dtype=np.float64)
 
 
 # --- preprocessing ----------------------------------------------------------------------
@@ -298,140 +345,28 @@ def standardize(X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     keep scale 1 (they become zero). Coefficients on ``X_std`` map back as ``w / scale``.
     """
     mean = X.mean(0)
-    scale = X.std(0, correction=0)
+    Xc = X - mean
+    # the std of Xc / max|Xc_j|, times max|Xc_j|: no overflow at 1e200, no underflow at 1e-200
+    top = torch.linalg.vector_norm(Xc, float("inf"), dim=0)
+    top = torch.where(top > 0, top, torch.ones_like(top))
+    scale = (Xc / top).std(0, correction=0) * top
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-    return (X - mean) / scale, mean, scale
+    return Xc.div_(scale), mean, scale
 
 
-__all__ = [
-    "BLOCK_ROWS", "DIABETES_FEATURES", "check_data", "load_csv", "load_diabetes", "load_npz",
-    "make_synthetic", "standardize",
+_SHARDS = ("load_csv_shard", "load_npz_shard", "shard_rows")
+
+
+def __getattr__(name: str) -> object:
+    """The row-shard readers live in :mod:`lasso_torch.data_shards` (loaded on first use)."""
+    if name in _SHARDS:
+        from . import data_shards
+
+        return getattr(data_shards, name)
+    raise AttributeError(f"module 'lasso_torch.data' has no attribute {name!r}")
+
+
+__all__ = [  # and the shard readers, by __getattr__: load_csv_shard, load_npz_shard, shard_rows
+    "BLOCK_ROWS", "DIABETES_FEATURES", "check_data", "check_scale", "load_csv", "load_diabetes",
+    "load_npz", "make_synthetic", "standardize",
 ]
-
-
-# --- row shards (one block of rows per process, for lasso_torch.distributed) -------------
-def shard_rows(n: int, rank: int, world: int) -> slice:
-    """Rank ``rank``'s contiguous block of ``n`` rows split over ``world`` ranks.
-
-    The blocks cover ``0..n`` in rank order and differ in size by at most one (the
-    first ``n % world`` ranks get one row more). A rank gets an empty block when
-    ``world > n``.
-    """
-    if not (isinstance(world, int) and world >= 1 and isinstance(rank, int)
-            and 0 <= rank < world):
-        raise InputError(f"need 0 <= rank < world, got rank={rank!r}, world={world!r}")
-    base, extra = divmod(n, world)
-    start = rank * base + min(rank, extra)
-    return slice(start, start + base + (rank < extra))
-
-
-def _npy_header(member) -> tuple[tuple[int, ...], bool, np.dtype]:
-    """``(shape, fortran_order, dtype)`` of an ``.npy`` stream, left just past its header."""
-    version = np.lib.format.read_magic(member)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(member)
-    return np.lib.format.read_array_header_2_0(member)
-
-
-def _npy_rows(member, rows: slice, path: Path) -> tuple[np.ndarray, int]:
-    """Rows ``rows`` of a 1-D/2-D ``.npy`` stream (seeking past the others), and its n."""
-    shape, fortran, dt = _npy_header(member)
-    if dt.hasobject or len(shape) not in (1, 2):
-        raise InputError(f"{path}: expected a numeric 1-D or 2-D array, got shape {shape}")
-    n = shape[0]
-    a, b, _ = rows.indices(n)
-    b = max(a, b)
-    width = int(np.prod(shape[1:], dtype=np.int64))
-    if fortran:  # column-major: the rows are not contiguous; read all, keep ours
-        full = np.frombuffer(member.read(), dtype=dt).reshape(shape, order="F")
-        return np.array(full[a:b], dtype=np.float64), n
-    member.seek(member.tell() + a * width * dt.itemsize)
-    raw = member.read((b - a) * width * dt.itemsize)
-    return np.frombuffer(raw, dtype=dt).reshape((b - a, *shape[1:])).astype(np.float64), n
-
-
-def load_npz_shard(
-    path: str | Path,
-    rank: int,
-    world: int,
-    target: str | int = "y",
-    *,
-    features: str = "X",
-    dtype: torch.dtype = torch.float64,
-    device: str | torch.device = "cpu",
-) -> tuple[Tensor, Tensor]:
-    """Rank ``rank``'s rows (:func:`shard_rows`) of an ``.npz`` file, as :func:`load_npz`.
-
-    Reads only this rank's rows of each array (for an uncompressed ``np.savez`` file it
-    seeks straight to them; a compressed one is decompressed as a stream up to them), so
-    no process holds the whole design.
-    """
-    import zipfile
-
-    path = _existing(path)
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = [m[:-4] for m in z.namelist() if m.endswith(".npy")]
-            if features not in names:
-                raise InputError(f"{path}: no array {features!r}; arrays are {names}")
-            with z.open(features + ".npy") as m:
-                n = _npy_header(m)[0][0]
-            part = shard_rows(n, rank, world)
-            with z.open(features + ".npy") as m:
-                X, _ = _npy_rows(m, part, path)
-            if isinstance(target, int):
-                if X.ndim != 2 or not -X.shape[1] <= target < X.shape[1]:
-                    raise InputError(f"{path}: target column {target} out of range")
-                y = X[:, target]
-                X = np.delete(X, target % X.shape[1], axis=1)
-            elif target in names:
-                with z.open(target + ".npy") as m:
-                    y, n_y = _npy_rows(m, part, path)
-                if n_y != n:
-                    raise InputError(f"{path}: {features!r} has {n} rows but {target!r} {n_y}")
-            else:
-                raise InputError(f"{path}: no array {target!r}; arrays are {names}")
-    except (ValueError, OSError, zipfile.BadZipFile) as e:
-        if isinstance(e, InputError):
-            raise
-        raise InputError(f"{path}: not a readable .npz file ({e})") from None
-    return check_data(_to(X, dtype, device), _to(y, dtype, device),
-                      f"{path} (rows {part.start}..{part.stop} of rank {rank}/{world})")
-
-
-def load_csv_shard(
-    path: str | Path,
-    target: str | int,
-    rank: int,
-    world: int,
-    *,
-    delimiter: str = ",",
-    dtype: torch.dtype = torch.float64,
-    device: str | torch.device = "cpu",
-) -> tuple[Tensor, Tensor]:
-    """Rank ``rank``'s rows (:func:`shard_rows`) of a CSV file, as :func:`load_csv`.
-
-    Two streaming passes: one counts the data rows, one parses only this rank's rows.
-    """
-    import itertools
-
-    path = _existing(path)
-    with path.open(newline="") as f:
-        n = sum(1 for _ in csv.reader(f, delimiter=delimiter)) - 1
-    if n < 0:
-        raise InputError(f"{path}: the file is empty (a header row is expected)")
-    part = shard_rows(n, rank, world)
-    with path.open(newline="") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        header = [h.strip() for h in next(reader)]
-        col = _target_column(path, header, target)
-        rows = itertools.islice(reader, part.start, part.stop)
-        values = _parse_rows(path, rows, part.stop - part.start, len(header),
-                             first_line=part.start + 2)
-    y = values[:, col]
-    X = np.delete(values, col, axis=1)
-    return check_data(_to(X, dtype, device), _to(y, dtype, device),
-                      f"{path} (rows {part.start}..{part.stop} of rank {rank}/{world})")
-
-
-__all__ += ["load_csv_shard", "load_npz_shard", "shard_rows"]

@@ -13,17 +13,15 @@ CPU, nccl with one GPU per process); without a launcher it runs as a group of on
   other ranks write nothing and return the run as rank 0 reports it.
 * A data problem on any rank raises the same :class:`~lasso_torch.InputError` on every
   rank before anything is written. A rank that fails later ends its process; the others
-  get an error from their next collective (or the launcher's SIGTERM, turned into an
-  exception here), and rank 0 saves the run as ``interrupted`` with that error in
-  ``meta.json`` (never half-written), then fails too. Ctrl-C likewise.
+  get an error from their next collective, and rank 0 saves the run as ``interrupted``
+  with that error in ``meta.json`` (never half-written), then fails too. Ctrl-C and
+  SIGTERM (what torchrun sends every rank when one fails or when it is stopped itself)
+  on any rank end that rank's solve as ``interrupted`` (:mod:`lasso_torch.signals`); on
+  rank 0 the partial run is saved, marked ``interrupted`` with ``interrupted_by``.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from . import data as data_mod
+from .checks import check_samples
 from .config import Config, CsvData, DiabetesData, NpzData, SyntheticData, resolve_alphas
 from .distributed import (
     ShardedQuadratic,
@@ -43,19 +42,24 @@ from .distributed import (
 )
 from .errors import InputError
 from .path import lasso_path
+from .progress import Phase
 from .runner import (
+    REFERENCE_MAX_ITER,
     REFERENCE_TOL,
     Log,
-    _Progress,
     _quiet,
     _record_coef,
     _run_status,
     _solver_kwargs,
     _summary,
+    alpha_max_error,
     labels,
+    reference_metrics,
     resolve_device,
+    run_meta,
 )
-from .runs import Run, RunWriter, versions
+from .runs import Run, RunWriter
+from .signals import shield_sigterm, sigterm_as_interrupt, terminated
 from .solve import solve
 from .solvers import solver_names
 
@@ -88,42 +92,12 @@ def _start_group(device: torch.device) -> bool:
     return True
 
 
-class RankTerminated(RuntimeError):
-    """SIGTERM during a distributed run: the launcher stops every rank when one fails."""
-
-
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Turn one SIGTERM into :class:`RankTerminated` (so the run is saved, not lost)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the save
-        raise RankTerminated("terminated (SIGTERM): another rank failed or the launcher "
-                             "stopped the job")
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
-def _shield_sigterm() -> None:
-    """Ignore SIGTERM from here on (while the run is saved), until :func:`_sigterm_raises`
-    restores the previous handler."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
 def run_sharded(config: Config, *, log: Log = _quiet) -> Run:
     """Run a ``distributed: true`` config on every rank; rank 0 writes the run."""
     device = resolve_device(config.device)
     created = _start_group(device)
     try:
-        with _sigterm_raises():
+        with sigterm_as_interrupt():
             return _run(config, device, log)
     finally:
         if created:
@@ -155,10 +129,10 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
     l1_ratio = float(obj.l1_ratio)
     stats = ShardedQuadratic(X64, y64, obj.fit_intercept, gram=False)
     n, p = stats.n, stats.p
+    check_samples(n, obj.fit_intercept, obj.standardize)
     amax = float(stats.Xty.abs().amax()) / (l1_ratio if l1_ratio > 0 else 1.0)
-    if not amax > 0:
-        raise InputError(f"alpha_max of the data is {amax:g} (y is constant or uncorrelated "
-                         "with X): there is nothing to fit")
+    if not (amax > 0 and amax < float("inf")):
+        raise alpha_max_error(amax)
     alphas = resolve_alphas(obj, amax)
     X, y = X64.to(device=device, dtype=dtype), y64.to(device=device, dtype=dtype)
     is_path = obj.is_path
@@ -188,12 +162,12 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
     interrupted, error = False, None
     path: Path | None = None
     try:
-        ref = solve(X64, y64, alphas[-1], l1_ratio, solver="fista", tol=REFERENCE_TOL,
-                    max_iter=200_000, fit_intercept=obj.fit_intercept, warn=False,
-                    distributed=True)
-        metrics["reference"] = {"alpha": alphas[-1], "objective": float(ref.objective),
-                                "gap": float(ref.gap), "n_zeros": ref.n_zeros,
-                                "nnz": p - ref.n_zeros, "solver": "fista"}
+        with Phase(f"reference (fista, tol {REFERENCE_TOL:g})", REFERENCE_MAX_ITER,
+                   log=log, tty=None if rank == 0 else False) as phase:
+            ref = solve(X64, y64, alphas[-1], l1_ratio, solver="fista", tol=REFERENCE_TOL,
+                        max_iter=REFERENCE_MAX_ITER, fit_intercept=obj.fit_intercept,
+                        warn=False, distributed=True, callback=phase)
+        metrics["reference"] = reference_metrics(ref, p)
         traces["reference"] = {"coef": ref.coef.cpu().numpy()}
         names = labels(config.solvers)
         if is_path:
@@ -202,15 +176,12 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
         else:
             for i, (s, label) in enumerate(zip(config.solvers, names, strict=True)):
                 log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
-                bar = _Progress(label, s.max_iter) if rank == 0 else None
                 idx = _record_coef(s, f"solvers.{i}", p, ref.coef.cpu())
-                try:
+                with Phase(label, s.max_iter, log=log, announce=False,
+                           tty=None if rank == 0 else False) as bar:
                     res = solve(X, y, alphas[0], l1_ratio, **_solver_kwargs(s, obj.fit_intercept),
                                 record_every=s.record_every, record_coef=idx, callback=bar,
                                 distributed=True)
-                finally:
-                    if bar is not None:
-                        bar.close()
                 statuses.append(res.status)
                 metrics["solvers"][label] = _summary(res)
                 if res.trace is not None:
@@ -220,17 +191,18 @@ def _run(config: Config, device: torch.device, log: Log) -> Run:
         agree(None)  # every rank got here: nobody failed after the last collective
     except KeyboardInterrupt:
         interrupted = True
+        if terminated():  # the launcher stops every rank when one fails: say so
+            error = ("terminated by SIGTERM (the launcher stopped the job, or another rank "
+                     "failed)")
     except BaseException as e:
         error = f"{type(e).__name__}: {e}"
         interrupted = True
-        raise
+        if not terminated():  # after a SIGTERM here, a peer's error is its consequence
+            raise
     finally:
-        _shield_sigterm()
-        meta = {"status": _run_status(statuses, interrupted), "device": str(device),
-                "dtype": config.dtype, "seed": config.seed, "config_hash": config.hash(),
-                "versions": versions(), "world_size": world, "backend": backend}
-        if error:
-            meta["error"] = error
+        shield_sigterm()
+        meta = run_meta(config, device, _run_status(statuses, interrupted), error,
+                        world_size=world, backend=backend)
         if writer is not None:
             path = writer.finish(meta, metrics, traces)
             log(f"run saved to {path} ({meta['status']})")
@@ -277,4 +249,4 @@ def _path(config: Config, X: Tensor, y: Tensor, alphas: list[float], l1_ratio: f
     return []
 
 
-__all__ = ["RankTerminated", "load_rows", "run_sharded"]
+__all__ = ["load_rows", "run_sharded"]

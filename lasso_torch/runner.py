@@ -20,7 +20,6 @@ The same config and seed give bit-identical traces on the CPU (except wall times
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,8 @@ from torch import Tensor
 
 from . import data as data_mod
 from .certificates import alpha_max as compute_alpha_max
+from .checks import check_samples
+from .claims import claim
 from .config import (
     Config,
     CsvData,
@@ -47,7 +48,9 @@ from .config import (
 from .cv import cross_validate
 from .errors import InputError
 from .path import lasso_path
-from .runs import Run, RunWriter, find_done, load_run, versions
+from .progress import Phase
+from .runs import Run, RunWriter, check_output_root, find_done, load_run, versions
+from .signals import sigterm_as_interrupt, terminated
 from .solve import ConvergenceWarning, SolveResult, solve
 
 Log = Callable[[str], None]
@@ -100,9 +103,28 @@ def build_data(config: Config) -> Problem:
         X, y = data_mod.load_diabetes()
     else:  # pragma: no cover (the schema allows nothing else)
         raise InputError(f"data.kind {d.kind!r} is not supported")
-    if config.objective.standardize:
+    obj = config.objective
+    check_samples(X.shape[0], obj.fit_intercept, obj.standardize)
+    if obj.standardize:
         X = data_mod.standardize(X)[0]
+    data_mod.check_scale(X, y, describe_data(config) + (" (standardized)" if obj.standardize
+                                                        else ""))
     return Problem(X, y, beta)
+
+
+def describe_data(config: Config) -> str:
+    """The data source in a few words, with the resolved path of a file."""
+    d = config.data
+    return f"{d.kind} file {d.path}" if isinstance(d, (CsvData, NpzData)) else f"{d.kind} data"
+
+
+def alpha_max_error(amax: float) -> InputError:
+    """Why there is no alpha to fit: an overflow, or a constant / uncorrelated y."""
+    if not math.isfinite(amax):
+        return InputError(f"alpha_max of the data is {amax:g}: X^T y / n overflows; rescale "
+                          "the data (objective.standardize: true scales X)")
+    return InputError(f"alpha_max of the data is {amax:g} (y is constant or uncorrelated "
+                      "with X): there is nothing to fit")
 
 
 def _centered(X: Tensor, y: Tensor, fit_intercept: bool) -> tuple[Tensor, Tensor]:
@@ -146,12 +168,38 @@ def geometry_arrays(X: Tensor, y: Tensor, lasso: Tensor, fit_intercept: bool) ->
 
 
 # --- solving ----------------------------------------------------------------------------------
+REFERENCE_MAX_ITER = 200_000
+
+
 def reference_solution(X: Tensor, y: Tensor, alpha: float, l1_ratio: float,
-                       fit_intercept: bool, coef_init: Tensor | None = None) -> SolveResult:
-    """A float64 solution to relative gap ~1e-12 (CD for p <= 500, else FISTA)."""
+                       fit_intercept: bool, coef_init: Tensor | None = None,
+                       log: Log = _quiet) -> SolveResult:
+    """A float64 solution to relative gap ~1e-12 (CD for p <= 500, else FISTA), with its
+    progress shown (:class:`lasso_torch.progress.Phase`)."""
     kind = "cd" if X.shape[1] <= 500 else "fista"
-    return solve(X, y, alpha, l1_ratio, solver=kind, tol=REFERENCE_TOL, max_iter=200_000,
-                 fit_intercept=fit_intercept, coef_init=coef_init, warn=False)
+    with Phase(f"reference ({kind}, tol {REFERENCE_TOL:g})", REFERENCE_MAX_ITER,
+               log=log) as phase:
+        return solve(X, y, alpha, l1_ratio, solver=kind, tol=REFERENCE_TOL,
+                     max_iter=REFERENCE_MAX_ITER, fit_intercept=fit_intercept,
+                     coef_init=coef_init, warn=False, callback=phase)
+
+
+def reference_metrics(ref: SolveResult, p: int) -> dict[str, Any]:
+    """The reference's summary. One that did not converge says so, and its objective is
+    stored as ``objective_reached``, not ``objective``: nobody computes ``P - P*`` against
+    it as if it were P*."""
+    out = {"alpha": ref.alpha, "objective": float(ref.objective), "gap": float(ref.gap),
+           "n_zeros": ref.n_zeros, "nnz": p - ref.n_zeros, "solver": ref.solver,
+           "converged": ref.converged, "status": ref.status}
+    if not ref.converged:
+        out["objective_reached"] = out.pop("objective")
+        out["objective"] = None
+        if ref.status != "interrupted":
+            warnings.warn(f"the reference solve ({ref.solver}) did not converge: "
+                          f"{ref.status} after {ref.n_iter} iterations, relative gap "
+                          f"{float(ref.gap):.3e} (tol {REFERENCE_TOL:g}); P - P* is not "
+                          "computed", ConvergenceWarning, stacklevel=2)
+    return out
 
 
 def _record_coef(s: SolverConfig, where: str, p: int, reference: Tensor) -> bool | list[int]:
@@ -173,24 +221,6 @@ def _record_coef(s: SolverConfig, where: str, p: int, reference: Tensor) -> bool
     if bad:
         raise InputError(f"{where}.record_coef: index {bad[0]} out of range (p = {p})")
     return sorted(set(rc))
-
-
-class _Progress:
-    """A tqdm bar per solver (disabled when stderr is not a terminal); the solve callback."""
-
-    def __init__(self, label: str, total: int):
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=total, desc=label, unit="it", leave=False,
-                        disable=not sys.stderr.isatty())
-
-    def __call__(self, k: int, coef: Tensor, cert: Any) -> None:
-        self.bar.update(k - self.bar.n)
-        if not self.bar.disable:
-            self.bar.set_postfix_str(f"gap {float(cert.rel_gap):.2e}", refresh=False)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def _solver_kwargs(s: SolverConfig, fit_intercept: bool) -> dict[str, Any]:
@@ -230,6 +260,7 @@ def compute_path(
     solver: SolverConfig,
     *,
     fit_intercept: bool = True,
+    log: Log = _quiet,
 ) -> dict[str, Any]:
     """The regularization path: :func:`lasso_torch.lasso_path`, warm-started, largest first.
 
@@ -238,6 +269,7 @@ def compute_path(
     """
     kw = _solver_kwargs(solver, fit_intercept)
     kind = kw.pop("solver")
+    phase = Phase(f"path {kind} (l1_ratio {l1_ratio:g})", len(alphas), log=log, unit="alpha")
     res = lasso_path(X, y, alphas, l1_ratio=l1_ratio, strategy="warm", solver=kind,
                      catch_interrupt=True, **kw)
     status = list(res.status)
@@ -249,6 +281,8 @@ def compute_path(
             "status": [status[i] for i in done]}
     if len(done) < len(status) and (not done or rows["status"][-1] != "interrupted"):
         rows["status"].append("interrupted")  # stopped between two alphas
+    phase.update(len(done))
+    phase.close()
     p = X.shape[1]
     unconverged = sum(s not in ("converged", "interrupted") for s in rows["status"])
     if unconverged:
@@ -267,6 +301,20 @@ def compute_path(
 
 
 # --- one run ----------------------------------------------------------------------------------
+def run_meta(config: Config, device: torch.device, status: str, error: str | None,
+             **extra: Any) -> dict[str, Any]:
+    """meta.json of a run: status, what ran where, and what stopped it (an error, or
+    ``interrupted_by`` SIGTERM / SIGINT)."""
+    meta = {"status": status, "device": str(device), "dtype": config.dtype,
+            "seed": config.seed, "config_hash": config.hash(), "versions": versions(),
+            **extra}
+    if error:
+        meta["error"] = error
+    if status == "interrupted" and (terminated() or not error):
+        meta["interrupted_by"] = "SIGTERM" if terminated() else "SIGINT"
+    return meta
+
+
 def _run_status(statuses: list[str], interrupted: bool) -> str:
     if interrupted or "interrupted" in statuses:
         return "interrupted"
@@ -288,7 +336,7 @@ class _Setup:
     traces: dict[str, dict[str, np.ndarray]]
 
 
-def _setup(config: Config) -> _Setup:
+def _setup(config: Config, log: Log = _quiet) -> _Setup:
     """Resolve device and dtype, build the data, resolve alpha; user errors raise here."""
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)
@@ -302,8 +350,7 @@ def _setup(config: Config) -> _Setup:
     amax = float(compute_alpha_max(X64, y64, l1_ratio if l1_ratio > 0 else 1.0,
                                    obj.fit_intercept))
     if not (math.isfinite(amax) and amax > 0):
-        raise InputError(f"alpha_max of the data is {amax:g} (y is constant or uncorrelated "
-                         "with X): there is nothing to fit")
+        raise alpha_max_error(amax)
     alphas = resolve_alphas(obj, amax)
     for i, s in enumerate(config.solvers):
         if isinstance(s.record_coef, list):
@@ -324,21 +371,23 @@ def _setup(config: Config) -> _Setup:
     X, y = X64.to(device=device, dtype=dtype), y64.to(device=device, dtype=dtype)
     if obj.cv is not None:
         alpha, traces["cv"], metrics["problem"]["cv"] = cross_validated_alpha(
-            obj.cv, l1_ratio, obj.fit_intercept, config.seed, X, y, alphas)
+            obj.cv, l1_ratio, obj.fit_intercept, config.seed, X, y, alphas, log=log)
         alphas = [alpha]
         metrics["problem"]["alpha"] = alpha
     return _Setup(X64, y64, X, y, device, alphas, amax, metrics, traces)
 
 
 def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed: int,
-                          X: Tensor, y: Tensor, grid: list[float], tol: float = 1e-6
+                          X: Tensor, y: Tensor, grid: list[float], tol: float = 1e-6,
+                          log: Log = _quiet
                           ) -> tuple[float, dict[str, np.ndarray], dict[str, Any]]:
     """``objective.cv: K``: K-fold cross-validation on ``grid`` (all folds x all alphas in
     one batched path, folds shuffled by ``seed``). Returns the chosen alpha, the ``cv`` trace
     group (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
     ``metrics["problem"]["cv"]``."""
-    res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
-                         fit_intercept=fit_intercept, tol=tol)
+    with Phase(f"cross-validation: {folds} folds x {len(grid)} alphas", log=log):
+        res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
+                             fit_intercept=fit_intercept, tol=tol)
     if not res.converged:
         warnings.warn(f"cross-validation paths: worst relative gap {res.gaps.max():.3e} > "
                       f"tol {tol:.1e}", ConvergenceWarning, stacklevel=2)
@@ -358,13 +407,10 @@ def _run_solvers(config: Config, st: _Setup, ref_coef: Tensor, log: Log) -> list
     for i, (s, label) in enumerate(zip(config.solvers, labels(config.solvers), strict=True)):
         log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
         idx = _record_coef(s, f"solvers.{i}", p, ref_coef)
-        bar = _Progress(label, s.max_iter)
-        try:
+        with Phase(label, s.max_iter, log=log, announce=False) as bar:
             res = solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
                         **_solver_kwargs(s, obj.fit_intercept), record_every=s.record_every,
                         record_coef=idx, callback=bar, catch_interrupt=True)
-        finally:
-            bar.close()
         statuses.append(res.status)
         st.metrics["solvers"][label] = _summary(res)
         if res.trace is not None:
@@ -388,21 +434,19 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
         from .distributed_runner import run_sharded
 
         return run_sharded(config, log=log)
-    st = _setup(config)
+    st = _setup(config, log)
     obj = config.objective
     n, p = st.X64.shape
     writer = RunWriter(config.output, config.name, config.dump())
-    log(f"run {config.name}: n={n}, p={p}, {obj.kind}, alpha="
+    log(f"run {config.name}: {describe_data(config)}, n={n}, p={p}, {obj.kind}, alpha="
         + (f"grid of {len(st.alphas)}" if obj.is_path else f"{st.alphas[0]:.4g}")
         + f" (alpha_max {st.alpha_max:.4g}), device {st.device}, {config.dtype}")
     statuses: list[str] = []
     interrupted, error = False, None
     try:
         ref = reference_solution(st.X64, st.y64, st.alphas[-1], float(obj.l1_ratio),
-                                 obj.fit_intercept)
-        st.metrics["reference"] = {"alpha": st.alphas[-1], "objective": float(ref.objective),
-                                   "gap": float(ref.gap), "n_zeros": ref.n_zeros,
-                                   "nnz": p - ref.n_zeros, "solver": ref.solver}
+                                 obj.fit_intercept, log=log)
+        st.metrics["reference"] = reference_metrics(ref, p)
         st.traces["reference"] = {"coef": ref.coef.numpy()}
         if p == 2:
             st.traces["geometry"] = geometry_arrays(st.X64, st.y64, ref.coef,
@@ -417,11 +461,7 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
         error, interrupted = f"{type(e).__name__}: {e}", True
         raise
     finally:
-        meta = {"status": _run_status(statuses, interrupted), "device": str(st.device),
-                "dtype": config.dtype, "seed": config.seed, "config_hash": config.hash(),
-                "versions": versions()}
-        if error:
-            meta["error"] = error
+        meta = run_meta(config, st.device, _run_status(statuses, interrupted), error)
         path = writer.finish(meta, st.metrics, st.traces)
         log(f"run saved to {path} ({meta['status']})")
     return load_run(path)
@@ -432,13 +472,13 @@ def _run_path(config: Config, st: _Setup, log: Log) -> list[str]:
     s, label = config.solvers[0], labels(config.solvers)[0]
     fit, l1_ratio = config.objective.fit_intercept, float(config.objective.l1_ratio)
     log(f"path: {len(st.alphas)} alphas with {s.kind} (l1_ratio {l1_ratio:g}), then ridge")
-    main = compute_path(st.X, st.y, st.alphas, l1_ratio, s, fit_intercept=fit)
+    main = compute_path(st.X, st.y, st.alphas, l1_ratio, s, fit_intercept=fit, log=log)
     group = {"alphas": main["alphas"], "coefs": main["coefs"], "gaps": main["gaps"],
              "alpha_max": np.asarray(st.alpha_max)}
     st.traces["path"] = group
     statuses = list(main["status"])
     if statuses and statuses[-1] != "interrupted":
-        ridge = compute_path(st.X, st.y, st.alphas, 0.0, s, fit_intercept=fit)
+        ridge = compute_path(st.X, st.y, st.alphas, 0.0, s, fit_intercept=fit, log=log)
         group["ridge_coefs"], group["ridge_gaps"] = ridge["coefs"], ridge["gaps"]
         statuses += [x for x in ridge["status"] if x == "interrupted"]
     last = main["coefs"][-1] if len(main["coefs"]) else np.zeros(st.X.shape[1])
@@ -459,24 +499,35 @@ def _run_path(config: Config, st: _Setup, log: Log) -> list[str]:
 
 # --- entry point ------------------------------------------------------------------------------
 def run_sweep(config: Config, *, log: Log = _quiet) -> list[Run]:
-    """One run per sweep point; points already finished (same config hash) are skipped."""
+    """One run per sweep point; points already finished (same config hash) are skipped,
+    and so are points another process is running now (each point is claimed first:
+    :func:`lasso_torch.claims.claim`), so two copies of one sweep run each point once."""
     points = sweep_points(config)
     runs: list[Run] = []
     for k, (assignment, point) in enumerate(points, 1):
-        done = find_done(point.output, point.hash())
         desc = ", ".join(f"{key}={value}" for key, value in assignment.items())
-        if done is not None:
-            log(f"[{k}/{len(points)}] {desc}: done already ({done}), skipped")
-            run = load_run(done)
-            run.skipped = True
-            runs.append(run)
-            continue
-        log(f"[{k}/{len(points)}] {desc}")
-        run = run_single(point, log=log)
+        run = _sweep_point(point, f"[{k}/{len(points)}] {desc}", log)
         runs.append(run)
         if run.status == "interrupted":
             break
     return runs
+
+
+def _sweep_point(point: Config, desc: str, log: Log) -> Run:
+    root = check_output_root(point.output)
+    with claim(root, point.hash()) as mine:
+        done = find_done(root, point.hash())
+        if done is not None:
+            log(f"{desc}: done already ({done}), skipped")
+            run = load_run(done)
+            run.skipped, run.note = True, "skipped (done before)"
+            return run
+        if not mine:
+            log(f"{desc}: another process is running it now, skipped")
+            return Run(path=root, config=point.dump(), meta={"status": "running elsewhere"},
+                       metrics={}, skipped=True, note="skipped (running in another process)")
+        log(desc)
+        return run_single(point, log=log)
 
 
 def run_config(
@@ -491,14 +542,18 @@ def run_config(
     the file. A config with a ``sweep`` returns the list of runs, one per point (a point
     already finished under the output root is loaded, not recomputed: ``run.skipped``).
     ``log``: a function for progress lines (the CLI prints them on stderr).
+    SIGTERM is handled as Ctrl-C while it runs: the partial run is kept, ``interrupted``
+    (:mod:`lasso_torch.signals`), and :class:`~lasso_torch.signals.Terminated` is raised
+    when it arrives between runs.
     """
     if isinstance(source, Config):
         source = source.dump()
     config = load_config(source, overrides)
     log = log or _quiet
-    if config.sweep:
-        return run_sweep(config, log=log)
-    return run_single(config, log=log)
+    with sigterm_as_interrupt():  # SIGTERM keeps the partial run, as Ctrl-C does
+        if config.sweep:
+            return run_sweep(config, log=log)
+        return run_single(config, log=log)
 
 
 __all__ = ["Problem", "build_data", "compute_path", "geometry_arrays", "labels",

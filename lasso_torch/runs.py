@@ -32,9 +32,17 @@ from typing import Any
 import numpy as np
 import yaml
 
+from .claims import OWNER, TMP_PREFIX, write_owner
 from .errors import InputError
-
-STATUSES = ("complete", "diverged", "interrupted")
+from .run_files import (
+    STATUSES,
+    check_meta,
+    check_metrics,
+    read_config,
+    read_json,
+    read_traces,
+    unflatten,
+)
 
 
 # --- JSON without NaN -------------------------------------------------------------------
@@ -75,12 +83,16 @@ def flatten(traces: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {f"{g}/{k}": np.asarray(v) for g, fields in traces.items() for k, v in fields.items()}
 
 
-def unflatten(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for key, value in flat.items():
-        group, _, name = key.partition("/")
-        out.setdefault(group, {})[name] = value
-    return out
+def check_output_root(root: str | Path) -> Path:
+    """``root`` with ``~`` expanded; an :class:`InputError` if it cannot hold runs (a
+    file, or a symbolic link to nothing)."""
+    root = Path(root).expanduser()
+    if root.is_symlink() and not root.exists():
+        raise InputError(f"output root {root} is a symbolic link to {os.readlink(root)}, "
+                         "which does not exist")
+    if root.exists() and not root.is_dir():
+        raise InputError(f"output root {root} exists and is not a folder")
+    return root
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -92,9 +104,7 @@ class RunWriter:
     """
 
     def __init__(self, root: str | Path, name: str, config: dict[str, Any]):
-        self.root = Path(root)
-        if self.root.exists() and not self.root.is_dir():
-            raise InputError(f"output root {self.root} exists and is not a folder")
+        self.root = check_output_root(root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -102,8 +112,9 @@ class RunWriter:
         self.name = name
         self.created = now()
         self.stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.tmp = self.root / f".tmp-{self.stamp}-{name}-{uuid.uuid4().hex[:8]}"
+        self.tmp = self.root / f"{TMP_PREFIX}{self.stamp}-{name}-{uuid.uuid4().hex[:8]}"
         self.tmp.mkdir()
+        write_owner(self.tmp)
         (self.tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
     def destination(self) -> Path:
@@ -127,6 +138,7 @@ class RunWriter:
         np.savez(self.tmp / "traces.npz", **flatten(traces))
         write_json(self.tmp / "metrics.json", metrics)
         write_json(self.tmp / "meta.json", meta)
+        (self.tmp / OWNER).unlink(missing_ok=True)
         for _ in range(100):
             dest = self.destination()
             try:
@@ -152,7 +164,8 @@ class Run:
     meta: dict[str, Any]
     metrics: dict[str, Any]
     traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    skipped: bool = False  # a sweep point found already done
+    skipped: bool = False  # a sweep point not run here (done before, or claimed elsewhere)
+    note: str = ""  # why it was skipped
 
     @property
     def status(self) -> str:
@@ -166,37 +179,42 @@ class Run:
         return f"Run({str(self.path)!r}, status={self.status!r}, solvers={self.solvers})"
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"not a run folder (no {path.name}): {path.parent}") from None
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}: corrupt JSON at line {e.lineno}") from None
-
-
 def load_run(path: str | Path, traces: bool = True) -> Run:
-    """Load a run folder (``traces=False``: skip the arrays)."""
-    path = Path(path)
+    """Load a run folder (``traces=False``: skip the arrays, checking only their names,
+    shapes and types). A missing, damaged or malformed file raises :class:`InputError`
+    naming it."""
+    path = Path(path).expanduser()
     if not path.is_dir():
         raise InputError(f"run folder not found: {path}")
-    meta = _read_json(path / "meta.json")
-    metrics = _read_json(path / "metrics.json")
-    config = yaml.safe_load((path / "config.yaml").read_text())
-    arrays: dict[str, dict[str, np.ndarray]] = {}
-    if traces:
-        with np.load(path / "traces.npz", allow_pickle=False) as f:
-            arrays = unflatten({k: f[k] for k in f.files})
+    meta = read_json(path / "meta.json")
+    check_meta(path / "meta.json", meta)
+    metrics = read_json(path / "metrics.json")
+    check_metrics(path / "metrics.json", metrics)
+    config = read_config(path / "config.yaml")
+    arrays = read_traces(path / "traces.npz", list(metrics.get("solvers") or {}), traces)
     return Run(path=path, config=config, meta=meta, metrics=metrics, traces=arrays)
 
 
 def list_runs(root: str | Path = "runs") -> list[Path]:
     """The run folders under ``root`` (those with a meta.json), oldest first."""
-    root = Path(root)
+    root = Path(root).expanduser()
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir()
                   if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").is_file())
+
+
+RUN_FILES = ("meta.json", "metrics.json", "config.yaml", "traces.npz")
+
+
+def run_like_folders(root: str | Path = "runs") -> list[Path]:
+    """The visible folders under ``root`` holding any file of a run (a damaged run that
+    lost its meta.json included), oldest first."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and any((p / f).exists() for f in RUN_FILES))
 
 
 def find_done(root: str | Path, config_hash: str) -> Path | None:
@@ -204,12 +222,13 @@ def find_done(root: str | Path, config_hash: str) -> Path | None:
     for p in reversed(list_runs(root)):
         try:
             meta = json.loads((p / "meta.json").read_text())
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError):
             continue
-        if meta.get("config_hash") == config_hash and meta.get("status") in ("complete",
-                                                                            "diverged"):
+        if isinstance(meta, dict) and meta.get("config_hash") == config_hash and meta.get(
+                "status") in ("complete", "diverged"):
             return p
     return None
 
 
-__all__ = ["STATUSES", "Run", "RunWriter", "clean_json", "find_done", "list_runs", "load_run"]
+__all__ = ["STATUSES", "Run", "RunWriter", "check_output_root", "clean_json", "find_done",
+           "list_runs", "load_run", "run_like_folders", "unflatten"]

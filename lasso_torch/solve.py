@@ -15,7 +15,14 @@ import torch
 from torch import Tensor
 
 from .certificates import Certificate
-from .checks import as_data, check_alpha, check_l1_ratio, check_options, check_sample_weight
+from .checks import (
+    as_data,
+    check_alpha,
+    check_l1_ratio,
+    check_options,
+    check_sample_weight,
+    check_samples,
+)
 from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
 from .penalties import make_penalty
@@ -167,6 +174,7 @@ def solve(
                                          sorted(opts.items())))
     else:
         X, y = as_data(X, y)
+        check_samples(X.shape[0], fit_intercept)
     check_every = spec.check_every if check_every is None else check_every
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
     check_options(tol, max_iter, check_every, lr)

@@ -27,6 +27,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from lasso_torch import data as lt_data
 from lasso_torch.cli import app, format_table
 from lasso_torch.runner import run_config
 from lasso_torch.runs import list_runs, load_run
@@ -51,6 +52,14 @@ def _csv(path: Path, text: str) -> str:
     return f"--set=data={{kind: csv, path: {path.name}, target: y}}"
 
 
+def _npz_bytes() -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, X=np.ones((5, 2)), y=np.arange(5.0))
+    return buf.getvalue()
+
+
 def _npz(path: Path, **arrays) -> str:
     np.savez(path, **arrays)
     return f"--set=data={{kind: npz, path: {path.name}}}"
@@ -64,6 +73,29 @@ def _stamped_folders(d: Path) -> str:
         f.mkdir(parents=True, exist_ok=True)
         (f / "keep.txt").write_text(f"earlier work {s}")
     return "--no-plots"
+
+
+def _file(path: Path, data: bytes, config: bool = False) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return f"CONFIG={path.name}" if config else f"--set=data={{kind: npz, path: {path.name}}}"
+
+
+def _scaled_npz(d: Path, name: str, scale: float) -> list[str]:
+    X, y, _ = lt_data.make_synthetic(40, 6, 0.5, 0.3, 3.0, 0)
+    np.savez(d / name, X=X.numpy() * scale, y=y.numpy())
+    return [f"--set=data={{kind: npz, path: {name}}}", "--set", "objective.standardize=false",
+            "--no-plots"]
+
+
+def _subdir_config(d: Path, data_path: str) -> str:
+    """A config in sub/ whose relative data path must be read from sub/."""
+    (d / "sub").mkdir(exist_ok=True)
+    (d / "sub" / "d.csv").write_text("a,b,y\n1,2,3\n4,5,7\n7,8,8\n2,1,0\n")
+    (d / "sub" / "c.yaml").write_text(BASE.replace(
+        "output: runs", f"output: runs\ndata: {{kind: csv, path: {data_path}, target: y}}"
+    ).replace("data: {kind: synthetic, n: 40, p: 6, correlation: 0.5, density: 0.3}\n", ""))
+    return "CONFIG=sub/c.yaml"
 
 
 # name -> (setup(dir) -> extra args | args list, expected exit status, substrings of stderr)
@@ -104,6 +136,39 @@ CASES = {
                          ["warning: fista: max_iter after 2 iterations; relative duality gap"]),
     "existing_output_folder": (lambda d: [_stamped_folders(d)], 0, []),
 }
+# the issue's cases (after the time-sensitive ones above)
+CASES.update({
+    "config_not_utf8": (lambda d: [_file(d / "latin.yaml", "name: caf\xe9\n".encode("latin-1"),
+                                         True)], 2, ["latin.yaml", "not UTF-8", "line 1"]),
+    "config_random_bytes": (lambda d: [_file(d / "rnd.yaml", bytes(range(256)) * 3, True)], 2,
+                            ["rnd.yaml", "not UTF-8"]),
+    "config_is_a_folder": (lambda d: ((d / "cfgdir").mkdir(), ["CONFIG=cfgdir"])[1], 2,
+                           ["cfgdir is a folder", "give the config file"]),
+    "seed_overflow": (lambda d: ["--set", "seed=100000000000000000000"], 2,
+                      ["--set seed=100000000000000000000: seed:", "less than or equal"]),
+    "npz_truncated": (lambda d: [_file(d / "trunc.npz", _npz_bytes()[:150])], 2,
+                      ["trunc.npz", "not a readable .npz"]),
+    "npz_is_text": (lambda d: [_file(d / "text.npz", b"1,2,3\n4,5,6\n")], 2,
+                    ["text.npz", "not a zip archive"]),
+    "npz_empty": (lambda d: [_file(d / "empty.npz", b"")], 2, ["empty.npz", "file is empty"]),
+    "npz_complex": (lambda d: [_npz(d / "cplx.npz", X=np.ones((4, 2)) * (1 + 1j),
+                                    y=np.ones(4))], 2, ["cplx.npz", "'X' is complex"]),
+    "npz_overflow": (lambda d: _scaled_npz(d, "huge.npz", 1e200), 2,
+                     ["huge.npz", "X has values up to", "overflow float64"]),
+    "one_sample": (lambda d: [_csv(d / "one.csv", "a,b,y\n1,2,3\n")], 2,
+                   ["1 sample", "at least 2 samples"]),
+    "relative_path_missing": (lambda d: [_subdir_config(d, "nope.csv")], 2,
+                              ["sub/c.yaml: data.path 'nope.csv': data file not found:",
+                               "/sub/nope.csv", "relative to the config's folder"]),
+    "set_path_missing": (lambda d: ["--set", "data.path=nope.npz", "--set", "data.kind=npz"], 2,
+                         ["--set data.path=nope.npz", "data file not found", "relative to the "
+                          "current folder"]),
+    "dangling_output": (lambda d: ((d / "gone").symlink_to(d / "nowhere"),
+                                   ["--set", "output=gone"])[1], 2,
+                        ["gone is a symbolic link to", "nowhere, which does not exist"]),
+    "relative_path_ok": (lambda d: [_subdir_config(d, "d.csv"), "--no-plots"], 0, []),
+    "output_option": (lambda d: ["--output", "elsewhere", "--no-plots"], 0, []),
+})
 
 
 @dataclass
@@ -263,6 +328,44 @@ def test_diverging_solver_is_saved_and_marked(results, earlier):
     assert r.after == r.before
 
 
+def test_relative_data_path_is_read_from_the_config_folder(results, earlier):
+    r = results["relative_path_ok"]
+    assert r.rc == 0 and "Traceback" not in r.err, r.err
+    resolved = str(r.dir / "sub" / "d.csv")
+    assert f"csv file {resolved}" in r.err  # the resolved path is shown
+    (path,) = [p for p in list_runs(r.dir / "runs") if p.name != earlier.name]
+    assert load_run(path).config["data"]["path"] == resolved  # and stored
+
+
+def test_run_output_option(results):
+    r = results["output_option"]
+    assert r.rc == 0, r.err
+    (path,) = list_runs(r.dir / "elsewhere")
+    assert f"run saved to elsewhere/{path.name}" in r.out
+
+
+def test_reference_that_did_not_converge_says_so(tmp_path, monkeypatch):
+    """X scaled by 1e-200 (not standardized): the reference stops at max_iter (here 300,
+    not 200000, to stay fast); the table says so and shows no P - P* against it."""
+    from lasso_torch import runner
+
+    monkeypatch.setattr(runner, "REFERENCE_MAX_ITER", 300)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.yaml").write_text(BASE)
+    args = _scaled_npz(tmp_path, "tiny.npz", 1e-200)
+    res = CliRunner().invoke(app, ["run", "c.yaml", *args])
+    assert res.exit_code == 0, res.stderr
+    assert "the reference solve (cd) did not converge: max_iter" in res.stderr
+    assert "the reference did not converge (max_iter" in res.stdout
+    rows = [ln for ln in res.stdout.splitlines() if ln.startswith(("fista ", "cd ", "refer"))]
+    assert len(rows) == 3 and all(" - " in ln for ln in rows[:2]), res.stdout  # no P - P*
+    assert "max_iter" in rows[2]
+    (path,) = list_runs(tmp_path / "runs")
+    ref = load_run(path).metrics["reference"]
+    assert ref["converged"] is False and ref["objective"] is None
+    assert ref["objective_reached"] is not None and ref["status"] == "max_iter"
+
+
 def test_max_iter_warns_and_is_not_converged(results, earlier):
     r = results["max_iter_reached"]
     assert r.rc == 0 and "Traceback" not in r.err
@@ -336,7 +439,10 @@ def test_list_and_compare_errors(tmp_path):
     cli = CliRunner()
     res = cli.invoke(app, ["run", "c.yaml", "--format", "jpg"])
     assert res.exit_code == 2 and "--format 'jpg'" in res.stderr
-    res = cli.invoke(app, ["list", "--output", str(tmp_path / "none")])
+    res = cli.invoke(app, ["list", "--output", str(tmp_path / "none")])  # a mistyped root
+    assert res.exit_code == 2 and "output root not found" in res.stderr
+    (tmp_path / "empty").mkdir()
+    res = cli.invoke(app, ["list", "--output", str(tmp_path / "empty")])
     assert res.exit_code == 0 and "no runs under" in res.stdout
     res = cli.invoke(app, ["compare", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "run folder not found" in res.stderr
@@ -362,3 +468,58 @@ def test_format_table():
 
 def test_console_script_is_installed():
     assert SCRIPT.is_file(), "pip install -e . installs the lasso-torch console script"
+
+
+# --- the first five minutes: version, lazy imports, list and compare that say enough -----
+def test_version_and_help_do_not_import_torch(tmp_path):
+    (tmp_path / "runs").mkdir()
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from lasso_torch.cli import app\n"
+        "from lasso_torch import __version__\n"
+        "cli = CliRunner()\n"
+        "for args in (['--help'], ['--version'], ['run', '--help'], ['list', '--help'],\n"
+        f"             ['list', '-o', {str(tmp_path / 'runs')!r}], ['clean', '--help']):\n"
+        "    res = cli.invoke(app, args)\n"
+        "    assert res.exit_code == 0, (args, res.output)\n"
+        "assert cli.invoke(app, ['--version']).stdout.strip() == f'lasso-torch {__version__}'\n"
+        "heavy = sorted(m for m in ('torch', 'matplotlib', 'numba') if m in sys.modules)\n"
+        "print(heavy)\n")
+    res = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
+def test_format_help_names_every_format():
+    res = CliRunner().invoke(app, ["run", "--help"])
+    assert "png, svg or pdf" in res.stdout and "--output" in res.stdout
+
+
+def test_list_shows_the_problem_and_whole_reasons(earlier, tmp_path):
+    root = tmp_path / "runs"
+    shutil.copytree(earlier, root / earlier.name)
+    bad = root / "20000101-000000-broken"
+    shutil.copytree(earlier, bad)
+    (bad / "config.yaml").write_text("name: [unclosed\n  list: {\n")  # a multi-line YAML error
+    res = CliRunner().invoke(app, ["list", "-o", str(root)])
+    assert res.exit_code == 0, res.stderr
+    header = res.stdout.splitlines()[0].split()
+    assert header[:1] == ["run"] and {"n", "p", "objective", "alpha", "solvers"} <= set(header)
+    row = next(ln for ln in res.stdout.splitlines() if ln.startswith(earlier.name))
+    assert " 30 " in row and " 4 " in row and "lasso" in row
+    (reason,) = [ln for ln in res.stdout.splitlines() if ln.startswith("  " + bad.name)]
+    assert "config.yaml: malformed YAML" in reason and len(reason) > 80  # whole, one line
+    assert res.stdout.count("\n") == len(res.stdout.splitlines())  # no line broken by it
+
+
+def test_compare_shows_the_config_keys_that_differ(earlier, tmp_path):
+    other = run_config({"name": "other", "output": str(tmp_path),
+                        "data": {"kind": "synthetic", "n": 50, "p": 4},
+                        "objective": {"alpha": {"fraction": 0.3}},
+                        "solvers": [{"kind": "cd", "record_every": 1}]})
+    res = CliRunner().invoke(app, ["compare", str(earlier), str(other.path)])
+    assert res.exit_code == 0, res.stderr
+    text = res.stdout.split("config keys that differ:")[1]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in text.strip().splitlines()[2:]}
+    assert rows == {"data.n": ["30", "50"], "objective.alpha.fraction": ["0.1", "0.3"]}

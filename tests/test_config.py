@@ -227,3 +227,54 @@ def test_validation_is_a_fixed_point(alpha, n, rho, tol, kind):
     d = c.dump()
     assert validate(yaml.safe_load(yaml.safe_dump(d))).dump() == d
     assert isinstance(Config.model_validate(d), Config) and not math.isnan(c.data.correlation)
+
+
+# --- loading: encodings, folders, --set blame, relative paths (issue 15) ------------------
+def test_config_file_problems_are_one_line(tmp_path):
+    (tmp_path / "latin.yaml").write_bytes("name: x\nseed: 1 # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(lt.InputError, match=r"latin.yaml: not UTF-8 text \(byte 0xe9 on line 2\)"):
+        load_config(tmp_path / "latin.yaml")
+    with pytest.raises(lt.InputError, match="is a folder; give the config file"):
+        load_config(tmp_path)
+
+
+def test_a_bad_override_is_blamed_on_the_override(tmp_path):
+    (tmp_path / "c.yaml").write_text("name: c\nseed: 1\n")
+    with pytest.raises(lt.InputError) as e:
+        load_config(tmp_path / "c.yaml", ["seed=100000000000000000000"])
+    assert str(e.value).startswith("--set seed=100000000000000000000: seed: ")
+    with pytest.raises(lt.InputError) as e:
+        load_config(tmp_path / "c.yaml", {"data.n": -1})
+    assert str(e.value).startswith("override data.n=-1: data.n: ")
+    (tmp_path / "bad.yaml").write_text("name: c\nseed: -1\n")
+    with pytest.raises(lt.InputError) as e:  # the file's own mistake names the file
+        load_config(tmp_path / "bad.yaml", ["data.n=5"])
+    assert str(e.value).startswith(f"{tmp_path / 'bad.yaml'}: seed: ")
+
+
+def test_relative_data_paths(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "d.csv").write_text("a,y\n1,2\n")
+    (tmp_path / "d.csv").write_text("a,y\n1,2\n")
+    (tmp_path / "sub" / "c.yaml").write_text("name: c\ndata: {kind: csv, path: d.csv, "
+                                             "target: y}\n")
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config("sub/c.yaml")  # from the config's folder
+    assert cfg.data.path == str(tmp_path / "sub" / "d.csv")
+    cfg = load_config("sub/c.yaml", ["data.path=d.csv"])  # from the current folder
+    assert cfg.data.path == str(tmp_path / "d.csv")
+    monkeypatch.setenv("HOME", str(tmp_path / "sub"))
+    assert load_config("sub/c.yaml", ["data.path=~/d.csv"]).data.path == str(
+        tmp_path / "sub" / "d.csv")
+    with pytest.raises(lt.InputError) as e:
+        load_config("sub/c.yaml", ["data.path=sub"])
+    assert "--set data.path=sub: data.path 'sub': data file is a folder" in str(e.value)
+
+
+def test_integers_are_int64():
+    from lasso_torch.config import validate
+
+    for key in ("seed", "data"):
+        raw = {"name": "x", **({"seed": 2**63} if key == "seed" else {"data": {"n": 2**64}})}
+        with pytest.raises(lt.InputError, match="less than or equal to 9223372036854775807"):
+            validate(raw)

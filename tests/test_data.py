@@ -164,3 +164,92 @@ def test_standardize():
     assert torch.allclose(Xs[:, :4].std(0, correction=0), torch.ones(4, dtype=X.dtype))
     assert torch.equal(Xs[:, 4], torch.zeros(50, dtype=X.dtype)) and float(scale[4]) == 1.0
     assert torch.allclose(Xs * scale + mean, X)
+
+
+# --- input checks of lt.solve (checks.as_data) and the loaders: issue 15 ------------------
+def _xy(n: int = 20, p: int = 5):
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(n, p, generator=g, dtype=torch.float64),
+            torch.randn(n, generator=g, dtype=torch.float64))
+
+
+def test_requires_grad_inputs_are_detached():
+    X, y = _xy()
+    res = lt.solve(X.requires_grad_(), y.requires_grad_(), 0.1)
+    ref = lt.solve(X.detach(), y.detach(), 0.1)
+    assert res.converged and torch.equal(res.coef, ref.coef) and not res.coef.requires_grad
+
+
+@pytest.mark.parametrize("bad,words", [
+    (lambda X: X.to_sparse(), ["X is a sparse tensor", "to_dense()"]),
+    (lambda X: torch.empty(X.shape, device="meta"), ["X is on the meta device"]),
+    (lambda X: X.to(torch.complex128), ["X is complex"]),
+    (lambda X: X * 1e200, ["X has values up to", "overflow float64"]),
+    (lambda X: X[:1], ["1 sample", "at least 2 samples"]),
+])
+def test_solve_refuses_inputs_with_one_clear_error(bad, words):
+    X, y = _xy()
+    Xb = bad(X)
+    yb = y[: Xb.shape[0]]
+    with pytest.raises(lt.InputError) as e:
+        lt.solve(Xb, yb, 0.1)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_complex_y_and_float32_overflow_are_refused():
+    X, y = _xy()
+    with pytest.raises(lt.InputError, match="y is complex"):
+        lt.solve(X, y.to(torch.complex128), 0.1)
+    with pytest.raises(lt.InputError, match="overflow float32"):
+        lt.solve(X.float() * 1e19, y.float(), 0.1)
+
+
+def test_lists_solve_in_float64_like_numpy():
+    X, y = _xy()
+    from_list = lt.solve(X.tolist(), y.tolist(), 0.1)
+    from_numpy = lt.solve(X.numpy(), y.numpy(), 0.1)
+    assert from_list.coef.dtype == from_numpy.coef.dtype == torch.float64
+    assert torch.equal(from_list.coef, from_numpy.coef)
+    assert lt.solve(X.numpy().astype(np.float32), y.numpy(), 0.1).coef.dtype == torch.float32
+    assert lt.solve(np.arange(40).reshape(20, 2), np.arange(20) % 3, 0.1).coef.dtype == \
+        torch.float64
+
+
+def test_one_sample_without_intercept_is_a_problem_to_solve():
+    res = lt.solve([[1.0, 2.0]], [3.0], 0.1, fit_intercept=False, solver="cd")
+    assert res.converged
+
+
+def test_standardize_is_scale_invariant_at_the_extremes():
+    X, _ = _xy(50, 3)
+    ref = lt.standardize(X)[0]
+    for scale in (1e200, 1e-200):
+        torch.testing.assert_close(lt.standardize(X * scale)[0], ref, rtol=0, atol=1e-14)
+
+
+def test_npz_files_that_are_not_npz(tmp_path):
+    good = tmp_path / "good.npz"
+    np.savez(good, X=np.ones((4, 2)), y=np.arange(4.0))
+    cases = {
+        "trunc.npz": (good.read_bytes()[:100], "not a readable .npz file"),
+        "text.npz": (b"1,2\n3,4\n", "not a zip archive"),
+        "empty.npz": (b"", "the file is empty"),
+    }
+    for name, (content, words) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(lt.InputError, match=words):
+            lt.load_npz(tmp_path / name)
+    np.save(tmp_path / "array.npy", np.ones(3))
+    (tmp_path / "array.npz").write_bytes((tmp_path / "array.npy").read_bytes())
+    with pytest.raises(lt.InputError, match="not a zip archive"):
+        lt.load_npz(tmp_path / "array.npz")
+    np.savez(tmp_path / "c.npz", X=np.ones((4, 2)) * 1j, y=np.ones(4))
+    with pytest.raises(lt.InputError, match="'X' is complex"):
+        lt.load_npz(tmp_path / "c.npz")
+    np.savez(tmp_path / "s.npz", X=np.array([["a", "b"]] * 4), y=np.ones(4))
+    with pytest.raises(lt.InputError, match="expected numbers"):
+        lt.load_npz(tmp_path / "s.npz")
+    (tmp_path / "l.csv").write_bytes("a,b,y\n1,2,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(lt.InputError, match="not a readable CSV text file"):
+        lt.load_csv(tmp_path / "l.csv", "y")

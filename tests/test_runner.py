@@ -1,6 +1,7 @@
 """The runner: config -> traces and metrics on disk, determinism, divergence, paths, sweeps."""
 
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ import lasso_torch as lt
 from lasso_torch import runner
 from lasso_torch.config import validate
 from lasso_torch.runner import geometry_arrays, run_config
+from lasso_torch.runs import list_runs
 
 FIELDS = ("iteration", "time", "objective", "gap", "kkt", "n_zeros", "coef")
 
@@ -282,12 +284,12 @@ def test_sweep_runs_each_point_once(tmp_path):
                 sweep={"objective.alpha": [0.3, 0.1], "solvers.0.kind": ["cd", "fista"]})
     runs = run_config(cfg)
     assert len(runs) == 4 and not any(r.skipped for r in runs)
-    assert len(list((tmp_path / "runs").iterdir())) == 4
+    assert len(list_runs(tmp_path / "runs")) == 4  # (and the hidden .locks of the claims)
     assert {r.config["solvers"][0]["kind"] for r in runs} == {"cd", "fista"}
     again = run_config(cfg)
     assert len(again) == 4 and all(r.skipped for r in again)
     assert [r.path for r in again] == [r.path for r in runs]
-    assert len(list((tmp_path / "runs").iterdir())) == 4
+    assert len(list_runs(tmp_path / "runs")) == 4  # (and the hidden .locks of the claims)
 
 
 def test_path_warns_when_points_do_not_converge(tmp_path):
@@ -320,7 +322,47 @@ def test_path_interrupted_between_points_keeps_them(tmp_path, monkeypatch):
 
 
 def test_progress_bar_on_a_terminal(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(runner.sys.stderr, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     run = run_config(small(tmp_path, solvers=[{"kind": "ista", "max_iter": 400}]))
     assert run.metrics["solvers"]["ista"]["converged"]
     assert "ista" in capsys.readouterr().err  # tqdm drew (and cleared) its bar on stderr
+
+
+# --- progress of every phase; extreme scales (issue 15) --------------------------------------
+def test_every_phase_says_what_it_does_without_a_terminal(tmp_path):
+    lines: list[str] = []
+    run_config(small(tmp_path, objective={"alpha": {"num": 5}, "cv": 3},
+                     solvers=[{"kind": "cd"}]), log=lines.append)
+    run_config(small(tmp_path, objective={"alpha": {"num": 4}}, solvers=[{"kind": "cd"}]),
+               log=lines.append)
+    text = "\n".join(lines)
+    for start in ("reference (cd, tol 1e-12): up to 200000 it",
+                  "cross-validation: 3 folds x 5 alphas ...",
+                  "path cd (l1_ratio 1): up to 4 alpha", "path cd (l1_ratio 0): up to 4 alpha"):
+        assert start in text, text
+
+
+def test_phase_lines_while_it_lasts_and_when_it_ends(monkeypatch):
+    from lasso_torch import progress
+
+    clock = iter([0.0, 5.0, 12.0, 13.0, 30.0])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    lines: list[str] = []
+    phase = progress.Phase("work", 100, log=lines.append, tty=False)
+    phase.update(10)  # 5 s: nothing yet
+    phase.update(40, "gap 1e-3")  # 12 s: a line
+    phase.update(50)  # 13 s: nothing
+    phase.close("done")
+    assert lines == ["work: up to 100 it", "work: 40/100, gap 1e-3 (12 s)", "work: done, 30.0 s"]
+
+
+def test_data_scaled_by_1e200_standardizes_to_the_same_run(tmp_path):
+    X, y, _ = lt.data.make_synthetic(60, 8, 0.5, 0.25, 3.0, 0)
+    for name, scale in (("one", 1.0), ("huge", 1e200)):
+        np.savez(tmp_path / f"{name}.npz", X=X.numpy() * scale, y=y.numpy())
+    runs = [run_config(small(tmp_path, name=name, solvers=[{"kind": "cd", "tol": 1e-12}],
+                             data={"kind": "npz", "path": str(tmp_path / f"{name}.npz")}))
+            for name in ("one", "huge")]
+    a, b = (r.metrics["solvers"]["cd"] for r in runs)
+    assert a["n_zeros"] == b["n_zeros"] and b["converged"]
+    assert b["objective"] == pytest.approx(a["objective"], rel=1e-10)

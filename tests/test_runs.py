@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -136,3 +137,17 @@ def test_json_floats_survive(tmp_path):
     write_json(tmp_path / "x.json", {"v": 0.1 + 0.2})
     assert json.loads((tmp_path / "x.json").read_text())["v"] == 0.1 + 0.2
     assert math.isfinite(json.loads((tmp_path / "x.json").read_text())["v"])
+
+
+# --- output roots and owner records (issue 15) -----------------------------------------------
+def test_output_root_expands_home_and_refuses_a_dangling_link(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    w = RunWriter("~/runs", "x", {"name": "x"})
+    assert w.root == tmp_path / "runs" and w.tmp.parent == tmp_path / "runs"
+    assert json.loads((w.tmp / "owner.json").read_text())["pid"] == os.getpid()
+    path = w.finish({"status": "complete"}, {}, {})
+    assert not (path / "owner.json").exists() and not (tmp_path / "~").exists()
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(lt.InputError, match="symbolic link to .*nowhere, which does not exist"):
+        RunWriter(tmp_path / "link", "x", {})
+    assert not (tmp_path / "nowhere").exists()
