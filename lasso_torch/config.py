@@ -26,7 +26,6 @@ import copy
 import difflib
 import hashlib
 import json
-import math
 import os
 import types
 import typing
