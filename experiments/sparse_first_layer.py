@@ -142,7 +142,7 @@ def figure(results: list[dict], informative: list[int], path: Path) -> None:
     ax2.legend(fontsize=8, loc="center right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=150)
     plt.close(fig)
 
 
