@@ -43,9 +43,11 @@ def host_arrays(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
 def as_certificate(primal: float, gap: float, kkt: float, p0: float, like: Tensor
                    ) -> Certificate:
     """A :class:`~lasso_torch.certificates.Certificate` of tensors like ``like``."""
-    t = torch.tensor([primal, gap, gap / max(p0, np.finfo(np.float64).tiny), kkt],
-                     dtype=like.dtype, device=like.device)
-    return Certificate(t[0], t[1], t[2], t[3])
+    t = torch.from_numpy(np.array([primal, gap, gap / max(p0, np.finfo(np.float64).tiny),
+                                   kkt]))
+    if t.dtype != like.dtype or t.device != like.device:
+        t = t.to(device=like.device, dtype=like.dtype)
+    return Certificate(*t.unbind())
 
 
 class CoordinateDescent:

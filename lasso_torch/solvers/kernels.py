@@ -107,9 +107,9 @@ def cd_epoch_residual(X, r, w, norms, l1, l2, order):  # noqa: ANN001, ANN201
 
 @njit(cache=True)
 def xtr_columns(X, r, idx, out):  # noqa: ANN001, ANN201
-    """``out[k] = x_{idx[k]} . r`` for a Fortran-ordered ``X``."""
+    """``out[j] = x_j . r`` for ``j`` in ``idx`` (``X`` Fortran-ordered)."""
     for k in range(idx.shape[0]):
-        out[k] = dot(X[:, idx[k]], r)
+        out[idx[k]] = dot(X[:, idx[k]], r)
 
 
 @njit(cache=True)
@@ -127,7 +127,7 @@ def residual(X, yc, w, r):  # noqa: ANN001, ANN201
 @njit(cache=True)
 def enet_certificate(r2, ry, xtr, w, idx, n, a1, a2):  # noqa: ANN001, ANN201
     """``(P(w), gap, kkt)`` over the features ``idx`` (float64), from the sums
-    ``r2 = ||r||^2``, ``ry = r^T y_c`` and ``xtr[k] = x_{idx[k]}^T r``.
+    ``r2 = ||r||^2``, ``ry = r^T y_c`` and ``xtr[j] = x_j^T r`` (read at ``j`` in ``idx``).
 
     The formulas of :func:`lasso_torch.certificates.gap_from_sums` (``a1 = alpha rho``,
     ``a2 = alpha (1 - rho)``) and of the penalty's ``subdiff_distance`` for the KKT
@@ -140,12 +140,13 @@ def enet_certificate(r2, ry, xtr, w, idx, n, a1, a2):  # noqa: ANN001, ANN201
     xx = 0.0
     kkt = 0.0
     for k in range(idx.shape[0]):
-        wj = float(w[idx[k]])
-        g = float(xtr[k]) / n - a2 * wj  # minus the gradient of the smooth part
+        j = idx[k]
+        wj = float(w[j])
+        g = float(xtr[j]) / n - a2 * wj  # minus the gradient of the smooth part
         l1 += abs(wj)
         w2 += wj * wj
         dual = max(dual, abs(g))
-        xx += float(xtr[k]) * float(xtr[k])
+        xx += float(xtr[j]) * float(xtr[j])
         if a1 == 0.0:
             v = abs(g)
         elif wj != 0.0:
@@ -165,3 +166,47 @@ def enet_certificate(r2, ry, xtr, w, idx, n, a1, a2):  # noqa: ANN001, ANN201
 def as_scalar(x: float, like: np.ndarray) -> np.generic:
     """``x`` as a numpy scalar of ``like``'s dtype (what the kernels expect)."""
     return like.dtype.type(x)
+
+
+@njit(cache=True)
+def gram_q(G, c, w, q):  # noqa: ANN001, ANN201
+    """``q = c - G w`` over the nonzero ``w_j`` (``G`` symmetric, rows read)."""
+    q[:] = c
+    for j in range(w.shape[0]):
+        wj = w[j]
+        if wj != 0.0:
+            Gj = G[j]
+            for i in range(q.shape[0]):
+                q[i] -= wj * Gj[i]
+
+
+@njit(cache=True)
+def kkt_scores(g, w, a1, a2, out):  # noqa: ANN001, ANN201
+    """``out[j] = dist(g_j - a2 w_j, a1 d|w_j|)`` on the support (the KKT violation, as the
+    penalty's ``subdiff_distance``; ``g = X_c^T r / n``, minus the datafit's gradient) and
+    ``|g_j| - a1`` off it: positive for a violator, and otherwise the closer to zero the
+    closer the feature is to entering."""
+    for j in range(w.shape[0]):
+        wj = float(w[j])
+        v = float(g[j]) - a2 * wj
+        out[j] = abs(v - a1 * np.sign(wj)) if wj != 0.0 else abs(v) - a1
+
+
+@njit(cache=True)
+def select_ws(score, w, ws_min):  # noqa: ANN001, ANN201
+    """The working set (sorted): the support, then the features of highest score (the
+    violators first, then the closest to entering), ``max(ws_min, 2 |support|)`` features
+    in all; and how many violators (``score > 0`` off the support) were left out."""
+    p = w.shape[0]
+    key = score.copy()
+    n_supp = 0
+    n_viol = 0
+    for j in range(p):
+        if w[j] != 0.0:
+            key[j] = np.inf
+            n_supp += 1
+        elif key[j] > 0.0:
+            n_viol += 1
+    size = min(p, max(ws_min, 2 * n_supp))
+    order = np.argsort(-key, kind="mergesort")[:size]
+    return np.sort(order), max(n_supp + n_viol - size, 0)
