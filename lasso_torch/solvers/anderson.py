@@ -158,7 +158,7 @@ def inner_gram(G, c, yy, w, q, ws, a1, a2, target, max_epochs, K, patience, floo
 
 
 @njit(cache=True)
-def inner_residual(X, yc, w, r, ws, norms, a1, a2, target, max_epochs, K, check,  # noqa: ANN001, ANN201
+def inner_residual(X, yc, w, r, norms, ws, a1, a2, target, max_epochs, K, check,  # noqa: ANN001, ANN201
                    patience, floor):
     """The restricted problem in residual form (``X`` centered, Fortran order, ``r``
     kept equal to ``y_c - X w``)."""

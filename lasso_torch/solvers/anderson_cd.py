@@ -34,8 +34,8 @@ from ..certificates import Certificate, certify
 from ..datafits import Quadratic
 from .anderson import inner_gram, inner_residual
 from .coordinate import as_certificate, host_arrays
-from .loop import stall_floor
 from .kernels import enet_certificate, gram_q, kkt_scores, residual, select_ws
+from .loop import stall_floor
 
 
 class AndersonCD:
@@ -134,12 +134,12 @@ class AndersonCD:
         # violator is left out): finish at once instead of ``inner_ratio`` at a time
         whole = left == 0 and gap <= 2.0 * self._inner_gap
         target = final if whole else max(self.inner_ratio * gap, final)
+        args = (ws, self.a1, self.a2, target, self.max_epochs, self.K)
         if self.use_gram:
-            ep, self._inner_gap = inner_gram(self.G, self.c, self.yy, self.w, self.q, ws, self.a1, self.a2,
-                               target, self.max_epochs, self.K, 20, floor)
+            ep, self._inner_gap = inner_gram(self.G, self.c, self.yy, self.w, self.q, *args,
+                                             20, floor)
         else:
-            ep, self._inner_gap = inner_residual(self.Xc, self.yc, self.w, self.r, ws, self.norms, self.a1,
-                                   self.a2, target, self.max_epochs, self.K, self.check, 20,
-                                   floor)
+            ep, self._inner_gap = inner_residual(self.Xc, self.yc, self.w, self.r, self.norms,
+                                                 *args, self.check, 20, floor)
         self.epochs += ep
         self._coef, self._at = None, None
