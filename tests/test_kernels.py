@@ -256,3 +256,52 @@ def test_anderson_cd_float32_stops_honestly():
     assert out.status in ("converged", "stalled")
     gap = lt.duality_gap(X.double(), y.double(), eng.coef().double(), alpha, relative=True)
     assert float(gap) < 1e-4
+
+
+# --- the working-set subproblem, compiled against its numpy implementation ---------------
+@settings(max_examples=40, deadline=None)
+@given(st.integers(5, 60), st.integers(2, 40), st.integers(0, 2**31 - 1),
+       st.sampled_from([1.0, 0.6]), st.floats(0.003, 0.5), st.floats(0.0, 0.95))
+def test_compiled_subproblem_equals_the_numpy_one(n, m, seed, rho, frac, corr):
+    from lasso_torch.solvers.subproblem import GramSubproblem
+
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, m))
+    X = np.sqrt(1 - corr) * Z + np.sqrt(corr) * Z[:, :1]  # correlated: ill-conditioned
+    X -= X.mean(0)
+    y = X[:, : min(m, 4)] @ rng.standard_normal(min(m, 4)) + 0.5 * rng.standard_normal(n)
+    y -= y.mean()
+    G, c, yy = X.T @ X / n, X.T @ y / n, float(y @ y) / n
+    alpha = frac * float(np.abs(c).max()) / rho
+    out = {}
+    for compiled in (True, False):
+        sub = GramSubproblem(G, c, yy, alpha, rho, n - 1, compiled=compiled)
+        w = sub.solve(np.zeros(m), 1e-14 * yy)
+        out[compiled] = (w, sub.gap(w))
+    (w1, g1), (w0, g0) = out[True], out[False]
+    assert abs(g1 - g0) <= 1e-13 * yy
+    if max(g0, g1) <= 1e-14 * yy:  # both solved: the same solution
+        np.testing.assert_allclose(w1, w0, rtol=0, atol=1e-12 * max(1.0, np.abs(w0).max()))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 2**31 - 1), st.sampled_from([1.0, 0.5, 0.0]))
+def test_compiled_fista_iterations_equal_numpy_ones(m, seed, rho):
+    from lasso_torch.solvers.subproblem import GramSubproblem
+    from lasso_torch.solvers.subproblem_kernels import fista_chunk
+
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((m + 3, m))
+    G, c = B.T @ B / (m + 3), rng.standard_normal(m)
+    alpha = 0.2 * float(np.abs(c).max())
+    sub = GramSubproblem(G, c, 1.0, alpha, rho, m, compiled=False)
+    step = 1.0 / np.linalg.eigvalsh(G)[-1]
+    x0, v0, t0 = np.zeros(m), np.zeros(m), 1.0
+    x1, v1, t1 = x0.copy(), v0.copy(), t0
+    for _ in range(25):
+        x0, v0, t0 = sub.fista_step(x0, v0, t0, step)
+        t1 = fista_chunk(sub.G, sub.c, x1, v1, t1, step, sub.a1, sub.a2, 1)
+        scale = max(1.0, float(np.abs(x0).max()))
+        np.testing.assert_allclose(x1, x0, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(v1, v0, rtol=0, atol=1e-12 * scale)
+        assert t1 == pytest.approx(t0, rel=1e-12)
