@@ -247,11 +247,12 @@ def test_anderson_cd_certificate_is_the_projects_and_warm_start(gram):
     assert out.status == "converged" and out.n_iter <= 3
 
 
-def test_anderson_cd_float32_stops_honestly():
-    X, y, _ = make_synthetic(80, 300, correlation=0.6, density=0.05, seed=6,
+@pytest.mark.parametrize("shape,gram", [((80, 300), False), ((400, 40), True)])
+def test_anderson_cd_float32_stops_honestly(shape, gram):
+    X, y, _ = make_synthetic(*shape, correlation=0.6, density=0.05, seed=6,
                              dtype=torch.float32)
     alpha = 0.02 * float(lt.alpha_max(X, y))
-    eng, out = _solve(X, y, alpha, tol=1e-12)
+    eng, out = _solve(X, y, alpha, tol=1e-12, gram=gram)
     assert eng.coef().dtype == torch.float32
     assert out.status in ("converged", "stalled")
     gap = lt.duality_gap(X.double(), y.double(), eng.coef().double(), alpha, relative=True)
