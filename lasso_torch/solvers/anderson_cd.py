@@ -34,7 +34,7 @@ from ..certificates import Certificate, certify
 from ..datafits import Quadratic
 from .anderson import inner_gram, inner_residual
 from .coordinate import as_certificate, host_arrays
-from .kernels import enet_certificate, gram_q, kkt_scores, residual, select_ws
+from .kernels import col_norms, enet_certificate, gram_q, kkt_scores, residual, select_ws
 from .loop import stall_floor
 
 
@@ -60,7 +60,7 @@ class AndersonCD:
             gram_q(self.G, self.c, self.w, self.q)
         else:
             self.Xc, self.yc = host_arrays(datafit)
-            self.norms = (self.Xc * self.Xc).sum(0)
+            self.norms = col_norms(self.Xc)
             self.r = np.empty_like(self.yc)
             residual(self.Xc, self.yc, self.w, self.r)
         self.yy = 2.0 * float(datafit.p0)  # ||y_c||^2 / n

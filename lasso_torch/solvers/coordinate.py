@@ -29,15 +29,25 @@ from torch import Tensor
 
 from ..certificates import Certificate, certify
 from ..datafits import Quadratic
-from .kernels import as_scalar, cd_epoch_gram, cd_epoch_residual, enet_certificate, residual
+from .kernels import (
+    as_scalar,
+    cd_epoch_gram,
+    cd_epoch_residual,
+    col_norms,
+    enet_certificate,
+    residual,
+)
 
 
 def host_arrays(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
     """The centered design (Fortran order, the data's dtype) and ``y_c`` on the host."""
     X = datafit.X.detach().cpu().numpy()
+    Xc = np.empty(X.shape, dtype=X.dtype, order="F")  # one pass: centered, column-major
     if datafit.fit_intercept:
-        X = X - datafit.x_mean.detach().cpu().numpy()
-    return np.asfortranarray(X), np.ascontiguousarray(datafit.yc.detach().cpu().numpy())
+        np.subtract(X, datafit.x_mean.detach().cpu().numpy(), out=Xc)
+    else:
+        Xc[:] = X
+    return Xc, np.ascontiguousarray(datafit.yc.detach().cpu().numpy())
 
 
 def as_certificate(primal: float, gap: float, kkt: float, p0: float, like: Tensor
@@ -75,7 +85,7 @@ class CoordinateDescent:
             self.q = self.Xc.T @ r
             self.c = self.Xc.T @ self.yc
         else:
-            self.norms = (self.Xc * self.Xc).sum(0)
+            self.norms = col_norms(self.Xc)
             self.r = r
         self._coef: Tensor | None = None
 

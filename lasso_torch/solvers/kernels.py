@@ -113,6 +113,15 @@ def xtr_columns(X, r, idx, out):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True)
+def col_norms(X):  # noqa: ANN001, ANN201
+    """``||x_j||^2`` for each column of a Fortran-ordered ``X`` (no temporary)."""
+    out = np.empty(X.shape[1], dtype=X.dtype)
+    for j in range(X.shape[1]):
+        out[j] = dot(X[:, j], X[:, j])
+    return out
+
+
+@njit(cache=True)
 def residual(X, yc, w, r):  # noqa: ANN001, ANN201
     """``r = y_c - X w`` over the nonzero ``w_j`` (``X`` Fortran-ordered)."""
     r[:] = yc
