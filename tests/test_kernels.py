@@ -307,3 +307,19 @@ def test_compiled_fista_iterations_equal_numpy_ones(m, seed, rho):
         np.testing.assert_allclose(x1, x0, rtol=0, atol=1e-12 * scale)
         np.testing.assert_allclose(v1, v0, rtol=0, atol=1e-12 * scale)
         assert t1 == pytest.approx(t0, rel=1e-12)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("engine", ["cd", "anderson"])
+def test_host_engines_on_cuda_data(engine):
+    X, y, _ = make_synthetic(60, 40, correlation=0.5, density=0.2, seed=8)
+    alpha = 0.05 * float(lt.alpha_max(X, y))
+    Xg, yg = X.cuda(), y.cuda()
+    df = lt.Quadratic(Xg, yg)
+    w0 = torch.zeros(40, dtype=X.dtype, device="cuda")
+    eng = (CoordinateDescent(df, alpha, 1.0, w0) if engine == "cd"
+           else AndersonCD(df, alpha, 1.0, w0, tol=1e-9))
+    out = run_loop(eng, df, alpha, 1.0, max_iter=10_000, tol=1e-9, check_every=1)
+    assert out.status == "converged" and eng.coef().is_cuda and out.cert.gap.is_cuda
+    assert float(lt.duality_gap(X, y, eng.coef().cpu(), alpha, relative=True)) <= 1e-9
