@@ -3,6 +3,7 @@
 Importing this package registers the built-in solvers (each in its own module).
 """
 
+from .anderson_cd import AndersonCD
 from .coordinate import CoordinateDescent
 from .engine import Engine
 from .gradient import ProximalEngine, SubgradientEngine
@@ -18,7 +19,8 @@ EXACT_ZERO_SOLVERS = solver_names(family="solver", exact_zeros=True)
 """The solvers whose iterates hold exact zeros (a prox or a coordinate-wise threshold)."""
 
 __all__ = [
-    "EXACT_ZERO_SOLVERS", "REGISTRY", "SOLVERS", "CoordinateDescent", "Engine", "LoopResult",
+    "EXACT_ZERO_SOLVERS", "REGISTRY", "SOLVERS", "AndersonCD", "CoordinateDescent", "Engine",
+    "LoopResult",
     "ProxOptimizerEngine", "ProximalEngine", "SolverSpec", "SubgradientEngine",
     "TorchOptimizerEngine", "Trace", "WorkingSet", "get_solver", "register", "run_loop",
     "solver_names",

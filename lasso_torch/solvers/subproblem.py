@@ -37,18 +37,8 @@ from ..certificates import gap_from_sums
 from ..datafits import power_iteration
 from ..penalties import make_penalty
 from ..prox import enet_prox
-
-_SMALL = 9216  # multiply-adds below which OpenBLAS runs a product on one thread
-
-
-def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b``. Products that numpy's OpenBLAS would thread go through torch's BLAS on
-    zero-copy views instead: OpenBLAS's threads, once woken, spin-wait against torch's on
-    the same cores (measured: the sim-corr subproblem 2-4x slower with both pools at 2
-    threads). Small ones stay in numpy, whose call overhead is lower."""
-    if a.size * (b.shape[1] if b.ndim == 2 else 1) < _SMALL:
-        return a @ b
-    return (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+from .active_inverse import ActiveInverse, _mm
+from .subproblem_kernels import COMPILED_MAX, dense_gap, fista_chunk
 
 
 class GramSubproblem:
@@ -57,13 +47,20 @@ class GramSubproblem:
 
     ``nmax`` bounds the number of active features (the rank of ``G`` when ``a2 == 0``).
     The gap and the prox are the project's (:func:`~lasso_torch.certificates.gap_from_sums`
-    with ``n = 1``, :func:`~lasso_torch.prox.enet_prox`) on zero-copy tensor views.
+    with ``n = 1``, :func:`~lasso_torch.prox.enet_prox`) on zero-copy tensor views, or,
+    with ``compiled`` (the default up to ``COMPILED_MAX`` features), the same formulas
+    compiled (:mod:`lasso_torch.solvers.subproblem_kernels`): the gap and whole runs of
+    FISTA iterations between two checks are then one call each.
     """
 
     def __init__(self, G: np.ndarray, c: np.ndarray, yy: float, alpha: float, l1_ratio: float,
                  nmax: int, *, max_inner: int = 20_000, inner_check: int = 10,
-                 start_inverse: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 start_inverse: tuple[np.ndarray, np.ndarray] | None = None,
+                 compiled: bool | None = None) -> None:
         self.G, self.c, self.yy = G, c, yy
+        self.compiled = G.shape[0] <= COMPILED_MAX if compiled is None else compiled
+        if self.compiled:
+            self.G, self.c = np.ascontiguousarray(G), np.ascontiguousarray(c)
         self.alpha, self.l1_ratio = alpha, l1_ratio
         self.a1, self.a2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)  # as gap_from_sums
         self.penalty = make_penalty(alpha, l1_ratio)
@@ -79,6 +76,8 @@ class GramSubproblem:
         """Duality gap of the subproblem at ``w``: the full problem's formula with the sums
         ``||r||^2 / n = yy - 2 c^T w + w^T G w``, ``r^T y_c / n = yy - c^T w`` and
         ``X_W^T r / n = c - G w`` (so ``n = 1``)."""
+        if self.compiled:
+            return dense_gap(self.G, self.c, self.yy, w, self.a1, self.a2)
         Gw = _mm(self.G, w)
         cw = float(self.c @ w)
         _, gap = gap_from_sums(self.yy - 2 * cw + float(w @ Gw), self.yy - cw,
@@ -107,15 +106,15 @@ class GramSubproblem:
         v, t = x.copy(), 1.0
         gap_best, since = gap, 0
         last_supp = x != 0
-        for it in range(1, self.max_inner + 1):
-            xn = self.prox(v - step * (_mm(G, v) - c), step)
-            d = xn - x
-            if float((v - xn) @ d) > 0:  # adaptive restart (O'Donoghue & Candes)
-                v, t = xn, 1.0
+        it = 0
+        while it < self.max_inner:
+            count = min(self.inner_check - it % self.inner_check, self.max_inner - it)
+            if self.compiled:  # ``count`` iterations in one call, in place on x and v
+                t = fista_chunk(G, c, x, v, t, step, self.a1, self.a2, count)
             else:
-                t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
-                v, t = xn + ((t - 1) / t_new) * d, t_new
-            x = xn
+                for _ in range(count):
+                    x, v, t = self.fista_step(x, v, t, step)
+            it += count
             if it % self.inner_check:
                 continue
             gap = self.gap(x)
@@ -134,6 +133,16 @@ class GramSubproblem:
                 if since >= 20:  # no progress: float64's precision is reached
                     break
         return x
+
+    def fista_step(self, x: np.ndarray, v: np.ndarray, t: float, step: float
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
+        """One FISTA iteration with adaptive restart (O'Donoghue & Candes) in numpy."""
+        xn = self.prox(v - step * (_mm(self.G, v) - self.c), step)
+        d = xn - x
+        if float((v - xn) @ d) > 0:
+            return xn, xn, 1.0
+        t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        return xn, xn + ((t - 1) / t_new) * d, t_new
 
     def polish(self, x: np.ndarray, gap: float) -> tuple[np.ndarray, float]:
         """The active-set result when it has a smaller gap, else ``x`` unchanged."""
@@ -206,112 +215,3 @@ class GramSubproblem:
         if inv.updates == 0 and inv.compact:  # freshly factored: worth handing on
             self.final_inverse = (inv.idx, inv.inv)
         return x
-
-
-class ActiveInverse:
-    """``(G_AA + a2 I)^{-1}`` for an active set ``A`` that grows and shrinks (numpy).
-
-    Adding ``k`` indices is a block (Schur complement) update, ``O(|A|^2 k)``; removing one
-    is a rank-one update in place, ``O(|A|^2)``, whose row and column are then zeroed and
-    marked invalid (compacted at the next addition). After ``refresh_every`` updates (and
-    on demand) the inverse is recomputed from a Cholesky factorization so rounding does
-    not accumulate. Methods return False when the matrix is not positive definite.
-    """
-
-    def __init__(self, G: np.ndarray, a2: float, refresh_every: int = 100) -> None:
-        self.G, self.a2, self.refresh_every = G, a2, refresh_every
-        self.idx = np.zeros(0, dtype=np.int64)
-        self.valid = np.zeros(0, dtype=bool)
-        self.inv = np.zeros((0, 0))
-        self.updates = 0
-        self.compact = True  # no dropped (invalid) rows in ``inv``
-
-    @property
-    def A(self) -> np.ndarray:
-        """The active indices, in the order :meth:`solve` returns their values."""
-        return self.idx if self.compact else self.idx[self.valid]
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        """``(G_AA + a2 I)^{-1} rhs_A`` for a full-length ``rhs``."""
-        if self.compact:
-            return _mm(self.inv, rhs[self.idx])
-        r = np.where(self.valid, rhs[self.idx], 0.0)
-        return _mm(self.inv, r)[self.valid]
-
-    def _ridge_inverse(self, M: np.ndarray) -> np.ndarray | None:
-        """``(M + a2 I)^-1`` by Cholesky; None when it is not positive definite."""
-        if M.shape[0] == 1:  # one feature at a time is the common case: no LAPACK call
-            d = float(M[0, 0]) + self.a2
-            return np.array([[1.0 / d]]) if d > 0 else None
-        if self.a2 > 0:
-            M = M + self.a2 * np.eye(M.shape[0])
-        if M.shape[0] <= 64:  # small: numpy's LAPACK call is cheaper than torch's dispatch
-            try:
-                np.linalg.cholesky(M)  # the positive-definiteness test
-            except np.linalg.LinAlgError:
-                return None
-            return np.linalg.inv(M)
-        L, info = torch.linalg.cholesky_ex(torch.from_numpy(np.ascontiguousarray(M)))
-        return None if int(info) != 0 else torch.cholesky_inverse(L).numpy()
-
-    def load(self, A: np.ndarray, inv: np.ndarray) -> None:
-        """Start from a known ``(G_AA + a2 I)^{-1}`` (rows and columns in ``A``'s order)."""
-        self.idx, self.inv, self.updates, self.compact = A, inv, 0, True
-        self.valid = np.ones(A.size, dtype=bool)
-
-    def refresh(self, A: np.ndarray) -> bool:
-        inv = np.zeros((0, 0))
-        if A.size:
-            inv = self._ridge_inverse(self.G[A[:, None], A])
-            if inv is None:
-                return False
-        self.idx, self.inv, self.updates, self.compact = A, inv, 0, True
-        self.valid = np.ones(A.size, dtype=bool)
-        return True
-
-    def add(self, new: np.ndarray) -> bool:
-        if new.size == 0:
-            return True
-        A = self.A
-        if A.size == 0 or self.updates >= self.refresh_every:
-            return self.refresh(np.concatenate([A, new]))
-        if not self.compact:  # compact the dropped rows and columns
-            keep = np.flatnonzero(self.valid)
-            self.inv = self.inv[keep[:, None], keep]
-        B = self.G[A[:, None], new]
-        MB = _mm(self.inv, B)
-        Sinv = self._ridge_inverse(self.G[new[:, None], new] - _mm(B.T, MB))
-        if Sinv is None:
-            return False
-        off = -_mm(MB, Sinv)
-        a, k = A.size, new.size
-        inv = np.empty((a + k, a + k))
-        inv[:a, :a] = self.inv - _mm(off, MB.T)
-        inv[:a, a:] = off
-        inv[a:, :a] = off.T
-        inv[a:, a:] = Sinv
-        self.inv = inv
-        self.idx = np.concatenate([A, new])
-        self.valid = np.ones(self.idx.size, dtype=bool)
-        self.updates, self.compact = self.updates + 1, True
-        return True
-
-    def drop(self, keep: np.ndarray) -> bool:
-        """Keep the active positions ``keep`` (a bool mask over ``A``), drop the others."""
-        if self.updates >= self.refresh_every:
-            return self.refresh(self.A[keep])
-        inv_t = torch.from_numpy(self.inv)  # a view: the rank-one update runs in place
-        for q in np.flatnonzero(self.valid)[~keep]:
-            col = self.inv[:, q].copy()
-            if not col[q] > 0:
-                rest = self.valid.copy()
-                rest[q] = False
-                return self.refresh(self.idx[rest])
-            col_t = torch.from_numpy(col)
-            inv_t.addr_(col_t, col_t, alpha=-1.0 / float(col[q]))
-            self.inv[q] = 0.0
-            self.inv[:, q] = 0.0
-            self.valid[q] = False
-            self.compact = False
-        self.updates += 1
-        return True
