@@ -38,6 +38,7 @@ from .datafits import Quadratic
 from .errors import InputError
 from .penalties import make_penalty
 from .solvers import get_solver, run_loop
+from .solvers.auto import choose_path
 from .solvers.registry import SolverSpec
 
 
@@ -107,7 +108,7 @@ def lasso_path(
     batched: bool | None = None,
     fit_intercept: bool = True,
     *,
-    strategy: str = "batched",
+    strategy: str = "auto",
     solver: str | None = None,
     masks: Tensor | np.ndarray | None = None,
     sample_weight: Tensor | np.ndarray | None = None,
@@ -124,7 +125,9 @@ def lasso_path(
         alphas: the grid (sorted descending); default :func:`alpha_grid`.
         l1_ratio: scikit-learn's ElasticNet convention (1: Lasso).
         tol: every alpha is solved to relative duality gap ``<= tol``.
-        strategy: ``"batched"`` or ``"warm"`` (see the module docstring); ``batched``
+        strategy: ``"auto"`` (the warm sequence of a compiled CD on the CPU, the batched
+            FISTA path on a GPU or sharded rows: :func:`lasso_torch.solvers.auto.choose_path`),
+            ``"batched"`` or ``"warm"`` (see the module docstring); ``batched``
             (True/False) is the older spelling of the same choice.
         solver: the solver of the warm sequence (default ``ws``; ``fista`` sharded) or
             of the batch (a batched solver, default ``fista``).
@@ -138,8 +141,8 @@ def lasso_path(
     """
     if batched is not None:
         strategy = "batched" if batched else "warm"
-    if strategy not in ("batched", "warm"):
-        raise InputError(f"strategy must be 'batched' or 'warm', got {strategy!r}")
+    if strategy not in ("auto", "batched", "warm"):
+        raise InputError(f"strategy must be 'auto', 'batched' or 'warm', got {strategy!r}")
     l1_ratio = check_l1_ratio(l1_ratio)
     if distributed:
         if masks is not None:
@@ -166,6 +169,9 @@ def lasso_path(
         alphas = grid(float(amax) / l1_ratio, n_alphas, eps, like=X)
     else:
         alphas = check_alphas(alphas, X)
+    if strategy == "auto":  # lasso_torch.solvers.auto's rule for paths
+        strategy, chosen = choose_path(X, distributed)
+        solver = solver or chosen
     t0 = time.perf_counter()
     if strategy == "batched":
         W = M if s is None else (s[:, None] if M is None else M * s[:, None])

@@ -27,6 +27,7 @@ from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
 from .penalties import make_penalty
 from .solvers import get_solver, run_loop
+from .solvers.auto import choose
 from .solvers.registry import SolverSpec
 
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
@@ -73,8 +74,16 @@ def weighted_rows(X: Tensor, y: Tensor, s: Tensor, fit_intercept: bool) -> tuple
     return X * r[:, None], y * r
 
 
+def _check_solver_options(spec: SolverSpec, opts: dict[str, Any]) -> None:
+    unknown = sorted(set(opts) - set(spec.options) - {"restart", "backtracking", "schedule"})
+    if unknown:
+        raise InputError(f"solver {spec.name!r} has no option {unknown[0]!r}; its options: "
+                         f"{', '.join(spec.options) or 'none'}")
+
+
 def _datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str, s: Tensor | None,
-             spec: SolverSpec, distributed: bool) -> tuple[Quadratic, Quadratic]:
+             spec: SolverSpec, distributed: bool, full: Quadratic | None = None
+             ) -> tuple[Quadratic, Quadratic]:
     """The datafit the engine runs on, and the one of the problem (its intercept): the same,
     except for row weights on a solver without them (rows rescaled, see weighted_rows)."""
     if distributed:
@@ -82,7 +91,8 @@ def _datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str, s: Ten
 
         df = ShardedQuadratic(X, y, fit_intercept, gram=gram, row_weights=s)
         return df, df
-    full = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
+    if full is None:
+        full = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
     if s is None or spec.weights:
         return full, full
     return Quadratic(*weighted_rows(X, y, s, fit_intercept), fit_intercept=False, gram=gram), full
@@ -110,7 +120,7 @@ def solve(
     y: Tensor | np.ndarray,
     alpha: float,
     l1_ratio: float = 1.0,
-    solver: str = "fista",
+    solver: str = "auto",
     *,
     tol: float = 1e-6,
     max_iter: int = 10_000,
@@ -135,10 +145,13 @@ def solve(
     Args:
         X, y: data (tensors or arrays); the solution lives on ``X``'s device and dtype.
         alpha, l1_ratio: scikit-learn's ElasticNet convention (1: Lasso, 0: Ridge).
-        solver: a name of the solver registry (:data:`lasso_torch.SOLVERS`): ``"fista"``
-            (momentum + adaptive restart), ``"ista"``, ``"cd"`` (cyclic coordinate
-            descent), ``"subgradient"`` (``torch.optim.SGD`` on the full loss) or ``"ws"``
-            (working sets solved in Gram form: the fastest on sparse problems), ...
+        solver: ``"auto"`` (the default: the fastest certified solver for the data's
+            shape, device, dtype and alpha, by the rule of :mod:`lasso_torch.solvers.auto`;
+            the result's ``solver`` names the one it ran) or a name of the solver registry
+            (:data:`lasso_torch.SOLVERS`): ``"fista"`` (momentum + adaptive restart),
+            ``"ista"``, ``"cd"`` (coordinate descent), ``"anderson_cd"`` (compiled
+            working-set CD), ``"ws"`` (active sets in Gram form), ``"subgradient"``
+            (``torch.optim.SGD`` on the full loss), a torch optimizer (``"adam"``, ...).
         tol: stop when the relative duality gap ``gap / P(0)`` is ``<= tol``.
         max_iter: iterations (the solver's unit: steps, cd epochs, ws outer iterations).
         lr: step size for the gradient solvers; default ``1/L``, ``L`` by power iteration.
@@ -160,12 +173,11 @@ def solve(
         options, solver_options: the solver's own options (``restart``, ``backtracking``,
             ``schedule``, ``ws_min``, ...): see its spec's ``options``.
     """
-    spec = get_solver(solver)
     opts = {**(options or {}), **solver_options}
-    unknown = sorted(set(opts) - set(spec.options) - {"restart", "backtracking", "schedule"})
-    if unknown:
-        raise InputError(f"solver {solver!r} has no option {unknown[0]!r}; its options: "
-                         f"{', '.join(spec.options) or 'none'}")
+    auto = solver == "auto"
+    spec = get_solver("fista" if auto else solver)
+    if not auto:
+        _check_solver_options(spec, opts)
     if distributed:
         from .distributed.datafit import sharded_data
 
@@ -175,11 +187,15 @@ def solve(
     else:
         X, y = as_data(X, y)
         check_samples(X.shape[0], fit_intercept)
-    check_every = spec.check_every if check_every is None else check_every
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
-    check_options(tol, max_iter, check_every, lr)
     s = check_sample_weight(sample_weight, X)
-    datafit, full = _datafit(X, y, fit_intercept, gram, s, spec, distributed)
+    full = None
+    if auto and not distributed:  # the rule of lasso_torch.solvers.auto, on the data
+        full = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
+        spec = get_solver(choose(full, make_penalty(alpha, l1_ratio)))
+    check_every = spec.check_every if check_every is None else check_every
+    check_options(tol, max_iter, check_every, lr)
+    datafit, full = _datafit(X, y, fit_intercept, gram, s, spec, distributed, full)
     w0 = _start(coef_init, X)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
@@ -192,13 +208,13 @@ def solve(
                    stall_patience=patience, callback=callback, catch_interrupt=catch_interrupt)
     if warn and out.status in ("max_iter", "diverged", "stalled"):
         warnings.warn(
-            f"{solver}: {out.status} after {out.n_iter} iterations; relative duality gap "
+            f"{spec.name}: {out.status} after {out.n_iter} iterations; relative duality gap "
             f"{float(out.cert.rel_gap):.3e} (tol {tol:.1e})",
             ConvergenceWarning, stacklevel=2,
         )
     coef = out.coef.detach()
     return SolveResult(
-        solver=solver, coef=coef, intercept=full.intercept(coef).detach(),
+        solver=spec.name, coef=coef, intercept=full.intercept(coef).detach(),
         n_iter=out.n_iter, gap=out.cert.rel_gap, gap_abs=out.cert.gap,
         objective=out.cert.objective, kkt=out.cert.kkt, converged=out.status == "converged",
         status=out.status, lr=getattr(engine, "lr", None), time=out.time,

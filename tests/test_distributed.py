@@ -41,7 +41,8 @@ pytestmark = pytest.mark.skipif(
 SOLVES = {
     "fista_wide": (23, 40, dict(alpha=1.0, solver="fista", record_every=6)),
     "ista_enet_gram": (103, 10, dict(alpha=0.3, l1_ratio=0.5, solver="ista", record_every=5)),
-    "fista_nointercept_backtracking": (41, 30, dict(alpha=0.6, fit_intercept=False,
+    "fista_nointercept_backtracking": (41, 30, dict(alpha=0.6, solver="fista",
+                                                    fit_intercept=False,
                                                     backtracking=True, gram=False,
                                                     record_every=8)),
 }
@@ -186,7 +187,7 @@ def test_every_rank_holds_the_same_result(ranks):
 
 def test_path_equals_single_process(ranks):
     n, p, kw = PATH
-    ref = lt.lasso_path(*_data(n, p), finish=None, **kw)
+    ref = lt.lasso_path(*_data(n, p), strategy="batched", finish=None, **kw)
     got = ranks[0]
     np.testing.assert_array_equal(got["path.n_iters"], ref.n_iters.numpy())
     _close(got["path.coefs"], ref.coefs)
@@ -282,9 +283,10 @@ def test_batched_columns_are_the_single_alpha_runs():
     as ``lt.solve`` runs that alpha alone: same iterates at every recorded iteration."""
     n, p, kw = PATH
     X, y = _data(n, p)
-    path = lt.lasso_path(X, y, finish=None, screening=False, **kw)
+    path = lt.lasso_path(X, y, strategy="batched", finish=None, screening=False, **kw)
     for k, alpha in enumerate(path.alphas.tolist()):
-        ref = lt.solve(X, y, alpha, gram=False, tol=0, max_iter=int(path.trace["iteration"][-1]),
+        ref = lt.solve(X, y, alpha, solver="fista", gram=False, tol=0,
+                       max_iter=int(path.trace["iteration"][-1]),
                        record_every=kw["record_every"], check_every=kw["check_every"],
                        stall_patience=None, warn=False)
         # up to the check where the column retired (then it keeps its final iterate)
@@ -341,7 +343,7 @@ def test_nccl_group_of_one_on_cuda_equals_single_process():
         dist.destroy_process_group()
     _close(got.coef.cpu(), ref.coef)
     _close(got.trace["coef"], ref.trace["coef"])
-    _close(path.coefs.cpu(), lt.lasso_path(X, y, finish=None, **PATH[2]).coefs)
+    _close(path.coefs.cpu(), lt.lasso_path(X, y, strategy="batched", finish=None, **PATH[2]).coefs)
 
 
 @given(n=st.integers(0, 500), world=st.integers(1, 12))

@@ -191,7 +191,7 @@ def test_float32_reports_what_it_certifies_and_stops():
 
 def test_max_iter_is_reported():
     X, y = _data(seed=10)
-    res = lasso_path(X, y, n_alphas=5, tol=1e-14, max_iter=20)
+    res = lasso_path(X, y, n_alphas=5, tol=1e-14, max_iter=20, strategy="batched")
     assert not res.all_converged
     assert "max_iter" in set(res.status.tolist())
     assert int(res.n_iters.max()) == 20

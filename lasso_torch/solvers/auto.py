@@ -1,0 +1,57 @@
+"""``solver="auto"``: the fastest certified solver for the data's shape, device, dtype and alpha.
+
+The rule (measured by ``experiments/benchmark.py``, whose rows include ``auto``; see
+``experiments/BENCHMARK.md``):
+
+* rows sharded over ``torch.distributed``, or data on a GPU: ``fista`` (every step is two
+  GEMV/GEMMs on the device; the host-side solvers would copy the data back);
+* CPU, large tall data (``n >= 4 p``, ``p <= 2048``, ``n p >= 5e5``) and a large alpha
+  (``alpha >= 0.05 alpha_max``): ``ws`` (a few active-set solves on Gram blocks of the support);
+* CPU, large tall data and a small alpha: ``cd`` (compiled epochs on the Gram matrix);
+* CPU otherwise (tiny, small ill-conditioned, wide ``p >> n``): ``anderson_cd`` (compiled
+  working-set coordinate descent with Anderson extrapolation);
+* ridge (``l1_ratio == 0``) on the CPU: ``ws`` (one linear solve in Gram form).
+
+The choice is reported in the result (``SolveResult.solver``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..datafits import Quadratic
+from ..penalties import ElasticNet
+
+TALL_RATIO = 4
+TALL_MAX_P = 2048
+TALL_MIN_SIZE = 500_000  # below, anderson_cd's host copy costs less than the Gram matrix
+LARGE_ALPHA = 0.05
+
+
+def choose(datafit: Quadratic, penalty: ElasticNet, distributed: bool = False) -> str:
+    """The registered solver ``auto`` stands for, on this datafit and penalty."""
+    X = datafit.X
+    if distributed or X.device.type != "cpu":
+        return "fista"
+    if penalty.l1_ratio == 0:
+        return "ws"
+    if _tall(X):
+        top = float(penalty.alpha_max(datafit.Xty)) if datafit.F == 1 else 0.0
+        large = top > 0 and float(penalty.alpha) >= LARGE_ALPHA * top
+        return "ws" if large else "cd"
+    return "anderson_cd"
+
+
+def choose_path(X: torch.Tensor, distributed: bool = False) -> tuple[str, str]:
+    """``(strategy, solver)`` of ``lasso_path(strategy="auto")``: the batched FISTA path on a
+    GPU or sharded rows (one GEMM for all alphas), the warm sequence on the CPU."""
+    if distributed or X.device.type != "cpu":
+        return "batched", "fista"
+    if _tall(X):
+        return "warm", "cd"
+    return "warm", "anderson_cd"
+
+
+def _tall(X: torch.Tensor) -> bool:
+    n, p = X.shape
+    return n >= TALL_RATIO * p and p <= TALL_MAX_P and n * p >= TALL_MIN_SIZE
