@@ -20,7 +20,7 @@ from ._version import __version__
 # public name -> the module that defines it ("" : the name is the submodule itself)
 _EXPORTS: dict[str, str] = {
     "certificates": "", "closed_form": "", "cv": "", "data": "", "optim": "", "prox": "",
-    "account": "", "solvers": "", "penalties": "", "GroupL1": "penalties",
+    "account": "", "solvers": "", "penalties": "", "path": "", "GroupL1": "penalties",
     "alpha_max": "certificates", "duality_gap": "certificates", "kkt_violation": "certificates",
     "load_csv": "data", "load_diabetes": "data", "load_npz": "data",
     "make_synthetic": "data", "standardize": "data",
