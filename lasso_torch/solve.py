@@ -27,7 +27,7 @@ from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
 from .penalties import make_penalty
 from .solvers import get_solver, run_loop
-from .solvers.auto import choose
+from .solvers.auto import choose, threads_for
 from .solvers.registry import SolverSpec
 
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
@@ -203,9 +203,11 @@ def solve(
     engine = build_engine(spec, datafit, make_penalty(alpha, l1_ratio), w0, {**opts, "tol": tol})
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
-    out = run_loop(engine, max_iter=max_iter, tol=tol, check_every=check_every,
-                   record_every=record_every, record_coef=record_coef,
-                   stall_patience=patience, callback=callback, catch_interrupt=catch_interrupt)
+    with threads_for(X):
+        out = run_loop(engine, max_iter=max_iter, tol=tol, check_every=check_every,
+                       record_every=record_every, record_coef=record_coef,
+                       stall_patience=patience, callback=callback,
+                       catch_interrupt=catch_interrupt)
     if warn and out.status in ("max_iter", "diverged", "stalled"):
         warnings.warn(
             f"{spec.name}: {out.status} after {out.n_iter} iterations; relative duality gap "

@@ -304,7 +304,7 @@ def test_path_warns_when_points_do_not_converge(tmp_path):
 
 
 def test_path_interrupted_between_points_keeps_them(tmp_path, monkeypatch):
-    import lasso_torch.path as path_mod
+    import lasso_torch.path_strategies as path_mod
 
     real, calls = path_mod.run_loop, []
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,34 +30,9 @@ from torch import Tensor
 
 from ..certificates import Certificate
 from .engine import Engine
+from .trace import Recorder, Trace
 
 STATUS_ORDER = ("interrupted", "diverged", "max_iter", "stopped", "stalled", "converged")
-
-
-@dataclass
-class Trace:
-    """What the loop recorded; ``arrays()`` gives numpy arrays (float64, int64)."""
-
-    iteration: list[int] = field(default_factory=list)
-    time: list[float] = field(default_factory=list)
-    objective: list[np.ndarray] = field(default_factory=list)
-    gap: list[np.ndarray] = field(default_factory=list)
-    kkt: list[np.ndarray] = field(default_factory=list)
-    n_zeros: list[np.ndarray] = field(default_factory=list)
-    coef: list[np.ndarray] = field(default_factory=list)
-    epoch: list[float] = field(default_factory=list)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        out = {"iteration": np.asarray(self.iteration, dtype=np.int64),
-               "time": np.asarray(self.time, dtype=np.float64)}
-        for name in ("objective", "gap", "kkt"):
-            out[name] = np.asarray(getattr(self, name), dtype=np.float64)
-        out["n_zeros"] = np.asarray(self.n_zeros, dtype=np.int64)
-        if self.coef:
-            out["coef"] = np.stack(self.coef).astype(np.float64)
-        if self.epoch:
-            out["epoch"] = np.asarray(self.epoch, dtype=np.float64)
-        return out
 
 
 @dataclass
@@ -88,50 +63,50 @@ def stall_floor(dtype: torch.dtype) -> float:
 
 
 class _Columns:
-    """Book-keeping of a loop's columns: which are live, what the retired ones reached."""
+    """Book-keeping of a loop's columns on the host (numpy: a check of a tiny problem must
+    cost microseconds): which are live, what the retired ones reached."""
 
     def __init__(self, w: Tensor) -> None:
         self.batch = w.dim() == 2
         K = w.shape[1] if self.batch else 1
-        self.ids = torch.arange(K)  # global ids of the engine's columns
-        self.active = torch.ones(K, dtype=torch.bool)  # engine columns still running
+        self.ids = np.arange(K)  # global ids of the engine's columns
+        self.active = np.ones(K, dtype=bool)  # engine columns still running
         self.coef = w.detach().clone()
         self.n_iters = np.zeros(K, dtype=np.int64)
         self.status = np.array(["max_iter"] * K, dtype=object)
-        self.best = torch.full((K,), math.inf, dtype=torch.float64)
-        self.since = torch.zeros(K, dtype=torch.long)
+        self.best = np.full(K, math.inf)
+        self.since = np.zeros(K, dtype=np.int64)
         self.dev_cert: list[Tensor] | None = None  # final certificates, on the device
 
-    def live(self) -> Tensor:
-        return self.ids[self.active]
-
-    def finish(self, engine: Engine, cert: Certificate, final: Tensor, status: np.ndarray,
-               k: int) -> None:
+    def finish(self, engine: Engine, cert: Certificate, final: np.ndarray,
+               status: np.ndarray, k: int) -> None:
         """Store the columns ``final`` (a mask over the engine's columns) as done."""
         final = final & self.active
-        if not bool(final.any()):
+        if not final.any():
             return
         gids = self.ids[final]
         w = engine.coef().detach()
-        fields = [f.reshape(-1) for f in cert]
-        if self.dev_cert is None:
-            self.dev_cert = [torch.full((len(self.status),), math.nan, dtype=f.dtype,
-                                        device=f.device) for f in fields]
-        if self.batch:
-            sel = final.nonzero().squeeze(1).to(w.device)
-            self.coef[:, gids.to(w.device)] = w[:, sel]
-        else:
+        if not self.batch:
             self.coef = w.clone()
-        for dst, f in zip(self.dev_cert, fields, strict=True):
-            dst[gids.to(f.device)] = f[final.to(f.device)]
-        self.n_iters[gids.numpy()] = k
-        self.status[gids.numpy()] = status[final.numpy()]
+            self.dev_cert = [f.reshape(1) for f in cert]
+        else:
+            fields = [f.reshape(-1) for f in cert]
+            if self.dev_cert is None:
+                self.dev_cert = [torch.full((len(self.status),), math.nan, dtype=f.dtype,
+                                            device=f.device) for f in fields]
+            sel = torch.from_numpy(np.flatnonzero(final)).to(w.device)
+            dst_ids = torch.from_numpy(gids).to(w.device)
+            self.coef[:, dst_ids] = w[:, sel]
+            for dst, f in zip(self.dev_cert, fields, strict=True):
+                dst[dst_ids.to(f.device)] = f[sel.to(f.device)]
+        self.n_iters[gids] = k
+        self.status[gids] = status[final]
         self.active &= ~final
 
     def retire(self, engine: Engine) -> None:
         """Let the engine drop its finished columns, if it can."""
-        if self.batch and not bool(self.active.all()) and bool(self.active.any()):
-            if engine.retire(self.active.to(engine.coef().device)):
+        if self.batch and not self.active.all() and self.active.any():
+            if engine.retire(torch.from_numpy(self.active).to(engine.coef().device)):
                 self.ids = self.ids[self.active]
                 self.active = self.active[self.active]
 
@@ -158,14 +133,14 @@ def run_loop(
     """Iterate ``engine`` until every column has stopped (see the module docstring)."""
     cols = _Columns(engine.coef())
     trace = Trace() if record_every > 0 else None
-    rec = _Recorder(trace, cols, record_coef)
+    rec = Recorder(trace, cols, record_coef)
     floor = stall_floor(engine.coef().dtype)
     elapsed, k, t_start = 0.0, 0, time.perf_counter()
     try:
         if trace is not None:
             rec(0, 0.0, engine, engine.certificate())
         t0 = time.perf_counter()
-        while k < max_iter and bool(cols.active.any()):
+        while k < max_iter and cols.active.any():
             engine.step()
             k += 1
             timed_out = max_time is not None and time.perf_counter() - t_start > max_time
@@ -186,10 +161,10 @@ def run_loop(
     except KeyboardInterrupt:
         if not catch_interrupt:
             raise
-        cols.finish(engine, engine.certificate(), cols.active.clone(),
+        cols.finish(engine, engine.certificate(), cols.active.copy(),
                     np.array(["interrupted"] * len(cols.active), dtype=object), k)
-    if bool(cols.active.any()):  # a check at k was not reached (max_time between checks)
-        cols.finish(engine, engine.certificate(), cols.active.clone(),
+    if cols.active.any():  # a check at k was not reached (max_time between checks)
+        cols.finish(engine, engine.certificate(), cols.active.copy(),
                     np.array(["max_iter"] * len(cols.active), dtype=object), k)
     return cols.result(k, elapsed, trace)
 
@@ -198,79 +173,59 @@ def _check(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float
            checking: bool, patience: int | None, floor: float, last: bool,
            callback: Callable[[int, Tensor, Certificate], bool | None] | None) -> bool:
     """Decide which columns stop at iteration ``k``; True when the whole loop stops."""
-    vals = torch.stack([cert.objective.reshape(-1), cert.rel_gap.reshape(-1)]).double().cpu()
+    vals = torch.stack([cert.objective.reshape(-1), cert.rel_gap.reshape(-1)]).to(
+        "cpu", torch.float64).numpy()  # the check's one host sync
+    if not cols.batch:
+        return _check_one(cols, engine, cert, k, tol, checking, patience, floor, last,
+                          callback, float(vals[0, 0]), float(vals[1, 0]))
     obj, rel = vals[0], vals[1]
-    diverged = ~(torch.isfinite(obj) & torch.isfinite(rel))
-    n = len(rel)
-    status = np.array(["max_iter"] * n, dtype=object)
-    status[diverged.numpy()] = "diverged"
+    diverged = ~(np.isfinite(obj) & np.isfinite(rel))
+    status = np.where(diverged, "diverged", "max_iter").astype(object)
     if not checking:
         cols.finish(engine, cert, diverged, status, k)
         return False
     done = (rel <= tol) & ~diverged
-    status[done.numpy()] = "converged"
+    status[done] = "converged"
     gids = cols.ids
     improved = rel < cols.best[gids] * (1 - 1e-3)
-    cols.best[gids] = torch.where(improved, rel, cols.best[gids])
-    cols.since[gids] = torch.where(improved, 0, cols.since[gids] + 1)
-    stalled = torch.zeros(n, dtype=torch.bool)
+    cols.best[gids] = np.where(improved, rel, cols.best[gids])
+    cols.since[gids] = np.where(improved, 0, cols.since[gids] + 1)
+    stalled = np.zeros(len(rel), dtype=bool)
     if patience is not None:
         stalled = ~done & ~diverged & (cols.since[gids] >= patience) & (cols.best[gids] < floor)
-    status[stalled.numpy()] = "stalled"
+    status[stalled] = "stalled"
     final = done | diverged | stalled
     stop = False
-    if callback is not None and bool((cols.active & ~final).any()):
+    if callback is not None and (cols.active & ~final).any():
         stop = bool(callback(k, engine.coef(), cert))
         if stop:
-            status[(~final).numpy()] = "stopped"
-    cols.finish(engine, cert, final | torch.tensor(last or stop), status, k)
-    return stop or not bool(cols.active.any())
+            status[~final] = "stopped"
+    cols.finish(engine, cert, final | (last or stop), status, k)
+    return stop or not cols.active.any()
 
 
-class _Recorder:
-    """Appends one trace point: every column, retired ones with their final values."""
-
-    def __init__(self, trace: Trace | None, cols: _Columns, record_coef: object) -> None:
-        self.trace, self.cols, self.record_coef = trace, cols, record_coef
-        self.index = None
-        if not isinstance(record_coef, bool):
-            self.index = torch.as_tensor(np.asarray(record_coef), dtype=torch.long)
-
-    def __call__(self, k: int, elapsed: float, engine: Engine, cert: Certificate) -> None:
-        tr, cols = self.trace, self.cols
-        w = engine.coef().detach()
-        fields = [cert.objective, cert.rel_gap, cert.kkt, (w == 0).sum(0)]
-        if cols.batch:
-            full = cols.coef.clone()
-            full[:, cols.ids.to(w.device)] = w
-            w = full
-            fields = self._merge(fields)
-        tr.iteration.append(k)
-        tr.time.append(elapsed)
-        if engine.epoch is not None:
-            tr.epoch.append(float(engine.epoch))
-        values = torch.stack([f.double().reshape(-1) for f in fields]).cpu().numpy()
-        for name, v in zip(("objective", "gap", "kkt", "n_zeros"), values, strict=True):
-            getattr(tr, name).append(v if cols.batch else v[0])
-        if self.record_coef is not False:
-            wc = w.to("cpu", copy=True)
-            tr.coef.append((wc if self.index is None else wc[self.index]).numpy())
-
-    def _merge(self, fields: list[Tensor]) -> list[Tensor]:
-        """Batch fields over all ``K`` columns: live values, retired ones frozen."""
-        cols = self.cols
-        K = len(cols.status)
-        frozen = cols.dev_cert
-        sources = [None] * 3 if frozen is None else [frozen[0], frozen[2], frozen[3]]
-        out = []
-        for i, f in enumerate(fields):
-            f = f.reshape(-1).double()
-            if i == 3:
-                full = (cols.coef == 0).sum(0).double().to(f.device)
-            elif sources[i] is not None:
-                full = sources[i].double().clone()
-            else:
-                full = torch.full((K,), math.nan, dtype=torch.float64, device=f.device)
-            full[cols.ids.to(f.device)] = f
-            out.append(full)
-        return out
+def _check_one(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float,
+               checking: bool, patience: int | None, floor: float, last: bool,
+               callback: Callable[[int, Tensor, Certificate], bool | None] | None,
+               obj: float, rel: float) -> bool:
+    """:func:`_check` for one problem, in Python floats (a tiny solve's checks are cheap)."""
+    status = None
+    if not (math.isfinite(obj) and math.isfinite(rel)):
+        status = "diverged"
+    elif checking and rel <= tol:
+        status = "converged"
+    elif checking:
+        if rel < cols.best[0] * (1 - 1e-3):
+            cols.best[0], cols.since[0] = rel, 0
+        else:
+            cols.since[0] += 1
+            if patience is not None and cols.since[0] >= patience and cols.best[0] < floor:
+                status = "stalled"
+        if status is None and callback is not None and callback(k, engine.coef(), cert):
+            status = "stopped"
+        if status is None and last:
+            status = "max_iter"
+    if status is None:
+        return False
+    cols.finish(engine, cert, cols.active.copy(), np.array([status], dtype=object), k)
+    return True

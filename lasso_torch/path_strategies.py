@@ -1,0 +1,158 @@
+"""The two strategies of :func:`lasso_torch.lasso_path` (see :mod:`lasso_torch.path`): the
+batched engine over all ``F x K`` columns, and the warm-started sequence, both run by the one
+loop on one datafit."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .datafits import Quadratic
+from .errors import InputError
+from .path_result import PathResult
+from .penalties import make_penalty
+from .solvers import get_solver, run_loop
+from .solvers.registry import SolverSpec
+
+
+def run_strategy(strategy: str, make: type, X: Tensor, y: Tensor, alphas: Tensor,
+                  l1_ratio: float, tol: float, max_iter: int, fit_intercept: bool,
+                  M: Tensor | None, s: Tensor | None, gram: bool | str, solver: str | None,
+                  distributed: bool, catch_interrupt: bool, kwargs: dict[str, Any]
+                  ) -> PathResult:
+    if strategy == "batched":
+        W = M if s is None else (s[:, None] if M is None else M * s[:, None])
+        df = make(X, y, fit_intercept, gram=gram, row_weights=W)
+        res = batched_path(df, alphas, l1_ratio, tol=tol, max_iter=max_iter, solver=solver,
+                           X=X, y=y, masks=M, sample_weight=s, catch_interrupt=catch_interrupt,
+                           **kwargs)
+    else:
+        res = warm_path(X, y, alphas, l1_ratio, make, tol=tol, max_iter=max_iter,
+                        fit_intercept=fit_intercept, masks=M, sample_weight=s, gram=gram,
+                        solver=solver or ("fista" if distributed else "ws"),
+                        catch_interrupt=catch_interrupt, **kwargs)
+    return res
+
+
+def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: float,
+                 max_iter: int, solver: str | None = None, X: Tensor, y: Tensor,
+                 masks: Tensor | None, sample_weight: Tensor | None, check_every: int = 10,
+                 screening: bool = True, stall_patience: int = 20,
+                 max_time: float | None = None, finish: str | None = "ws", handoff: int = 50,
+                 record_every: int = 0, catch_interrupt: bool = False,
+                 **options: Any) -> PathResult:
+    """All ``F x K`` columns in one batched engine, then ``finish`` on the open ones."""
+    spec = get_solver(solver or "fista")
+    if not spec.batched:
+        raise InputError(f"solver {spec.name!r} does not run batched; use strategy='warm'")
+    F, K = max(datafit.F, 1), alphas.numel()
+    groups = torch.arange(F, device=alphas.device).repeat_interleave(K)
+    df = datafit.columns(groups) if F > 1 else datafit
+    if finish is not None and not get_solver(finish).sharded and type(datafit) is not Quadratic:
+        finish = None  # the row-sharded datafit: the batch runs to the end
+    W0 = torch.zeros(datafit.p, F * K, dtype=alphas.dtype, device=alphas.device)
+    engine = spec.build(df, make_penalty(alphas.repeat(F), l1_ratio), W0,
+                        **{**spec.options, **options, "screening": screening, "tol": tol})
+    finish = finish if finish is not None and handoff < max_iter else None
+    out = run_loop(engine, max_iter=handoff if finish else max_iter, tol=tol,
+                   check_every=check_every, stall_patience=stall_patience,
+                   max_time=max_time, record_every=record_every, record_coef=True,
+                   catch_interrupt=catch_interrupt)
+    coefs, rel = out.coef, out.cert.rel_gap.clone()
+    n_iters, status = torch.as_tensor(out.n_iters), out.statuses.copy()
+    for c in np.flatnonzero(status == "max_iter").tolist() if finish else []:
+        f, k = divmod(c, K)
+        start = coefs[:, c - 1] if k > 0 else coefs[:, c]
+        rows = None if masks is None else masks[:, f].bool()
+        r = _solve_one(X, y, rows, sample_weight, float(alphas[k]), l1_ratio, finish, tol,
+                       max_iter, datafit.fit_intercept, start)
+        coefs[:, c], rel[c] = r.coef, r.gap
+        n_iters[c] += r.n_iter
+        status[c] = r.status
+    C = coefs.reshape(datafit.p, F, K).permute(1, 0, 2)
+    inter = datafit.columns(groups).intercept(coefs) if F > 1 else datafit.intercept(coefs)
+    return PathResult(
+        alphas=alphas, coefs=C, intercepts=inter.reshape(F, K), gaps=rel.reshape(F, K),
+        n_iters=n_iters.reshape(F, K), converged=torch.as_tensor(status == "converged")
+        .reshape(F, K), status=status.reshape(F, K), time=0.0, strategy="batched",
+        l1_ratio=l1_ratio, trace=out.trace.arrays() if out.trace is not None else None)
+
+
+def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alpha: float,
+               l1_ratio: float, solver: str, tol: float, max_iter: int, fit_intercept: bool,
+               start: Tensor) -> Any:
+    from .solve import solve
+
+    if rows is not None:
+        X, y, s = X[rows], y[rows], None if s is None else s[rows]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter,
+                     fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False)
+
+
+def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type, *,
+              tol: float, max_iter: int, fit_intercept: bool, masks: Tensor | None,
+              sample_weight: Tensor | None, gram: bool | str, solver: str,
+              catch_interrupt: bool = False, **options: Any) -> PathResult:
+    """Each fold's alphas in order, each warm-started at the previous solution, one datafit
+    (its Lipschitz constant, Gram blocks, the engine's caches) shared along the path."""
+    spec: SolverSpec = get_solver(solver)
+    loop = {"check_every": options.pop("check_every", None) or spec.check_every,
+            "stall_patience": options.pop("stall_patience", spec.stall_patience)}
+    Ms = [None] if masks is None else list(masks.bool().T)
+    F, K, p = len(Ms), alphas.numel(), X.shape[1]
+    coefs = X.new_zeros(F, p, K)
+    inter, gaps = X.new_zeros(F, K), X.new_zeros(F, K)
+    n_iters = torch.zeros(F, K, dtype=torch.long)
+    status = np.full((F, K), "interrupted", dtype=object)
+    gaps.fill_(math.nan)
+    try:
+        for f, m in enumerate(Ms):
+            _warm_fold(X, y, m, sample_weight, make, spec, alphas, l1_ratio, tol, max_iter,
+                       fit_intercept, gram, catch_interrupt, options, loop,
+                       (coefs[f], inter[f], gaps[f], n_iters[f], status[f]))
+    except KeyboardInterrupt:
+        if not catch_interrupt:
+            raise
+    return PathResult(
+        alphas=alphas, coefs=coefs, intercepts=inter, gaps=gaps, n_iters=n_iters,
+        converged=torch.as_tensor(status == "converged"), status=status, time=0.0,
+        strategy="warm", l1_ratio=l1_ratio)
+
+
+def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | None,
+               make: type, spec: SolverSpec, alphas: Tensor, l1_ratio: float, tol: float,
+               max_iter: int, fit_intercept: bool, gram: bool | str, catch_interrupt: bool,
+               options: dict[str, Any], loop: dict[str, Any], out: tuple[Any, ...]) -> None:
+    """One fold's warm sequence, written into ``out = (coefs, inter, gaps, n_iters,
+    status)``; stops at an interrupted alpha."""
+    from .solve import build_engine, weighted_rows
+
+    coefs, inter, gaps, n_iters, status = out
+    p, K = X.shape[1], alphas.numel()
+    Xf, yf = (X, y) if m is None else (X[m], y[m])
+    s = sample_weight if m is None or sample_weight is None else sample_weight[m]
+    if s is not None:
+        s = s * (s.numel() / s.sum())
+    full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
+    df = full
+    if s is not None and not spec.weights:
+        df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
+    w, prev = Xf.new_zeros(p), None
+    opts = {**spec.options, **options, "tol": tol}
+    for k in range(K):
+        eng = build_engine(spec, df, make_penalty(float(alphas[k]), l1_ratio), w, opts)
+        if prev is not None:
+            eng.warm_from(prev)
+        res = run_loop(eng, max_iter=max_iter, tol=tol, catch_interrupt=catch_interrupt, **loop)
+        w, prev = res.coef.clone(), eng
+        coefs[:, k], inter[k], gaps[k] = w, full.intercept(w), res.cert.rel_gap
+        n_iters[k], status[k] = res.n_iter, res.status
+        if res.status == "interrupted":
+            raise KeyboardInterrupt
