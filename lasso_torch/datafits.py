@@ -213,6 +213,9 @@ class Quadratic:
     @cached_property
     def colsq(self) -> Tensor:
         """Centered (weighted) squared column norms ``||x_j,c||^2_S``: (p,) or (p, F)."""
+        if "gram" in self.__dict__:  # the Gram matrix's diagonal, times n: no pass over X
+            d = torch.diagonal(self.gram, dim1=-2, dim2=-1)
+            return (d * self.n if self.F == 1 else (d * self.n[:, None]).T).clamp(min=0)
         sq = self.reduce((self.X * self.X).sum(0) if self.s is None else (self.X * self.X).T
                          @ self.s)
         return (sq - self.n * self.x_mean**2).clamp(min=0)

@@ -144,6 +144,8 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
     df = full
     if s is not None and not spec.weights:
         df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
+    if df.use_gram:  # n >> p: one X^T X for the whole path; every alpha indexes it
+        _ = df.gram
     w, prev = Xf.new_zeros(p), None
     opts = {**spec.options, **options, "tol": tol}
     for k in range(K):
