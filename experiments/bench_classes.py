@@ -66,7 +66,7 @@ def run_ours(X, y, alpha, solver, repeats, budget):
         for _ in range(repeats):
             t0 = time.perf_counter()
             res = lt.solve(X, y, alpha, solver=solver, tol=bm.TARGET, max_iter=1_000_000,
-                           callback=lambda *_: time.perf_counter() - t0 > budget)
+                           callback=lambda *_, t0=t0: time.perf_counter() - t0 > budget)
             best = min(best, time.perf_counter() - t0)
             if res.status == "stopped":
                 break
