@@ -31,6 +31,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from . import data as data_mod
+from . import data_shards
 from .checks import check_samples
 from .config import Config, CsvData, DiabetesData, NpzData, SyntheticData, resolve_alphas
 from .distributed import (
@@ -72,9 +73,9 @@ def load_rows(config: Config, rank: int, world: int) -> tuple[Tensor, Tensor, Te
         return data_mod.make_synthetic(d.n, d.p, d.correlation, d.density, d.snr, seed,
                                        rows=data_mod.shard_rows(d.n, rank, world))
     if isinstance(d, CsvData):
-        X, y = data_mod.load_csv_shard(d.path, d.target, rank, world, delimiter=d.delimiter)
+        X, y = data_shards.load_csv_shard(d.path, d.target, rank, world, delimiter=d.delimiter)
     elif isinstance(d, NpzData):
-        X, y = data_mod.load_npz_shard(d.path, rank, world, d.target, features=d.features)
+        X, y = data_shards.load_npz_shard(d.path, rank, world, d.target, features=d.features)
     elif isinstance(d, DiabetesData):
         X, y = data_mod.load_diabetes()
         part = data_mod.shard_rows(X.shape[0], rank, world)

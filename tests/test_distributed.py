@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 import lasso_torch as lt
 from lasso_torch import distributed_runner
 from lasso_torch.config import validate
-from lasso_torch.data import load_csv_shard, load_npz_shard, make_synthetic, shard_rows
+from lasso_torch.data import make_synthetic, shard_rows
+from lasso_torch.data_shards import load_csv_shard, load_npz_shard
 from lasso_torch.datafits import Quadratic
 from lasso_torch.distributed import ShardedQuadratic
 from lasso_torch.runner import run_single
