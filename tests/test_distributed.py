@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 
 import lasso_torch as lt
 from lasso_torch import distributed_runner
-from lasso_torch.config import validate
 from lasso_torch.data import make_synthetic, shard_rows
 from lasso_torch.data_shards import load_csv_shard, load_npz_shard
 from lasso_torch.datafits import Quadratic
 from lasso_torch.distributed import ShardedQuadratic
+from lasso_torch.experiment import Config, validate
 from lasso_torch.runner import run_single
 
 pytestmark = pytest.mark.skipif(
@@ -55,7 +55,7 @@ RUN = dict(name="sharded", data=dict(kind="synthetic", n=203, p=12, correlation=
                     dict(kind="ista", tol=1e-10, max_iter=2000, record_every=5)])
 
 
-def _run_config(output: Path | str) -> lt.config.Config:
+def _run_config(output: Path | str) -> Config:
     return validate({**RUN, "output": str(output)})
 
 

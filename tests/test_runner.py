@@ -10,7 +10,7 @@ import torch
 
 import lasso_torch as lt
 from lasso_torch import runner
-from lasso_torch.config import validate
+from lasso_torch.experiment import validate
 from lasso_torch.runner import geometry_arrays, run_config
 from lasso_torch.runs import list_runs
 
