@@ -29,7 +29,7 @@ def _low_dpi(monkeypatch) -> None:
 def geo_run(tmp_path_factory) -> Path:
     """The shipped two-feature config, every solver's iterates recorded (subgradient cut
     to 120 iterations to keep the test fast)."""
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lt.ConvergenceWarning)
@@ -121,7 +121,7 @@ def test_gif_has_the_requested_frames(geo_run, kind, tmp_path) -> None:
 
 
 def test_path_sweep_gif_and_bounds(tmp_path) -> None:
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     run = run_config(CONFIGS / "ridge_vs_lasso_path.yaml",
                      {"output": str(tmp_path), "device": "cpu", "objective.alpha.num": 8})
