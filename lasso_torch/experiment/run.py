@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..account import support_scores
 from ..claims import claim
 from ..errors import ConvergenceWarning, InputError
 from ..progress import Phase
@@ -65,6 +66,9 @@ def _solve_all(config: Config, st: Setup, backend: Local, log: Log) -> list[str]
                             obj.fit_intercept, log)
     st.metrics["reference"] = reference_metrics(ref, p)
     st.reference = ref.coef.cpu()
+    if st.beta_true is not None:  # how well the solution itself recovers the truth
+        st.metrics["reference"].update(support_scores(st.reference.numpy(),
+                                                      st.beta_true.numpy()))
     st.traces["reference"] = {"coef": st.reference.numpy()}
     stats = st.traces.get("problem", {})
     if p == 2 and "gram" in stats:
@@ -129,7 +133,7 @@ def _run_path(config: Config, st: Setup, backend: Local, log: Log) -> list[str]:
     log(f"path: {len(st.alphas)} alphas with {s.kind} (l1_ratio {l1_ratio:g}), then ridge")
     main = _path(config, st, backend, l1_ratio, log)
     group = {"alphas": main["alphas"], "coefs": main["coefs"], "gaps": main["gaps"],
-             "alpha_max": np.asarray(st.alpha_max)}
+             "n_iters": main["n_iter"], "alpha_max": np.asarray(st.alpha_max)}
     st.traces["path"] = group
     statuses = list(main["status"])
     if statuses and statuses[-1] != "interrupted":
@@ -175,8 +179,9 @@ def _run(config: Config, backend: Local, log: Log) -> Run:
             raise
     finally:
         backend.saving()
+        notes = {k: m["notes"] for k, m in st.metrics["solvers"].items() if m.get("notes")}
         meta = run_meta(config, backend.device, run_status(statuses, interrupted), error,
-                        **backend.meta())
+                        **backend.meta(), **({"notes": notes} if notes else {}))
         if writer is not None:
             path = writer.finish(meta, st.metrics, st.traces)
             log(f"run saved to {path} ({meta['status']})")
