@@ -22,8 +22,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from lasso_torch import ConvergenceWarning
+from lasso_torch.experiment import run_config
 from lasso_torch.plots import animate, source, style
-from lasso_torch.runner import run_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DPI = 150

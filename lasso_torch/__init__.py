@@ -28,7 +28,7 @@ _EXPORTS: dict[str, str] = {
     "ElasticNet": "objectives", "Lasso": "objectives", "PenalizedLinear": "objectives",
     "Ridge": "objectives", "PathResult": "path", "lasso_path": "path",
     "L1": "penalties", "L2": "penalties", "enet_prox": "prox", "soft_threshold": "prox",
-    "run_config": "runner", "Run": "runs", "load_run": "runs",
+    "run_config": "experiment.run", "Run": "runs", "load_run": "runs",
     "ConvergenceWarning": "errors", "SolveResult": "solve", "solve": "solve",
     "SOLVERS": "solvers",
 }
@@ -67,11 +67,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the eager imports
     from .data import load_csv, load_diabetes, load_npz, make_synthetic, standardize  # noqa: F401
     from .datafits import Quadratic  # noqa: F401
     from .errors import InputError  # noqa: F401
+    from .experiment.run import run_config  # noqa: F401
     from .objectives import ElasticNet, Lasso, PenalizedLinear, Ridge  # noqa: F401
     from .path import PathResult, lasso_path  # noqa: F401
     from .penalties import L1, L2  # noqa: F401
     from .prox import enet_prox, soft_threshold  # noqa: F401
-    from .runner import run_config  # noqa: F401
     from .runs import Run, load_run  # noqa: F401
     from .solve import ConvergenceWarning, SolveResult, solve  # noqa: F401
     from .solvers import SOLVERS  # noqa: F401

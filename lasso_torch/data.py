@@ -88,7 +88,7 @@ def check_scale(X: Tensor, y: Tensor, source: str | None = "data") -> None:
                              "(lt.standardize, or objective.standardize: true in a config)")
 
 
-def _to(a: np.ndarray | Tensor, dtype: torch.dtype, device: str | torch.device) -> Tensor:
+def to_tensor(a: np.ndarray | Tensor, dtype: torch.dtype, device: str | torch.device) -> Tensor:
     return torch.as_tensor(a).to(dtype=dtype, device=device)
 
 
@@ -198,7 +198,7 @@ def make_synthetic(
         ys.append(yb[keep])
     X = torch.cat(Xs) if Xs else torch.empty(0, p, dtype=torch.float64)
     y = torch.cat(ys) if ys else torch.empty(0, dtype=torch.float64)
-    return _to(X, dtype, device), _to(y, dtype, device), _to(beta, dtype, device)
+    return to_tensor(X, dtype, device), to_tensor(y, dtype, device), to_tensor(beta, dtype, device)
 
 
 # --- bundled real data ------------------------------------------------------------------
@@ -216,18 +216,18 @@ def load_diabetes(
         X = np.loadtxt(gzip.open(f))
     with (folder / "diabetes_target.csv.gz").open("rb") as f:
         y = np.loadtxt(gzip.open(f))
-    return check_data(_to(X, dtype, device), _to(y, dtype, device), "diabetes")
+    return check_data(to_tensor(X, dtype, device), to_tensor(y, dtype, device), "diabetes")
 
 
 # --- files ------------------------------------------------------------------------------
-def _existing(path: str | Path) -> Path:
+def existing_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"data file not found: {path}")
     return path
 
 
-def _target_column(path: Path, header: list[str], target: str | int) -> int:
+def target_column(path: Path, header: list[str], target: str | int) -> int:
     """The index of the target column, by name or (possibly negative) position."""
     if isinstance(target, int):
         if not -len(header) <= target < len(header):
@@ -238,7 +238,7 @@ def _target_column(path: Path, header: list[str], target: str | int) -> int:
     raise InputError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")
 
 
-def _parse_rows(path: Path, rows: Iterable[list[str]], n: int, width: int,
+def parse_csv_rows(path: Path, rows: Iterable[list[str]], n: int, width: int,
                 first_line: int) -> np.ndarray:
     """``n`` CSV rows of ``width`` numbers each; errors name the file and line."""
     values = np.empty((n, width))
@@ -265,20 +265,20 @@ def load_csv(
 
     Every other column is a feature. Empty cells and ``nan``/``inf`` are rejected.
     """
-    path = _existing(path)
+    path = existing_file(path)
     try:
         with path.open(newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f, delimiter=delimiter))
     except (UnicodeDecodeError, csv.Error) as e:
-        raise InputError(f"{path}: not a readable CSV text file ({_one_line(e)})") from None
+        raise InputError(f"{path}: not a readable CSV text file ({one_line(e)})") from None
     if not rows:
         raise InputError(f"{path}: the file is empty (a header row is expected)")
     header = [h.strip() for h in rows[0]]
-    col = _target_column(path, header, target)
-    values = _parse_rows(path, rows[1:], len(rows) - 1, len(header), first_line=2)
+    col = target_column(path, header, target)
+    values = parse_csv_rows(path, rows[1:], len(rows) - 1, len(header), first_line=2)
     y = values[:, col]
     X = np.delete(values, col, axis=1)
-    return check_data(_to(X, dtype, device), _to(y, dtype, device), str(path))
+    return check_data(to_tensor(X, dtype, device), to_tensor(y, dtype, device), str(path))
 
 
 def load_npz(
@@ -291,8 +291,8 @@ def load_npz(
 ) -> tuple[Tensor, Tensor]:
     """An ``.npz`` file: arrays ``features`` (n, p) and ``target`` (n,), or, when ``target``
     is an integer, that column of the ``features`` array (the rest are the features)."""
-    path = _existing(path)
-    _check_zip(path)
+    path = existing_file(path)
+    check_zip(path)
     try:
         with np.load(path, allow_pickle=False) as f:
             if features not in f.files:
@@ -310,15 +310,15 @@ def load_npz(
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 (zip, npy and format errors: a damaged file)
-        raise InputError(f"{path}: not a readable .npz file ({_one_line(e)})") from None
-    return check_data(_to(X, dtype, device), _to(y, dtype, device), str(path))
+        raise InputError(f"{path}: not a readable .npz file ({one_line(e)})") from None
+    return check_data(to_tensor(X, dtype, device), to_tensor(y, dtype, device), str(path))
 
 
-def _one_line(e: BaseException) -> str:
+def one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
-def _check_zip(path: Path) -> None:
+def check_zip(path: Path) -> None:
     """An ``.npz`` is a zip archive: say so plainly when the file is something else."""
     with path.open("rb") as f:
         head = f.read(4)
@@ -354,19 +354,23 @@ def standardize(X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return Xc.div_(scale), mean, scale
 
 
-_SHARDS = ("load_csv_shard", "load_npz_shard", "shard_rows")
+# --- row shards (one block of rows per process; the file readers: lasso_torch.data_shards)
+def shard_rows(n: int, rank: int, world: int) -> slice:
+    """Rank ``rank``'s contiguous block of ``n`` rows split over ``world`` ranks.
+
+    The blocks cover ``0..n`` in rank order and differ in size by at most one (the
+    first ``n % world`` ranks get one row more). A rank gets an empty block when
+    ``world > n``.
+    """
+    if not (isinstance(world, int) and world >= 1 and isinstance(rank, int)
+            and 0 <= rank < world):
+        raise InputError(f"need 0 <= rank < world, got rank={rank!r}, world={world!r}")
+    base, extra = divmod(n, world)
+    start = rank * base + min(rank, extra)
+    return slice(start, start + base + (rank < extra))
 
 
-def __getattr__(name: str) -> object:
-    """The row-shard readers live in :mod:`lasso_torch.data_shards` (loaded on first use)."""
-    if name in _SHARDS:
-        from . import data_shards
-
-        return getattr(data_shards, name)
-    raise AttributeError(f"module 'lasso_torch.data' has no attribute {name!r}")
-
-
-__all__ = [  # and the shard readers, by __getattr__: load_csv_shard, load_npz_shard, shard_rows
+__all__ = [  # the row-shard file readers: lasso_torch.data_shards
     "BLOCK_ROWS", "DIABETES_FEATURES", "check_data", "check_scale", "load_csv", "load_diabetes",
-    "load_npz", "make_synthetic", "standardize",
+    "load_npz", "make_synthetic", "shard_rows", "standardize",
 ]

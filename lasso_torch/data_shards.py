@@ -1,6 +1,6 @@
 """Row shards: one contiguous block of rows per process (for :mod:`lasso_torch.distributed`),
 read from the synthetic generator's blocks, an ``.npz`` or a CSV file without loading the
-rest. Re-exported by :mod:`lasso_torch.data`."""
+rest. (:func:`shard_rows`, the split itself, lives in :mod:`lasso_torch.data`.)"""
 
 from __future__ import annotations
 
@@ -11,24 +11,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data import _check_zip, _existing, _one_line, _parse_rows, _target_column, _to, check_data
+from .data import (
+    check_data,
+    check_zip,
+    existing_file,
+    one_line,
+    parse_csv_rows,
+    shard_rows,
+    target_column,
+    to_tensor,
+)
 from .errors import InputError
-
-
-# --- row shards (one block of rows per process, for lasso_torch.distributed) -------------
-def shard_rows(n: int, rank: int, world: int) -> slice:
-    """Rank ``rank``'s contiguous block of ``n`` rows split over ``world`` ranks.
-
-    The blocks cover ``0..n`` in rank order and differ in size by at most one (the
-    first ``n % world`` ranks get one row more). A rank gets an empty block when
-    ``world > n``.
-    """
-    if not (isinstance(world, int) and world >= 1 and isinstance(rank, int)
-            and 0 <= rank < world):
-        raise InputError(f"need 0 <= rank < world, got rank={rank!r}, world={world!r}")
-    base, extra = divmod(n, world)
-    start = rank * base + min(rank, extra)
-    return slice(start, start + base + (rank < extra))
 
 
 def _npy_header(member) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -74,8 +67,8 @@ def load_npz_shard(
     """
     import zipfile
 
-    path = _existing(path)
-    _check_zip(path)
+    path = existing_file(path)
+    check_zip(path)
     try:
         with zipfile.ZipFile(path) as z:
             names = [m[:-4] for m in z.namelist() if m.endswith(".npy")]
@@ -102,7 +95,7 @@ def load_npz_shard(
         if isinstance(e, InputError):
             raise
         raise InputError(f"{path}: not a readable .npz file ({e})") from None
-    return check_data(_to(X, dtype, device), _to(y, dtype, device),
+    return check_data(to_tensor(X, dtype, device), to_tensor(y, dtype, device),
                       f"{path} (rows {part.start}..{part.stop} of rank {rank}/{world})")
 
 
@@ -122,26 +115,26 @@ def load_csv_shard(
     """
     import itertools
 
-    path = _existing(path)
+    path = existing_file(path)
     try:
         with path.open(newline="", encoding="utf-8") as f:
             n = sum(1 for _ in csv.reader(f, delimiter=delimiter)) - 1
     except (UnicodeDecodeError, csv.Error) as e:
-        raise InputError(f"{path}: not a readable CSV text file ({_one_line(e)})") from None
+        raise InputError(f"{path}: not a readable CSV text file ({one_line(e)})") from None
     if n < 0:
         raise InputError(f"{path}: the file is empty (a header row is expected)")
     part = shard_rows(n, rank, world)
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.reader(f, delimiter=delimiter)
         header = [h.strip() for h in next(reader)]
-        col = _target_column(path, header, target)
+        col = target_column(path, header, target)
         rows = itertools.islice(reader, part.start, part.stop)
-        values = _parse_rows(path, rows, part.stop - part.start, len(header),
+        values = parse_csv_rows(path, rows, part.stop - part.start, len(header),
                              first_line=part.start + 2)
     y = values[:, col]
     X = np.delete(values, col, axis=1)
-    return check_data(_to(X, dtype, device), _to(y, dtype, device),
+    return check_data(to_tensor(X, dtype, device), to_tensor(y, dtype, device),
                       f"{path} (rows {part.start}..{part.stop} of rank {rank}/{world})")
 
 
-__all__ = ["load_csv_shard", "load_npz_shard", "shard_rows"]
+__all__ = ["load_csv_shard", "load_npz_shard"]

@@ -58,6 +58,7 @@ class SolveResult:
     alpha: float
     l1_ratio: float
     trace: dict[str, np.ndarray] | None = None
+    notes: tuple[str, ...] = ()  # what the engine says about its run (AdamW's weight decay)
 
     @property
     def n_zeros(self) -> int:
@@ -222,4 +223,5 @@ def solve(
         status=out.status, lr=getattr(engine, "lr", None), time=out.time,
         alpha=float(alpha), l1_ratio=float(l1_ratio),
         trace=out.trace.arrays() if out.trace is not None else None,
+        notes=tuple(getattr(engine, "notes", ())),
     )

@@ -18,7 +18,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 DRIVER = r"""
 import json, os, sys, traceback
 import lasso_torch.cli as cli
-import lasso_torch.runner, lasso_torch.plots  # noqa: F401 (loaded once, before forking)
+import lasso_torch.experiment.run, lasso_torch.plots  # noqa: F401 (loaded once, before forking)
 
 cases = json.loads(sys.argv[1])
 codes = {}

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from lasso_torch import data as lt_data
 from lasso_torch.cli import app, format_table
-from lasso_torch.runner import run_config
+from lasso_torch.experiment import run_config
 from lasso_torch.runs import list_runs, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +203,7 @@ def earlier(tmp_path_factory) -> Path:
 DRIVER = r"""
 import json, os, sys, traceback
 import lasso_torch.cli as cli
-import lasso_torch.runner  # noqa: F401 (loaded once, before forking)
+import lasso_torch.experiment.run  # noqa: F401 (loaded once, before forking)
 import torch._dynamo  # noqa: F401 (torch.optim.Optimizer imports it on first use: seconds)
 
 cases = json.loads(sys.argv[1])
@@ -347,9 +347,9 @@ def test_run_output_option(results):
 def test_reference_that_did_not_converge_says_so(tmp_path, monkeypatch):
     """X scaled by 1e-200 (not standardized): the reference stops at max_iter (here 300,
     not 200000, to stay fast); the table says so and shows no P - P* against it."""
-    from lasso_torch import runner
+    from lasso_torch.experiment import backend
 
-    monkeypatch.setattr(runner, "REFERENCE_MAX_ITER", 300)
+    monkeypatch.setattr(backend, "REFERENCE_MAX_ITER", 300)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.yaml").write_text(BASE)
     args = _scaled_npz(tmp_path, "tiny.npz", 1e-200)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lasso_torch as lt
-from lasso_torch.config import (
+from lasso_torch.experiment import (
     AlphaFraction,
     AlphaGrid,
     Config,
@@ -272,7 +272,7 @@ def test_relative_data_paths(tmp_path, monkeypatch):
 
 
 def test_integers_are_int64():
-    from lasso_torch.config import validate
+    from lasso_torch.experiment import validate
 
     for key in ("seed", "data"):
         raw = {"name": "x", **({"seed": 2**63} if key == "seed" else {"data": {"n": 2**64}})}

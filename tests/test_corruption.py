@@ -23,7 +23,7 @@ import pytest
 from clirun import run_cli
 
 from lasso_torch import InputError
-from lasso_torch.runner import run_config
+from lasso_torch.experiment import run_config
 from lasso_torch.runs import load_run
 
 

@@ -96,10 +96,9 @@ def test_bad_inputs_are_input_errors():
 
 # --- the config option: objective.cv ----------------------------------------------------------
 def test_config_cv_option_chooses_alpha_by_cross_validation(tmp_path):
-    from lasso_torch.config import load_config
     from lasso_torch.data import load_diabetes, standardize
+    from lasso_torch.experiment import load_config, run_config
     from lasso_torch.plots import plot_run
-    from lasso_torch.runner import run_config
 
     cfg = {"name": "cv-diabetes", "data": {"kind": "diabetes"}, "output": str(tmp_path),
            "objective": {"kind": "lasso", "alpha": {"num": 12}, "cv": 3},
@@ -120,7 +119,7 @@ def test_config_cv_option_chooses_alpha_by_cross_validation(tmp_path):
 
 
 def test_config_cv_needs_a_grid_and_one_process():
-    from lasso_torch.config import load_config
+    from lasso_torch.experiment import load_config
 
     base = {"name": "x", "objective": {"alpha": 0.1, "cv": 5}}
     with pytest.raises(lt.InputError, match="cv chooses alpha from a grid"):

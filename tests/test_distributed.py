@@ -26,12 +26,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lasso_torch as lt
-from lasso_torch import distributed_runner
-from lasso_torch.config import validate
-from lasso_torch.data import load_csv_shard, load_npz_shard, make_synthetic, shard_rows
+from lasso_torch.data import make_synthetic, shard_rows
+from lasso_torch.data_shards import load_csv_shard, load_npz_shard
 from lasso_torch.datafits import Quadratic
 from lasso_torch.distributed import ShardedQuadratic
-from lasso_torch.runner import run_single
+from lasso_torch.experiment import Config, backend, run_single, validate
 
 pytestmark = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()), reason="needs torch.distributed gloo"
@@ -55,8 +54,8 @@ RUN = dict(name="sharded", data=dict(kind="synthetic", n=203, p=12, correlation=
                     dict(kind="ista", tol=1e-10, max_iter=2000, record_every=5)])
 
 
-def _run_config(output: Path | str) -> lt.config.Config:
-    return validate({**RUN, "output": str(output)})
+def _run_config(output: Path | str, distributed: bool = False) -> Config:
+    return validate({**RUN, "output": str(output), "distributed": distributed})
 
 
 def _data(n: int, p: int, rows: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,15 +120,15 @@ def _worker(rank: int, world: int, port: int, out_dir: str) -> None:
         Xw = X[:, :-1] if rank == 1 else X
         out["err.shape"] = np.asarray(_error(lambda: lt.solve(Xw, y, 0.5, distributed=True)))
         # a config run: rank 0 writes, the others return the same run
-        run = distributed_runner.run_sharded(_run_config(Path(out_dir) / "runs"))
+        run = run_single(_run_config(Path(out_dir) / "runs", distributed=True))
         out["run.path"] = np.asarray(str(run.path))
         out["run.fista.objective"] = np.asarray(run.metrics["solvers"]["fista"]["objective"])
         # a data error on one rank: every rank raises it, nothing is written
-        fail = mock.patch.object(distributed_runner, "load_rows",
+        fail = mock.patch.object(backend, "load_rows",
                                  side_effect=lt.InputError("no such file"))
         with fail if rank == world - 1 else contextlib.nullcontext():
-            out["err.run"] = np.asarray(_error(lambda: distributed_runner.run_sharded(
-                _run_config(Path(out_dir) / "bad_runs"))))
+            out["err.run"] = np.asarray(_error(lambda: run_single(
+                _run_config(Path(out_dir) / "bad_runs", distributed=True))))
         np.savez(Path(out_dir) / f"rank{rank}.npz", **out)
     finally:
         dist.destroy_process_group()
@@ -247,7 +246,7 @@ def _failing_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world, timeout=timedelta(seconds=60))
-    real, calls = distributed_runner.solve, []
+    real, calls = backend.solve, []
 
     def solve(*args, **kwargs):
         calls.append(1)
@@ -255,8 +254,8 @@ def _failing_worker(rank: int, world: int, port: int, out_dir: str) -> None:
             raise RuntimeError("injected failure on rank 1")
         return real(*args, **kwargs)
 
-    with mock.patch.object(distributed_runner, "solve", solve):
-        distributed_runner.run_sharded(_run_config(out_dir))
+    with mock.patch.object(backend, "solve", solve):
+        run_single(_run_config(out_dir, distributed=True))
 
 
 def test_a_rank_failing_mid_run_ends_every_rank_and_rank0_saves_the_run(tmp_path):
@@ -297,7 +296,7 @@ def test_batched_columns_are_the_single_alpha_runs():
 
 
 def test_demo_config_runs_without_a_launcher_as_a_group_of_one(tmp_path):
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     demo = Path(__file__).parent.parent / "configs" / "distributed_demo.yaml"
     run = run_config(demo, {"data.n": 301, "data.p": 20, "output": str(tmp_path)})
@@ -309,7 +308,7 @@ def test_demo_config_runs_without_a_launcher_as_a_group_of_one(tmp_path):
 
 @pytest.mark.parametrize("kind", ["npz", "csv"])
 def test_file_config_sharded_equals_single_process(tmp_path, kind):
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     X, y = _data(57, 6)
     if kind == "npz":

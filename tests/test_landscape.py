@@ -29,7 +29,7 @@ def _low_dpi(monkeypatch) -> None:
 def geo_run(tmp_path_factory) -> Path:
     """The shipped two-feature config, every solver's iterates recorded (subgradient cut
     to 120 iterations to keep the test fast)."""
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lt.ConvergenceWarning)
@@ -50,7 +50,7 @@ def _by_gid(fig, prefix: str) -> list:
 
 
 def test_config_records_every_solver(data) -> None:
-    assert list(data.solvers) == ["subgradient", "ista", "fista", "cd"]
+    assert list(data.solvers) == ["subgradient", "ista", "fista", "cd", "adam", "sgd+momentum"]
     for lab in data.solvers:
         tr = data.traces[lab]
         assert tr["coef"].shape == (len(tr["iteration"]), 2)
@@ -72,7 +72,7 @@ def test_landscape_iterates_zero_events_and_zoom(data) -> None:
         assert lines[0].get_marker() == "o"
     colors = {lab: _by_gid(fig, f"iterates/{lab}")[0].get_color() for lab in data.solvers}
     assert colors["subgradient"] == plots.style.solver_color("subgradient")
-    assert len(set(colors.values())) == 4
+    assert len(set(colors.values())) == 6
     # ISTA and FISTA: a marker at the iterate where w_null became exactly 0.0 and stayed
     for lab in ("ista", "fista"):
         coef, it = data.traces[lab]["coef"], data.traces[lab]["iteration"]
@@ -82,9 +82,12 @@ def test_landscape_iterates_zero_events_and_zoom(data) -> None:
         assert [mark.get_xdata()[0], mark.get_ydata()[0]] == coef[k].tolist()
         assert coef[k, null] == 0.0 and coef[k - 1, null] != 0.0
         assert np.all(coef[k:, null] == 0.0)
-    # subgradient: crosses the axis many times, never exactly 0.0, no zero marker
+    # subgradient, Adam, SGD + momentum: cross the axis many times, never exactly 0.0
+    for lab in ("subgradient", "adam", "sgd+momentum"):
+        w = data.traces[lab]["coef"][:, null]
+        assert not _by_gid(fig, f"zero/{lab}") and np.all(w[1:] != 0.0)
+        assert landscape.sign_changes(w) >= 20
     sub = data.traces["subgradient"]["coef"][:, null]
-    assert not _by_gid(fig, "zero/subgradient") and np.all(sub[1:] != 0.0)
     assert landscape.sign_changes(sub) >= 20
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any(t.startswith("subgradient") and "never 0.0" in t and
@@ -121,7 +124,7 @@ def test_gif_has_the_requested_frames(geo_run, kind, tmp_path) -> None:
 
 
 def test_path_sweep_gif_and_bounds(tmp_path) -> None:
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     run = run_config(CONFIGS / "ridge_vs_lasso_path.yaml",
                      {"output": str(tmp_path), "device": "cpu", "objective.alpha.num": 8})

@@ -487,7 +487,7 @@ def test_convergence_survives_a_diverged_solver(run) -> None:
 
 
 def _shipped(name: str, tmp_path: Path, **overrides):
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lt.ConvergenceWarning)

@@ -80,7 +80,7 @@ def test_readme_block(session, monkeypatch, line, lang, info, code):
         pytest.skip(SKIP.fullmatch(info).group(1))
     work = session["work"]
     if lang == "yaml":
-        from lasso_torch.config import validate
+        from lasso_torch.experiment import validate
 
         validate(yaml.safe_load(code), f"README.md:{line}")
     elif lang == "python":

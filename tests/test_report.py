@@ -43,7 +43,7 @@ def _low_dpi(monkeypatch) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> list[Path]:
-    from lasso_torch.runner import run_config
+    from lasso_torch.experiment import run_config
 
     root = tmp_path_factory.mktemp("runs")
     out = []

@@ -9,9 +9,8 @@ import pytest
 import torch
 
 import lasso_torch as lt
-from lasso_torch import runner
-from lasso_torch.config import validate
-from lasso_torch.runner import geometry_arrays, run_config
+from lasso_torch.experiment import backend, run_config, validate
+from lasso_torch.experiment.record import geometry_arrays
 from lasso_torch.runs import list_runs
 
 FIELDS = ("iteration", "time", "objective", "gap", "kkt", "n_zeros", "coef")
@@ -107,7 +106,7 @@ def test_max_iter_warns_with_the_gap(tmp_path):
 
 def test_interrupt_keeps_the_partial_run(tmp_path, monkeypatch):
     calls = []
-    real = runner.solve
+    real = backend.solve
 
     def solve(*args, **kwargs):
         calls.append(kwargs.get("solver"))
@@ -115,7 +114,7 @@ def test_interrupt_keeps_the_partial_run(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "solve", solve)
+    monkeypatch.setattr(backend, "solve", solve)
     run = run_config(small(tmp_path))
     assert run.status == "interrupted"
     assert run.solvers == ["fista"] and "fista" in run.traces
@@ -123,7 +122,7 @@ def test_interrupt_keeps_the_partial_run(tmp_path, monkeypatch):
 
 
 def test_error_midway_keeps_the_run_and_reraises(tmp_path, monkeypatch):
-    real = runner.solve
+    real = backend.solve
     calls = []
 
     def solve(*args, **kwargs):
@@ -132,7 +131,7 @@ def test_error_midway_keeps_the_run_and_reraises(tmp_path, monkeypatch):
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "solve", solve)
+    monkeypatch.setattr(backend, "solve", solve)
     with pytest.raises(RuntimeError, match="boom"):
         run_config(small(tmp_path))
     (path,) = (tmp_path / "runs").iterdir()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import lasso_torch as lt
-from lasso_torch.config import validate
+from lasso_torch.experiment import validate
 from lasso_torch.runs import (
     RunWriter,
     clean_json,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import lasso_torch as lt
 from lasso_torch.data import make_synthetic
-from lasso_torch.solvers.subproblem import ActiveInverse, GramSubproblem, _mm
+from lasso_torch.solvers.subproblem import ActiveInverse, GramSubproblem, mm
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -127,7 +127,7 @@ def test_host_products_equal_numpy(shape):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((shape[0], 300) if len(shape) == 1 else shape[:1] + (300,))
     b = rng.standard_normal(300) if len(shape) == 1 else rng.standard_normal((300, shape[1]))
-    np.testing.assert_allclose(_mm(a, b), a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mm(a, b), a @ b, rtol=1e-12, atol=1e-12)
 
 
 def test_one_pass_over_the_data_per_outer_iteration(monkeypatch):

@@ -9,7 +9,7 @@ import torch
 _SMALL = 9216  # multiply-adds below which OpenBLAS runs a product on one thread
 
 
-def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b``. Products that numpy's OpenBLAS would thread go through torch's BLAS on
     zero-copy views instead: OpenBLAS's threads, once woken, spin-wait against torch's on
     the same cores (measured: the sim-corr subproblem 2-4x slower with both pools at 2
@@ -45,9 +45,9 @@ class ActiveInverse:
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``(G_AA + a2 I)^{-1} rhs_A`` for a full-length ``rhs``."""
         if self.compact:
-            return _mm(self.inv, rhs[self.idx])
+            return mm(self.inv, rhs[self.idx])
         r = np.where(self.valid, rhs[self.idx], 0.0)
-        return _mm(self.inv, r)[self.valid]
+        return mm(self.inv, r)[self.valid]
 
     def _ridge_inverse(self, M: np.ndarray) -> np.ndarray | None:
         """``(M + a2 I)^-1`` by Cholesky; None when it is not positive definite."""
@@ -90,14 +90,14 @@ class ActiveInverse:
             keep = np.flatnonzero(self.valid)
             self.inv = self.inv[keep[:, None], keep]
         B = self.G[A[:, None], new]
-        MB = _mm(self.inv, B)
-        Sinv = self._ridge_inverse(self.G[new[:, None], new] - _mm(B.T, MB))
+        MB = mm(self.inv, B)
+        Sinv = self._ridge_inverse(self.G[new[:, None], new] - mm(B.T, MB))
         if Sinv is None:
             return False
-        off = -_mm(MB, Sinv)
+        off = -mm(MB, Sinv)
         a, k = A.size, new.size
         inv = np.empty((a + k, a + k))
-        inv[:a, :a] = self.inv - _mm(off, MB.T)
+        inv[:a, :a] = self.inv - mm(off, MB.T)
         inv[:a, a:] = off
         inv[a:, :a] = off.T
         inv[a:, a:] = Sinv

@@ -37,7 +37,7 @@ from ..certificates import gap_from_sums
 from ..datafits import power_iteration
 from ..penalties import make_penalty
 from ..prox import enet_prox
-from .active_inverse import ActiveInverse, _mm
+from .active_inverse import ActiveInverse, mm
 from .subproblem_kernels import COMPILED_MAX, dense_gap, fista_chunk
 
 
@@ -78,7 +78,7 @@ class GramSubproblem:
         ``X_W^T r / n = c - G w`` (so ``n = 1``)."""
         if self.compiled:
             return dense_gap(self.G, self.c, self.yy, w, self.a1, self.a2)
-        Gw = _mm(self.G, w)
+        Gw = mm(self.G, w)
         cw = float(self.c @ w)
         _, gap = gap_from_sums(self.yy - 2 * cw + float(w @ Gw), self.yy - cw,
                                torch.from_numpy(self.c - Gw), torch.from_numpy(w), 1,
@@ -137,7 +137,7 @@ class GramSubproblem:
     def fista_step(self, x: np.ndarray, v: np.ndarray, t: float, step: float
                    ) -> tuple[np.ndarray, np.ndarray, float]:
         """One FISTA iteration with adaptive restart (O'Donoghue & Candes) in numpy."""
-        xn = self.prox(v - step * (_mm(self.G, v) - self.c), step)
+        xn = self.prox(v - step * (mm(self.G, v) - self.c), step)
         d = xn - x
         if float((v - xn) @ d) > 0:
             return xn, xn, 1.0
@@ -193,7 +193,7 @@ class GramSubproblem:
                         break
                     continue
                 x[A] = new
-            g = _mm(G, x) - c
+            g = mm(G, x) - c
             if a2:
                 g += a2 * x
             viol = np.abs(g) - a1

@@ -1,0 +1,314 @@
+"""The experiment config: a pydantic v2 schema (unknown keys forbidden), YAML in and out.
+
+A config names a data source, one objective and a list of solvers::
+
+    name: why_sparsity
+    data: {kind: synthetic, n: 200, p: 40, correlation: 0.6}   # | csv | npz | diabetes
+    objective: {kind: lasso, alpha: {fraction: 0.1}}           # alpha: number | fraction | grid
+    #   objective: {alpha: {num: 100}, cv: 5}   picks alpha from the grid by 5-fold CV
+    solvers: [{kind: fista}, {kind: cd}, {kind: adam, lr: 0.01, batch_size: 32}]
+    device: auto        # auto | cpu | cuda | cuda:N
+    dtype: float64      # float32 | float64
+    seed: 0             # also the minibatch order of the stochastic solvers
+    output: runs        # the output root; a run goes to <output>/<stamp>-<name>/
+    distributed: false  # true: rows sharded over torchrun's processes (lasso_torch.distributed)
+    sweep: {objective.alpha: [0.1, 0.01]}   # optional: one run per point of the product
+
+YAML 1.1 pitfalls, handled on purpose: ``1e-3`` loads as a *string* and is coerced to a
+number; ``yes/no/on/off`` load as booleans and are rejected where a number or a string is
+expected (quote them). Reading a file, overrides and sweeps: :mod:`.load`; the one-line
+messages of a config that does not validate: :mod:`.errors`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import InputError
+
+
+# --- scalar types: no booleans where numbers are expected --------------------------------
+def _not_bool(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("expected a number, got a boolean (YAML reads yes/no/on/off as "
+                         "booleans; quote it or write a number)")
+    return v
+
+
+INT64 = 2**63 - 1  # integers go to torch and numpy as int64 (a seed, a size, an index)
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Integer = Annotated[int, BeforeValidator(_not_bool), Field(ge=-INT64, le=INT64)]
+PosInt = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=INT64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+# --- data ------------------------------------------------------------------------------
+class SyntheticData(_Strict):
+    """Correlated Gaussian design with a sparse truth (:func:`lasso_torch.data.make_synthetic`)."""
+
+    kind: Literal["synthetic"] = "synthetic"
+    n: PosInt = 200
+    p: PosInt = 50
+    correlation: Annotated[Number, Field(gt=-1.0, lt=1.0)] = 0.0
+    density: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.1
+    snr: Annotated[float, Field(gt=0.0, allow_inf_nan=True), BeforeValidator(_not_bool)] = 3.0
+    seed: Annotated[Integer, Field(ge=0)] | None = None  # None: the top-level seed
+
+
+class CsvData(_Strict):
+    """A numeric CSV file with a header row; ``target`` names (or indexes) y's column.
+
+    A relative ``path`` is read from the config file's folder (from the working directory
+    when it comes from ``--set``); the loaded config holds the absolute path.
+    """
+
+    kind: Literal["csv"]
+    path: str
+    target: str | Integer
+    delimiter: str = ","
+
+
+class NpzData(_Strict):
+    """An ``.npz`` file with arrays ``features`` and ``target`` (or a column index);
+    a relative ``path`` is read as :class:`CsvData`'s."""
+
+    kind: Literal["npz"]
+    path: str
+    target: str | Integer = "y"
+    features: str = "X"
+
+
+class DiabetesData(_Strict):
+    """The LARS paper's diabetes data (442 x 10), bundled."""
+
+    kind: Literal["diabetes"]
+
+
+DataConfig = Annotated[
+    Union[SyntheticData, CsvData, NpzData, DiabetesData],  # noqa: UP007 (discriminated)
+    Field(discriminator="kind"),
+]
+
+
+# --- objective -------------------------------------------------------------------------
+class AlphaFraction(_Strict):
+    """``alpha = fraction * alpha_max``."""
+
+    fraction: Annotated[Number, Field(gt=0.0)]
+
+
+class AlphaGrid(_Strict):
+    """``num`` log-spaced values from ``max_fraction`` down to ``min_fraction`` of alpha_max."""
+
+    num: Annotated[Integer, Field(ge=2, le=1000)] = 30
+    min_fraction: Annotated[Number, Field(gt=0.0)] = 1e-3
+    max_fraction: Annotated[Number, Field(gt=0.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AlphaGrid:
+        if not self.min_fraction < self.max_fraction:
+            raise ValueError("min_fraction must be < max_fraction")
+        return self
+
+
+PositiveAlpha = Annotated[Number, Field(gt=0.0)]
+
+
+class ObjectiveConfig(_Strict):
+    """Lasso (l1_ratio 1), ridge (0) or elastic net; alpha absolute, a fraction, or a grid.
+
+    ``alpha``: a number; ``{fraction: f}`` (of alpha_max); a list of numbers or
+    ``{num, min_fraction, max_fraction}``: a grid, which makes the run a regularization
+    path. alpha_max is the lasso's ``||X_c^T y_c||_inf / n`` divided by ``l1_ratio``
+    (for ridge, the lasso's).
+
+    ``cv: K`` with a grid: alpha is chosen from the grid by K-fold cross-validation (the
+    minimizer of the mean held-out MSE; all folds x all alphas in one batched path,
+    :func:`lasso_torch.cv.cross_validate`, folds shuffled by ``seed``, each solve to
+    relative gap 1e-6); the run then solves at that one alpha (not a path).
+    """
+
+    kind: Literal["lasso", "ridge", "elasticnet"] = "lasso"
+    alpha: PositiveAlpha | AlphaFraction | AlphaGrid | Annotated[
+        list[PositiveAlpha], Field(min_length=1)
+    ] = Field(default_factory=lambda: AlphaFraction(fraction=0.1))
+    l1_ratio: Annotated[Number, Field(ge=0.0, le=1.0)] | None = None
+    fit_intercept: bool = True
+    standardize: bool = True
+    cv: Annotated[Integer, Field(ge=2, le=100)] | None = None
+
+    @model_validator(mode="after")
+    def _cv_needs_a_grid(self) -> ObjectiveConfig:
+        if self.cv is not None and not isinstance(self.alpha, (list, AlphaGrid)):
+            raise ValueError("cv chooses alpha from a grid: give alpha as a list or as "
+                             "{num, min_fraction, max_fraction}")
+        return self
+
+    @model_validator(mode="after")
+    def _ratio(self) -> ObjectiveConfig:
+        fixed = {"lasso": 1.0, "ridge": 0.0}.get(self.kind)
+        if fixed is not None:
+            if self.l1_ratio is not None and self.l1_ratio != fixed:
+                raise ValueError(f"l1_ratio of a {self.kind} is {fixed:g}, got {self.l1_ratio}; "
+                                 "use kind: elasticnet")
+            self.l1_ratio = fixed
+        elif self.l1_ratio is None:
+            self.l1_ratio = 0.5
+        return self
+
+    @property
+    def is_path(self) -> bool:
+        return self.cv is None and isinstance(self.alpha, (list, AlphaGrid))
+
+
+# --- solvers ---------------------------------------------------------------------------
+SHARED_OPTIONS = {"restart", "backtracking", "schedule"}  # lt.solve takes them for any solver
+
+
+class SolverConfig(_Strict):
+    """One solver run (see :func:`lasso_torch.solve` for the options).
+
+    ``kind``: any solver of the registry (``fista``, ``cd``, ``ws``, ``prox_adam``, ...), a
+    ``torch.optim`` optimizer by short name (``sgd``, ``adam``, ``adamw``, ...) or full
+    name (``torch.optim.NAdam``), or a user's ``package.module:Class``; ``options``: the
+    solver's own keyword arguments (an optimizer's ``momentum``, ``betas``, ...), checked
+    against its spec; ``batch_size``: minibatch rows per step, for the solvers that take
+    minibatches (the order is shuffled every epoch with the config's ``seed``).
+    """
+
+    kind: str  # a name of the solver registry (lasso_torch.solvers.REGISTRY)
+    label: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+-]+$")] | None = None
+    lr: Literal["auto"] | Annotated[Number, Field(gt=0.0)] = Field(
+        "auto", validation_alias=AliasChoices("lr", "step"))  # ``step:`` is accepted too
+    restart: bool = True
+    backtracking: bool = False
+    schedule: Literal["constant", "inv_sqrt", "inv"] = "constant"
+    batch_size: PosInt | None = None  # minibatch rows per step (None: the full batch)
+    max_iter: PosInt = 1000
+    tol: Annotated[Number, Field(ge=0.0)] = 1e-8
+    check_every: PosInt | None = None
+    record_every: Annotated[Integer, Field(ge=0)] = 10
+    record_coef: Literal["auto", "all", "none"] | list[Annotated[Integer, Field(ge=0)]] = "auto"
+    options: dict[str, Any] = Field(default_factory=dict)  # the solver's own options
+
+    @field_validator("kind")
+    @classmethod
+    def _registered(cls, kind: str) -> str:
+        from ..solvers import get_solver
+
+        try:
+            return get_solver(kind).name
+        except InputError as e:
+            raise ValueError(str(e)) from None
+
+    @model_validator(mode="after")
+    def _known_options(self) -> SolverConfig:
+        """Every option (and ``batch_size``) is one the solver takes: checked here, before
+        a run folder is started."""
+        from ..solvers import get_solver
+
+        spec = get_solver(self.kind)
+        unknown = sorted(set(self.options) - set(spec.options) - SHARED_OPTIONS)
+        if unknown:
+            raise ValueError(f"solver {self.kind!r} has no option {unknown[0]!r}; its options: "
+                             f"{', '.join(spec.options) or 'none'}")
+        if self.batch_size is not None and "batch_size" not in spec.options:
+            raise ValueError(f"solver {self.kind!r} takes no batch_size (it steps on all rows)")
+        return self
+
+
+# --- the whole config ------------------------------------------------------------------
+class Config(_Strict):
+    """A validated experiment config; ``model_dump(mode="json")`` is what a run stores."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+=-]+$", max_length=120)]
+    data: DataConfig = Field(default_factory=SyntheticData)
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
+    solvers: Annotated[list[SolverConfig], Field(min_length=1)] = Field(
+        default_factory=lambda: [SolverConfig(kind="cd")]
+    )
+    device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$")] = "auto"
+    dtype: Literal["float32", "float64"] = "float64"
+    seed: Annotated[Integer, Field(ge=0)] = 0
+    output: str = "runs"
+    distributed: bool = False  # each process solves on its rows; rank 0 writes the run
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _data_kind_default(cls, raw: Any) -> Any:
+        """``data`` without ``kind`` is synthetic (so ``--set data.n=500`` works alone)."""
+        if isinstance(raw, dict) and isinstance(raw.get("data"), dict) and "kind" not in raw[
+                "data"]:
+            raw = {**raw, "data": {"kind": "synthetic", **raw["data"]}}
+        return raw
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep_keys(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key in v:
+            if key.split(".")[0] in ("sweep", "name", "output"):
+                raise ValueError(f"cannot sweep over {key!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _path_has_one_solver(self) -> Config:
+        if self.objective.is_path and len(self.solvers) != 1:
+            raise ValueError("objective.alpha is a grid (a path run): list exactly one solver, "
+                             "it computes the path")
+        return self
+
+    @model_validator(mode="after")
+    def _cv_is_not_distributed(self) -> Config:
+        if self.distributed and self.objective.cv is not None:
+            raise ValueError("objective.cv (cross-validated alpha) does not run distributed; "
+                             "set distributed: false")
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """The config as plain JSON/YAML data, defaults filled in."""
+        return self.model_dump(mode="json")
+
+    def hash(self) -> str:
+        """A digest of what determines the results (everything but ``output`` and ``sweep``)."""
+        d = self.dump()
+        d.pop("output"), d.pop("sweep")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+
+def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
+    """The alpha value(s) of the objective, given alpha_max (decreasing for a grid)."""
+    a = objective.alpha
+    if isinstance(a, AlphaFraction):
+        return [a.fraction * alpha_max]
+    if isinstance(a, AlphaGrid):  # the package's one grid, from max_fraction * alpha_max
+        from ..path import grid
+
+        top = a.max_fraction * alpha_max
+        return grid(top, a.num, a.min_fraction / a.max_fraction).tolist()
+    if isinstance(a, list):
+        return sorted((float(v) for v in a), reverse=True)
+    return [float(a)]
+
+
+__all__ = [
+    "AlphaFraction", "AlphaGrid", "Config", "CsvData", "DataConfig", "DiabetesData",
+    "NpzData", "ObjectiveConfig", "SolverConfig", "SyntheticData", "resolve_alphas",
+]

@@ -1,0 +1,180 @@
+"""Configs in: a YAML file or a mapping, dotted overrides (``--set data.n=500``), sweeps.
+
+Every problem is an :class:`lasso_torch.InputError` with one line naming the file (or the
+``--set`` that caused it) and the dotted key; the schema is :mod:`.config`, the messages
+:mod:`.errors`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import InputError
+from .config import Config
+from .errors import validate
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """``yaml.safe_load`` a config file; a missing file or bad YAML is an :class:`InputError`."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give the config file (a .yaml file) itself")
+    if not path.is_file():
+        raise InputError(f"config file not found: {path}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = e.object[: e.start].count(b"\n") + 1
+        raise InputError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} on line "
+                         f"{line}); save the config as UTF-8") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the config ({e.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"{path}: malformed YAML{where}: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise InputError(f"{path}: malformed YAML: {' '.join(str(e).split())}") from None
+    if raw is None:
+        raise InputError(f"{path}: the config is empty")
+    return raw
+
+
+def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    """``raw[a][b][0][c] = value`` for ``key = "a.b.0.c"`` (list items by index)."""
+    parts = key.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise InputError(f"{where}: no list item {part!r} (the list has {len(node)})")
+            idx: Any = int(part)
+        elif isinstance(node, dict):
+            idx = part
+        else:
+            raise InputError(f"{where}: {'.'.join(parts[:i])} is not a mapping or a list")
+        if last:
+            node[idx] = value
+        else:
+            if isinstance(node, dict) and (idx not in node or node[idx] is None):
+                node[idx] = {}
+            node = node[idx]
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``"data.n=5000"`` -> ``("data.n", 5000)`` (the value is read as YAML)."""
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--set expects key=value, got {item!r}")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        raise InputError(f"--set {key}: cannot read the value {text!r}") from None
+    return key.strip(), value
+
+
+def _override_items(overrides: dict[str, Any] | list[str] | None
+                    ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The overrides as ``{key: value}`` and ``{key: how to name it in a message}``."""
+    if not overrides:
+        return {}, {}
+    if isinstance(overrides, list):
+        items = dict(parse_override(s) for s in overrides)
+        shown = {parse_override(s)[0]: f"--set {s}" for s in overrides}
+    else:
+        items = dict(overrides)
+        shown = {k: f"override {k}={v!r}" for k, v in items.items()}
+    return items, shown
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | list[str] | None) -> dict:
+    """A copy of ``raw`` with dotted overrides (a mapping or ``key=value`` strings) applied."""
+    out = copy.deepcopy(raw)
+    for key, value in _override_items(overrides)[0].items():
+        set_dotted(out, key, value)
+    return out
+
+
+def _resolve_data_path(raw: Any, base: Path, label: str, note: str) -> None:
+    """Make a relative ``data.path`` absolute against ``base`` (``~`` expanded) in place;
+    a file that is not there is an error naming both the written and the resolved path."""
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+        return
+    written = data["path"]
+    path = Path(written).expanduser()
+    if not path.is_absolute():
+        path = Path(os.path.abspath(base / path))
+    data["path"] = str(path)
+    if not path.is_file():
+        why = "is a folder" if path.is_dir() else "not found"
+        raise InputError(f"{label}: data.path {written!r}: data file {why}: {path}"
+                         + (f" ({note})" if path != Path(written) else ""))
+
+
+def load_config(
+    source: str | Path | dict[str, Any],
+    overrides: dict[str, Any] | list[str] | None = None,
+) -> Config:
+    """Read (a path) or take (a mapping), apply ``overrides``, validate.
+
+    A file without ``name`` is named after the file. A relative ``data.path`` of a file is
+    read from the file's folder; one given by an override (or in a mapping), from the
+    working directory. Errors name the file, or the ``--set`` that caused them.
+    """
+    items, shown = _override_items(overrides)
+    if isinstance(source, dict):
+        raw, label = copy.deepcopy(source), "config"
+    else:
+        raw, label = read_yaml(source), str(source)
+        if isinstance(raw, dict) and "name" not in raw:
+            raw = {"name": Path(source).stem, **raw}
+        folder = Path(source).expanduser().parent
+        _resolve_data_path(raw, folder, label, f"relative to the config's folder {folder}")
+    raw = apply_overrides(raw, items)
+    who = shown.get("data.path") or shown.get("data") or label
+    _resolve_data_path(raw, Path.cwd(), who, "relative to the current folder")
+    return validate(raw, label, shown)
+
+
+def sweep_points(config: Config) -> list[tuple[dict[str, Any], Config]]:
+    """One ``(assignment, config)`` per point of the sweep's product, in order.
+
+    Each point's config has an empty ``sweep`` and the name ``<name>-<key>=<value>...``.
+    """
+    keys = list(config.sweep)
+    base = config.dump()
+    base["sweep"] = {}
+    points: list[dict[str, Any]] = [{}]
+    for key in keys:
+        points = [{**pt, key: v} for pt in points for v in config.sweep[key]]
+    out = []
+    for pt in points:
+        raw = apply_overrides(base, pt)
+        suffix = "-".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in pt.items())
+        raw["name"] = f"{config.name}-{suffix}"[:120] if suffix else config.name
+        out.append((pt, validate(raw, f"sweep point {pt}")))
+    return out
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        text = f"{value:g}"
+    elif isinstance(value, dict):
+        text = "_".join(_short(v) for v in value.values())
+    else:
+        text = str(value)
+    return "".join(c if c.isalnum() or c in "._+-" else "_" for c in text)
+
+
+__all__ = ["apply_overrides", "load_config", "parse_override", "read_yaml", "set_dotted",
+           "sweep_points"]

@@ -1,0 +1,128 @@
+"""What a run needs before its first solve, built before any file is written: the data
+(through the backend), alpha (a number, a fraction of alpha_max, a grid, or chosen by
+cross-validation), and every solver checked. Every user error of a run raises here."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..cv import cross_validate
+from ..errors import ConvergenceWarning, InputError
+from ..progress import Phase
+from ..solve import solve
+from ..solvers import get_solver
+from .backend import Local
+from .config import Config, resolve_alphas
+from .record import Log, quiet, record_coef, solver_options
+
+
+@dataclass
+class Setup:
+    """Everything a run needs before its first solve (built before any file is written)."""
+
+    X64: Tensor  # float64 on the backend's device: the reference and the statistics
+    y64: Tensor
+    X: Tensor  # the solvers' copy: the config's dtype and device
+    y: Tensor
+    alphas: list[float]
+    alpha_max: float
+    beta_true: Tensor | None
+    metrics: dict[str, Any]
+    traces: dict[str, dict[str, np.ndarray]]
+    reference: Tensor | None = field(default=None)
+
+
+def alpha_max_error(amax: float) -> InputError:
+    """Why there is no alpha to fit: an overflow, or a constant / uncorrelated y."""
+    if not math.isfinite(amax):
+        return InputError(f"alpha_max of the data is {amax:g}: X^T y / n overflows; rescale "
+                          "the data (objective.standardize: true scales X)")
+    return InputError(f"alpha_max of the data is {amax:g} (y is constant or uncorrelated "
+                      "with X): there is nothing to fit")
+
+
+def check_solvers(config: Config) -> None:
+    """Build every optimizer-family solver once, one step on a tiny problem, so that one
+    that refuses its options (a bad value, a wrong type) fails before a run is started."""
+    X = torch.tensor([[1.0], [-1.0]], dtype=torch.float64)
+    y = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    for i, s in enumerate(config.solvers):
+        if get_solver(s.kind).family != "optimizer":
+            continue
+        kw = {**solver_options(s, False, config.seed), "max_iter": 1, "check_every": 1}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                solve(X, y, 0.1, float(config.objective.l1_ratio), warn=False, **kw)
+            except InputError as e:
+                raise InputError(f"solvers.{i} ({s.kind}): {e}") from None
+
+
+def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
+    """Load the data, resolve alpha, check the solvers; user errors raise here."""
+    torch.manual_seed(config.seed)
+    backend.check(config)
+    check_solvers(config)
+    pb = backend.load(config)
+    obj = config.objective
+    l1_ratio = float(obj.l1_ratio)
+    if not (math.isfinite(pb.alpha_max) and pb.alpha_max > 0):
+        raise alpha_max_error(pb.alpha_max)
+    alphas = resolve_alphas(obj, pb.alpha_max)
+    p = pb.X.shape[1]
+    for i, s in enumerate(config.solvers):
+        if isinstance(s.record_coef, list):
+            record_coef(s, f"solvers.{i}", p, torch.zeros(p))
+    metrics: dict[str, Any] = {
+        "problem": {"n": pb.n, "p": p, "alpha": None if obj.is_path else alphas[0],
+                    "alphas": alphas if obj.is_path else None, "alpha_max": pb.alpha_max,
+                    "l1_ratio": l1_ratio, "kind": obj.kind, "fit_intercept": obj.fit_intercept,
+                    "standardize": obj.standardize, "data": config.data.kind,
+                    **{k: v for k, v in backend.meta().items() if k == "world_size"}},
+        "solvers": {},
+    }
+    traces: dict[str, dict[str, np.ndarray]] = {}
+    if pb.arrays is not None:
+        traces["problem"] = dict(pb.arrays)
+    if pb.beta_true is not None:
+        traces.setdefault("problem", {})["beta_true"] = pb.beta_true.numpy()
+    X = pb.X.to(device=backend.device, dtype=getattr(torch, config.dtype))
+    y = pb.y.to(device=backend.device, dtype=getattr(torch, config.dtype))
+    if obj.cv is not None:  # the schema keeps cv local
+        alpha, traces["cv"], metrics["problem"]["cv"] = cross_validated_alpha(
+            obj.cv, l1_ratio, obj.fit_intercept, config.seed, X, y, alphas, log=log)
+        alphas = [alpha]
+        metrics["problem"]["alpha"] = alpha
+    return Setup(pb.X, pb.y, X, y, alphas, pb.alpha_max, pb.beta_true, metrics, traces)
+
+
+def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed: int,
+                          X: Tensor, y: Tensor, grid: list[float], tol: float = 1e-6,
+                          log: Log = quiet
+                          ) -> tuple[float, dict[str, np.ndarray], dict[str, Any]]:
+    """``objective.cv: K``: K-fold cross-validation on ``grid`` (all folds x all alphas in
+    one batched path, folds shuffled by ``seed``). Returns the chosen alpha, the ``cv`` trace
+    group (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
+    ``metrics["problem"]["cv"]``."""
+    with Phase(f"cross-validation: {folds} folds x {len(grid)} alphas", log=log):
+        res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
+                             fit_intercept=fit_intercept, tol=tol)
+    if not res.converged:
+        warnings.warn(f"cross-validation paths: worst relative gap {res.gaps.max():.3e} > "
+                      f"tol {tol:.1e}", ConvergenceWarning, stacklevel=2)
+    group = {"alphas": res.alphas, "mse_path": res.mse_path, "alpha": np.asarray(res.alpha),
+             "gaps": res.gaps}
+    summary_ = {"folds": folds, "num": len(grid), "alpha": res.alpha, "index": res.index,
+                "mse": float(res.mse_mean[res.index]), "converged": res.converged,
+                "time": res.time}
+    return res.alpha, group, summary_
+
+
+__all__ = ["Setup", "alpha_max_error", "check_solvers", "cross_validated_alpha", "setup"]
