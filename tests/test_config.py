@@ -39,7 +39,7 @@ def test_defaults_are_filled_and_round_trip():
     c = validate({"name": "x"})
     d = c.dump()
     assert d["data"]["kind"] == "synthetic" and d["objective"]["l1_ratio"] == 1.0
-    assert d["solvers"][0]["kind"] == "cd" and d["output"] == "runs" and d["sweep"] == {}
+    assert d["solvers"][0]["kind"] == "auto" and d["output"] == "runs" and d["sweep"] == {}
     again = validate(yaml.safe_load(yaml.safe_dump(d)))
     assert again.dump() == d and again.hash() == c.hash()
 

@@ -249,7 +249,7 @@ def test_diabetes_run(tmp_path):
     run = run_config({"name": "dia", "data": {"kind": "diabetes"}, "output": str(tmp_path),
                       "objective": {"alpha": {"fraction": 0.05}}})
     assert run.metrics["problem"]["n"] == 442 and run.metrics["problem"]["p"] == 10
-    assert run.metrics["solvers"]["cd"]["converged"]
+    assert run.metrics["solvers"]["auto"]["converged"]
 
 
 def test_float32_run(tmp_path):

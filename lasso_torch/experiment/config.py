@@ -241,7 +241,7 @@ class Config(_Strict):
     data: DataConfig = Field(default_factory=SyntheticData)
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
     solvers: Annotated[list[SolverConfig], Field(min_length=1)] = Field(
-        default_factory=lambda: [SolverConfig(kind="cd")]
+        default_factory=lambda: [SolverConfig(kind="auto")]
     )
     device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$")] = "auto"
     dtype: Literal["float32", "float64"] = "float64"

@@ -3,6 +3,7 @@
 Importing this package registers the built-in solvers (each in its own module).
 """
 
+from . import auto  # noqa: F401  (registers "auto")
 from .anderson_cd import AndersonCD
 from .coordinate import CoordinateDescent
 from .engine import Engine

@@ -24,6 +24,7 @@ import torch
 
 from ..datafits import Quadratic
 from ..penalties import ElasticNet
+from .registry import SolverSpec, get_solver, register
 
 TALL_RATIO = 4
 TALL_MAX_P = 2048
@@ -78,3 +79,14 @@ def threads_for(X: torch.Tensor) -> Iterator[None]:
     finally:
         if small:
             torch.set_num_threads(before)
+
+
+def _build(datafit: Quadratic, penalty: ElasticNet, w0: torch.Tensor, **options: object) -> object:
+    spec = get_solver(choose(datafit, penalty))
+    return spec.build(datafit, penalty, w0, **{**spec.options, **{
+        k: v for k, v in options.items() if k in spec.options or k == "tol"}})
+
+
+register(SolverSpec(
+    "auto", _build, "the fastest certified solver for the data (the rule above)",
+    check_every=1, family="auto", colour="#000000"))
