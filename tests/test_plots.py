@@ -789,3 +789,28 @@ def test_readme_images_are_sharp_and_small() -> None:
     with Image.open(gif) as im:
         assert im.n_frames >= 10
     assert gif.stat().st_size <= 1_000_000
+
+
+def test_many_solvers_wrap_into_bands_with_their_own_colours():
+    """Fourteen solvers (why_not_adam): panels in bands of at most five columns, unused ones
+    hidden; the sparsity legend beside the axes; every label its own colour."""
+    from lasso_torch.plots.sparsity import sparsity_figure
+    from lasso_torch.plots.style import assign_colors
+    from lasso_torch.plots.trajectories import PER_ROW, trajectory_figure
+
+    rng = np.random.default_rng(0)
+    kinds = ["sgd", "sgd", "adam", "adam", "prox_sgd", "prox_sgd", "fista"]
+    labels = [f"{k}-{i}" for i, k in enumerate(kinds)]
+    it = np.arange(0, 50, 10)
+    traces = {lab: {"iteration": it, "coef": rng.standard_normal((5, 4)),
+                    "n_zeros": np.arange(5)} for lab in labels}
+    solvers = {lab: {"kind": k} for lab, k in zip(labels, kinds, strict=True)}
+    fig = trajectory_figure(traces, solvers, reference=np.array([1.0, 0.0, 0.0, 2.0]))
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 2 * len(labels)
+    assert max(ax.get_subplotspec().colspan.start for ax in visible) < PER_ROW
+    colors = assign_colors(solvers)
+    assert len(set(colors.values())) == len(labels)
+    ax = sparsity_figure(traces, solvers, n_features=4).axes[0]
+    box = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert box.x0 > 1.0  # beside the axes, not over the data

@@ -64,7 +64,7 @@ def sparsity_figure(
         raise ValueError("no solver recorded an n_zeros trace (record_every was 0)")
     colors = style.assign_colors({lab: solvers[lab] for lab in labels})
     with style.context():
-        fig, axes = style.new_figure(1, 1, size=(6.4, 4.0))
+        fig, axes = style.new_figure(1, 1, size=(9.6 if len(labels) > 6 else 6.4, 4.0))
         ax = axes[0, 0]
         handles: list = []
         if reference_zeros is not None:
@@ -84,8 +84,10 @@ def sparsity_figure(
         ax.set_xlabel(style.ITERATION_LABEL)
         ax.set_ylabel("coefficients exactly 0.0  (#{j : $w_j$ == 0.0})")
         ax.set_title(title or f"Exact zeros over iterations (p = {n_features})")
-        ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 0.07),
-                  title="dots: records; lines only between "
+        many = len(labels) > 6  # a legend of many solvers goes beside the axes, not on them
+        ax.legend(handles=handles, loc="upper left" if many else "lower right",
+                  bbox_to_anchor=(1.01, 1.0) if many else (1.0, 0.07), fontsize="small"
+                  if many else None, title="dots: records; lines only between "
                   "records one iteration apart", title_fontsize="small")
     return fig
 

@@ -29,6 +29,8 @@ def solver_color(kind: str) -> str | None:
         return None
 
 
+SPARE_COLORS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+                "#31a354", "#756bb1", "#636363")  # darker tones, for figures of many solvers
 EXTRA_COLORS = ("#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 ZERO_COLOR = "#d62728"  # coefficients that are 0 in the solution
 ACTIVE_COLOR = "#1f77b4"  # coefficients that are nonzero in the solution
@@ -98,17 +100,21 @@ def _plain_count(value: float, _pos: object = None) -> str:
 
 
 def assign_colors(solvers: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """Colours for solver labels: each kind's own colour once, extras for repeats."""
-    used: set[str] = set()
+    """Colours for solver labels: each kind's own colour (its registry colour) for its first
+    label; the repeats (``sgd-batch30`` beside ``sgd``) and unknown kinds get colours that
+    no label of the figure already has."""
     out: dict[str, str] = {}
-    extra = iter(EXTRA_COLORS * 4)
     for label, info in solvers.items():
         color = solver_color(str(info.get("kind")))
-        if color is None or color in used:
-            color = next(extra)
-        used.add(color)
-        out[label] = color
-    return out
+        if color is not None and color not in out.values():
+            out[label] = color
+    taken = set(out.values())
+    extra = (c for c in (*EXTRA_COLORS, *SPARE_COLORS) * 4 if c not in taken)
+    for label in solvers:
+        if label not in out:
+            out[label] = next(extra)
+            taken.add(out[label])
+    return {label: out[label] for label in solvers}
 
 
 def solver_label(label: str, info: Mapping[str, Any] | None = None) -> str:

@@ -60,6 +60,9 @@ def null_amplitude(coefs: Sequence[np.ndarray], null: np.ndarray) -> float:
     return amp
 
 
+PER_ROW = 5  # solver columns per band of panels
+
+
 def trajectory_figure(
     traces: Mapping[str, Mapping[str, np.ndarray]],
     solvers: Mapping[str, Mapping[str, Any]] | None = None,
@@ -105,13 +108,18 @@ def trajectory_figure(
     top = max(float(np.abs(c).max()) for c in coefs) or 1.0
     amp = null_amplitude(coefs, null) if zoom else 0.0
     half = 1.3 * amp if amp > 0 else 0.02 * top
-    width = min(3.4 * len(labels), 13.0)
+    ncols = min(len(labels), PER_ROW)  # many solvers: bands of PER_ROW columns
+    bands, per = -(-len(labels) // ncols), 2 if zoom else 1
+    width = min(3.4 * ncols, 13.0)
     with style.context():
-        fig, axes = style.new_figure(2 if zoom else 1, len(labels),
-                                     size=(width, 6.0 if zoom else 3.8), sharex=True,
-                                     sharey="row")
+        fig, grid = style.new_figure(per * bands, ncols, size=(
+            width, (6.0 if zoom else 3.8) * bands), sharex=True, sharey="row")
+        for ax in grid[-per:, len(labels) - (bands - 1) * ncols:].ravel():
+            ax.set_visible(False)  # the last band's unused columns
         any_landed = False
-        for col, (lab, c) in enumerate(zip(labels, coefs, strict=True)):
+        for i, (lab, c) in enumerate(zip(labels, coefs, strict=True)):
+            band, col = divmod(i, ncols)
+            axes = grid[band * per:(band + 1) * per]
             it = np.asarray(traces[lab]["iteration"])
             landed = [j for j in range(c.shape[1]) if landing_index(c[:, j]) is not None]
             landed_x = [it[landing_index(c[:, j])] for j in landed]
@@ -131,15 +139,18 @@ def trajectory_figure(
                             mec="black", mew=1.0, ls="none", zorder=4, gid=f"landing/{lab}")
             axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
                                    + _zero_count(c[-1], int(it[-1]), n_features,
-                                                 (final_zeros or {}).get(lab)))
-            axes[-1, col].set_xlabel(style.ITERATION_LABEL)
-        for ax in axes.ravel():  # after plotting: xlim(left=0) ends x autoscaling
+                                                 (final_zeros or {}).get(lab)),
+                                   fontsize="small" if bands > 1 else None)
+            if band == bands - 1 or i + ncols >= len(labels):
+                axes[-1, col].set_xlabel(style.ITERATION_LABEL if bands == 1 else "iteration k")
+        for ax in grid.ravel():  # after plotting: xlim(left=0) ends x autoscaling
             style.iteration_axis(ax)
-        axes[0, 0].set_ylabel("coefficient $w_j$")
-        if zoom:
-            axes[1, 0].set_ylim(-half, half)
-            axes[1, 0].set_ylabel(f"zoom: the {int(null.sum())} $w_j$ that are 0\n"
-                                  "in the solution")
+        for band in range(bands):
+            grid[band * per, 0].set_ylabel("coefficient $w_j$")
+            if zoom:
+                grid[band * per + 1, 0].set_ylim(-half, half)
+                grid[band * per + 1, 0].set_ylabel(f"zoom: the {int(null.sum())} $w_j$ "
+                                                   "that are 0\nin the solution")
         handles = []  # only what the figure shows
         if null is not None and not null.all():
             handles.append(Line2D([], [], color=ACTIVE_COLOR, label="nonzero in the solution"))
