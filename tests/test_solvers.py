@@ -22,7 +22,7 @@ CASES = [  # (problem, alpha / alpha_max, l1_ratio)
 
 
 def test_registry_names_every_solver():
-    assert set(SOLVERS) == {"ista", "fista", "cd", "subgradient", "ws"}
+    assert set(SOLVERS) == {"ista", "fista", "cd", "subgradient", "ws", "prox_newton"}
     assert set(EXACT_ZERO_SOLVERS) <= set(SOLVERS)
 
 
