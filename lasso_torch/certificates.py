@@ -49,6 +49,7 @@ from torch import Tensor
 
 from .datafits import Quadratic
 from .penalties import ElasticNet, is_plain, make_penalty
+from .problem import profile_unpenalized, unpenalized
 
 
 class Certificate(NamedTuple):
@@ -143,6 +144,9 @@ def _general(datafit: object, w: Tensor, a: Tensor, b: Tensor | None, Xtr: Tenso
         scale = datafit._c(scale) if datafit.F > 1 else scale
         return Certificate(primal, kkt, kkt / scale.clamp(min=torch.finfo(kkt.dtype).tiny),
                            kkt)
+    if unpenalized(penalty) is not None:  # the dual point where x_U^T S u = 0
+        a, b, Xtr = datafit.sums(profile_unpenalized(datafit, penalty, w))
+        v = Xtr / n
     kappa = penalty.dual_scale(v)
     if quadratic:  # a = ||r||^2_S, b = r^T S y_c
         loss_conj = (kappa * kappa * a / 2 - kappa * b) / n

@@ -23,6 +23,7 @@ batch (``F * K`` columns); results then have a leading fold axis: ``coefs (F, p,
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -36,7 +37,9 @@ from torch import Tensor
 from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight
 from .datafits import Quadratic
 from .errors import InputError
-from .penalties import make_penalty
+from .penalties import is_plain, make_penalty
+from .problem import alpha_max as problem_alpha_max
+from .problem import build_penalty, loss_name, make_datafit
 from .solvers import get_solver, run_loop
 from .solvers.registry import SolverSpec
 
@@ -114,9 +117,16 @@ def lasso_path(
     max_iter: int = 20_000,
     distributed: bool = False,
     catch_interrupt: bool = False,
+    loss: Any = None, penalty: Any = None, weights: Any = None, positive: bool = False,
+    bounds: Any = None, gamma: float | None = None, delta: float | None = None,
     **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
+
+    ``loss``, ``penalty``, ``weights``, ``positive``, ``bounds``, ``gamma``, ``delta``: the
+    problem, as in :func:`lasso_torch.solve` (the grid's ``alpha_max`` honours them; a loss
+    other than the squared one runs the batch without screening and finishes with
+    ``prox_newton``; ``poisson`` and a user's loss need ``strategy="warm"``).
 
     Args:
         X, y: data ``(n, p)``, ``(n,)``; results follow ``X``'s device and dtype. With
@@ -153,7 +163,11 @@ def lasso_path(
         make = ShardedQuadratic
     else:
         X, y = as_data(X, y)
-        make = Quadratic
+        make = functools.partial(make_datafit, loss, delta=delta)
+    prob = {"penalty": penalty, "weights": weights, "positive": positive, "bounds": bounds,
+            "gamma": gamma}
+    pen = functools.partial(build_penalty, l1_ratio=l1_ratio, p=X.shape[1], like=X, **prob)
+    objective = {**prob, "loss": loss, "delta": delta}
     s = check_sample_weight(sample_weight, X)
     M = None
     if masks is not None:
@@ -162,8 +176,8 @@ def lasso_path(
     if alphas is None:
         if l1_ratio <= 0:
             raise InputError("an automatic alpha grid needs l1_ratio > 0; pass alphas= for ridge")
-        amax = make(X, y, fit_intercept, gram=False, row_weights=s).Xty.abs().amax()
-        alphas = grid(float(amax) / l1_ratio, n_alphas, eps, like=X)
+        amax = problem_alpha_max(make(X, y, fit_intercept, gram=False, row_weights=s), pen(1.0))
+        alphas = grid(amax, n_alphas, eps, like=X)
     else:
         alphas = check_alphas(alphas, X)
     t0 = time.perf_counter()
@@ -172,12 +186,13 @@ def lasso_path(
         df = make(X, y, fit_intercept, gram=gram, row_weights=W)
         res = batched_path(df, alphas, l1_ratio, tol=tol, max_iter=max_iter, solver=solver,
                            X=X, y=y, masks=M, sample_weight=s, catch_interrupt=catch_interrupt,
-                           **kwargs)
+                           pen=pen, objective=objective, **kwargs)
     else:
         res = warm_path(X, y, alphas, l1_ratio, make, tol=tol, max_iter=max_iter,
                         fit_intercept=fit_intercept, masks=M, sample_weight=s, gram=gram,
-                        solver=solver or ("fista" if distributed else "ws"),
-                        catch_interrupt=catch_interrupt, **kwargs)
+                        solver=solver or ("fista" if distributed else "ws" if loss_name(
+                            loss) == "squared" else "prox_newton"),
+                        catch_interrupt=catch_interrupt, pen=pen, **kwargs)
     res.time = time.perf_counter() - t0
     return _squeeze(res) if masks is None else res
 
@@ -199,19 +214,28 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
                  masks: Tensor | None, sample_weight: Tensor | None, check_every: int = 10,
                  screening: bool = True, stall_patience: int = 20,
                  max_time: float | None = None, finish: str | None = "ws", handoff: int = 50,
-                 record_every: int = 0, catch_interrupt: bool = False,
-                 **options: Any) -> PathResult:
+                 record_every: int = 0, catch_interrupt: bool = False, pen: Any = None,
+                 objective: dict[str, Any] | None = None, **options: Any) -> PathResult:
     """All ``F x K`` columns in one batched engine, then ``finish`` on the open ones."""
     spec = get_solver(solver or "fista")
+    pen = pen or functools.partial(make_penalty, l1_ratio=l1_ratio)
+    quadratic = isinstance(datafit, Quadratic)
+    if getattr(datafit, "lipschitz_factor", 1.0) is None or getattr(datafit, "name", "") == "autograd":
+        raise InputError(f"loss {datafit.name!r} has no Lipschitz constant for a batch: use "
+                         "strategy='warm'")
+    screening = screening and quadratic and is_plain(pen(alphas[:1]))
+    if not quadratic and finish == "ws":
+        finish = "prox_newton"
     if not spec.batched:
         raise InputError(f"solver {spec.name!r} does not run batched; use strategy='warm'")
     F, K = max(datafit.F, 1), alphas.numel()
     groups = torch.arange(F, device=alphas.device).repeat_interleave(K)
     df = datafit.columns(groups) if F > 1 else datafit
-    if finish is not None and not get_solver(finish).sharded and type(datafit) is not Quadratic:
+    if finish is not None and not get_solver(finish).sharded and quadratic and type(
+            datafit) is not Quadratic:
         finish = None  # the row-sharded datafit: the batch runs to the end
     W0 = torch.zeros(datafit.p, F * K, dtype=alphas.dtype, device=alphas.device)
-    engine = spec.build(df, make_penalty(alphas.repeat(F), l1_ratio), W0,
+    engine = spec.build(df, pen(alphas.repeat(F)), W0,
                         **{**spec.options, **options, "screening": screening, "tol": tol})
     finish = finish if finish is not None and handoff < max_iter else None
     out = run_loop(engine, max_iter=handoff if finish else max_iter, tol=tol,
@@ -225,7 +249,7 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
         start = coefs[:, c - 1] if k > 0 else coefs[:, c]
         rows = None if masks is None else masks[:, f].bool()
         r = _solve_one(X, y, rows, sample_weight, float(alphas[k]), l1_ratio, finish, tol,
-                       max_iter, datafit.fit_intercept, start)
+                       max_iter, datafit.fit_intercept, start, objective or {})
         coefs[:, c], rel[c] = r.coef, r.gap
         n_iters[c] += r.n_iter
         status[c] = r.status
@@ -240,7 +264,7 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
 
 def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alpha: float,
                l1_ratio: float, solver: str, tol: float, max_iter: int, fit_intercept: bool,
-               start: Tensor) -> Any:
+               start: Tensor, objective: dict[str, Any]) -> Any:
     from .solve import solve
 
     if rows is not None:
@@ -248,13 +272,14 @@ def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alph
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter,
-                     fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False)
+                     fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False,
+                     **objective)
 
 
 def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type, *,
               tol: float, max_iter: int, fit_intercept: bool, masks: Tensor | None,
               sample_weight: Tensor | None, gram: bool | str, solver: str,
-              catch_interrupt: bool = False, **options: Any) -> PathResult:
+              catch_interrupt: bool = False, pen: Any = None, **options: Any) -> PathResult:
     """Each fold's alphas in order, each warm-started at the previous solution, one datafit
     (its Lipschitz constant, Gram blocks, the engine's caches) shared along the path."""
     spec: SolverSpec = get_solver(solver)
@@ -269,7 +294,8 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
     gaps.fill_(math.nan)
     try:
         for f, m in enumerate(Ms):
-            _warm_fold(X, y, m, sample_weight, make, spec, alphas, l1_ratio, tol, max_iter,
+            _warm_fold(X, y, m, sample_weight, make, spec, alphas, pen or functools.partial(
+                       make_penalty, l1_ratio=l1_ratio), tol, max_iter,
                        fit_intercept, gram, catch_interrupt, options, loop,
                        (coefs[f], inter[f], gaps[f], n_iters[f], status[f]))
     except KeyboardInterrupt:
@@ -282,7 +308,7 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
 
 
 def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | None,
-               make: type, spec: SolverSpec, alphas: Tensor, l1_ratio: float, tol: float,
+               make: type, spec: SolverSpec, alphas: Tensor, pen: Any, tol: float,
                max_iter: int, fit_intercept: bool, gram: bool | str, catch_interrupt: bool,
                options: dict[str, Any], loop: dict[str, Any], out: tuple[Any, ...]) -> None:
     """One fold's warm sequence, written into ``out = (coefs, inter, gaps, n_iters,
@@ -302,7 +328,7 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
     w, prev = Xf.new_zeros(p), None
     opts = {**spec.options, **options, "tol": tol}
     for k in range(K):
-        eng = build_engine(spec, df, make_penalty(float(alphas[k]), l1_ratio), w, opts)
+        eng = build_engine(spec, df, pen(float(alphas[k])), w, opts)
         if prev is not None:
             eng.warm_from(prev)
         res = run_loop(eng, max_iter=max_iter, tol=tol, catch_interrupt=catch_interrupt, **loop)

@@ -124,43 +124,53 @@ def unpenalized(penalty: Any) -> Tensor | None:
     return (w == 0).nonzero().squeeze(1)
 
 
-def start_point(datafit: Any, penalty: Any, like: Tensor, max_iter: int = 50) -> Tensor:
-    """Zeros, with the unpenalized features at their optimum (Newton with backtracking):
-    the solution at ``alpha >= alpha_max``."""
-    w = like.new_zeros(datafit.p)
-    idx = unpenalized(penalty)
-    if idx is None:
-        return w
-    df = datafit.features(idx)
-    wu = like.new_zeros(idx.numel())
-    scale = float(datafit.Xty.abs().max()) + 1e-300
-    for _ in range(max_iter):
-        g = df.gradient(wu)
-        if float(g.abs().max()) <= 1e-13 * scale:
-            break
-        H = _hessian(df, wu)
-        d = torch.linalg.lstsq(H, -g[:, None]).solution[:, 0]
-        f0, t = float(df.value(wu)), 1.0
-        while t > 1e-12 and float(df.value(wu + t * d)) > f0 + 1e-4 * t * float(g @ d):
-            t /= 2
-        wu = (wu + t * d).detach()
-    w[idx] = wu
-    return w
+def start_point(datafit: Any, penalty: Any, like: Tensor) -> Tensor:
+    """Zeros, with the unpenalized features at their optimum: the solution at
+    ``alpha >= alpha_max``."""
+    return profile_unpenalized(datafit, penalty, like.new_zeros(datafit.p))
 
 
-def _hessian(df: Any, w: Tensor) -> Tensor:
-    """The profiled datafit's Hessian on few features (exact for quadratic and GLM losses)."""
+def _row_h(df: Any, W: Tensor) -> Tensor:
+    """Newton row weights ``(n, K)`` at ``W (p, K)``: ``s`` (squared loss), ``s l''``."""
     if isinstance(df, Quadratic):
-        X = df.X - df.x_mean if df.fit_intercept else df.X
-        s = df.s if df.s is not None else torch.ones_like(X[:, 0])
-        return X.T @ (s[:, None] * X) / df.n
-    if hasattr(df, "row_hessian"):
-        h = df.row_hessian(w)[1]
-        X = df.X
-        if df.fit_intercept:
-            X = X - (h @ X) / h.sum().clamp(min=1e-300)
-        return X.T @ (h[:, None] * X) / df.n
-    return torch.autograd.functional.hessian(lambda v: df.value(v), w)
+        return df._weighted(torch.ones(df.X.shape[0], W.shape[1], dtype=W.dtype,
+                                       device=W.device))
+    return df.row_hessian(W)[1]
+
+
+def profile_unpenalized(datafit: Any, penalty: Any, w: Tensor, max_iter: int = 50) -> Tensor:
+    """``w`` with its unpenalized features (weight 0) replaced by their optimum given the
+    others (Newton with backtracking, per column; the profiled intercept's Hessian). The
+    certificates' dual point is taken there: it then satisfies ``x_j^T S u = 0`` on those
+    features, as the dual's constraints require."""
+    idx = unpenalized(penalty)
+    if idx is None or not getattr(datafit, "conjugate_gap", True):
+        return w
+    W = (w[:, None] if w.dim() == 1 else w).detach().clone()
+    scale = float(datafit.Xty.abs().max()) + 1e-300
+    XU = datafit.X[:, idx]
+    n = datafit.n_cols * torch.ones(W.shape[1], dtype=W.dtype, device=W.device)
+    for _ in range(max_iter):
+        G = datafit.gradient(W)[idx]
+        if float(G.abs().max()) <= 1e-13 * scale:
+            break
+        h = _row_h(datafit, W)
+        X = XU.expand(W.shape[1], *XU.shape)
+        if datafit.fit_intercept:
+            X = X - ((h.T @ XU) / h.sum(0).clamp(min=1e-300)[:, None])[:, None, :]
+        H = torch.einsum("nk,knu,knv->kuv", h, X, X) / n[:, None, None]
+        eye = torch.eye(idx.numel(), dtype=W.dtype, device=W.device)
+        d = -torch.linalg.solve(H + 1e-14 * eye, G.T.unsqueeze(-1))[..., 0].T
+        f0, t = datafit.value(W), torch.ones_like(n)
+        for _ in range(40):
+            cand = W.clone()
+            cand[idx] += t * d
+            ok = datafit.value(cand) <= f0 + 1e-4 * t * (G * d).sum(0)
+            if bool(ok.all()):
+                break
+            t = torch.where(ok, t, t / 2)
+        W[idx] += t * d
+    return W[:, 0] if w.dim() == 1 else W
 
 
 def alpha_max(datafit: Any, penalty: Any) -> float:

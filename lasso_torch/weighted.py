@@ -19,9 +19,10 @@ column ``x_j / c_j`` (``w_j = w'_j / c_j``). Write ``a1_j = alpha rho c_j``,
 
 The gap (:mod:`lasso_torch.certificates`) is the constrained problem's: the dual point
 ``kappa u`` is scaled so every unbounded side is feasible. An unpenalized feature
-(``c_j = 0``) would need ``x_j^T u = 0`` exactly; it is left out of that scaling and of
-the conjugate, so it enters the certificate through the KKT violation only (which is 0
-there exactly at the solution, and is always reported).
+(``c_j = 0``) needs ``x_j^T S u = 0`` exactly: the certificate takes its dual point where
+the unpenalized features are optimal given the others
+(:func:`lasso_torch.problem.profile_unpenalized`), so those features are left out of the
+scaling and the conjugate here.
 """
 
 from __future__ import annotations

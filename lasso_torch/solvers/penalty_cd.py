@@ -32,6 +32,7 @@ from ..errors import InputError
 from ..nonconvex import MCP, SCAD
 from ..penalties import is_plain
 from ..prox import scad_threshold
+from . import coordinate, working_set  # noqa: F401  (registered first: dispatched below)
 from .engine import Engine
 from .registry import get_solver, register
 
