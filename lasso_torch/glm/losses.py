@@ -93,6 +93,16 @@ class Huber(GLMDatafit):
     def conj(self, v: Tensor) -> Tensor:
         return 0.5 * v * v - v * y_like(self, v)
 
+    def row_hessian(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        """Newton weights ``psi(r) / r = min(1, delta / |r|)``: the classical Huber IRLS
+        weights, a quadratic majorizer at ``r`` (``l'' = 0`` beyond ``delta`` would leave
+        those rows' gradient out of the model)."""
+        eta = self.linear(w)[0]
+        r = (y_like(self, eta) - eta).abs()
+        h = torch.where(r <= self.delta, torch.ones_like(r), self.delta / r.clamp(min=1e-300))
+        s = self._s(eta)
+        return eta, h if s is None else s * h
+
 
 class Poisson(GLMDatafit):
     name = "poisson"

@@ -6,7 +6,8 @@ iteration:
 1. the full gradient scores every feature by its KKT violation; the working set ``W`` is the
    support plus the worst violators (at least doubling, ``ws_min`` at first);
 2. the quadratic model of ``f`` at ``w`` restricted to ``W`` is a *weighted least squares*:
-   with ``h = s l''(eta)`` and the IRLS response ``y~ = X_W w_W + u / h`` (``u = -l'``),
+   with ``h = s l''(eta)`` (floored at ``1e-3 max h``: Huber's ``l'' = 0`` rows keep
+   their gradient in the model) and the IRLS response ``y~ = X_W w_W + u / h`` (``u = -l'``),
    ``f(w + d) ~ const + 1/(2 n) sum_i h_i (y~_i - x_i,W^T w'_W - b')^2``; that is a
    :class:`~lasso_torch.datafits.Quadratic` on rows scaled by ``sqrt(h)`` (centered by the
    ``h``-weighted means: the model's intercept), and the penalty scaled by ``n / sum h``. It
@@ -51,6 +52,10 @@ def _model(df: Any, w: Tensor) -> tuple[Tensor, Tensor]:
     if isinstance(df, Quadratic):  # one Newton step is the exact solve
         return df.residual(w), torch.ones_like(df.y) if df.s is None else df.s
     eta, h = df.row_hessian(w)
+    # a floor on the curvature: a row with l'' = 0 but l' != 0 (Huber beyond delta) must
+    # still bring its gradient into the model (any positive curvature gives a descent step)
+    base = torch.ones_like(h) if df.s is None else df.s
+    h = torch.maximum(h, 1e-3 * float((h / torch.where(base > 0, base, 1.0)).max()) * base)
     return -df.deriv(eta), h
 
 
