@@ -220,7 +220,8 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
     spec = get_solver(solver or "fista")
     pen = pen or functools.partial(make_penalty, l1_ratio=l1_ratio)
     quadratic = isinstance(datafit, Quadratic)
-    if getattr(datafit, "lipschitz_factor", 1.0) is None or getattr(datafit, "name", "") == "autograd":
+    if getattr(datafit, "lipschitz_factor", 1.0) is None or getattr(
+            datafit, "name", "") == "autograd":
         raise InputError(f"loss {datafit.name!r} has no Lipschitz constant for a batch: use "
                          "strategy='warm'")
     screening = screening and quadratic and is_plain(pen(alphas[:1]))

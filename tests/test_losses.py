@@ -215,3 +215,20 @@ def test_poisson_path_needs_the_warm_strategy():
         lt.lasso_path(X, y, loss="poisson", n_alphas=3)
     res = lt.lasso_path(X, y, loss="poisson", n_alphas=3, strategy="warm", tol=1e-9)
     assert res.all_converged
+
+
+def test_torch_logistic_regression_matches_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    from lasso_torch.sklearn.logistic import TorchLogisticRegression
+
+    rng, X, beta = _data(7)
+    y = np.where(_labels(rng, X, beta) > 0, "yes", "no")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = LogisticRegression(penalty="l1", C=0.5, solver="saga", tol=1e-13,
+                                 max_iter=100_000).fit(X, y)
+    est = TorchLogisticRegression(C=0.5, tol=1e-12).fit(X, y)
+    _same(est.coef_[0], ref.coef_[0], 1e-5)
+    np.testing.assert_array_equal(est.predict(X), ref.predict(X))
+    np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-6)
