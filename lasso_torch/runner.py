@@ -47,8 +47,12 @@ from .config import (
 from .cv import cross_validate
 from .errors import InputError
 from .path import lasso_path
+from .problem import alpha_max as problem_alpha_max
+from .problem import build_penalty, make_datafit
 from .runs import Run, RunWriter, find_done, load_run, versions
 from .solve import ConvergenceWarning, SolveResult, solve
+
+PENALTY_KEYS = ("penalty", "weights", "positive", "gamma")
 
 Log = Callable[[str], None]
 
@@ -92,6 +96,8 @@ def build_data(config: Config) -> Problem:
     if isinstance(d, SyntheticData):
         seed = config.seed if d.seed is None else d.seed
         X, y, beta = data_mod.make_synthetic(d.n, d.p, d.correlation, d.density, d.snr, seed)
+        if config.objective.loss == "logistic":  # labels of the same sparse linear model
+            y = (y > y.median()).to(y.dtype)
     elif isinstance(d, CsvData):
         X, y = data_mod.load_csv(d.path, d.target, delimiter=d.delimiter)
     elif isinstance(d, NpzData):
@@ -147,11 +153,16 @@ def geometry_arrays(X: Tensor, y: Tensor, lasso: Tensor, fit_intercept: bool) ->
 
 # --- solving ----------------------------------------------------------------------------------
 def reference_solution(X: Tensor, y: Tensor, alpha: float, l1_ratio: float,
-                       fit_intercept: bool, coef_init: Tensor | None = None) -> SolveResult:
-    """A float64 solution to relative gap ~1e-12 (CD for p <= 500, else FISTA)."""
+                       fit_intercept: bool, coef_init: Tensor | None = None,
+                       objective: dict[str, Any] | None = None) -> SolveResult:
+    """A float64 solution to relative gap ~1e-12 (CD for p <= 500, else FISTA; prox_newton
+    for a loss other than the squared one)."""
     kind = "cd" if X.shape[1] <= 500 else "fista"
+    if (objective or {}).get("loss") is not None:
+        kind = "prox_newton"
     return solve(X, y, alpha, l1_ratio, solver=kind, tol=REFERENCE_TOL, max_iter=200_000,
-                 fit_intercept=fit_intercept, coef_init=coef_init, warn=False)
+                 fit_intercept=fit_intercept, coef_init=coef_init, warn=False,
+                 **(objective or {}))
 
 
 def _record_coef(s: SolverConfig, where: str, p: int, reference: Tensor) -> bool | list[int]:
@@ -230,6 +241,7 @@ def compute_path(
     solver: SolverConfig,
     *,
     fit_intercept: bool = True,
+    objective: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The regularization path: :func:`lasso_torch.lasso_path`, warm-started, largest first.
 
@@ -239,7 +251,7 @@ def compute_path(
     kw = _solver_kwargs(solver, fit_intercept)
     kind = kw.pop("solver")
     res = lasso_path(X, y, alphas, l1_ratio=l1_ratio, strategy="warm", solver=kind,
-                     catch_interrupt=True, **kw)
+                     catch_interrupt=True, **kw, **(objective or {}))
     status = list(res.status)
     done = [i for i, (st, n) in enumerate(zip(status, res.n_iters.tolist(), strict=True))
             if st != "interrupted" or n > 0]
@@ -301,6 +313,12 @@ def _setup(config: Config) -> _Setup:
     # ridge (l1_ratio 0) has no alpha_max of its own: fractions refer to the lasso's
     amax = float(compute_alpha_max(X64, y64, l1_ratio if l1_ratio > 0 else 1.0,
                                    obj.fit_intercept))
+    opts = obj.problem_options()
+    if any(v not in (None, False) for v in opts.values()):  # loss, weights, positive, mcp
+        amax = problem_alpha_max(make_datafit(opts["loss"], X64, y64, obj.fit_intercept,
+                                              delta=opts["delta"]),
+                                 build_penalty(1.0, max(l1_ratio, 1e-12), p=p, like=X64,
+                                               **{k: opts[k] for k in PENALTY_KEYS}))
     if not (math.isfinite(amax) and amax > 0):
         raise InputError(f"alpha_max of the data is {amax:g} (y is constant or uncorrelated "
                          "with X): there is nothing to fit")
@@ -317,7 +335,9 @@ def _setup(config: Config) -> _Setup:
         "solvers": {},
     }
     traces: dict[str, dict[str, np.ndarray]] = {}
-    if p <= 50:
+    if p <= 50 and not any(v not in (None, False) for v in opts.values()):
+        # the squared lasso's moments: the thresholding figure's points lie on S(z, lambda)
+        # only for that problem (none are drawn for another loss or penalty)
         traces["problem"] = problem_arrays(X64, y64, obj.fit_intercept)
     if problem.beta_true is not None:
         traces.setdefault("problem", {})["beta_true"] = problem.beta_true.numpy()
@@ -362,7 +382,8 @@ def _run_solvers(config: Config, st: _Setup, ref_coef: Tensor, log: Log) -> list
         try:
             res = solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
                         **_solver_kwargs(s, obj.fit_intercept), record_every=s.record_every,
-                        record_coef=idx, callback=bar, catch_interrupt=True)
+                        record_coef=idx, callback=bar, catch_interrupt=True,
+                        **obj.problem_options())
         finally:
             bar.close()
         statuses.append(res.status)
@@ -399,7 +420,7 @@ def run_single(config: Config, *, log: Log = _quiet) -> Run:
     interrupted, error = False, None
     try:
         ref = reference_solution(st.X64, st.y64, st.alphas[-1], float(obj.l1_ratio),
-                                 obj.fit_intercept)
+                                 obj.fit_intercept, objective=obj.problem_options())
         st.metrics["reference"] = {"alpha": st.alphas[-1], "objective": float(ref.objective),
                                    "gap": float(ref.gap), "n_zeros": ref.n_zeros,
                                    "nnz": p - ref.n_zeros, "solver": ref.solver}
@@ -432,13 +453,15 @@ def _run_path(config: Config, st: _Setup, log: Log) -> list[str]:
     s, label = config.solvers[0], labels(config.solvers)[0]
     fit, l1_ratio = config.objective.fit_intercept, float(config.objective.l1_ratio)
     log(f"path: {len(st.alphas)} alphas with {s.kind} (l1_ratio {l1_ratio:g}), then ridge")
-    main = compute_path(st.X, st.y, st.alphas, l1_ratio, s, fit_intercept=fit)
+    opts = config.objective.problem_options()
+    main = compute_path(st.X, st.y, st.alphas, l1_ratio, s, fit_intercept=fit, objective=opts)
     group = {"alphas": main["alphas"], "coefs": main["coefs"], "gaps": main["gaps"],
              "alpha_max": np.asarray(st.alpha_max)}
     st.traces["path"] = group
     statuses = list(main["status"])
     if statuses and statuses[-1] != "interrupted":
-        ridge = compute_path(st.X, st.y, st.alphas, 0.0, s, fit_intercept=fit)
+        ridge = compute_path(st.X, st.y, st.alphas, 0.0, s, fit_intercept=fit, objective={
+            **opts, "penalty": None, "gamma": None})
         group["ridge_coefs"], group["ridge_gaps"] = ridge["coefs"], ridge["gaps"]
         statuses += [x for x in ridge["status"] if x == "interrupted"]
     last = main["coefs"][-1] if len(main["coefs"]) else np.zeros(st.X.shape[1])
