@@ -37,10 +37,10 @@ def skglm_fit(datafit, penalty, X, y):
 
 
 def cases():
-    from sklearn.linear_model import Lasso, LogisticRegression
     from skglm.datafits import Huber, Poisson, Quadratic
-    from skglm.penalties import MCPenalty, SCAD, WeightedL1
     from skglm.penalties import L1 as SkL1
+    from skglm.penalties import SCAD, MCPenalty, WeightedL1
+    from sklearn.linear_model import Lasso, LogisticRegression
 
     rng, X, beta = data(0)
     n = X.shape[0]
@@ -84,7 +84,7 @@ SOLVERS = {"squared": ("cd", "ws", "fista", "ista"),
 
 
 def main() -> None:
-    print(f"| loss | penalty | reference | solver | rel. error | same zeros | certificate | "
+    print("| loss | penalty | reference | solver | rel. error | same zeros | certificate | "
           "value | iterations |")
     print("|---|---|---|---|---|---|---|---|---|")
     for loss, pen, refname, X, y, ref, kw in cases():
