@@ -232,3 +232,21 @@ def test_torch_logistic_regression_matches_sklearn():
     _same(est.coef_[0], ref.coef_[0], 1e-5)
     np.testing.assert_array_equal(est.predict(X), ref.predict(X))
     np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+def test_fold_masks_of_a_logistic_path_equal_solves_on_the_rows():
+    """CV's building block for every convex loss: F masks as row weights of one batch."""
+    from lasso_torch.cv import kfold_masks
+
+    _, X, y = _problem("logistic", 3)
+    M = kfold_masks(X.shape[0], 3, dtype=X.dtype)
+    alphas = torch.tensor([0.1, 0.03], dtype=X.dtype)
+    res = lt.lasso_path(X, y, alphas=alphas, loss="logistic", masks=M, tol=1e-10)
+    assert bool(res.converged.all())
+    for f in range(3):
+        rows = M[:, f].bool()
+        for k in range(2):
+            ref = lt.solve(X[rows], y[rows], float(alphas[k]), loss="logistic",
+                           solver="prox_newton", tol=1e-13)
+            np.testing.assert_allclose(res.coefs[f, :, k].numpy(), ref.coef.numpy(), atol=1e-7)
+            assert abs(float(res.intercepts[f, k] - ref.intercept)) <= 1e-7
