@@ -22,6 +22,22 @@ weighted (``||r||^2 -> sum s r^2``, ``X_c^T r -> X_c^T S r``) and ``n = sum s``:
 formulas for the rows scaled by ``sqrt(s)``.
 Every function accepts ``w`` of shape ``(p,)`` or a batch ``(p, K)`` (then ``alpha`` may
 have shape ``(K,)``), and returns one value per column.
+
+**Other losses and penalties** (:func:`certificate_from_sums` dispatches; the quadratic loss
+with the uniform elastic net keeps the formulas above). For ``P(w) = f(w) + Omega(w)``
+with ``f = 1/n sum_i s_i l_i(eta_i)`` and the generalized residual ``u = -l'(eta)``
+(``r`` for the squared loss), Fenchel duality gives, for ``v = -grad f = X^T S u / n``
+and the scale ``kappa = penalty.dual_scale(v)`` (largest ``kappa <= 1`` with
+``Omega*(kappa v)`` finite)::
+
+    gap = f(w) + Omega(w) + 1/n sum_i s_i l_i*(-kappa u_i) + Omega*(kappa v)
+
+(the squared loss: ``1/n sum s l*(-kappa r) = (kappa^2 ||r||^2_S / 2 - kappa r^T S y_c) / n``;
+the others: :mod:`lasso_torch.glm.losses`; the penalties' conjugates:
+:mod:`lasso_torch.weighted`). A penalty that is not convex (MCP, SCAD), or a loss without
+a conjugate (a user's callable), has no gap: its certificate is the KKT violation
+(stationarity), ``gap = kkt`` and ``rel_gap = kkt / ||grad f(0)||_inf``, and
+:func:`certificate_kind` says ``"kkt"`` (``"duality gap"`` otherwise).
 """
 
 from __future__ import annotations
@@ -32,7 +48,8 @@ import torch
 from torch import Tensor
 
 from .datafits import Quadratic
-from .penalties import ElasticNet, make_penalty
+from .penalties import ElasticNet, is_plain, make_penalty
+from .problem import profile_unpenalized, unpenalized
 
 
 class Certificate(NamedTuple):
@@ -49,7 +66,7 @@ PenaltyLike = ElasticNet | float | Tensor
 
 def as_penalty(penalty: PenaltyLike, l1_ratio: float | None = None) -> ElasticNet:
     """A penalty object, or ``alpha`` (a number or a ``(K,)`` tensor) with ``l1_ratio``."""
-    if isinstance(penalty, ElasticNet):
+    if isinstance(penalty, ElasticNet) or hasattr(penalty, "prox"):
         return penalty
     return make_penalty(penalty, 1.0 if l1_ratio is None else float(l1_ratio))
 
@@ -92,13 +109,53 @@ def certificate_from(datafit: Quadratic, w: Tensor, r: Tensor, Xtr: Tensor,
     return certificate_from_sums(datafit, w, *datafit.sums_from(r, Xtr), penalty)
 
 
+def certificate_kind(datafit: object, penalty: object) -> str:
+    """``"duality gap"`` where the gap exists (convex penalty, loss with a conjugate), else
+    ``"kkt"`` (the certificate is the KKT violation: stationarity)."""
+    if getattr(penalty, "convex", True) and getattr(datafit, "conjugate_gap", True):
+        return "duality gap"
+    return "kkt"
+
+
 def certificate_from_sums(datafit: Quadratic, w: Tensor, r2: Tensor, ry: Tensor, Xtr: Tensor,
                           penalty: ElasticNet) -> Certificate:
-    """:func:`certify` from ``r2``, ``ry`` and ``Xtr`` (see :func:`gap_from_sums`)."""
+    """:func:`certify` from ``r2``, ``ry`` and ``Xtr`` (see :func:`gap_from_sums`); for a
+    datafit that is not quadratic, ``(eta, u, Xtr)`` (see :meth:`GLMDatafit.sums`)."""
+    if not (isinstance(datafit, Quadratic) and is_plain(penalty)):
+        return _general(datafit, w, r2, ry, Xtr, penalty)
     n = datafit.n_cols
     primal, gap = gap_from_sums(r2, ry, Xtr, w, n, penalty)
     rel = gap / datafit.p0_cols.clamp(min=torch.finfo(gap.dtype).tiny)  # y constant: gap 0
     kkt = penalty.subdiff_distance(w, Xtr / -n).amax(0)
+    return Certificate(primal, gap, rel, kkt)
+
+
+def _general(datafit: object, w: Tensor, a: Tensor, b: Tensor | None, Xtr: Tensor,
+             penalty: object) -> Certificate:
+    """The conjugate gap (or the KKT certificate) of any datafit and penalty."""
+    n = datafit.n_cols
+    v = Xtr / n  # -grad f
+    kkt = penalty.subdiff_distance(w, -v).amax(0)
+    quadratic = isinstance(datafit, Quadratic)
+    f = a / (2 * n) if quadratic else datafit.value_at(a)
+    primal = f + penalty.value(w)
+    if certificate_kind(datafit, penalty) == "kkt":
+        scale = datafit.Xty.abs().amax(0)
+        scale = datafit._c(scale) if datafit.F > 1 else scale
+        return Certificate(primal, kkt, kkt / scale.clamp(min=torch.finfo(kkt.dtype).tiny),
+                           kkt)
+    if unpenalized(penalty) is not None:  # the dual point where x_U^T S u = 0
+        a, b, Xtr = datafit.sums(profile_unpenalized(datafit, penalty, w))
+        v = Xtr / n
+    kappa = penalty.dual_scale(v)
+    if quadratic:  # a = ||r||^2_S, b = r^T S y_c
+        loss_conj = (kappa * kappa * a / 2 - kappa * b) / n
+    else:  # a = eta, b = u
+        s = datafit._s(b)
+        c = datafit.conj(kappa * b)
+        loss_conj = (c if s is None else s * c).sum(0) / n
+    gap = primal + loss_conj + penalty.conjugate(kappa * v)
+    rel = gap / datafit.p0_cols.clamp(min=torch.finfo(gap.dtype).tiny)
     return Certificate(primal, gap, rel, kkt)
 
 

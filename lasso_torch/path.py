@@ -23,6 +23,7 @@ batch (``F * K`` columns); results then have a leading fold axis: ``coefs (F, p,
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -35,6 +36,8 @@ from .datafits import Quadratic
 from .errors import InputError
 from .path_result import PathResult
 from .path_strategies import run_strategy
+from .problem import alpha_max as problem_alpha_max
+from .problem import build_penalty, loss_name, make_datafit
 from .solvers import get_solver
 from .solvers.auto import choose_path, threads_for
 
@@ -83,9 +86,16 @@ def lasso_path(
     max_iter: int = 20_000,
     distributed: bool = False,
     catch_interrupt: bool = False,
+    loss: Any = None, penalty: Any = None, weights: Any = None, positive: bool = False,
+    bounds: Any = None, gamma: float | None = None, delta: float | None = None,
     **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
+
+    ``loss``, ``penalty``, ``weights``, ``positive``, ``bounds``, ``gamma``, ``delta``: the
+    problem, as in :func:`lasso_torch.solve` (the grid's ``alpha_max`` honours them; a loss
+    other than the squared one runs the batch without screening and finishes with
+    ``prox_newton``; ``poisson`` and a user's loss need ``strategy="warm"``).
 
     Args:
         X, y: data ``(n, p)``, ``(n,)``; results follow ``X``'s device and dtype. With
@@ -124,7 +134,11 @@ def lasso_path(
         make = ShardedQuadratic
     else:
         X, y = as_data(X, y)
-        make = Quadratic
+        make = functools.partial(make_datafit, loss, delta=delta)
+    prob = {"penalty": penalty, "weights": weights, "positive": positive, "bounds": bounds,
+            "gamma": gamma}
+    pen = functools.partial(build_penalty, l1_ratio=l1_ratio, p=X.shape[1], like=X, **prob)
+    objective = {**prob, "loss": loss, "delta": delta}
     s = check_sample_weight(sample_weight, X)
     M = None
     if masks is not None:
@@ -133,18 +147,20 @@ def lasso_path(
     if alphas is None:
         if l1_ratio <= 0:
             raise InputError("an automatic alpha grid needs l1_ratio > 0; pass alphas= for ridge")
-        amax = make(X, y, fit_intercept, gram=False, row_weights=s).Xty.abs().amax()
-        alphas = grid(float(amax) / l1_ratio, n_alphas, eps, like=X)
+        amax = problem_alpha_max(make(X, y, fit_intercept, gram=False, row_weights=s), pen(1.0))
+        alphas = grid(amax, n_alphas, eps, like=X)
     else:
         alphas = check_alphas(alphas, X)
     if strategy == "auto":  # lasso_torch.solvers.auto's rule for paths
         strategy, chosen = choose_path(X, distributed)
+        if loss_name(loss) != "squared":
+            strategy, chosen = "warm", "prox_newton"
         solver = solver or chosen
     t0 = time.perf_counter()
     with threads_for(X):
         res = run_strategy(strategy, make, X, y, alphas, l1_ratio, tol, max_iter,
-                            fit_intercept, M, s, gram, solver, distributed, catch_interrupt,
-                            kwargs)
+                           fit_intercept, M, s, gram, solver, distributed, catch_interrupt,
+                           {**kwargs, "pen": pen, "objective": objective, "loss": loss})
     res.time = time.perf_counter() - t0
     return _squeeze(res) if masks is None else res
 

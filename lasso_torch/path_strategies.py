@@ -4,6 +4,7 @@ loop on one datafit."""
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -15,7 +16,8 @@ from torch import Tensor
 from .datafits import Quadratic
 from .errors import InputError
 from .path_result import PathResult
-from .penalties import make_penalty
+from .penalties import is_plain, make_penalty
+from .problem import loss_name
 from .solvers import get_solver, run_loop
 from .solvers.registry import SolverSpec
 
@@ -25,6 +27,7 @@ def run_strategy(strategy: str, make: type, X: Tensor, y: Tensor, alphas: Tensor
                   M: Tensor | None, s: Tensor | None, gram: bool | str, solver: str | None,
                   distributed: bool, catch_interrupt: bool, kwargs: dict[str, Any]
                   ) -> PathResult:
+    loss = kwargs.pop("loss", None)
     if strategy == "batched":
         W = M if s is None else (s[:, None] if M is None else M * s[:, None])
         df = make(X, y, fit_intercept, gram=gram, row_weights=W)
@@ -34,8 +37,10 @@ def run_strategy(strategy: str, make: type, X: Tensor, y: Tensor, alphas: Tensor
     else:
         res = warm_path(X, y, alphas, l1_ratio, make, tol=tol, max_iter=max_iter,
                         fit_intercept=fit_intercept, masks=M, sample_weight=s, gram=gram,
-                        solver=solver or ("fista" if distributed else "ws"),
-                        catch_interrupt=catch_interrupt, **kwargs)
+                        solver=solver or ("fista" if distributed else "ws" if loss_name(
+                            loss) == "squared" else "prox_newton"),
+                        catch_interrupt=catch_interrupt, **{
+                            k: v for k, v in kwargs.items() if k != "objective"})
     return res
 
 
@@ -44,19 +49,29 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
                  masks: Tensor | None, sample_weight: Tensor | None, check_every: int = 10,
                  screening: bool = True, stall_patience: int = 20,
                  max_time: float | None = None, finish: str | None = "ws", handoff: int = 50,
-                 record_every: int = 0, catch_interrupt: bool = False,
-                 **options: Any) -> PathResult:
+                 record_every: int = 0, catch_interrupt: bool = False, pen: Any = None,
+                 objective: dict[str, Any] | None = None, **options: Any) -> PathResult:
     """All ``F x K`` columns in one batched engine, then ``finish`` on the open ones."""
     spec = get_solver(solver or "fista")
+    pen = pen or functools.partial(make_penalty, l1_ratio=l1_ratio)
+    quadratic = isinstance(datafit, Quadratic)
+    if getattr(datafit, "lipschitz_factor", 1.0) is None or getattr(
+            datafit, "name", "") == "autograd":
+        raise InputError(f"loss {datafit.name!r} has no Lipschitz constant for a batch: use "
+                         "strategy='warm'")
+    screening = screening and quadratic and is_plain(pen(alphas[:1]))
+    if not quadratic and finish == "ws":
+        finish = "prox_newton"
     if not spec.batched:
         raise InputError(f"solver {spec.name!r} does not run batched; use strategy='warm'")
     F, K = max(datafit.F, 1), alphas.numel()
     groups = torch.arange(F, device=alphas.device).repeat_interleave(K)
     df = datafit.columns(groups) if F > 1 else datafit
-    if finish is not None and not get_solver(finish).sharded and type(datafit) is not Quadratic:
+    if finish is not None and not get_solver(finish).sharded and quadratic and type(
+            datafit) is not Quadratic:
         finish = None  # the row-sharded datafit: the batch runs to the end
     W0 = torch.zeros(datafit.p, F * K, dtype=alphas.dtype, device=alphas.device)
-    engine = spec.build(df, make_penalty(alphas.repeat(F), l1_ratio), W0,
+    engine = spec.build(df, pen(alphas.repeat(F)), W0,
                         **{**spec.options, **options, "screening": screening, "tol": tol})
     finish = finish if finish is not None and handoff < max_iter else None
     out = run_loop(engine, max_iter=handoff if finish else max_iter, tol=tol,
@@ -70,7 +85,7 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
         start = coefs[:, c - 1] if k > 0 else coefs[:, c]
         rows = None if masks is None else masks[:, f].bool()
         r = _solve_one(X, y, rows, sample_weight, float(alphas[k]), l1_ratio, finish, tol,
-                       max_iter, datafit.fit_intercept, start)
+                       max_iter, datafit.fit_intercept, start, objective or {})
         coefs[:, c], rel[c] = r.coef, r.gap
         n_iters[c] += r.n_iter
         status[c] = r.status
@@ -85,7 +100,7 @@ def batched_path(datafit: Quadratic, alphas: Tensor, l1_ratio: float, *, tol: fl
 
 def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alpha: float,
                l1_ratio: float, solver: str, tol: float, max_iter: int, fit_intercept: bool,
-               start: Tensor) -> Any:
+               start: Tensor, objective: dict[str, Any]) -> Any:
     from .solve import solve
 
     if rows is not None:
@@ -93,13 +108,14 @@ def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alph
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter,
-                     fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False)
+                     fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False,
+                     **objective)
 
 
 def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type, *,
               tol: float, max_iter: int, fit_intercept: bool, masks: Tensor | None,
               sample_weight: Tensor | None, gram: bool | str, solver: str,
-              catch_interrupt: bool = False, **options: Any) -> PathResult:
+              catch_interrupt: bool = False, pen: Any = None, **options: Any) -> PathResult:
     """Each fold's alphas in order, each warm-started at the previous solution, one datafit
     (its Lipschitz constant, Gram blocks, the engine's caches) shared along the path."""
     spec: SolverSpec = get_solver(solver)
@@ -114,7 +130,8 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
     gaps.fill_(math.nan)
     try:
         for f, m in enumerate(Ms):
-            _warm_fold(X, y, m, sample_weight, make, spec, alphas, l1_ratio, tol, max_iter,
+            _warm_fold(X, y, m, sample_weight, make, spec, alphas, pen or functools.partial(
+                       make_penalty, l1_ratio=l1_ratio), tol, max_iter,
                        fit_intercept, gram, catch_interrupt, options, loop,
                        (coefs[f], inter[f], gaps[f], n_iters[f], status[f]))
     except KeyboardInterrupt:
@@ -127,7 +144,7 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
 
 
 def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | None,
-               make: type, spec: SolverSpec, alphas: Tensor, l1_ratio: float, tol: float,
+               make: type, spec: SolverSpec, alphas: Tensor, pen: Any, tol: float,
                max_iter: int, fit_intercept: bool, gram: bool | str, catch_interrupt: bool,
                options: dict[str, Any], loop: dict[str, Any], out: tuple[Any, ...]) -> None:
     """One fold's warm sequence, written into ``out = (coefs, inter, gaps, n_iters,
@@ -149,7 +166,7 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
     w, prev = Xf.new_zeros(p), None
     opts = {**spec.options, **options, "tol": tol}
     for k in range(K):
-        eng = build_engine(spec, df, make_penalty(float(alphas[k]), l1_ratio), w, opts)
+        eng = build_engine(spec, df, pen(float(alphas[k])), w, opts)
         if prev is not None:
             eng.warm_from(prev)
         res = run_loop(eng, max_iter=max_iter, tol=tol, catch_interrupt=catch_interrupt, **loop)

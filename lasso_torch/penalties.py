@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor
 
-from .prox import enet_prox, group_prox_diag, group_soft_threshold
+from .prox import enet_prox, group_prox_diag, group_soft_threshold, soft_threshold
 
 
 class ElasticNet:
@@ -73,6 +73,36 @@ class ElasticNet:
         if self.l1_ratio == 0:
             return torch.full_like(top, math.inf)
         return top / self.l1_ratio
+
+    # --- what the conjugate certificates, batches and working sets ask of a penalty -------
+    convex = True
+
+    def dual_scale(self, v: Tensor) -> Tensor:
+        """The largest ``kappa <= 1`` with ``conjugate(kappa v)`` finite, per column: ``v`` is
+        ``-grad f`` (``X_c^T S u / n``). Only the lasso's conjugate has a domain."""
+        if self.l1_ratio == 1:
+            return (self.l1 / v.abs().amax(0)).clamp(max=1.0)
+        return torch.ones_like(v.sum(0))
+
+    def conjugate(self, v: Tensor) -> Tensor:
+        """``sum_j omega*(v_j)``: ``S(v, a1)^2 / (2 a2)`` (0 inside the lasso's domain)."""
+        if self.l1_ratio == 1:
+            return torch.zeros_like(v.sum(0))
+        u = soft_threshold(v, self.l1) if self.l1_ratio > 0 else v
+        return (u * u).sum(0) / (2 * self.l2)
+
+    def select(self, keep: Tensor) -> ElasticNet:
+        """The penalty of the batch columns ``keep`` (a bool mask over ``alpha``)."""
+        return make_penalty(self.alpha[keep], self.l1_ratio) if isinstance(
+            self.alpha, Tensor) and self.alpha.dim() else self
+
+    def features(self, idx: Tensor) -> ElasticNet:
+        """The penalty of the features ``idx`` (the same: it is uniform over features)."""
+        return self
+
+    def scale(self, c: float) -> ElasticNet:
+        """``c`` times this penalty."""
+        return make_penalty(self.alpha * c, self.l1_ratio)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(alpha={self.alpha}, l1_ratio={self.l1_ratio})"
@@ -152,3 +182,9 @@ def make_penalty(alpha: float | Tensor, l1_ratio: float) -> ElasticNet:
     if l1_ratio == 0.0:
         return L2(alpha)
     return ElasticNet(alpha, l1_ratio)
+
+
+def is_plain(penalty: object) -> bool:
+    """Whether ``penalty`` is the uniform elastic net (L1, L2, ElasticNet) the quadratic
+    machinery (``gap_from_sums``, cd, ws, screening) was written for."""
+    return type(penalty) in (ElasticNet, L1, L2)

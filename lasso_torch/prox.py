@@ -79,3 +79,82 @@ def group_prox_diag(z: Tensor, step: Tensor, alpha: float | Tensor,
         s = torch.where((s_new >= lo) & (s_new <= hi), s_new, (lo + hi) / 2)
     w = z * (a * s / (a * s + alpha))
     return torch.where(excess > 0, w, torch.zeros((), dtype=z.dtype, device=z.device))
+
+
+def clip(z: Tensor, lower: Tensor | float | None = None,
+         upper: Tensor | float | None = None) -> Tensor:
+    """Projection onto the box ``[lower, upper]`` (None: no bound on that side), elementwise.
+
+    For a 1-D convex penalty ``g`` the prox of ``g + indicator[lower, upper]`` is the prox of
+    ``g`` clipped to the box (the minimizer of a convex function of one variable restricted
+    to an interval is the projection of its unconstrained minimizer)."""
+    if lower is None and upper is None:
+        return z
+    if isinstance(lower, Tensor) or isinstance(upper, Tensor):
+        lo = None if lower is None else torch.as_tensor(lower, dtype=z.dtype, device=z.device)
+        hi = None if upper is None else torch.as_tensor(upper, dtype=z.dtype, device=z.device)
+        return torch.clamp(z, lo, hi)
+    return z.clamp(lower, upper)
+
+
+def firm_threshold(z: Tensor, t: Tensor | float, lam: Tensor | float,
+                   gamma: float) -> Tensor:
+    """Prox of ``t * MCP_{lam, gamma}`` ("firm" thresholding, Gao & Bruce 1997), elementwise.
+
+    MCP: ``lam |w| - w^2 / (2 gamma)`` for ``|w| <= gamma lam``, ``gamma lam^2 / 2`` beyond.
+    For ``gamma > t``::
+
+        0                                           |z| <= t lam
+        sign(z) (|z| - t lam) / (1 - t / gamma)     t lam < |z| <= gamma lam
+        z                                           |z| > gamma lam
+
+    soft thresholding near 0, the identity (no bias) for large ``|z|``. For ``gamma <= t``
+    the 1-D problem is concave on the middle piece and its exact minimizer is hard
+    thresholding at ``sqrt(t gamma) lam``. Exactly ``+0.0`` on the zero zone.
+    """
+    az = z.abs()
+    soft = soft_threshold(z, t * lam)
+    if isinstance(t, Tensor):
+        ratio = t / gamma
+        hard_at = torch.sqrt(t * gamma) * lam
+        firm = torch.where(az > gamma * lam, z, soft / (1 - ratio).clamp(min=1e-300))
+        hard = torch.where(az > hard_at, z, torch.zeros_like(z))
+        return torch.where(ratio < 1, firm, hard)
+    if t < gamma:
+        return torch.where(az > gamma * lam, z, soft / (1 - t / gamma))
+    return torch.where(az > (t * gamma) ** 0.5 * lam, z, torch.zeros_like(z))
+
+
+def scad_threshold(z: Tensor, t: Tensor | float, lam: Tensor | float, gamma: float) -> Tensor:
+    """Prox of ``t * SCAD_{lam, gamma}`` (Fan & Li 2001), elementwise, for any step ``t``.
+
+    SCAD: ``lam |w|`` for ``|w| <= lam``, ``(2 gamma lam |w| - w^2 - lam^2) / (2 (gamma - 1))``
+    up to ``gamma lam``, ``lam^2 (gamma + 1) / 2`` beyond (``gamma > 2``). The minimizer on
+    each of the three pieces has a closed form; the best of them is the prox (for
+    ``gamma > 1 + t``: soft thresholding up to ``(1 + t) lam``, the identity beyond
+    ``gamma lam``, linear in between). Exactly ``+0.0`` on ``|z| <= t lam``.
+    """
+    one = torch.ones_like(z)
+    lam = lam * one
+    t = t * one
+    az, sg = z.abs(), torch.sign(z)
+    c1 = (az - t * lam).clamp(min=0) * one
+    c1 = torch.minimum(c1, lam)
+    curv = 1 / t - 1 / (gamma - 1)  # the middle piece's curvature in the 1-D objective
+    mid = ((gamma - 1) * az - t * gamma * lam) / ((gamma - 1) - t)
+    mid = torch.where(curv > 0, mid, torch.where(az > (1 + gamma) * lam / 2, gamma * lam, lam))
+    c2 = torch.minimum(torch.maximum(mid, lam), gamma * lam)
+    c3 = torch.maximum(az, gamma * lam)
+
+    def obj(w: Tensor) -> Tensor:
+        pen = torch.where(w <= lam, lam * w, torch.where(
+            w <= gamma * lam, (2 * gamma * lam * w - w * w - lam * lam) / (2 * (gamma - 1)),
+            lam * lam * (gamma + 1) / 2))
+        return (w - az) ** 2 / (2 * t) + pen
+
+    best, val = c1, obj(c1)
+    for c in (c2, c3):
+        v = obj(c)
+        better = v < val
+        best, val = torch.where(better, c, best), torch.where(better, v, val)
+    return torch.where(best == 0, torch.zeros_like(z), sg * best)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .certificates import Certificate
+from .certificates import Certificate, certificate_kind
 from .checks import (
     as_data,
     check_alpha,
@@ -25,7 +25,7 @@ from .checks import (
 )
 from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
-from .penalties import make_penalty
+from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import get_solver, run_loop
 from .solvers.auto import choose, threads_for
 from .solvers.registry import SolverSpec
@@ -59,6 +59,8 @@ class SolveResult:
     l1_ratio: float
     trace: dict[str, np.ndarray] | None = None
     notes: tuple[str, ...] = ()  # what the engine says about its run (AdamW's weight decay)
+    certificate: str = "duality gap"
+    loss: str = "squared"
 
     @property
     def n_zeros(self) -> int:
@@ -83,10 +85,16 @@ def _check_solver_options(spec: SolverSpec, opts: dict[str, Any]) -> None:
 
 
 def _datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str, s: Tensor | None,
-             spec: SolverSpec, distributed: bool, full: Quadratic | None = None
-             ) -> tuple[Quadratic, Quadratic]:
+             spec: SolverSpec, distributed: bool, full: Quadratic | None = None,
+             loss: Any = None, delta: float | None = None) -> tuple[Quadratic, Quadratic]:
     """The datafit the engine runs on, and the one of the problem (its intercept): the same,
     except for row weights on a solver without them (rows rescaled, see weighted_rows)."""
+    if loss_name(loss) != "squared" or delta is not None:
+        if distributed:
+            raise InputError("distributed=True serves the squared loss only")
+        df = full if full is not None else make_datafit(loss, X, y, fit_intercept, gram, s,
+                                                         delta)
+        return df, df
     if distributed:
         from .distributed.datafit import ShardedQuadratic
 
@@ -139,9 +147,26 @@ def solve(
     warn: bool = True,
     distributed: bool = False,
     options: dict[str, Any] | None = None,
+    loss: str | Callable[[Tensor, Tensor], Tensor] | None = None,
+    penalty: Any = None,
+    weights: Tensor | np.ndarray | None = None,
+    positive: bool = False,
+    bounds: tuple[Any, Any] | None = None,
+    gamma: float | None = None,
+    delta: float | None = None,
     **solver_options: Any,
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
+
+    Other losses and penalties (:mod:`lasso_torch.problem`): ``loss`` ``"squared"``,
+    ``"logistic"`` (y in {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``, or a
+    callable ``loss(pred, y)`` (gradient by autograd); ``penalty`` ``"l1"``,
+    ``"elasticnet"``, ``"mcp"``, ``"scad"`` (``gamma``) or a penalty object; ``weights``
+    per-feature penalty factors (0: unpenalized); ``positive=True`` or
+    ``bounds=(lower, upper)``. The result's ``certificate`` says what it carries:
+    ``"duality gap"``, or ``"kkt"`` (non-convex penalty, user's loss: stationarity; then
+    ``gap``/``gap_abs`` are NaN and ``kkt`` is the measure, relative to
+    ``||grad f(0)||_inf`` in the loop).
 
     Args:
         X, y: data (tensors or arrays); the solution lives on ``X``'s device and dtype.
@@ -190,18 +215,26 @@ def solve(
         check_samples(X.shape[0], fit_intercept)
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
     s = check_sample_weight(sample_weight, X)
+    pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty,
+                        weights=weights, positive=positive, bounds=bounds, gamma=gamma)
     full = None
     if auto and not distributed:  # the rule of lasso_torch.solvers.auto, on the data
-        full = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
-        spec = get_solver(choose(full, make_penalty(alpha, l1_ratio)))
+        full = make_datafit(loss, X, y, fit_intercept, gram, s, delta)
+        spec = get_solver(choose(full, pen))
     check_every = spec.check_every if check_every is None else check_every
     check_options(tol, max_iter, check_every, lr)
-    datafit, full = _datafit(X, y, fit_intercept, gram, s, spec, distributed, full)
+    datafit, full = _datafit(X, y, fit_intercept, gram, s, spec, distributed, full, loss,
+                             delta)
     w0 = _start(coef_init, X)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
         opts["lr"] = lr
-    engine = build_engine(spec, datafit, make_penalty(alpha, l1_ratio), w0, {**opts, "tol": tol})
+    solver_check(spec, datafit, pen, opts)
+    if getattr(datafit, "lipschitz_factor", 1.0) is None or getattr(
+            datafit, "conjugate_gap", True) is False:  # no known smoothness: backtrack
+        if "backtracking" in spec.options and lr is None and opts.get("batch_size") is None:
+            opts.setdefault("backtracking", True)
+    engine = build_engine(spec, datafit, pen, w0, {**opts, "tol": tol})
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
     with threads_for(X):
@@ -216,12 +249,15 @@ def solve(
             ConvergenceWarning, stacklevel=2,
         )
     coef = out.coef.detach()
+    kind = certificate_kind(datafit, pen)
+    nan = torch.full_like(out.cert.gap, float("nan"))
     return SolveResult(
         solver=spec.name, coef=coef, intercept=full.intercept(coef).detach(),
-        n_iter=out.n_iter, gap=out.cert.rel_gap, gap_abs=out.cert.gap,
+        n_iter=out.n_iter, gap=out.cert.rel_gap if kind != "kkt" else nan,
+        gap_abs=out.cert.gap if kind != "kkt" else nan,
         objective=out.cert.objective, kkt=out.cert.kkt, converged=out.status == "converged",
         status=out.status, lr=getattr(engine, "lr", None), time=out.time,
         alpha=float(alpha), l1_ratio=float(l1_ratio),
         trace=out.trace.arrays() if out.trace is not None else None,
-        notes=tuple(getattr(engine, "notes", ())),
+        notes=tuple(getattr(engine, "notes", ())), certificate=kind, loss=loss_name(loss),
     )

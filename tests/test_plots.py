@@ -370,7 +370,7 @@ def test_thresholding_zero_zone_is_2_lambda(run) -> None:
     assert "2λ" in zone.get_label()
     lines = {ln.get_label().split(":")[0]: ln for ln in ax.get_lines()
              if len(ln.get_xdata()) > 2}
-    assert set(lines) == {"no penalty", "ridge", "lasso"}
+    assert set(lines) == {"no penalty", "ridge", "lasso", "hard (best subset)", "firm (MCP, γ = 3)"}
     z, s = lines["lasso"].get_xdata(), lines["lasso"].get_ydata()
     assert np.all(s[np.abs(z) <= lam] == 0.0) and np.all(s[np.abs(z) > lam] != 0.0)
     r = lines["ridge"].get_ydata()

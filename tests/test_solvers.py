@@ -22,7 +22,8 @@ CASES = [  # (problem, alpha / alpha_max, l1_ratio)
 
 
 def test_registry_names_every_solver():
-    assert set(SOLVERS) == {"ista", "fista", "cd", "subgradient", "ws", "anderson_cd"}
+    assert set(SOLVERS) == {"ista", "fista", "cd", "subgradient", "ws", "anderson_cd",
+                            "prox_newton"}
     assert set(EXACT_ZERO_SOLVERS) <= set(SOLVERS)
 
 

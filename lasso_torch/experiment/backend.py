@@ -46,6 +46,8 @@ from ..distributed import (
 )
 from ..errors import InputError
 from ..path import PathResult, lasso_path
+from ..problem import alpha_max as problem_alpha_max
+from ..problem import build_penalty, make_datafit
 from ..progress import Phase
 from ..signals import shield_sigterm, sigterm_as_interrupt, terminated
 from ..solve import SolveResult, solve
@@ -98,8 +100,11 @@ def load_rows(config: Config, rank: int = 0, world: int = 1
     if isinstance(d, SyntheticData):
         seed = config.seed if d.seed is None else d.seed
         rows = None if world == 1 else data_mod.shard_rows(d.n, rank, world)
-        return data_mod.make_synthetic(d.n, d.p, d.correlation, d.density, d.snr, seed,
-                                       rows=rows)
+        X, y, beta = data_mod.make_synthetic(d.n, d.p, d.correlation, d.density, d.snr, seed,
+                                             rows=rows)
+        if config.objective.loss == "logistic":  # labels of the same sparse linear model
+            y = (y > y.median()).to(y.dtype)
+        return X, y, beta
     if world == 1 and isinstance(d, CsvData):
         X, y = data_mod.load_csv(d.path, d.target, delimiter=d.delimiter)
     elif world == 1 and isinstance(d, NpzData):
@@ -142,18 +147,33 @@ class Local:
         data_mod.check_scale(X, y, describe_data(config) + (" (standardized)"
                                                             if obj.standardize else ""))
         amax = float(compute_alpha_max(X, y, _ratio(float(obj.l1_ratio)), obj.fit_intercept))
-        arrays = problem_arrays(X, y, obj.fit_intercept) if X.shape[1] <= 50 else None
+        if not obj.plain:  # the alpha_max of this loss and penalty
+            opts = obj.problem_options()
+            amax = problem_alpha_max(
+                make_datafit(opts["loss"], X, y, obj.fit_intercept, delta=opts["delta"]),
+                build_penalty(1.0, max(float(obj.l1_ratio), 1e-12), p=X.shape[1], like=X,
+                              **{k: opts[k] for k in ("penalty", "weights", "positive",
+                                                      "gamma")}))
+        # the squared lasso's moments: the thresholding figure's points lie on S(z, lambda)
+        # only for that problem (none are drawn for another loss or penalty)
+        arrays = (problem_arrays(X, y, obj.fit_intercept)
+                  if X.shape[1] <= 50 and obj.plain else None)
         return Problem(X, y, beta, X.shape[0], amax, arrays)
 
     def reference(self, X: Tensor, y: Tensor, alpha: float, l1_ratio: float,
-                  fit_intercept: bool, log: Log) -> SolveResult:
-        """float64 to relative gap 1e-12: CD for p <= 500, else FISTA."""
+                  fit_intercept: bool, log: Log, objective: dict[str, Any] | None = None
+                  ) -> SolveResult:
+        """float64 to relative gap 1e-12: CD for p <= 500, else FISTA; prox_newton for a
+        loss other than the squared one."""
+        objective = objective or {}
         kind = "cd" if X.shape[1] <= 500 else "fista"
+        if objective.get("loss") is not None:
+            kind = "prox_newton"
         with Phase(f"reference ({kind}, tol {REFERENCE_TOL:g})", REFERENCE_MAX_ITER,
                    log=log) as phase:
             return solve(X, y, alpha, l1_ratio, solver=kind, tol=REFERENCE_TOL,
                          max_iter=REFERENCE_MAX_ITER, fit_intercept=fit_intercept,
-                         warn=False, callback=phase)
+                         warn=False, callback=phase, **objective)
 
     def solve(self, X: Tensor, y: Tensor, alpha: float, l1_ratio: float,
               **kw: Any) -> SolveResult:
@@ -197,6 +217,9 @@ class Sharded(Local):
         self.where = f" over {self.world} process(es) ({dist.get_backend()})"
 
     def check(self, config: Config) -> None:
+        if not config.objective.plain:
+            raise InputError("objective: loss, weights, positive, mcp and scad do not run "
+                             "with distributed: true (the sharded datafit is the squared loss)")
         sharded = solver_names(sharded=True)
         bad = [s.kind for s in config.solvers if s.kind not in sharded]
         if bad:
@@ -224,8 +247,9 @@ class Sharded(Local):
         return Problem(X, y, beta, stats.n, amax, arrays)
 
     def reference(self, X: Tensor, y: Tensor, alpha: float, l1_ratio: float,
-                  fit_intercept: bool, log: Log) -> SolveResult:
-        """Sharded FISTA to relative gap 1e-12."""
+                  fit_intercept: bool, log: Log, objective: dict[str, Any] | None = None
+                  ) -> SolveResult:
+        """Sharded FISTA to relative gap 1e-12 (the squared loss: see check)."""
         with Phase(f"reference (fista, tol {REFERENCE_TOL:g})", REFERENCE_MAX_ITER, log=log,
                    tty=None if self.rank == 0 else False) as phase:
             return solve(X, y, alpha, l1_ratio, solver="fista", tol=REFERENCE_TOL,

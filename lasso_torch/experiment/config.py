@@ -130,6 +130,12 @@ class AlphaGrid(_Strict):
 PositiveAlpha = Annotated[Number, Field(gt=0.0)]
 
 
+class WeightsFile(_Strict):
+    """Per-feature penalty factors read from a ``.npy`` file (one number per feature)."""
+
+    file: str
+
+
 class ObjectiveConfig(_Strict):
     """Lasso (l1_ratio 1), ridge (0) or elastic net; alpha absolute, a fraction, or a grid.
 
@@ -144,7 +150,7 @@ class ObjectiveConfig(_Strict):
     relative gap 1e-6); the run then solves at that one alpha (not a path).
     """
 
-    kind: Literal["lasso", "ridge", "elasticnet"] = "lasso"
+    kind: Literal["lasso", "ridge", "elasticnet", "mcp", "scad"] = "lasso"
     alpha: PositiveAlpha | AlphaFraction | AlphaGrid | Annotated[
         list[PositiveAlpha], Field(min_length=1)
     ] = Field(default_factory=lambda: AlphaFraction(fraction=0.1))
@@ -152,6 +158,43 @@ class ObjectiveConfig(_Strict):
     fit_intercept: bool = True
     standardize: bool = True
     cv: Annotated[Integer, Field(ge=2, le=100)] | None = None
+    loss: Literal["squared", "logistic", "huber", "poisson"] = "squared"
+    delta: Annotated[Number, Field(gt=0.0)] | None = None
+    gamma: Annotated[Number, Field(gt=0.0)] | None = None
+    weights: Annotated[list[Annotated[Number, Field(ge=0.0)]], Field(min_length=1)] | \
+        WeightsFile | None = None
+    positive: bool = False
+
+    def problem_options(self) -> dict[str, Any]:
+        """The keyword options of ``lt.solve`` / ``lt.lasso_path`` for this objective
+        (``loss``, ``penalty``, ``gamma``, ``delta``, ``weights``, ``positive``)."""
+        weights = self.weights
+        if isinstance(weights, WeightsFile):
+            import numpy as np
+
+            try:
+                weights = np.load(weights.file).astype(float).ravel().tolist()
+            except (OSError, ValueError) as e:
+                raise InputError(f"objective.weights: cannot read {weights.file}: {e}") from None
+        return {"loss": None if self.loss == "squared" else self.loss,
+                "penalty": self.kind if self.kind in ("mcp", "scad") else None,
+                "gamma": self.gamma, "delta": self.delta, "weights": weights,
+                "positive": self.positive}
+
+    @property
+    def plain(self) -> bool:
+        """The squared-loss lasso / ridge / elastic net (no loss, weights, bounds, mcp)."""
+        return not any(v not in (None, False) for v in self.problem_options().values())
+
+    @model_validator(mode="after")
+    def _options_fit_the_kind(self) -> ObjectiveConfig:
+        if self.gamma is not None and self.kind not in ("mcp", "scad"):
+            raise ValueError("gamma is an option of kind mcp or scad")
+        if self.delta is not None and self.loss != "huber":
+            raise ValueError("delta is an option of loss huber")
+        if self.positive and self.kind in ("mcp", "scad"):
+            raise ValueError(f"positive is not available with kind {self.kind}")
+        return self
 
     @model_validator(mode="after")
     def _cv_needs_a_grid(self) -> ObjectiveConfig:
@@ -162,7 +205,7 @@ class ObjectiveConfig(_Strict):
 
     @model_validator(mode="after")
     def _ratio(self) -> ObjectiveConfig:
-        fixed = {"lasso": 1.0, "ridge": 0.0}.get(self.kind)
+        fixed = {"lasso": 1.0, "ridge": 0.0, "mcp": 1.0, "scad": 1.0}.get(self.kind)
         if fixed is not None:
             if self.l1_ratio is not None and self.l1_ratio != fixed:
                 raise ValueError(f"l1_ratio of a {self.kind} is {fixed:g}, got {self.l1_ratio}; "

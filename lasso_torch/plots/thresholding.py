@@ -7,7 +7,11 @@ with its partial residual ``r_j = y_c - sum_{k != j} x_k w_k``,
 * lasso:  ``w_j = S(z_j, lambda) = sign(z_j) max(|z_j| - lambda, 0)``, ``lambda = alpha rho``;
   every ``|z_j| <= lambda`` gives exactly 0 (the shaded zero zone, width ``2 lambda``);
 * ridge:  ``w_j = z_j / (1 + lambda)``, a proportional shrinkage that is 0 only at 0;
-* no penalty: ``w_j = z_j`` (the identity).
+* no penalty: ``w_j = z_j`` (the identity);
+* hard thresholding (best subset, the l0 penalty ``lambda^2/2 [w != 0]``): ``z 1{|z| > lambda}``,
+  the same zero zone, no shrinkage beyond it, a jump at the threshold;
+* firm thresholding (MCP, ``gamma``): soft near the zone, linear up to ``gamma lambda``,
+  then the identity: the zeros of the lasso without its bias on large coefficients.
 
 ``partial_residual_points`` turns a solved run (Gram matrix, ``X^T y`` and the solution)
 into the points ``(z_j, w_j)``, which all lie on the one curve ``S(z, lambda)``: the
@@ -24,6 +28,8 @@ from . import style
 LASSO_COLOR = "#d62728"
 RIDGE_COLOR = "#1f77b4"
 ZONE_COLOR = "#fdd0a2"
+HARD_COLOR = "#7f7f7f"
+FIRM_COLOR = "#9467bd"
 
 
 def soft_threshold(z: np.ndarray, lam: float) -> np.ndarray:
@@ -52,8 +58,21 @@ def partial_residual_points(
 ZOOM_WHEN = 8.0  # a zoom panel on [-3 lam, 3 lam] when the z range is wider than this x lam
 
 
-def _draw(ax, lam: float, zm: float, points, points_label: str, legend: bool) -> None:
-    z = np.union1d(np.linspace(-zm, zm, 801), [-lam, lam])  # the kinks exactly
+def firm_threshold(z: np.ndarray, lam: float, gamma: float) -> np.ndarray:
+    """MCP's prox at step 1 (``gamma > 1``) in numpy: exactly 0.0 on ``|z| <= lam``."""
+    soft = soft_threshold(z, lam) / (1 - 1 / gamma)
+    return np.where(np.abs(z) > gamma * lam, z, soft)
+
+
+def hard_threshold(z: np.ndarray, lam: float) -> np.ndarray:
+    """``z 1{|z| > lam}``."""
+    return np.where(np.abs(z) > lam, z, 0.0)
+
+
+def _draw(ax, lam: float, zm: float, points, points_label: str, legend: bool,
+          gamma: float | None = None) -> None:
+    kinks = [-lam, lam] if gamma is None else [-gamma * lam, -lam, lam, gamma * lam]
+    z = np.union1d(np.linspace(-zm, zm, 801), kinks)  # the kinks exactly
     ax.axvspan(-lam, lam, color=ZONE_COLOR, alpha=0.7, lw=0,
                label=f"zero zone $|z| \\leq λ$ (width 2λ = {2 * lam:.3g})")
     ax.axhline(0.0, color="black", lw=0.7)
@@ -61,6 +80,11 @@ def _draw(ax, lam: float, zm: float, points, points_label: str, legend: bool) ->
     ax.plot(z, z, color="#7f7f7f", ls=":", lw=1.4, label="no penalty: $w = z$")
     ax.plot(z, z / (1.0 + lam), color=RIDGE_COLOR, lw=1.8,
             label="ridge: $w = z / (1 + λ)$, never 0 for z ≠ 0")
+    if gamma is not None:
+        ax.plot(z, hard_threshold(z, lam), color=HARD_COLOR, lw=1.6, ls="--",
+                label="hard (best subset): $w = z$ beyond λ, a jump")
+        ax.plot(z, firm_threshold(z, lam, gamma), color=FIRM_COLOR, lw=2.0,
+                label=f"firm (MCP, γ = {gamma:g}): unbiased beyond γλ")
     ax.plot(z, soft_threshold(z, lam), color=LASSO_COLOR, lw=2.4,
             label="lasso: $w = S(z, λ)$, exactly 0 on the zone")
     if points is not None and np.size(points[0]):
@@ -85,6 +109,7 @@ def thresholding_figure(
     z_max: float | None = None,
     note: str | None = None,
     title: str | None = None,
+    gamma: float | None = 3.0,
 ) -> Figure:
     """``S(z, lam)``, ridge's ``z / (1 + lam)`` and the identity, zero zone shaded.
 
@@ -98,24 +123,27 @@ def thresholding_figure(
         points_label: their legend name.
         z_max: the z range ``[-z_max, z_max]`` (default ``3 lam``, widened to the points).
         note: a line written under the panel (e.g. why a run's points are not drawn).
+        gamma: also draw hard thresholding and MCP's firm thresholding with this ``gamma``
+            (None: soft, ridge and the identity only).
     """
     if not lam > 0:
         raise ValueError(f"the threshold must be > 0, got {lam!r}")
-    zm = 3.0 * lam if z_max is None else float(z_max)
+    zm = (3.0 if gamma is None else max(3.0, 1.3 * gamma)) * lam if z_max is None else float(
+        z_max)
     if points is not None and np.size(points[0]):
         zm = max(zm, 1.08 * float(np.abs(points[0]).max()))
     zoom = zm > ZOOM_WHEN * lam
     with style.context():
         fig, axes = style.new_figure(1, 2 if zoom else 1, size=(10.4 if zoom else 6.0, 4.8))
         ax = axes[0, 0]
-        _draw(ax, lam, zm, points, points_label, legend=True)
+        _draw(ax, lam, zm, points, points_label, legend=True, gamma=gamma)
         ax.set_xlabel("z = $x_j^T r_j / n$  (partial-residual correlation, $\\|x_j\\|^2/n = 1$)")
         ax.set_ylabel("coordinate update $w_j$")
-        ax.set_title(title or "Soft thresholding vs ridge shrinkage,\n"
+        ax.set_title(title or "Soft, hard and firm thresholding vs ridge shrinkage,\n"
                      f"λ = α·l1_ratio = {lam:.3g} (α in scikit-learn's scaling)")
         if zoom:
             zax = axes[0, 1]
-            _draw(zax, lam, 3.0 * lam, points, points_label, legend=False)
+            _draw(zax, lam, 3.0 * lam, points, points_label, legend=False, gamma=gamma)
             zax.set_xlabel("z (zoom)")
             zax.set_title(f"zoom on the zero zone: z in ±{3 * lam:.3g}")
             ax.indicate_inset(bounds=(-3 * lam, -3 * lam, 6 * lam, 6 * lam), inset_ax=zax,

@@ -9,6 +9,8 @@ from .coordinate import CoordinateDescent
 from .engine import Engine
 from .gradient import ProximalEngine, SubgradientEngine
 from .loop import LoopResult, Trace, run_loop
+from .penalty_cd import PenaltyCD  # after cd, ws and anderson_cd: their builders dispatch to it
+from .prox_newton import ProxNewton
 from .registry import REGISTRY, SolverSpec, get_solver, register, solver_names
 from .torch_optim import ProxOptimizerEngine, TorchOptimizerEngine
 from .working_set import WorkingSet
@@ -21,7 +23,7 @@ EXACT_ZERO_SOLVERS = solver_names(family="solver", exact_zeros=True)
 
 __all__ = [
     "EXACT_ZERO_SOLVERS", "REGISTRY", "SOLVERS", "AndersonCD", "CoordinateDescent", "Engine",
-    "LoopResult",
+    "LoopResult", "PenaltyCD", "ProxNewton",
     "ProxOptimizerEngine", "ProximalEngine", "SolverSpec", "SubgradientEngine",
     "TorchOptimizerEngine", "Trace", "WorkingSet", "get_solver", "register", "run_loop",
     "solver_names",

@@ -10,7 +10,10 @@ The rule (measured by ``experiments/benchmark.py``, whose rows include ``auto``;
 * CPU, large tall data and a small alpha: ``cd`` (compiled epochs on the Gram matrix);
 * CPU otherwise (tiny, small ill-conditioned, wide ``p >> n``): ``anderson_cd`` (compiled
   working-set coordinate descent with Anderson extrapolation);
-* ridge (``l1_ratio == 0``) on the CPU: ``ws`` (one linear solve in Gram form).
+* ridge (``l1_ratio == 0``) on the CPU: ``ws`` (one linear solve in Gram form);
+* a loss other than the squared one: ``prox_newton`` (``fista`` with backtracking for a
+  user's loss through autograd). Weighted, bounded and non-convex penalties go to the same
+  choice; ``cd``, ``ws`` and ``anderson_cd`` hand them to the penalty-aware CD.
 
 The choice is reported in the result (``SolveResult.solver``).
 """
@@ -35,12 +38,17 @@ LARGE_ALPHA = 0.05
 def choose(datafit: Quadratic, penalty: ElasticNet, distributed: bool = False) -> str:
     """The registered solver ``auto`` stands for, on this datafit and penalty."""
     X = datafit.X
+    if not isinstance(datafit, Quadratic):  # logistic, Huber, Poisson, a user's loss
+        return "prox_newton" if getattr(datafit, "name", "") != "autograd" else "fista"
     if distributed or X.device.type != "cpu":
         return "fista"
     if penalty.l1_ratio == 0:
         return "ws"
     if _tall(X):
-        top = float(penalty.alpha_max(datafit.Xty)) if datafit.F == 1 else 0.0
+        try:
+            top = float(penalty.alpha_max(datafit.Xty)) if datafit.F == 1 else 0.0
+        except (AttributeError, TypeError, ValueError):  # a penalty without alpha_max
+            top = 0.0
         large = top > 0 and float(penalty.alpha) >= LARGE_ALPHA * top
         return "ws" if large else "cd"
     return "anderson_cd"

@@ -21,7 +21,7 @@ from ..certificates import Certificate, certificate_from_sums
 from ..datafits import Quadratic
 from ..errors import InputError
 from ..optim import ProximalGradient, SubgradientDescent
-from ..penalties import ElasticNet, make_penalty
+from ..penalties import ElasticNet
 from .engine import Engine
 from .registry import SolverSpec, register
 from .screening import gap_safe_dead
@@ -123,7 +123,7 @@ class ProximalEngine(Engine):
             self.datafit = self.datafit.columns(groups[keep])
         self.step_df = (self.datafit if self.feat is None
                         else self.datafit.features(self.feat))
-        self.penalty = make_penalty(self.penalty.alpha[keep], self.penalty.l1_ratio)
+        self.penalty = self.penalty.select(keep)  # keeps per-feature weights and bounds
         self.opt.param_groups[0]["penalty"] = self.penalty
         return True
 
