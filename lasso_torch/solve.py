@@ -117,6 +117,15 @@ def _start(coef_init: Any, X: Tensor) -> Tensor:
     return w0
 
 
+def _backtrack_if_needed(spec: SolverSpec, datafit: Any, lr: float | None,
+                         opts: dict[str, Any]) -> None:
+    """A datafit of no known smoothness (a user's loss): the gradient solvers backtrack."""
+    if getattr(datafit, "lipschitz_factor", 1.0) is None or getattr(
+            datafit, "conjugate_gap", True) is False:
+        if "backtracking" in spec.options and lr is None and opts.get("batch_size") is None:
+            opts.setdefault("backtracking", True)
+
+
 def build_engine(spec: SolverSpec, datafit: Quadratic, penalty: Any, w0: Tensor,
                  options: dict[str, Any]) -> Any:
     """``spec.build`` with the spec's defaults overridden by ``options`` (``tol`` always
@@ -230,10 +239,7 @@ def solve(
     if spec.uses_lr:
         opts["lr"] = lr
     solver_check(spec, datafit, pen, opts)
-    if getattr(datafit, "lipschitz_factor", 1.0) is None or getattr(
-            datafit, "conjugate_gap", True) is False:  # no known smoothness: backtrack
-        if "backtracking" in spec.options and lr is None and opts.get("batch_size") is None:
-            opts.setdefault("backtracking", True)
+    _backtrack_if_needed(spec, datafit, lr, opts)
     engine = build_engine(spec, datafit, pen, w0, {**opts, "tol": tol})
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)

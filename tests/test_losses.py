@@ -212,7 +212,8 @@ def test_batched_and_warm_paths_agree(loss):
 def test_poisson_path_needs_the_warm_strategy():
     _, X, y = _problem("poisson", 2)
     with pytest.raises(lt.InputError, match="warm"):
-        lt.lasso_path(X, y, loss="poisson", n_alphas=3)
+        lt.lasso_path(X, y, loss="poisson", n_alphas=3, strategy="batched")
+    assert lt.lasso_path(X, y, loss="poisson", n_alphas=3, tol=1e-9).strategy == "warm"  # auto
     res = lt.lasso_path(X, y, loss="poisson", n_alphas=3, strategy="warm", tol=1e-9)
     assert res.all_converged
 

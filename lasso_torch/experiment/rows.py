@@ -1,0 +1,80 @@
+"""Where a run's rows come from: the device, the data's description, and this rank's rows
+of the configured data (all of them in one process)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .. import data as data_mod
+from .. import data_shards
+from ..errors import InputError
+from .config import Config, CsvData, DiabetesData, NpzData, SyntheticData
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``auto`` -> cuda if available else cpu; ``cuda`` without CUDA is an :class:`InputError`."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if spec.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError(f"device: {spec!r} requested but CUDA is not available on this "
+                             "machine (use device: cpu or auto)")
+        index = int(spec.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise InputError(f"device: {spec!r} but only {torch.cuda.device_count()} CUDA "
+                             "device(s) are visible")
+    return torch.device(spec)
+
+
+@dataclass
+class Problem:
+    """The rows of a run in float64 (this process's, for a sharded run), their statistics
+    and the true coefficients of synthetic data."""
+
+    X: Tensor
+    y: Tensor
+    beta_true: Tensor | None = None
+    n: int = 0
+    alpha_max: float = math.nan
+    arrays: dict[str, np.ndarray] | None = None  # gram, xty, yty, n when p <= 50
+
+
+def describe_data(config: Config) -> str:
+    """The data source in a few words, with the resolved path of a file."""
+    d = config.data
+    return f"{d.kind} file {d.path}" if isinstance(d, (CsvData, NpzData)) else f"{d.kind} data"
+
+
+def load_rows(config: Config, rank: int = 0, world: int = 1
+              ) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Rows ``rank`` of ``world`` of the configured data (float64, CPU; all of them for a
+    world of one) and the true coefficients of synthetic data."""
+    d = config.data
+    if isinstance(d, SyntheticData):
+        seed = config.seed if d.seed is None else d.seed
+        rows = None if world == 1 else data_mod.shard_rows(d.n, rank, world)
+        X, y, beta = data_mod.make_synthetic(d.n, d.p, d.correlation, d.density, d.snr, seed,
+                                             rows=rows)
+        if config.objective.loss == "logistic":  # labels of the same sparse linear model
+            y = (y > y.median()).to(y.dtype)
+        return X, y, beta
+    if world == 1 and isinstance(d, CsvData):
+        X, y = data_mod.load_csv(d.path, d.target, delimiter=d.delimiter)
+    elif world == 1 and isinstance(d, NpzData):
+        X, y = data_mod.load_npz(d.path, d.target, features=d.features)
+    elif isinstance(d, CsvData):
+        X, y = data_shards.load_csv_shard(d.path, d.target, rank, world, delimiter=d.delimiter)
+    elif isinstance(d, NpzData):
+        X, y = data_shards.load_npz_shard(d.path, rank, world, d.target, features=d.features)
+    elif isinstance(d, DiabetesData):
+        X, y = data_mod.load_diabetes()
+        part = data_mod.shard_rows(X.shape[0], rank, world)
+        X, y = X[part], y[part]
+    else:  # pragma: no cover (the schema allows nothing else)
+        raise InputError(f"data.kind {d.kind!r} is not supported")
+    return X, y, None
