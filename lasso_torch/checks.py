@@ -13,15 +13,43 @@ from torch import Tensor
 
 from .data import check_data
 from .errors import InputError
+from .sparse import from_scipy, is_sparse
 
 
-def as_data(X: Any, y: Any) -> tuple[Tensor, Tensor]:
-    """Validate and convert ``X (n, p)``, ``y (n,)``: same float dtype and device, finite."""
+def as_data(X: Any, y: Any, targets: bool = False) -> tuple[Tensor, Tensor]:
+    """Validate and convert ``X (n, p)``, ``y (n,)``: same float dtype and device, finite.
+
+    ``X`` may be sparse (a torch sparse tensor, or scipy.sparse: converted to torch CSR, never
+    densified); with ``targets``, ``y`` may be ``(n, T)`` (``T`` targets solved together)."""
+    if hasattr(X, "tocsr") and not isinstance(X, Tensor):  # scipy.sparse
+        X = from_scipy(X, torch.float64 if X.dtype != np.float32 else torch.float32, "cpu")
     X = torch.as_tensor(X)
     if not X.is_floating_point():
         X = X.to(torch.get_default_dtype())
     y = torch.as_tensor(y, device=X.device).to(X.dtype)
-    return check_data(X, y, source=None)
+    if targets and y.dim() == 2:
+        if y.shape[1] == 0:
+            raise InputError("y has zero targets")
+        check_data(_probe(X), y[:, 0], source=None)
+        if not bool(torch.isfinite(y).all()):
+            raise InputError("y has NaN/inf values")
+    else:
+        check_data(_probe(X), y, source=None)
+    return X, y
+
+
+def _probe(X: Tensor) -> Tensor:
+    """``X`` for :func:`check_data`: a sparse ``X`` is checked here (shape, stored values
+    finite) and stands in as one zero column (n values, never a dense copy)."""
+    if not is_sparse(X):
+        return X
+    if X.dim() != 2:
+        raise InputError(f"X must be 2-D (n_samples, n_features), got shape {tuple(X.shape)}")
+    if X.shape[1] == 0:
+        raise InputError("the data has zero features")
+    if not bool(torch.isfinite(X.values()).all()):
+        raise InputError("X has NaN/inf values (among its stored entries)")
+    return torch.zeros(X.shape[0], 1, dtype=X.dtype, device=X.device)
 
 
 def _number(value: Any) -> bool:
