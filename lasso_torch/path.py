@@ -39,6 +39,7 @@ from .errors import InputError
 from .penalties import make_penalty
 from .solvers import get_solver, run_loop
 from .solvers.registry import SolverSpec
+from .sparse import is_sparse, select
 
 
 @dataclass
@@ -244,10 +245,14 @@ def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alph
     from .solve import solve
 
     if rows is not None:
-        X, y, s = X[rows], y[rows], None if s is None else s[rows]
+        idx = rows.nonzero().squeeze(1)
+        X, y, s = select(X, idx, 0), y[idx], None if s is None else s[idx]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter,
+        gram: bool | str = "auto"
+        if is_sparse(X):  # ws reads a sparse X through its Gram matrix only
+            solver, gram = ("ws", True) if X.shape[1] <= 4096 else ("fista", "auto")
+        return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter, gram=gram,
                      fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False)
 
 
@@ -291,7 +296,7 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
 
     coefs, inter, gaps, n_iters, status = out
     p, K = X.shape[1], alphas.numel()
-    Xf, yf = (X, y) if m is None else (X[m], y[m])
+    Xf, yf = (X, y) if m is None else (select(X, m.nonzero().squeeze(1), 0), y[m])
     s = sample_weight if m is None or sample_weight is None else sample_weight[m]
     if s is not None:
         s = s * (s.numel() / s.sum())
