@@ -113,6 +113,8 @@ def cross_validate(
     tol: float = 1e-6,
     max_iter: int = 20_000,
     sample_weight: Tensor | np.ndarray | None = None,
+    strategy: str = "batched",
+    solver: str | None = None,
 ) -> CVResult:
     """Held-out MSE of every alpha on every fold, and the alpha that minimizes its mean.
 
@@ -126,6 +128,8 @@ def cross_validate(
         tol: every fold and alpha is solved to relative duality gap ``<= tol``.
         sample_weight: ``(n,)`` row weights: each fold's training rows weighted (the folds
             as 0/1 row weights times these, one batched path) and its held-out MSE too.
+        strategy, solver: :func:`lasso_torch.lasso_path`'s (``"batched"``: all folds x
+            alphas at once; ``"warm"``: each fold's warm sequence, exact ``ws`` solves).
     """
     t0 = time.perf_counter()
     X, y = as_data(X, y)
@@ -142,8 +146,8 @@ def cross_validate(
         raise InputError("every fold needs at least one held-out row")
     s = check_sample_weight(sample_weight, X)
     path = lasso_path(X, y, alphas=a.to(dtype=X.dtype, device=X.device), l1_ratio=l1_ratio,
-                      tol=tol, batched=True, fit_intercept=fit_intercept, masks=masks,
-                      max_iter=max_iter, sample_weight=s)
+                      tol=tol, strategy=strategy, solver=solver, fit_intercept=fit_intercept,
+                      masks=masks, max_iter=max_iter, sample_weight=s)
     mse = heldout_mse(X, y, test, path.coefs, path.intercepts, s).T.double().cpu().numpy()
     index = int(np.argmin(mse.mean(1)))
     alphas_np = a.numpy()

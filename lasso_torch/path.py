@@ -267,8 +267,9 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
             "stall_patience": options.pop("stall_patience", spec.stall_patience)}
     Ms = [None] if masks is None else list(masks.bool().T)
     F, K, p = len(Ms), alphas.numel(), X.shape[1]
-    coefs = X.new_zeros(F, p, K)
-    inter, gaps = X.new_zeros(F, K), X.new_zeros(F, K)
+    z = dict(dtype=X.dtype, device=X.device)  # X may be sparse
+    coefs = torch.zeros(F, p, K, **z)
+    inter, gaps = torch.zeros(F, K, **z), torch.zeros(F, K, **z)
     n_iters = torch.zeros(F, K, dtype=torch.long)
     status = np.full((F, K), "interrupted", dtype=object)
     gaps.fill_(math.nan)
@@ -292,7 +293,7 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
                options: dict[str, Any], loop: dict[str, Any], out: tuple[Any, ...]) -> None:
     """One fold's warm sequence, written into ``out = (coefs, inter, gaps, n_iters,
     status)``; stops at an interrupted alpha."""
-    from .solve import build_engine, weighted_rows
+    from .solve import GRAM_ONLY, build_datafit, build_engine, weighted_rows
 
     coefs, inter, gaps, n_iters, status = out
     p, K = X.shape[1], alphas.numel()
@@ -300,11 +301,16 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
     s = sample_weight if m is None or sample_weight is None else sample_weight[m]
     if s is not None:
         s = s * (s.numel() / s.sum())
-    full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
-    df = full
-    if s is not None and not spec.weights:
-        df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
-    w, prev = Xf.new_zeros(p), None
+    if make is Quadratic:  # as solve builds it (sparse X, row weights)
+        if is_sparse(Xf) and spec.name in GRAM_ONLY and gram == "auto":
+            gram = True
+        df, full = build_datafit(Xf, yf, fit_intercept, gram, s, spec, False)
+    else:
+        full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
+        df = full
+        if s is not None and not spec.weights:
+            df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
+    w, prev = torch.zeros(p, dtype=X.dtype, device=X.device), None
     opts = {**spec.options, **options, "tol": tol}
     for k in range(K):
         eng = build_engine(spec, df, make_penalty(float(alphas[k]), l1_ratio), w, opts)

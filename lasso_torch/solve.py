@@ -74,7 +74,7 @@ GRAM_ONLY = ("ws",)
 rows then weighted natively, ``X`` possibly sparse)."""
 
 
-def _datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str | Tensor,
+def build_datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str | Tensor,
              s: Tensor | None, spec: SolverSpec, distributed: bool
              ) -> tuple[Quadratic, Quadratic]:
     """The datafit the engine runs on, and the one of the problem (its intercept): the same,
@@ -208,7 +208,7 @@ def solve(
         return _per_target(X, y, alpha, l1_ratio, solver, w0, loop, dict(
             fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
             stall_patience=stall_patience, warn=warn, options=opts))
-    datafit, full = _datafit(X, y, fit_intercept, gram, s, spec, distributed)
+    datafit, full = build_datafit(X, y, fit_intercept, gram, s, spec, distributed)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
         opts["lr"] = lr

@@ -14,10 +14,11 @@ on the same folds both give the same ``alphas_``, ``mse_path_`` and ``alpha_``:
    estimator is refit on all the data with it (``sample_weight`` included).
 
 Step 2 is :func:`lasso_torch.cv.cross_validate`: one call of :func:`lasso_torch.lasso_path`
-with the folds times ``sample_weight`` as row weights, all folds x all alphas solved
-together by the batched path (one ``p x (F K)`` iterate); ``positive`` runs warm paths of
-the projected solver per fold. ``groups`` (and any metadata) reach the splitter through
-scikit-learn's metadata routing; ``n_jobs`` is accepted and unused (torch's threads).
+with the folds times ``sample_weight`` as row weights, each fold's alphas a warm sequence
+of exact working-set solves (scikit-learn's precision; measured faster than the batched
+FISTA path on small problems, whose columns mostly end in per-alpha finishing solves);
+``positive`` runs warm paths of the projected solver per fold. ``groups`` (and any
+metadata) reach the splitter through scikit-learn's metadata routing; ``n_jobs`` is accepted and unused (torch's threads).
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ class _TorchLinearModelCV(TorchLinearModel):
                 continue
             res = cross_validate(Xt, yt, alphas[r], float(l1), masks=train, test_masks=test,
                                  fit_intercept=self.fit_intercept, tol=2 * self.tol,
-                                 max_iter=self.max_iter, sample_weight=swt)
+                                 max_iter=self.max_iter, sample_weight=swt,
+                                 strategy="warm", solver="ws")
             mse.append(res.mse_path)
             worst = max(worst, float(res.gaps.max()))
         return np.stack(mse).astype(np.float64), worst
@@ -203,7 +205,7 @@ class TorchLassoCV(_TorchLinearModelCV):
                  precompute: Any = "auto", max_iter: int = 1000, tol: float = 1e-4,
                  copy_X: bool = True, cv: Any = None, verbose: Any = False,
                  n_jobs: int | None = None, positive: bool = False, random_state: Any = None,
-                 selection: str = "cyclic", solver: str = "cd", device: str | None = "cpu",
+                 selection: str = "cyclic", solver: str = "auto", device: str | None = "cpu",
                  dtype: str | None = None) -> None:
         for k, v in locals().items():
             if k not in ("self", "__class__"):
@@ -230,7 +232,7 @@ class TorchElasticNetCV(_TorchLinearModelCV):
                  fit_intercept: bool = True, precompute: Any = "auto", max_iter: int = 1000,
                  tol: float = 1e-4, cv: Any = None, copy_X: bool = True, verbose: Any = 0,
                  n_jobs: int | None = None, positive: bool = False, random_state: Any = None,
-                 selection: str = "cyclic", solver: str = "cd", device: str | None = "cpu",
+                 selection: str = "cyclic", solver: str = "auto", device: str | None = "cpu",
                  dtype: str | None = None) -> None:
         for k, v in locals().items():
             if k not in ("self", "__class__"):

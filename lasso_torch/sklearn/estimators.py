@@ -8,8 +8,10 @@ arguments (``sample_weight``, ``check_input``; routed through metadata routing),
 (``coef_``, ``intercept_`` numpy floats, ``n_iter_``, ``dual_gap_``, ``sparse_coef_``) and
 the ``path`` static method; plus ``solver``, ``device`` and ``dtype``. ``tol`` has
 scikit-learn's meaning: stop at ``dual_gap <= tol * ||y_c||^2 / n`` (relative gap
-``2 tol``). The default solver is ``"cd"`` (scikit-learn's algorithm: ``max_iter`` counts
-epochs); a sparse ``X`` is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``.
+``2 tol``). ``solver="auto"`` (default) is ``"cd"`` (scikit-learn's algorithm: ``max_iter``
+counts epochs), ``"ws"`` for ridge (``l1_ratio=0``: one exact Gram solve); a sparse ``X``
+is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``. ``n_iter_`` is in the
+solver's unit (epochs, working-set outer iterations, steps).
 """
 
 from __future__ import annotations
@@ -113,6 +115,8 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
     def _solver(self, X: Any) -> tuple[str, dict[str, Any]]:
         """The solver and its options (``selection``/``seed`` where the solver has them)."""
         name = self.solver
+        if name == "auto":  # ridge: one exact Gram solve; else scikit-learn's algorithm
+            name = "ws" if self._l1_ratio() == 0 else "cd"
         spec = get_solver(name)
         if scipy_sparse.issparse(X) and not spec.batched:
             name = "ws" if X.shape[1] <= SPARSE_GRAM_MAX else "fista"
@@ -198,8 +202,8 @@ class TorchElasticNet(TorchLinearModel):
     """Elastic net ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
     The same objective, parameters and attributes as ``sklearn.linear_model.ElasticNet``
-    (see the module docstring); ``solver`` is any of :data:`lasso_torch.SOLVERS` (default
-    ``"cd"``), run on ``device`` in ``dtype`` (``None``: the data's; float32 stays float32).
+    (see the module docstring); ``solver`` is ``"auto"`` or any of
+    :data:`lasso_torch.SOLVERS`, run on ``device`` in ``dtype`` (``None``: the data's; float32 stays float32).
     ``selection="random"`` (with ``random_state``) reaches the solvers that offer it (the
     compiled coordinate descent); the others descend cyclically. ``status_`` is the
     solver's stop reason.
@@ -208,7 +212,7 @@ class TorchElasticNet(TorchLinearModel):
     def __init__(self, alpha: float = 1.0, *, l1_ratio: float = 0.5, fit_intercept: bool = True,
                  precompute: Any = False, max_iter: int = 1000, copy_X: bool = True,
                  tol: float = 1e-4, warm_start: bool = False, positive: bool = False,
-                 random_state: Any = None, selection: str = "cyclic", solver: str = "cd",
+                 random_state: Any = None, selection: str = "cyclic", solver: str = "auto",
                  device: str | None = "cpu", dtype: str | None = None) -> None:
         _params(self, alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                 precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
@@ -222,7 +226,7 @@ class _FixedRatioModel(TorchLinearModel):
     def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True,
                  precompute: Any = False, copy_X: bool = True, max_iter: int = 1000,
                  tol: float = 1e-4, warm_start: bool = False, positive: bool = False,
-                 random_state: Any = None, selection: str = "cyclic", solver: str = "cd",
+                 random_state: Any = None, selection: str = "cyclic", solver: str = "auto",
                  device: str | None = "cpu", dtype: str | None = None) -> None:
         _params(self, alpha=alpha, fit_intercept=fit_intercept, precompute=precompute,
                 copy_X=copy_X, max_iter=max_iter, tol=tol, warm_start=warm_start,

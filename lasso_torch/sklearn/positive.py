@@ -84,7 +84,8 @@ def solve_positive(X: Tensor, y: Tensor, alpha: float, l1_ratio: float, *, tol: 
                    row_weights=s)
     if isinstance(gram, Tensor):
         df.__dict__["gram"] = gram.to(dtype=X.dtype, device=X.device)
-    w0 = X.new_zeros(X.shape[1]) if coef_init is None else coef_init.to(X).clamp(min=0)
+    z = dict(dtype=X.dtype, device=X.device)  # X may be sparse
+    w0 = torch.zeros(X.shape[1], **z) if coef_init is None else coef_init.to(**z).clamp(min=0)
     engine = PositiveEngine(df, PositiveElasticNet(alpha, l1_ratio), w0, tol=tol)
     out = run_loop(engine, max_iter=max_iter, tol=tol, check_every=10)
     coef = out.coef.detach()
@@ -99,8 +100,9 @@ def positive_path(X: Tensor, y: Tensor, alphas: np.ndarray, l1_ratio: float, *, 
                   max_iter: int, fit_intercept: bool, weights: Tensor) -> tuple[Tensor, Tensor]:
     """Warm-started positive solutions ``(coefs (p, K), intercepts (K,))`` along ``alphas``
     (descending), rows weighted by ``weights`` (zero-weight rows left out)."""
-    coefs = X.new_zeros(X.shape[1], len(alphas))
-    inter = X.new_zeros(len(alphas))
+    z = dict(dtype=X.dtype, device=X.device)
+    coefs = torch.zeros(X.shape[1], len(alphas), **z)
+    inter = torch.zeros(len(alphas), **z)
     w = None
     for k, a in enumerate(alphas):
         res = solve_positive(X, y, float(a), l1_ratio, tol=tol, max_iter=max_iter,
