@@ -9,7 +9,8 @@ arguments (``sample_weight``, ``check_input``; routed through metadata routing),
 the ``path`` static method; plus ``solver``, ``device`` and ``dtype``. ``tol`` has
 scikit-learn's meaning: stop at ``dual_gap <= tol * ||y_c||^2 / n`` (relative gap
 ``2 tol``). ``solver="auto"`` (default) is ``"cd"`` (scikit-learn's algorithm: ``max_iter``
-counts epochs), ``"ws"`` for ridge (``l1_ratio=0``: one exact Gram solve); a sparse ``X``
+counts epochs), a direct least-squares solve for ridge (``l1_ratio=0``) and ``alpha=0``
+(exact, where a descent stops at ``tol``); a sparse ``X``
 is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``. ``n_iter_`` is in the
 solver's unit (epochs, working-set outer iterations, steps).
 """
@@ -115,8 +116,8 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
     def _solver(self, X: Any) -> tuple[str, dict[str, Any]]:
         """The solver and its options (``selection``/``seed`` where the solver has them)."""
         name = self.solver
-        if name == "auto":  # ridge: one exact Gram solve; else scikit-learn's algorithm
-            name = "ws" if self._l1_ratio() == 0 else "cd"
+        if name == "auto":  # scikit-learn's algorithm (ridge is solved directly)
+            name = "cd"
         spec = get_solver(name)
         if scipy_sparse.issparse(X) and not spec.batched:
             name = "ws" if X.shape[1] <= SPARSE_GRAM_MAX else "fista"
@@ -143,8 +144,9 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
                dtype: torch.dtype, device: torch.device) -> SolveResult:
         swt = None if sw is None else torch.as_tensor(sw)
         l1_ratio = self._l1_ratio()
-        if self.alpha == 0:
-            return least_squares(Xt, yt, swt, self.fit_intercept, l1_ratio)
+        direct = self.solver == "auto" and l1_ratio == 0 and not getattr(self, "positive", 0)
+        if self.alpha == 0 or direct:  # least squares / ridge: one exact solve
+            return least_squares(Xt, yt, swt, self.fit_intercept, l1_ratio, float(self.alpha))
         gram = precomputed_gram(getattr(self, "precompute", False), X, sw,
                                 self.fit_intercept, dtype, device)
         T = 1 if yt.dim() == 1 else yt.shape[1]

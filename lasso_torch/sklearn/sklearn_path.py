@@ -1,7 +1,7 @@
 """Two solves of the estimators outside the one-alpha path: the ``path`` static method
-(scikit-learn's ``enet_path`` semantics over :func:`lasso_torch.lasso_path`) and
-``alpha=0`` (ordinary least squares, solved directly instead of by a descent that
-scikit-learn warns "does not converge well")."""
+(scikit-learn's ``enet_path`` semantics over :func:`lasso_torch.lasso_path`) and the
+direct solve of ridge and ``alpha=0`` (least squares, which scikit-learn warns a descent
+"does not converge well" on): exact, where a descent reaches ``tol`` only."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import torch
 from scipy import sparse as scipy_sparse
 from torch import Tensor
 
+from ..certificates import certify
 from ..checks import check_sample_weight
+from ..datafits import Quadratic
 from ..errors import InputError
 from ..path import lasso_path
 from ..solve import SolveResult
@@ -21,31 +23,42 @@ from .inputs import to_tensor, torch_dtype
 
 
 def least_squares(X: Tensor, y: Tensor, sw: Tensor | None, fit_intercept: bool,
-                  l1_ratio: float) -> SolveResult:
-    """The minimum-norm (weighted) least-squares solution (``alpha = 0``); its "gap" is the
-    objective ``sum s r^2 / (2n)`` (no penalty: no dual to bound it by)."""
+                  l1_ratio: float, alpha: float = 0.0) -> SolveResult:
+    """Ridge (``alpha (1 - l1_ratio)/2 ||w||^2``) or, at ``alpha = 0``, the minimum-norm
+    (weighted) least squares, solved directly: ``lstsq`` of the centered rows scaled by
+    ``sqrt(s)``, stacked on ``sqrt(n a2) I``. At ``alpha = 0`` the "gap" is the objective
+    ``sum s r^2 / (2n)`` (no penalty: no dual to bound it by)."""
     if is_sparse(X):
-        X = X.to_dense()  # alpha = 0 only: a direct solve needs the columns
+        X = X.to_dense()  # a direct solve needs the columns (ridge / alpha = 0 only)
     s = check_sample_weight(sw, X)
-    n = X.shape[0]
+    n, p = X.shape
     s = torch.ones(n, dtype=X.dtype, device=X.device) if s is None else s
-    xm = (s @ X) / n if fit_intercept else X.new_zeros(X.shape[1])
+    xm = (s @ X) / n if fit_intercept else X.new_zeros(p)
     ym = (s @ y) / n if fit_intercept else y.new_zeros(y.shape[1:])
     r = s.sqrt()
     A, b = (X - xm) * r[:, None], (y - ym) * (r if y.dim() == 1 else r[:, None])
+    a2 = alpha * (1 - l1_ratio)
+    if a2 > 0:
+        A = torch.cat([A, (n * a2) ** 0.5 * torch.eye(p, dtype=X.dtype, device=X.device)])
+        b = torch.cat([b, b.new_zeros((p, *b.shape[1:]))])
     if X.device.type == "cpu":
         coef = torch.linalg.lstsq(A, b, driver="gelsd").solution
     else:
         coef = torch.linalg.pinv(A) @ b
-    res = b - A @ coef
-    obj = (res * res).sum(0) / (2 * n)
-    p0 = (b * b).sum(0) / (2 * n)
+    res = b[:n] - A[:n] @ coef
+    p0 = (b[:n] * b[:n]).sum(0) / (2 * n)
+    if alpha > 0:
+        cert = certify(Quadratic(X, y, fit_intercept, gram=False, row_weights=s), coef,
+                       alpha, l1_ratio)
+        obj, gap, kkt = cert.objective, cert.gap, cert.kkt
+    else:
+        obj = gap = (res * res).sum(0) / (2 * n)
+        kkt = torch.zeros_like(obj)
     return SolveResult(
         solver="lstsq", coef=coef, intercept=ym - xm @ coef, n_iter=0,
-        gap=obj / p0.clamp(min=torch.finfo(X.dtype).tiny), gap_abs=obj, objective=obj,
-        kkt=torch.zeros_like(obj), converged=True, status="converged", lr=None, time=0.0,
-        alpha=0.0, l1_ratio=l1_ratio,
-        n_iters=None if y.dim() == 1 else np.zeros(y.shape[1], dtype=np.int64))
+        gap=gap / p0.clamp(min=torch.finfo(X.dtype).tiny), gap_abs=gap, objective=obj,
+        kkt=kkt, converged=True, status="converged", lr=None, time=0.0, alpha=alpha,
+        l1_ratio=l1_ratio, n_iters=None if y.dim() == 1 else np.zeros(y.shape[1], dtype=int))
 
 
 def enet_path_torch(X: Any, y: Any, *, l1_ratio: float = 0.5, eps: float = 1e-3,
