@@ -34,13 +34,13 @@ a batch column to its target).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
 
 import torch
 from torch import Tensor
 
 from . import sparse as sp
+from .power import power_iteration
 
 FUSED_MIN_BYTES = 8 << 20  # X smaller than this stays in cache between two plain products
 FUSED_BLOCK_BYTES = 4 << 20  # rows per block of the fused pass: ~4 MB of X
@@ -297,30 +297,3 @@ class Quadratic:
     def p0_cols(self) -> Tensor:
         """``P(0)`` per column of the batch."""
         return self.p0 if self.F == 1 and self.T == 1 else self._c(self.p0)
-
-
-def power_iteration(
-    op: Callable[[Tensor], Tensor], p: int, like: Tensor, n_iter: int = 100,
-    rtol: float = 1e-6, seed: int = 0,
-) -> Tensor:
-    """Largest eigenvalue of the symmetric PSD operator ``op`` on R^p (a 0-d tensor).
-
-    Deterministic (fixed seed, generated on the CPU and moved to ``like``'s device).
-    Checks convergence every 10 steps (the only host syncs) and returns the estimate
-    times ``1 + 2*rtol``, so a step ``1/L`` stays safe when it has not fully converged.
-    """
-    g = torch.Generator().manual_seed(seed)
-    v = torch.randn(p, generator=g, dtype=torch.float64).to(dtype=like.dtype, device=like.device)
-    v = v / torch.linalg.vector_norm(v)
-    lam = torch.zeros((), dtype=like.dtype, device=like.device)
-    for k in range(1, n_iter + 1):
-        u = op(v)
-        lam_new = torch.linalg.vector_norm(u)
-        if float(lam_new) == 0.0:
-            return lam_new
-        v = u / lam_new
-        if k % 10 == 0 and abs(float(lam_new - lam)) <= rtol * float(lam_new):
-            lam = lam_new
-            break
-        lam = lam_new
-    return lam * (1 + 2 * rtol)

@@ -44,6 +44,12 @@ def _coo(X: Tensor) -> Tensor:
     return (X if X.layout == torch.sparse_coo else X.to_sparse_coo()).coalesce()
 
 
+def _csr(indices: Tensor, values: Tensor, shape: Any) -> Tensor:
+    """A CSR tensor from COO indices (as built here: valid, no invariant check)."""
+    coo = torch.sparse_coo_tensor(indices, values, shape, check_invariants=False)
+    return coo.to_sparse_csr()
+
+
 def col_sums(X: Tensor, v: Tensor | None = None) -> Tensor:
     """``X^T v`` (``v`` = ones by default): column sums without densifying."""
     if v is None and not is_sparse(X):
@@ -58,7 +64,7 @@ def square(X: Tensor) -> Tensor:
     if not is_sparse(X):
         return X * X
     C = _coo(X)
-    return torch.sparse_coo_tensor(C.indices(), C.values() ** 2, C.shape, check_invariants=False).to_sparse_csr()
+    return _csr(C.indices(), C.values() ** 2, C.shape)
 
 
 def scale_rows(X: Tensor, s: Tensor) -> Tensor:
@@ -67,7 +73,7 @@ def scale_rows(X: Tensor, s: Tensor) -> Tensor:
         return s[:, None] * X
     C = _coo(X)
     vals = C.values() * s[C.indices()[0]]
-    return torch.sparse_coo_tensor(C.indices(), vals, C.shape, check_invariants=False).to_sparse_csr()
+    return _csr(C.indices(), vals, C.shape)
 
 
 def gram(X: Tensor, s: Tensor | None = None) -> Tensor:

@@ -132,7 +132,8 @@ def test_cuda_fit_matches_cpu(diabetes):
 
 def test_convergence_warning_gives_the_gap(diabetes):
     X, y = diabetes
-    with pytest.warns(ConvergenceWarning, match=r"\(max_iter after 3 iterations\): duality gap"):
+    with pytest.warns(ConvergenceWarning, match=r"Objective did not converge.*Duality gap: .*"
+                      r"max_iter after 3 iterations"):
         est = TorchLasso(0.01, max_iter=3).fit(X, y)
     assert est.status_ == "max_iter" and est.n_iter_ == 3 and est.dual_gap_ > 0
 
@@ -194,7 +195,7 @@ def test_cv_in_a_pipeline_and_in_grid_search(diabetes):
 
 def test_cv_rejects_a_ridge_grid(diabetes):
     X, y = diabetes
-    with pytest.raises(InputError, match="l1_ratio > 0"):
+    with pytest.raises(InputError, match="not supported for l1_ratio=0"):
         TorchElasticNetCV(l1_ratio=0.0, alphas=5).fit(X, y)
 
 

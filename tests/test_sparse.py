@@ -4,14 +4,13 @@ densified, on CPU and CUDA."""
 import numpy as np
 import pytest
 import torch
+from conftest import DEVICES
 from scipy import sparse as scipy_sparse
 
 import lasso_torch as lt
 from lasso_torch import InputError
 from lasso_torch.datafits import Quadratic
 from lasso_torch.sparse import from_scipy, gram, select
-
-from conftest import DEVICES
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -81,7 +80,6 @@ def test_path_and_cv_sparse_equal_dense():
                           sample_weight=s)
         assert float((a.coefs - b.coefs).abs().max()) <= 1e-10
     from lasso_torch.cv import cross_validate
-
     from lasso_torch.path import alpha_grid
 
     alphas = alpha_grid(Xd, torch.tensor(y), n_alphas=6)

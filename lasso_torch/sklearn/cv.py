@@ -18,7 +18,8 @@ with the folds times ``sample_weight`` as row weights, each fold's alphas a warm
 of exact working-set solves (scikit-learn's precision; measured faster than the batched
 FISTA path on small problems, whose columns mostly end in per-alpha finishing solves);
 ``positive`` runs warm paths of the projected solver per fold. ``groups`` (and any
-metadata) reach the splitter through scikit-learn's metadata routing; ``n_jobs`` is accepted and unused (torch's threads).
+metadata) reach the splitter through scikit-learn's metadata routing; ``n_jobs`` is
+accepted and unused (torch's threads).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, proces
 from sklearn.utils.validation import check_scalar
 
 from ..cv import cross_validate, heldout_mse, masks_from_folds
+from ..errors import InputError
 from ..path import grid
 from .estimators import TorchElasticNet, TorchLinearModel
 from .inputs import (
@@ -59,7 +61,7 @@ def alpha_grid(X: Any, y: np.ndarray, l1_ratio: float, fit_intercept: bool, eps:
     ``eps * alpha_max``; ``alpha_max = max_j |x_j,c^T S y_c| / (sum(S) l1_ratio)`` (the
     largest signed value with ``positive``), in scikit-learn's float operations."""
     if l1_ratio == 0:
-        raise ValueError(NO_GRID)
+        raise InputError(NO_GRID)
     yc = y - np.average(y, weights=sw) if fit_intercept else y
     yw = yc if sw is None else yc * sw
     Xy = np.asarray(X.T @ yw).ravel()

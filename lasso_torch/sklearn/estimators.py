@@ -67,6 +67,12 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
 
     path = staticmethod(enet_path_torch)
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X, solved as torch CSR
+        tags.target_tags.multi_output = True  # y (n, T): coef_ (T, p)
+        return tags
+
     def _l1_ratio(self) -> float:
         return float(self.l1_ratio)
 
@@ -85,6 +91,8 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
         ``(n_samples, n_targets)``, optional ``sample_weight (n_samples,)``; returns self."""
         self._check_params()
         X, y = validate_fit(self, X, y, check_input)
+        if y.ndim == 2 and y.shape[1] == 1:  # one target, as scikit-learn: coef_ (p,)
+            y = y[:, 0]
         sw = sample_weights(sample_weight, X)
         if self.alpha == 0:
             warnings.warn("With alpha=0, this algorithm does not converge well. You are "
@@ -94,7 +102,7 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
         shift = self._center_in_place(X, sw)
         Xt, yt = to_tensor(X, dtype, device), to_tensor(y, dtype, device)
         res = self._solve(X, Xt, yt, sw, dtype, device)
-        coef = res.coef.detach().cpu().numpy().astype(X.dtype, copy=False)
+        coef = res.coef.detach().cpu().numpy()  # in the compute dtype
         if not (np.all(np.isfinite(coef)) and bool(torch.isfinite(res.intercept).all())):
             raise ValueError("Coordinate descent iterations resulted in non-finite parameter "
                              "values. The input data may contain large values and need to "
@@ -205,7 +213,8 @@ class TorchElasticNet(TorchLinearModel):
 
     The same objective, parameters and attributes as ``sklearn.linear_model.ElasticNet``
     (see the module docstring); ``solver`` is ``"auto"`` or any of
-    :data:`lasso_torch.SOLVERS`, run on ``device`` in ``dtype`` (``None``: the data's; float32 stays float32).
+    :data:`lasso_torch.SOLVERS`, run on ``device`` in ``dtype`` (``None``: the data's;
+    float32 stays float32).
     ``selection="random"`` (with ``random_state``) reaches the solvers that offer it (the
     compiled coordinate descent); the others descend cyclically. ``status_`` is the
     solver's stop reason.

@@ -55,10 +55,10 @@ def least_squares(X: Tensor, y: Tensor, sw: Tensor | None, fit_intercept: bool,
         obj = gap = (res * res).sum(0) / (2 * n)
         kkt = torch.zeros_like(obj)
     return SolveResult(
-        solver="lstsq", coef=coef, intercept=ym - xm @ coef, n_iter=0,
+        solver="lstsq", coef=coef, intercept=ym - xm @ coef, n_iter=1,  # one direct solve
         gap=gap / p0.clamp(min=torch.finfo(X.dtype).tiny), gap_abs=gap, objective=obj,
         kkt=kkt, converged=True, status="converged", lr=None, time=0.0, alpha=alpha,
-        l1_ratio=l1_ratio, n_iters=None if y.dim() == 1 else np.zeros(y.shape[1], dtype=int))
+        l1_ratio=l1_ratio, n_iters=None if y.dim() == 1 else np.ones(y.shape[1], dtype=int))
 
 
 def enet_path_torch(X: Any, y: Any, *, l1_ratio: float = 0.5, eps: float = 1e-3,
