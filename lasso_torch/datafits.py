@@ -57,6 +57,7 @@ class Quadratic:
     def __init__(self, X: Tensor, y: Tensor, fit_intercept: bool = True,
                  gram: bool | str = "auto", row_weights: Tensor | None = None) -> None:
         self.X, self.y = X, y
+        self.XT = sp.transpose(X)  # X^T: a CSR copy for a sparse X (its fast product)
         self.p = X.shape[1]
         self.fit_intercept = fit_intercept
         # batch column -> weight column ((n, F) weights) or target (y (n, T))
@@ -73,15 +74,15 @@ class Quadratic:
         n_rows = self.count_rows(X)
         if self.s is None:
             self.n = n_rows
-            self._means(sp.col_sums(X), y.sum(0))
+            self._means(sp.col_sums(X, XT=self.XT), y.sum(0))
         else:  # one column of sums per weight column: (p, F), (F,)
             S = self.s if self.s.dim() == 2 else self.s[:, None]
             nf = self.reduce(S.sum(0))
             self.n = nf if self.F > 1 else nf[0]
             if self.F > 1:
-                self._means(X.mT @ S, y @ S)
+                self._means(self.XT @ S, y @ S)
             else:
-                self._means(X.mT @ self.s, self.s @ y)
+                self._means(self.XT @ self.s, self.s @ y)
         self.yc = (y[:, None] if self.F > 1 else y) - self.y_mean  # (n,), (n, F) or (n, T)
         if gram == "auto":
             gram = n_rows >= 4 * self.p and self.F * self.p * self.p <= 2**26
@@ -150,7 +151,7 @@ class Quadratic:
 
     def rmatvec(self, u: Tensor) -> Tensor:
         """``X_c^T u`` for a centered ``u`` (any ``u`` without intercept)."""
-        return self.X.mT @ u
+        return self.XT @ u
 
     fused_pass = True  # False where the rows are sharded (the products all-reduce)
 
@@ -203,6 +204,7 @@ class Quadratic:
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view.X, view.p, view.x_mean = sp.select(self.X, idx, 1), idx.numel(), self.x_mean[idx]
+        view.XT = sp.transpose(view.X)
         for name in ("Xty", "colsq"):
             if name in self.__dict__:
                 view.__dict__[name] = self.__dict__[name][idx]
@@ -213,7 +215,7 @@ class Quadratic:
     @cached_property
     def Xty(self) -> Tensor:
         """``X_c^T S y_c / n``: minus the gradient at 0; gives ``alpha_max``. (p,) or (p, F)."""
-        return self.reduce(self.X.mT @ self._weighted_all(self.yc)) / self.n
+        return self.reduce(self.XT @ self._weighted_all(self.yc)) / self.n
 
     def _weighted_all(self, v: Tensor) -> Tensor:
         return v if self.s is None else as_column(self.s, v) * v

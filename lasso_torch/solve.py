@@ -145,6 +145,7 @@ def solve(
     warn: bool = True,
     distributed: bool = False,
     options: dict[str, Any] | None = None,
+    check_start: bool = False,
     **solver_options: Any,
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
@@ -169,8 +170,9 @@ def solve(
         record_coef: record all coefficients (True), none (False), or these indices.
         gram: use ``X^T X`` for the gradient (``"auto"``: when ``n >= 4p``), or the matrix
             ``G = X_c^T S X_c / n`` itself, precomputed.
-        coef_init: warm start (``(p,)``, or ``(p, T)`` for ``T`` targets); one already
-            within ``tol`` returns at once with ``n_iter == 0``.
+        coef_init: warm start (``(p,)``, or ``(p, T)`` for ``T`` targets).
+        check_start: certify ``coef_init`` first: one already within ``tol`` returns at
+            once with ``n_iter == 0`` (scikit-learn's coordinate descent does so).
         sample_weight: ``(n,)`` row weights (scikit-learn's convention: rescaled to sum n).
         stall_patience: checks without progress, near the dtype's precision, before
             stopping as ``stalled`` (None: never; the solver's spec may lower it).
@@ -207,7 +209,7 @@ def solve(
     if y.dim() == 2 and not spec.batched:  # one target at a time
         return _per_target(X, y, alpha, l1_ratio, solver, w0, loop, dict(
             fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
-            stall_patience=stall_patience, warn=warn, options=opts))
+            stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start))
     datafit, full = build_datafit(X, y, fit_intercept, gram, s, spec, distributed)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
@@ -217,7 +219,7 @@ def solve(
     engine = build_engine(spec, datafit, make_penalty(a, l1_ratio), w0, {**opts, "tol": tol})
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
-    out = _run(engine, coef_init is not None, stall_patience=patience, **loop)
+    out = _run(engine, check_start and coef_init is not None, stall_patience=patience, **loop)
     if warn and out.status in ("max_iter", "diverged", "stalled"):
         warnings.warn(
             f"{solver}: {out.status} after {out.n_iter} iterations; relative duality gap "

@@ -104,14 +104,18 @@ for _name in ("test_warm_start_convergence[False-csr_array]",
     EXPECTED_FAILURES[_name] = EXPECTED_FAILURES[_name.replace("array", "matrix")]
 
 FULL = os.environ.get("LASSO_TORCH_SKLEARN_SUITE") == "full"
-"""The default run skips the duplicates below (same code path for the Torch estimators);
-``LASSO_TORCH_SKLEARN_SUITE=full`` runs every test (marked ``slow``: ~10 minutes on 2 busy
+"""The default run is a representative subset: it skips the duplicates below (the same code
+path for the Torch estimators, or covered by tests/test_sparse.py);
+``LASSO_TORCH_SKLEARN_SUITE=full`` runs every test (marked ``slow``: ~15 minutes on 2 busy
 cores)."""
 
 
 def _subset_skip(name: str) -> str | None:
     if "csr_array" in name or "csc_array" in name:
         return "scipy sparse *_array: converted as the *_matrix variant, which runs"
+    if "csc_matrix" in name and name.startswith(("test_enet_cv_sample_weight_consistency",
+                                                 "test_enet_alpha_max")):
+        return "the CV estimators on a sparse X: the dense variant runs (and test_sparse.py)"
     if "loky" in name:
         return "n_jobs is unused (torch threads): a 1 MB fit under joblib's loky backend"
     return None

@@ -78,6 +78,11 @@ class _TorchLinearModelCV(TorchLinearModel):
     def _l1_ratios(self) -> np.ndarray:
         return np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False  # one target (as LassoCV / ElasticNetCV)
+        return tags
+
     def _alpha_grids(self, X: Any, y: np.ndarray, sw: np.ndarray | None,
                      l1_ratios: np.ndarray) -> np.ndarray:
         if isinstance(self.alphas, Integral):

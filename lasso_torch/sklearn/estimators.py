@@ -169,7 +169,7 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
         if scipy_sparse.issparse(X) and name == "ws":
             gram = True if not isinstance(gram, torch.Tensor) else gram
         return solve(Xt, yt, float(self.alpha), l1_ratio, name, gram=gram, warn=False,
-                     **common, **opts)
+                     check_start=True, **common, **opts)
 
     def _set_result(self, res: SolveResult, coef: np.ndarray, shift: np.ndarray | None,
                     multi: bool) -> None:
