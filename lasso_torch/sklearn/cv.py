@@ -49,6 +49,7 @@ from .inputs import (
     validate_fit,
 )
 from .positive import positive_path
+from .sklearn_path import least_squares
 
 NO_GRID = ("Automatic alpha grid generation is not supported for l1_ratio=0. Please supply "
            "a grid by providing your estimator with the appropriate `alphas=` argument.")
@@ -155,16 +156,36 @@ class _TorchLinearModelCV(TorchLinearModel):
             if self.verbose:
                 print(f"{type(self).__name__}: l1_ratio {l1}, {len(folds)} folds x "
                       f"{alphas.shape[1]} alphas")
+            pos = alphas[r][alphas[r] > 0]  # alpha = 0 (least squares): solved directly
+            zero = self._zero_mse(Xt, yt, swt, train, test, float(l1), alphas.shape[1] - pos.size)
             if self.positive:
-                mse.append(self._positive_mse(Xt, yt, swt, train, test, alphas[r], float(l1)))
-                continue
-            res = cross_validate(Xt, yt, alphas[r], float(l1), masks=train, test_masks=test,
-                                 fit_intercept=self.fit_intercept, tol=2 * self.tol,
-                                 max_iter=self.max_iter, sample_weight=swt,
-                                 strategy="warm", solver="ws")
-            mse.append(res.mse_path)
-            worst = max(worst, float(res.gaps.max()))
+                part = self._positive_mse(Xt, yt, swt, train, test, pos, float(l1))
+            elif pos.size:
+                res = cross_validate(Xt, yt, pos, float(l1), masks=train, test_masks=test,
+                                     fit_intercept=self.fit_intercept, tol=2 * self.tol,
+                                     max_iter=self.max_iter, sample_weight=swt,
+                                     strategy="warm", solver="ws")
+                part = res.mse_path
+                worst = max(worst, float(res.gaps.max()))
+            else:
+                part = np.zeros((0, train.shape[1]))
+            mse.append(np.concatenate([part, zero]))
         return np.stack(mse).astype(np.float64), worst
+
+    def _zero_mse(self, X: torch.Tensor, y: torch.Tensor, sw: torch.Tensor | None,
+                  train: torch.Tensor, test: torch.Tensor, l1_ratio: float, count: int
+                  ) -> np.ndarray:
+        """Held-out MSE ``(count, F)`` of the grid's ``alpha = 0`` entries (least squares)."""
+        if count == 0:
+            return np.zeros((0, train.shape[1]))
+        coefs, inters = [], []
+        for f in range(train.shape[1]):
+            w = train[:, f] if sw is None else train[:, f] * sw
+            res = least_squares(X, y, w, self.fit_intercept, l1_ratio)
+            coefs.append(res.coef[:, None])
+            inters.append(res.intercept.reshape(1))
+        mse = heldout_mse(X, y, test, torch.stack(coefs), torch.stack(inters), sw)
+        return np.repeat(mse.T.double().cpu().numpy(), count, axis=0)
 
     def _positive_mse(self, X: torch.Tensor, y: torch.Tensor, sw: torch.Tensor | None,
                       train: torch.Tensor, test: torch.Tensor, alphas: np.ndarray,
