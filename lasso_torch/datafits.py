@@ -27,9 +27,8 @@ CPU a large unweighted ``X`` is read once per gradient (:meth:`Quadratic.residua
 
 **Sparse** ``X`` (torch CSR/CSC, CPU or CUDA) is never densified: the products are sparse
 kernels, the centering stays implicit (:mod:`lasso_torch.sparse`). **Targets** ``y (n, T)``:
-``T`` problems on one ``X`` and one weight column, served by a ``(p, T)`` iterate (one GEMM
-per product) with ``y_c``, ``ybar``, ``Xty`` and ``P(0)`` per target (``groups`` then maps
-a batch column to its target).
+``T`` problems on one ``X`` and weight column: a ``(p, T)`` iterate (one GEMM per product),
+``y_c``, ``ybar``, ``Xty``, ``P(0)`` per target (``groups`` maps batch columns to targets).
 """
 
 from __future__ import annotations

@@ -302,12 +302,10 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
     if s is not None:
         s = s * (s.numel() / s.sum())
     if make is Quadratic:  # as solve builds it (sparse X, row weights)
-        if is_sparse(Xf) and spec.name in GRAM_ONLY and gram == "auto":
-            gram = True
+        gram = True if is_sparse(Xf) and spec.name in GRAM_ONLY and gram == "auto" else gram
         df, full = build_datafit(Xf, yf, fit_intercept, gram, s, spec, False)
     else:
-        full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
-        df = full
+        df = full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
         if s is not None and not spec.weights:
             df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
     w, prev = torch.zeros(p, dtype=X.dtype, device=X.device), None
