@@ -311,6 +311,62 @@ def large_rows(shape: tuple[int, int], device: str, budget: float,
     return rows, bw
 
 
+def text_like(n: int, p: int, density: float, seed: int = 0):
+    """A bag-of-words-like design as scipy CSR: column (term) frequencies follow a Zipf law,
+    values are log(1 + counts) (tf), ``density * n * p`` stored entries; ``y`` from 50
+    active terms plus noise."""
+    from scipy import sparse as scipy_sparse
+
+    rng = np.random.default_rng(seed)
+    nnz = int(density * n * p)
+    freq = 1.0 / np.arange(1, p + 1) ** 1.1
+    cols = rng.choice(p, size=nnz, p=freq / freq.sum())
+    rows = rng.integers(0, n, size=nnz)
+    vals = np.log1p(rng.geometric(0.5, size=nnz)).astype(np.float64)
+    X = scipy_sparse.csr_matrix((vals, (rows, cols)), shape=(n, p))
+    X.sum_duplicates()
+    beta = np.zeros(p)
+    active = rng.choice(np.arange(10, min(p, 5000)), 50, replace=False)
+    beta[active] = rng.choice([-1.0, 1.0], 50) * rng.uniform(1, 3, 50)
+    signal = X @ beta
+    return X, signal + rng.standard_normal(n) * signal.std()
+
+
+def sparse_rows(shape: tuple[int, int], density: float, device: str, budget: float,
+                frac: float = 0.1) -> list[dict]:
+    """Time to relative gap 1e-6 on a sparse text-like design (never densified): FISTA on
+    torch CSR (``device``) against scikit-learn's sparse coordinate descent."""
+    from sklearn.linear_model import Lasso
+
+    from lasso_torch.sparse import from_scipy
+
+    n, p = shape
+    A, y = text_like(n, p, density)
+    X = from_scipy(A, torch.float64, device)
+    yt = torch.as_tensor(y, device=device)
+    alpha = frac * float(lt.alpha_max(X, yt))
+    base = dict(workload=f"sparse text-like {n}x{p} ({A.nnz / (n * p):.3%})", frac=frac)
+    rows = []
+    for solver in ("fista", "ista"):
+        t0 = time.perf_counter()
+        res = lt.solve(X, yt, alpha, 1.0, solver, tol=TARGET, max_iter=1_000_000, warn=False,
+                       callback=lambda k, w, c, t0=t0: time.perf_counter() - t0 > budget)
+        sec = time.perf_counter() - t0
+        rows.append(dict(base, solver=f"lasso_torch {solver} ({device}, CSR)", time=sec,
+                         n_iter=res.n_iter, rel_gap=float(res.gap), nnz_coef=int(
+                             (res.coef != 0).sum()), status=res.status))
+        print("  sparse", rows[-1], flush=True)
+    t0 = time.perf_counter()
+    sk = Lasso(alpha=alpha, tol=TARGET / 2, max_iter=100_000).fit(A, y)
+    sec = time.perf_counter() - t0
+    gap = float(lt.duality_gap(X.cpu(), yt.cpu(), torch.as_tensor(sk.coef_), alpha,
+                               relative=True))
+    rows.append(dict(base, solver="scikit-learn cd (scipy CSR)", time=sec, n_iter=sk.n_iter_,
+                     rel_gap=gap, nnz_coef=int((sk.coef_ != 0).sum()), status="done"))
+    print("  sparse", rows[-1], flush=True)
+    return rows
+
+
 # --- report ----------------------------------------------------------------------------------
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "torch": torch.__version__,
@@ -428,6 +484,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--large", action="store_true",
                     help="add the large workload (on by default with --device cuda)")
     ap.add_argument("--large-shape", default="100000x10000", help="n x p of the large workload")
+    ap.add_argument("--sparse", action="store_true",
+                    help="add the sparse text-like row (torch CSR, never densified)")
+    ap.add_argument("--sparse-shape", default="100000x100000", help="n x p of the sparse row")
+    ap.add_argument("--sparse-density", type=float, default=1e-3)
     args = ap.parse_args(argv)
     device = args.device
     if device == "cuda" and not torch.cuda.is_available():
@@ -497,6 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.large or device == "cuda":
         report["large"], report["copy_bandwidth"] = large_rows(large_shape, device,
                                                                solve_budget * 6)
+    if args.sparse:
+        shape = tuple(int(v) for v in args.sparse_shape.lower().split("x"))
+        report["sparse"] = sparse_rows(shape, args.sparse_density, device, solve_budget * 30)
     if device == "cuda":
         report["gpu"] = f"measured on {torch.cuda.get_device_name(0)} (rows marked (cuda))"
     elif torch.cuda.is_available():

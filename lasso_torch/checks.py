@@ -13,15 +13,18 @@ from torch import Tensor
 
 from .data import check_data, check_scale
 from .errors import InputError
+from .sparse import from_scipy, is_sparse
 
 
 def _tensor(name: str, a: Any, device: torch.device | None = None) -> Tensor:
-    """``a`` as a dense real float tensor. Tensors keep their float dtype (integer ones
-    take torch's default dtype); lists and arrays follow numpy (float64 unless float32)."""
+    """``a`` as a real float tensor (dense, or sparse CSR/CSC: never densified). Tensors keep
+    their float dtype (integer ones take torch's default dtype); lists and arrays follow
+    numpy (float64 unless float32); scipy.sparse becomes torch CSR."""
+    if hasattr(a, "tocsr") and not isinstance(a, Tensor):  # scipy.sparse: torch CSR
+        a = from_scipy(a, torch.float64 if a.dtype != np.float32 else torch.float32, "cpu")
     if isinstance(a, Tensor):
-        if a.layout != torch.strided:
-            raise InputError(f"{name} is a sparse tensor ({a.layout}); lt.solve takes dense "
-                             f"tensors for now: pass {name}.to_dense()")
+        if a.layout != torch.strided and not is_sparse(a):
+            raise InputError(f"{name} is a {a.layout} tensor; pass a dense, CSR or CSC one")
         if a.device.type == "meta":
             raise InputError(f"{name} is on the meta device (a shape without values); move "
                              "it to a real device with values first")
@@ -45,17 +48,27 @@ def _tensor(name: str, a: Any, device: torch.device | None = None) -> Tensor:
     return t if device is None else t.to(device)
 
 
-def as_data(X: Any, y: Any) -> tuple[Tensor, Tensor]:
+def as_data(X: Any, y: Any, targets: bool = False) -> tuple[Tensor, Tensor]:
     """Validate and convert ``X (n, p)``, ``y (n,)``: same float dtype and device, finite,
-    dense, real, and squares that do not overflow the dtype.
+    real, and squares that do not overflow the dtype.
 
-    ``y`` takes ``X``'s dtype and device. Inputs that require grad are detached (no solver
-    is differentiable through its iterations).
+    ``X`` may be sparse (torch CSR/CSC or scipy.sparse: never densified); with ``targets``,
+    ``y`` may be ``(n, T)`` (``T`` targets solved together). ``y`` takes ``X``'s dtype and
+    device. Inputs that require grad are detached (no solver is differentiable through its
+    iterations).
     """
     X = _tensor("X", X)
     y = _tensor("y", y, X.device).to(X.dtype)
-    X, y = check_data(X, y, source=None)
-    check_scale(X, y, source=None)
+    if targets and y.dim() == 2:
+        if y.shape[1] == 0:
+            raise InputError("y has zero targets")
+        check_data(_probe(X), y[:, 0], source=None)
+        if not bool(torch.isfinite(y).all()):
+            raise InputError("y has NaN/inf values")
+    else:
+        check_data(_probe(X), y, source=None)
+    if not is_sparse(X):
+        check_scale(X, y if y.dim() == 1 else y[:, 0], source=None)
     return X, y
 
 
@@ -66,6 +79,20 @@ def check_samples(n: int, fit_intercept: bool, standardize: bool = False) -> Non
         what = "fit_intercept" if fit_intercept else "standardize"
         raise InputError(f"the data has {n} sample (row): with {what} its centred value is "
                          "0 and there is nothing to fit; at least 2 samples are needed")
+
+
+def _probe(X: Tensor) -> Tensor:
+    """``X`` for :func:`check_data`: a sparse ``X`` is checked here (shape, stored values
+    finite) and stands in as one zero column (n values, never a dense copy)."""
+    if not is_sparse(X):
+        return X
+    if X.dim() != 2:
+        raise InputError(f"X must be 2-D (n_samples, n_features), got shape {tuple(X.shape)}")
+    if X.shape[1] == 0:
+        raise InputError("the data has zero features")
+    if not bool(torch.isfinite(X.values()).all()):
+        raise InputError("X has NaN/inf values (among its stored entries)")
+    return torch.zeros(X.shape[0], 1, dtype=X.dtype, device=X.device)
 
 
 def _number(value: Any) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checks import as_data
+from .checks import as_data, check_sample_weight
 from .errors import InputError
 from .path import lasso_path
 
@@ -84,14 +84,17 @@ def masks_from_folds(n: int, folds: Sequence[tuple[Any, Any]], *,
     return train.to(device), test.to(device)
 
 
-def heldout_mse(X: Tensor, y: Tensor, test: Tensor, coefs: Tensor, intercepts: Tensor) -> Tensor:
+def heldout_mse(X: Tensor, y: Tensor, test: Tensor, coefs: Tensor, intercepts: Tensor,
+                sample_weight: Tensor | None = None) -> Tensor:
     """``(F, K)`` mean squared error of each fold's solutions ``coefs (F, p, K)``,
-    ``intercepts (F, K)`` on that fold's test rows (``test (n, F)`` 0/1)."""
+    ``intercepts (F, K)`` on that fold's test rows (``test (n, F)`` 0/1), weighted by
+    ``sample_weight`` (scikit-learn's ``np.average(r**2, weights=sw_test)``). ``X`` may
+    be sparse: the residuals of all rows, one product per fold, masked."""
+    W = test if sample_weight is None else test * sample_weight[:, None]
     out = []
     for f in range(test.shape[1]):
-        rows = test[:, f].bool()
-        r = y[rows].unsqueeze(1) - X[rows] @ coefs[f] - intercepts[f]
-        out.append((r * r).mean(0))
+        r = y.unsqueeze(1) - X @ coefs[f] - intercepts[f]
+        out.append((W[:, f, None] * r * r).sum(0) / W[:, f].sum())
     return torch.stack(out)
 
 
@@ -109,6 +112,9 @@ def cross_validate(
     fit_intercept: bool = True,
     tol: float = 1e-6,
     max_iter: int = 20_000,
+    sample_weight: Tensor | np.ndarray | None = None,
+    strategy: str = "batched",
+    solver: str | None = None,
 ) -> CVResult:
     """Held-out MSE of every alpha on every fold, and the alpha that minimizes its mean.
 
@@ -120,6 +126,10 @@ def cross_validate(
             ``n_folds`` folds (rows shuffled by ``seed`` when ``shuffle``).
         test_masks: held-out rows ``(n, F)``; default the complement of ``masks``.
         tol: every fold and alpha is solved to relative duality gap ``<= tol``.
+        sample_weight: ``(n,)`` row weights: each fold's training rows weighted (the folds
+            as 0/1 row weights times these, one batched path) and its held-out MSE too.
+        strategy, solver: :func:`lasso_torch.lasso_path`'s (``"batched"``: all folds x
+            alphas at once; ``"warm"``: each fold's warm sequence, exact ``ws`` solves).
     """
     t0 = time.perf_counter()
     X, y = as_data(X, y)
@@ -134,10 +144,11 @@ def cross_validate(
     test = 1 - masks if test_masks is None else torch.as_tensor(test_masks).to(masks)
     if bool((test.sum(0) < 1).any()):
         raise InputError("every fold needs at least one held-out row")
+    s = check_sample_weight(sample_weight, X)
     path = lasso_path(X, y, alphas=a.to(dtype=X.dtype, device=X.device), l1_ratio=l1_ratio,
-                      tol=tol, batched=True, fit_intercept=fit_intercept, masks=masks,
-                      max_iter=max_iter)
-    mse = heldout_mse(X, y, test, path.coefs, path.intercepts).T.double().cpu().numpy()
+                      tol=tol, strategy=strategy, solver=solver, fit_intercept=fit_intercept,
+                      masks=masks, max_iter=max_iter, sample_weight=s)
+    mse = heldout_mse(X, y, test, path.coefs, path.intercepts, s).T.double().cpu().numpy()
     index = int(np.argmin(mse.mean(1)))
     alphas_np = a.numpy()
     return CVResult(alphas=alphas_np, mse_path=mse, alpha=float(alphas_np[index]), index=index,

@@ -24,6 +24,11 @@ centered and the design is never copied: ``X_c^T u = X^T u`` for ``sum(u) = 0``.
 When ``n >> p`` the Gram form (``G = X_c^T S X_c / n``, ``c = X_c^T S y_c / n``, computed
 once) turns each gradient into one ``p x p`` product instead of two ``n x p`` ones. On the
 CPU a large unweighted ``X`` is read once per gradient (:meth:`Quadratic.residual_xtr`).
+
+**Sparse** ``X`` (torch CSR/CSC, CPU or CUDA) is never densified: the products are sparse
+kernels, the centering stays implicit (:mod:`lasso_torch.sparse`). **Targets** ``y (n, T)``:
+``T`` problems on one ``X`` and weight column: a ``(p, T)`` iterate (one GEMM per product),
+``y_c``, ``ybar``, ``Xty``, ``P(0)`` per target (``groups`` maps batch columns to targets).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from functools import cached_property
 import torch
 from torch import Tensor
 
+from . import sparse as sp
 from .linalg import power_iteration
 
 FUSED_MIN_BYTES = 8 << 20  # X smaller than this stays in cache between two plain products
@@ -50,36 +56,49 @@ class Quadratic:
     def __init__(self, X: Tensor, y: Tensor, fit_intercept: bool = True,
                  gram: bool | str = "auto", row_weights: Tensor | None = None) -> None:
         self.X, self.y = X, y
+        self.XT = sp.transpose(X)  # X^T: a CSR copy for a sparse X (its fast product)
         self.p = X.shape[1]
         self.fit_intercept = fit_intercept
-        self.groups: Tensor | None = None  # column -> weight column, for (n, F) weights
+        # batch column -> weight column ((n, F) weights) or target (y (n, T))
+        self.groups: Tensor | None = None
         self.s = None if row_weights is None else row_weights.to(dtype=X.dtype, device=X.device)
         if self.s is not None and self.s.dim() == 2 and self.s.shape[1] == 1:
             self.s = self.s[:, 0]
         self.F = 1 if self.s is None or self.s.dim() == 1 else self.s.shape[1]
+        self.T = 1 if y.dim() == 1 else y.shape[1]
+        if self.T > 1:
+            if self.F > 1:
+                raise ValueError("several targets with several weight columns: solve apart")
+            self.groups = torch.arange(self.T, device=X.device)
         n_rows = self.count_rows(X)
         if self.s is None:
             self.n = n_rows
-            self._means(torch.cat([X.sum(0), y.sum().reshape(1)]) if fit_intercept else None)
-        else:  # one column of sums per weight column: (p + 1, F)
+            self._means(sp.col_sums(X, XT=self.XT), y.sum(0))
+        else:  # one column of sums per weight column: (p, F), (F,)
             S = self.s if self.s.dim() == 2 else self.s[:, None]
             nf = self.reduce(S.sum(0))
             self.n = nf if self.F > 1 else nf[0]
-            sums = torch.cat([X.T @ S, (y @ S)[None]]) if fit_intercept else None
-            self._means(sums if self.F > 1 or sums is None else sums[:, 0])
-        self.yc = (y[:, None] if self.F > 1 else y) - self.y_mean  # (n,) or (n, F)
+            if self.F > 1:
+                self._means(self.XT @ S, y @ S)
+            else:
+                self._means(self.XT @ self.s, self.s @ y)
+        self.yc = (y[:, None] if self.F > 1 else y) - self.y_mean  # (n,), (n, F) or (n, T)
         if gram == "auto":
             gram = n_rows >= 4 * self.p and self.F * self.p * self.p <= 2**26
         self.use_gram = bool(gram)
 
-    def _means(self, sums: Tensor | None) -> None:
-        if sums is None:
-            shape = (self.p, self.F) if self.F > 1 else (self.p,)
-            self.x_mean = self.X.new_zeros(shape)
-            self.y_mean = self.X.new_zeros(shape[1:])
+    def _means(self, x_sums: Tensor, y_sums: Tensor) -> None:
+        """The (weighted) means from the column sums ``(p,)``/``(p, F)`` and the target
+        sums ``()``/``(F,)``/``(T,)`` (one reduction of both)."""
+        if not self.fit_intercept:
+            self.x_mean, self.y_mean = x_sums.new_zeros(x_sums.shape), y_sums.new_zeros(
+                y_sums.shape)
             return
-        sums = self.reduce(sums) / self.n
-        self.x_mean, self.y_mean = sums[:-1], sums[-1]
+        sums = self.reduce(torch.cat([x_sums.reshape(-1), y_sums.reshape(-1)]))
+        k = x_sums.numel()
+        n = self.n
+        self.x_mean = sums[:k].reshape(x_sums.shape) / n
+        self.y_mean = sums[k:].reshape(y_sums.shape) / n
 
     # --- sums over the rows: one process here, all ranks in the sharded datafit ---------
     def count_rows(self, X: Tensor) -> int:
@@ -94,7 +113,7 @@ class Quadratic:
     def columns(self, groups: Tensor) -> Quadratic:
         """This datafit for a batch ``(p, K)`` whose column ``k`` uses weight column
         ``groups[k]`` (one-weight datafits serve every batch as they are)."""
-        if self.F == 1:
+        if self.F == 1 and self.T == 1:
             return self
         _ = self.Xty, self.p0  # cached once, shared by every view
         view = object.__new__(type(self))
@@ -103,8 +122,13 @@ class Quadratic:
         return view
 
     def _c(self, v: Tensor, axis: int = -1) -> Tensor:
-        """A per-weight-column quantity ``(..., F)`` for the batch's columns ``(..., K)``."""
+        """A per-column quantity ``(..., F)`` or ``(..., T)`` for the batch's columns
+        ``(..., K)``."""
         return v if self.groups is None else v.index_select(axis, self.groups)
+
+    def _cw(self, v: Tensor) -> Tensor:
+        """A per-weight-column quantity (``x_mean``) for the batch's columns."""
+        return v if self.F == 1 else self._c(v)
 
     @property
     def n_cols(self) -> Tensor | float:
@@ -119,16 +143,14 @@ class Quadratic:
     def residual(self, w: Tensor) -> Tensor:
         """``r = y_c - X_c w`` (centered when fitting an intercept): (n,) or (n, K)."""
         if self.s is not None:  # centered by the weighted means: sum s r = 0
-            mean_w = (as_column(self._c(self.x_mean), w) * w).sum(0)
+            mean_w = (as_column(self._cw(self.x_mean), w) * w).sum(0)
             return as_column(self._c(self.yc), w) + mean_w - self.X @ w
-        y = as_column(self.y, w)  # y - X w in one BLAS call (addmv / addmm)
-        r = torch.addmm(y, self.X, w, alpha=-1) if w.dim() == 2 else torch.addmv(
-            y, self.X, w, alpha=-1)
+        r = sp.matmul_sub(as_column(self._c(self.y), w), self.X, w)  # one addmv / addmm
         return r - r.mean(0) if self.fit_intercept else r
 
     def rmatvec(self, u: Tensor) -> Tensor:
         """``X_c^T u`` for a centered ``u`` (any ``u`` without intercept)."""
-        return self.X.T @ u
+        return self.XT @ u
 
     fused_pass = True  # False where the rows are sharded (the products all-reduce)
 
@@ -141,6 +163,7 @@ class Quadratic:
         X = self.X
         rows = FUSED_BLOCK_BYTES // (X.shape[1] * X.element_size())
         if not (self.fused_pass and self.s is None and w.dim() == 1 and X.device.type == "cpu"
+                and not sp.is_sparse(X)
                 and X.numel() * X.element_size() > FUSED_MIN_BYTES and rows >= 256):
             r = self.residual(w)
             return r, self.rmatvec(self._weighted(r))
@@ -168,8 +191,9 @@ class Quadratic:
         """:meth:`sums` from the Gram matrix, no pass over ``X``: ``sum s r^2 = n (yy - 2 c^T w
         + w^T G w)``, ``sum s r y_c = n (yy - c^T w)``, ``X_c^T S r = n (c - G w)``
         (``yy = 2 P(0)``). Their cancellation costs ~1e-15 P(0): for float64 at tol >= 1e-9."""
-        Gw = self.gradient(w) + as_column(self._c(self.Xty), w)  # G w
-        c, n, yy = as_column(self._c(self.Xty), w), self.n_cols, 2 * self.p0_cols
+        c = as_column(self._c(self.Xty), w)
+        Gw = self.gradient(w) + c  # G w
+        n, yy = self.n_cols, 2 * self.p0_cols
         cw = (c * w).sum(0)
         return (yy - 2 * cw + (w * Gw).sum(0)) * n, (yy - cw) * n, (c - Gw) * n
 
@@ -178,7 +202,8 @@ class Quadratic:
         Lipschitz constant of the full data stays a valid upper bound)."""
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view.X, view.p, view.x_mean = self.X[:, idx], idx.numel(), self.x_mean[idx]
+        view.X, view.p, view.x_mean = sp.select(self.X, idx, 1), idx.numel(), self.x_mean[idx]
+        view.XT = sp.transpose(view.X)
         for name in ("Xty", "colsq"):
             if name in self.__dict__:
                 view.__dict__[name] = self.__dict__[name][idx]
@@ -189,21 +214,19 @@ class Quadratic:
     @cached_property
     def Xty(self) -> Tensor:
         """``X_c^T S y_c / n``: minus the gradient at 0; gives ``alpha_max``. (p,) or (p, F)."""
-        return self.reduce(self.X.T @ self._weighted_all(self.yc)) / self.n
+        return self.reduce(self.XT @ self._weighted_all(self.yc)) / self.n
 
     def _weighted_all(self, v: Tensor) -> Tensor:
-        return v if self.s is None else self.s * v
+        return v if self.s is None else as_column(self.s, v) * v
 
     @cached_property
     def gram(self) -> Tensor:
         """``X_c^T S X_c / n``: (p, p), or (F, p, p) for ``F`` weight columns."""
         X = self.X
-        if self.s is None:
-            G = self.reduce(X.T @ X) / self.n
-        elif self.F == 1:
-            G = self.reduce(X.T @ (self.s[:, None] * X)) / self.n
+        if self.s is None or self.F == 1:
+            G = self.reduce(sp.gram(X, self.s)) / self.n
         else:
-            G = torch.stack([self.reduce(X.T @ (self.s[:, f, None] * X)) for f in range(self.F)])
+            G = torch.stack([self.reduce(sp.gram(X, self.s[:, f])) for f in range(self.F)])
             G = G / self.n[:, None, None]
         if self.fit_intercept:
             xm = self.x_mean if self.F == 1 else self.x_mean.T  # (p,) or (F, p)
@@ -216,8 +239,7 @@ class Quadratic:
         if "gram" in self.__dict__:  # the Gram matrix's diagonal, times n: no pass over X
             d = torch.diagonal(self.gram, dim1=-2, dim2=-1)
             return (d * self.n if self.F == 1 else (d * self.n[:, None]).T).clamp(min=0)
-        sq = self.reduce((self.X * self.X).sum(0) if self.s is None else (self.X * self.X).T
-                         @ self.s)
+        sq = self.reduce(sp.col_sums(sp.square(self.X), self.s))
         return (sq - self.n * self.x_mean**2).clamp(min=0)
 
     # --- value, gradient, Lipschitz constant --------------------------------------------
@@ -231,7 +253,7 @@ class Quadratic:
         if self.use_gram:
             if self.F == 1:  # G w - c in one BLAS call
                 mm = torch.addmm if w.dim() == 2 else torch.addmv
-                return mm(as_column(self.Xty, w), self.gram, w, beta=-1)
+                return mm(as_column(self._c(self.Xty), w), self.gram, w, beta=-1)
             out = torch.empty_like(w)
             for g in self.groups.unique().tolist():
                 idx = (self.groups == g).nonzero().squeeze(1)
@@ -243,7 +265,7 @@ class Quadratic:
     def intercept(self, w: Tensor) -> Tensor:
         """The profiled intercept ``ybar - xbar^T w`` (zero without intercept)."""
         if self.F == 1:
-            return self.y_mean - self.x_mean @ w
+            return self._c(self.y_mean) - self.x_mean @ w
         return self._c(self.y_mean) - (self._c(self.x_mean) * w).sum(0)
 
     @cached_property
@@ -278,4 +300,4 @@ class Quadratic:
     @property
     def p0_cols(self) -> Tensor:
         """``P(0)`` per column of the batch."""
-        return self.p0 if self.F == 1 else self._c(self.p0)
+        return self.p0 if self.F == 1 and self.T == 1 else self._c(self.p0)

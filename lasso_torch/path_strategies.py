@@ -20,6 +20,7 @@ from .penalties import is_plain, make_penalty
 from .problem import loss_name
 from .solvers import get_solver, run_loop
 from .solvers.registry import SolverSpec
+from .sparse import is_sparse, select
 
 
 def run_strategy(strategy: str, make: type, X: Tensor, y: Tensor, alphas: Tensor,
@@ -104,10 +105,14 @@ def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alph
     from .solve import solve
 
     if rows is not None:
-        X, y, s = X[rows], y[rows], None if s is None else s[rows]
+        idx = rows.nonzero().squeeze(1)
+        X, y, s = select(X, idx, 0), y[idx], None if s is None else s[idx]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter,
+        gram: bool | str = "auto"
+        if is_sparse(X):  # ws reads a sparse X through its Gram matrix only
+            solver, gram = ("ws", True) if X.shape[1] <= 4096 else ("fista", "auto")
+        return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter, gram=gram,
                      fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False,
                      **objective)
 
@@ -123,8 +128,9 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
             "stall_patience": options.pop("stall_patience", spec.stall_patience)}
     Ms = [None] if masks is None else list(masks.bool().T)
     F, K, p = len(Ms), alphas.numel(), X.shape[1]
-    coefs = X.new_zeros(F, p, K)
-    inter, gaps = X.new_zeros(F, K), X.new_zeros(F, K)
+    z = dict(dtype=X.dtype, device=X.device)  # X may be sparse
+    coefs = torch.zeros(F, p, K, **z)
+    inter, gaps = torch.zeros(F, K, **z), torch.zeros(F, K, **z)
     n_iters = torch.zeros(F, K, dtype=torch.long)
     status = np.full((F, K), "interrupted", dtype=object)
     gaps.fill_(math.nan)
@@ -149,21 +155,23 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
                options: dict[str, Any], loop: dict[str, Any], out: tuple[Any, ...]) -> None:
     """One fold's warm sequence, written into ``out = (coefs, inter, gaps, n_iters,
     status)``; stops at an interrupted alpha."""
-    from .solve import build_engine, weighted_rows
+    from .solve import GRAM_ONLY, build_datafit, build_engine, weighted_rows
 
     coefs, inter, gaps, n_iters, status = out
     p, K = X.shape[1], alphas.numel()
-    Xf, yf = (X, y) if m is None else (X[m], y[m])
+    Xf, yf = (X, y) if m is None else (select(X, m.nonzero().squeeze(1), 0), y[m])
     s = sample_weight if m is None or sample_weight is None else sample_weight[m]
     if s is not None:
         s = s * (s.numel() / s.sum())
-    full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
-    df = full
-    if s is not None and not spec.weights:
+    df = full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
+    if isinstance(full, Quadratic) and type(full) is Quadratic:  # as solve builds it
+        gram = True if is_sparse(Xf) and spec.name in GRAM_ONLY and gram == "auto" else gram
+        df, full = build_datafit(Xf, yf, fit_intercept, gram, s, spec, False)
+    elif s is not None and not spec.weights:
         df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
     if df.use_gram:  # n >> p: one X^T X for the whole path; every alpha indexes it
         _ = df.gram
-    w, prev = Xf.new_zeros(p), None
+    w, prev = torch.zeros(p, dtype=X.dtype, device=X.device), None
     opts = {**spec.options, **options, "tol": tol}
     for k in range(K):
         eng = build_engine(spec, df, pen(float(alphas[k])), w, opts)

@@ -5,6 +5,7 @@ checks -> datafit -> registry -> engine -> the one loop -> :class:`SolveResult`.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ from .checks import (
 from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
 from .problem import build_penalty, loss_name, make_datafit, solver_check
-from .solvers import get_solver, run_loop
+from .solvers import LoopResult, get_solver, run_loop
 from .solvers.auto import choose, threads_for
 from .solvers.registry import SolverSpec
+from .sparse import is_sparse
 
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
 
@@ -61,6 +63,7 @@ class SolveResult:
     notes: tuple[str, ...] = ()  # what the engine says about its run (AdamW's weight decay)
     certificate: str = "duality gap"
     loss: str = "squared"
+    n_iters: np.ndarray | None = None  # per target, for ``y (n, T)``
 
     @property
     def n_zeros(self) -> int:
@@ -84,11 +87,18 @@ def _check_solver_options(spec: SolverSpec, opts: dict[str, Any]) -> None:
                          f"{', '.join(spec.options) or 'none'}")
 
 
-def _datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str, s: Tensor | None,
-             spec: SolverSpec, distributed: bool, full: Quadratic | None = None,
-             loss: Any = None, delta: float | None = None) -> tuple[Quadratic, Quadratic]:
+GRAM_ONLY = ("ws",)
+"""Solvers that read ``X`` only through the datafit once it holds its Gram matrix (its
+rows then weighted natively, ``X`` possibly sparse)."""
+
+
+def build_datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str | Tensor,
+                  s: Tensor | None, spec: SolverSpec, distributed: bool,
+                  full: Quadratic | None = None, loss: Any = None, delta: float | None = None
+                  ) -> tuple[Quadratic, Quadratic]:
     """The datafit the engine runs on, and the one of the problem (its intercept): the same,
-    except for row weights on a solver without them (rows rescaled, see weighted_rows)."""
+    except for row weights on a solver without them (rows rescaled, see weighted_rows).
+    ``gram`` may be the matrix ``X_c^T S X_c / n`` itself (precomputed by the caller)."""
     if loss_name(loss) != "squared" or delta is not None:
         if distributed:
             raise InputError("distributed=True serves the squared loss only")
@@ -100,21 +110,66 @@ def _datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str, s: Ten
 
         df = ShardedQuadratic(X, y, fit_intercept, gram=gram, row_weights=s)
         return df, df
-    if full is None:
-        full = Quadratic(X, y, fit_intercept=fit_intercept, gram=gram, row_weights=s)
-    if s is None or spec.weights:
-        return full, full
-    return Quadratic(*weighted_rows(X, y, s, fit_intercept), fit_intercept=False, gram=gram), full
+    G = gram if isinstance(gram, Tensor) else None
+    flag = True if G is not None else gram
+    if full is None or G is not None:
+        full = Quadratic(X, y, fit_intercept=fit_intercept, gram=flag, row_weights=s)
+    by_gram = spec.name in GRAM_ONLY and (full.use_gram or G is not None)
+    if is_sparse(X) and not (spec.batched or by_gram):
+        raise InputError(f"solver {spec.name!r} needs a dense X; a sparse X runs with the "
+                         f"batched solvers (ista, fista, ...) or ws with gram=True")
+    if (by_gram and is_sparse(X)) or s is None or spec.weights:
+        df = full
+    else:
+        df = Quadratic(*weighted_rows(X, y, s, fit_intercept), fit_intercept=False, gram=flag)
+    if G is not None:
+        df.__dict__["gram"] = G.to(dtype=X.dtype, device=X.device)
+    elif by_gram and is_sparse(X):
+        _ = df.gram  # computed once here: the engine reads no row of X
+    return df, full
 
 
-def _start(coef_init: Any, X: Tensor) -> Tensor:
-    """The starting point: zeros, or ``coef_init`` on the data's device and dtype."""
+def _start(coef_init: Any, X: Tensor, y: Tensor) -> Tensor:
+    """The starting point: zeros, or ``coef_init`` on the data's device and dtype; ``(p,)``,
+    or ``(p, T)`` for ``T`` targets."""
+    shape = (X.shape[1],) if y.dim() == 1 else (X.shape[1], y.shape[1])
     if coef_init is None:
-        return torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
-    w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).reshape(-1).clone()
-    if w0.numel() != X.shape[1]:
-        raise InputError(f"coef_init must have {X.shape[1]} values, got {w0.numel()}")
-    return w0
+        return torch.zeros(shape, dtype=X.dtype, device=X.device)
+    w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).clone()
+    if w0.numel() != math.prod(shape):
+        raise InputError(f"coef_init must have shape {shape}, got {tuple(w0.shape)}")
+    return w0.reshape(shape)
+
+
+def _run(engine: Any, warm: bool, **loop: Any) -> LoopResult:
+    """The loop; a warm start already within ``tol`` returns at once (0 iterations), as
+    scikit-learn's coordinate descent checks the gap before its first epoch."""
+    if warm:
+        cert = engine.certificate()
+        if bool((cert.rel_gap <= loop["tol"]).all()):
+            w = engine.coef().detach()
+            K = w.shape[1] if w.dim() == 2 else 1
+            return LoopResult(n_iter=0, status="converged", cert=cert, time=0.0, trace=None,
+                              coef=w, n_iters=np.zeros(K, dtype=np.int64),
+                              statuses=np.array(["converged"] * K, dtype=object))
+    return run_loop(engine, **loop)
+
+
+def _per_target(X: Tensor, y: Tensor, alpha: float, l1_ratio: float, solver: str, w0: Tensor,
+                loop: dict[str, Any], rest: dict[str, Any]) -> SolveResult:
+    """``y (n, T)`` for a solver that serves one column: ``T`` solves, stacked."""
+    warm = bool(w0.any())
+    res = [solve(X, y[:, t], alpha, l1_ratio, solver, coef_init=w0[:, t] if warm else None,
+                 **loop, **rest) for t in range(y.shape[1])]
+    stack = {f: torch.stack([getattr(r, f) for r in res], -1)
+             for f in ("coef", "intercept", "gap", "gap_abs", "objective", "kkt")}
+    order = ("interrupted", "diverged", "max_iter", "stopped", "stalled", "converged")
+    status = min((r.status for r in res), key=order.index)
+    return SolveResult(solver=res[0].solver, **stack, n_iter=max(r.n_iter for r in res),
+                       converged=all(r.converged for r in res), status=status, lr=res[0].lr,
+                       time=sum(r.time for r in res), alpha=float(alpha),
+                       l1_ratio=float(l1_ratio), trace=None,
+                       n_iters=np.array([r.n_iter for r in res]))
 
 
 def _backtrack_if_needed(spec: SolverSpec, datafit: Any, lr: float | None,
@@ -163,6 +218,7 @@ def solve(
     bounds: tuple[Any, Any] | None = None,
     gamma: float | None = None,
     delta: float | None = None,
+    check_start: bool = False,
     **solver_options: Any,
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
@@ -179,6 +235,10 @@ def solve(
 
     Args:
         X, y: data (tensors or arrays); the solution lives on ``X``'s device and dtype.
+            ``X`` may be sparse (torch CSR/CSC, scipy.sparse), never densified (the batched
+            solvers, and ``ws`` in Gram form); ``y`` may be ``(n, T)``: ``T`` targets with
+            one ``(p, T)`` iterate (a batched solver; others solve them one by one), the
+            result's fields then per target (``coef (p, T)``, ``gap (T,)``, ``n_iters``).
         alpha, l1_ratio: scikit-learn's ElasticNet convention (1: Lasso, 0: Ridge).
         solver: ``"auto"`` (the default: the fastest certified solver for the data's
             shape, device, dtype and alpha, by the rule of :mod:`lasso_torch.solvers.auto`;
@@ -194,8 +254,11 @@ def solve(
             solver's, 10 for the gradient solvers, 1 for cd and ws).
         record_every: record a trace point every so many iterations (0: no trace).
         record_coef: record all coefficients (True), none (False), or these indices.
-        gram: use ``X^T X`` for the gradient (``"auto"``: when ``n >= 4p``).
-        coef_init: warm start.
+        gram: use ``X^T X`` for the gradient (``"auto"``: when ``n >= 4p``), or the matrix
+            ``G = X_c^T S X_c / n`` itself, precomputed.
+        coef_init: warm start (``(p,)``, or ``(p, T)`` for ``T`` targets).
+        check_start: certify ``coef_init`` first: one already within ``tol`` returns at
+            once with ``n_iter == 0`` (scikit-learn's coordinate descent does so).
         sample_weight: ``(n,)`` row weights (scikit-learn's convention: rescaled to sum n).
         stall_patience: checks without progress, near the dtype's precision, before
             stopping as ``stalled`` (None: never; the solver's spec may lower it).
@@ -220,7 +283,7 @@ def solve(
                                          check_every, record_every, gram, stall_patience,
                                          sorted(opts.items())))
     else:
-        X, y = as_data(X, y)
+        X, y = as_data(X, y, targets=True)
         check_samples(X.shape[0], fit_intercept)
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
     s = check_sample_weight(sample_weight, X)
@@ -232,9 +295,19 @@ def solve(
         spec = get_solver(choose(full, pen))
     check_every = spec.check_every if check_every is None else check_every
     check_options(tol, max_iter, check_every, lr)
-    datafit, full = _datafit(X, y, fit_intercept, gram, s, spec, distributed, full, loss,
-                             delta)
-    w0 = _start(coef_init, X)
+    w0 = _start(coef_init, X, y)
+    loop = dict(max_iter=max_iter, tol=tol, check_every=check_every, record_every=record_every,
+                record_coef=record_coef, callback=callback, catch_interrupt=catch_interrupt)
+    if y.dim() == 2 and not spec.batched:  # one target at a time
+        return _per_target(X, y, alpha, l1_ratio, spec.name, w0, loop, dict(
+            fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
+            stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start))
+    datafit, full = build_datafit(X, y, fit_intercept, gram, s, spec, distributed, full, loss,
+                                  delta)
+    if y.dim() == 2:  # one alpha per batch column (target)
+        pen = build_penalty(torch.full((y.shape[1],), alpha, dtype=X.dtype, device=X.device),
+                            l1_ratio, p=X.shape[1], like=X, penalty=penalty, weights=weights,
+                            positive=positive, bounds=bounds, gamma=gamma)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
         opts["lr"] = lr
@@ -244,16 +317,20 @@ def solve(
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
     with threads_for(X):
-        out = run_loop(engine, max_iter=max_iter, tol=tol, check_every=check_every,
-                       record_every=record_every, record_coef=record_coef,
-                       stall_patience=patience, callback=callback,
-                       catch_interrupt=catch_interrupt)
+        out = _run(engine, check_start and coef_init is not None, stall_patience=patience,
+                   **loop)
     if warn and out.status in ("max_iter", "diverged", "stalled"):
         warnings.warn(
             f"{spec.name}: {out.status} after {out.n_iter} iterations; relative duality gap "
-            f"{float(out.cert.rel_gap):.3e} (tol {tol:.1e})",
+            f"{float(out.cert.rel_gap.max()):.3e} (tol {tol:.1e})",
             ConvergenceWarning, stacklevel=2,
         )
+    return _result(spec, engine, out, full, datafit, pen, alpha, l1_ratio, loss, y)
+
+
+def _result(spec: SolverSpec, engine: Any, out: LoopResult, full: Any, datafit: Any,
+            pen: Any, alpha: float, l1_ratio: float, loss: Any, y: Tensor) -> SolveResult:
+    """The :class:`SolveResult` of a loop's outcome."""
     coef = out.coef.detach()
     kind = certificate_kind(datafit, pen)
     nan = torch.full_like(out.cert.gap, float("nan"))
@@ -266,4 +343,5 @@ def solve(
         alpha=float(alpha), l1_ratio=float(l1_ratio),
         trace=out.trace.arrays() if out.trace is not None else None,
         notes=tuple(getattr(engine, "notes", ())), certificate=kind, loss=loss_name(loss),
+        n_iters=out.n_iters if y.dim() == 2 else None,
     )

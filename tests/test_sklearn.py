@@ -132,7 +132,8 @@ def test_cuda_fit_matches_cpu(diabetes):
 
 def test_convergence_warning_gives_the_gap(diabetes):
     X, y = diabetes
-    with pytest.warns(ConvergenceWarning, match=r"\(max_iter after 3 iterations\): duality gap"):
+    with pytest.warns(ConvergenceWarning, match=r"Objective did not converge.*Duality gap: .*"
+                      r"max_iter after 3 iterations"):
         est = TorchLasso(0.01, max_iter=3).fit(X, y)
     assert est.status_ == "max_iter" and est.n_iter_ == 3 and est.dual_gap_ > 0
 
@@ -194,7 +195,7 @@ def test_cv_in_a_pipeline_and_in_grid_search(diabetes):
 
 def test_cv_rejects_a_ridge_grid(diabetes):
     X, y = diabetes
-    with pytest.raises(InputError, match="l1_ratio > 0"):
+    with pytest.raises(InputError, match="not supported for l1_ratio=0"):
         TorchElasticNetCV(l1_ratio=0.0, alphas=5).fit(X, y)
 
 
@@ -215,3 +216,42 @@ def test_lasso_scales_with_y_and_ignores_shifts_of_y(seed, scale, shift, frac):
     assert np.array_equal(moved.coef_ == 0, base.coef_ == 0)
     assert moved.intercept_ == pytest.approx(scale * base.intercept_ + shift, rel=1e-7,
                                              abs=1e-7 * scale)
+
+
+# --- scikit-learn's parameters and behaviours ----------------------------------------------
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_positive_matches_sklearn(diabetes, l1_ratio):
+    X, y = diabetes
+    ref = ElasticNet(alpha=0.01, l1_ratio=l1_ratio, positive=True, tol=1e-12,
+                     max_iter=1_000_000).fit(X, y)
+    ours = TorchElasticNet(alpha=0.01, l1_ratio=l1_ratio, positive=True, tol=1e-10,
+                           max_iter=1_000_000).fit(X, y)
+    assert (ours.coef_ >= 0).all() and (ours.coef_ == 0).sum() == (ref.coef_ == 0).sum()
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    assert ours.dual_gap_ <= 1e-10 * (y - y.mean()) @ (y - y.mean()) / len(y)
+
+
+def test_attributes_path_and_alpha_zero(diabetes):
+    X, y = diabetes
+    est = TorchLasso(alpha=0.5).fit(X, y)
+    assert isinstance(est.intercept_, np.float64)
+    assert est.sparse_coef_.nnz == int((est.coef_ != 0).sum())
+    alphas, coefs, gaps = TorchLasso.path(X, y, alphas=[1.0, 0.5], tol=1e-10)
+    assert coefs.shape == (10, 2) and gaps.shape == (2,)
+    from sklearn.linear_model import LinearRegression
+
+    with pytest.warns(UserWarning, match="With alpha=0"):
+        ols = TorchElasticNet(alpha=0).fit(X, y)
+    np.testing.assert_allclose(ols.coef_, LinearRegression().fit(X, y).coef_, rtol=1e-9)
+
+
+def test_warm_start_and_precompute(diabetes):
+    X, y = diabetes
+    est = TorchElasticNet(alpha=0.01, warm_start=True, tol=1e-6).fit(X, y)
+    assert est.fit(X, y).n_iter_ == 0  # the start is already within tol
+    Xc = X - X.mean(0)
+    a = TorchElasticNet(alpha=0.01, precompute=Xc.T @ Xc, tol=1e-10).fit(Xc, y)
+    b = TorchElasticNet(alpha=0.01, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-8)
+    with pytest.raises(ValueError, match="did not pass validation"):
+        TorchElasticNet(alpha=0.01, precompute=2 * Xc.T @ Xc).fit(Xc, y)

@@ -1,60 +1,76 @@
 """``TorchLassoCV`` / ``TorchElasticNetCV``: alpha (and l1_ratio) by K-fold cross-validation.
 
-The same procedure as scikit-learn's ``LassoCV`` / ``ElasticNetCV``, so that on the same
-folds both give the same ``alphas_``, ``mse_path_`` and ``alpha_``:
+The same procedure and parameters as scikit-learn's ``LassoCV`` / ``ElasticNetCV``, so that
+on the same folds both give the same ``alphas_``, ``mse_path_`` and ``alpha_``:
 
-1. the alpha grid, from the full data: ``alpha_max = ||X_c^T y_c||_inf / (n l1_ratio)`` and
-   ``alphas`` (an int) values geometrically spaced down to ``eps * alpha_max``, or the given
-   alphas sorted in decreasing order;
+1. the alpha grid, from the full data: ``alpha_max = ||X_c^T S y_c||_inf / (n l1_ratio)``
+   (the positive part's max with ``positive``) and ``alphas`` (an int) values
+   geometrically spaced down to ``eps * alpha_max``, or the given alphas sorted in
+   decreasing order;
 2. for every training fold and every alpha, the elastic-net solution on that fold (its own
-   ``n`` and its own centering), and its mean squared error on the held-out rows:
+   ``n``, centering, weights), and its (weighted) mean squared error on the held-out rows:
    ``mse_path_[k, f]``;
 3. ``alpha_`` minimizes the mean over folds (the first, i.e. largest, alpha on ties), and the
-   estimator is refit on all the data with it.
+   estimator is refit on all the data with it (``sample_weight`` included).
 
 Step 2 is :func:`lasso_torch.cv.cross_validate`: one call of :func:`lasso_torch.lasso_path`
-with the folds as row masks, all folds x all alphas solved together by the batched FISTA
-path (one ``p x (F K)`` iterate).
+with the folds times ``sample_weight`` as row weights, each fold's alphas a warm sequence
+of exact working-set solves (scikit-learn's precision; measured faster than the batched
+FISTA path on small problems, whose columns mostly end in per-alpha finishing solves);
+``positive`` runs warm paths of the projected solver per fold. ``groups`` (and any
+metadata) reach the splitter through scikit-learn's metadata routing; ``n_jobs`` is
+accepted and unused (torch's threads).
 """
 
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import sklearn
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.validation import check_scalar
 
-from ..cv import cross_validate, masks_from_folds
+from ..cv import cross_validate, heldout_mse, masks_from_folds
 from ..errors import InputError
 from ..path import grid
-from .estimators import (
-    TorchElasticNet,
-    TorchLinearModel,
+from .estimators import TorchElasticNet, TorchLinearModel
+from .inputs import (
+    offsets,
+    sample_weights,
     to_tensor,
     torch_device,
     torch_dtype,
+    validate_fit,
 )
+from .positive import positive_path
+from .sklearn_path import least_squares
+
+NO_GRID = ("Automatic alpha grid generation is not supported for l1_ratio=0. Please supply "
+           "a grid by providing your estimator with the appropriate `alphas=` argument.")
 
 
-def alpha_grid(X: np.ndarray, y: np.ndarray, l1_ratio: float, fit_intercept: bool, eps: float,
-               n_alphas: int) -> np.ndarray:
-    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, geometrically spaced.
-
-    ``alpha_max = ||X_c^T y_c||_inf / (n * l1_ratio)`` is the smallest alpha whose solution
-    is all zeros (scikit-learn's ``_alpha_grid``, computed the same way).
-    """
+def alpha_grid(X: Any, y: np.ndarray, l1_ratio: float, fit_intercept: bool, eps: float,
+               n_alphas: int, sw: np.ndarray | None = None, positive: bool = False
+               ) -> np.ndarray:
+    """scikit-learn's ``_alpha_grid``: ``n_alphas`` values from ``alpha_max`` down to
+    ``eps * alpha_max``; ``alpha_max = max_j |x_j,c^T S y_c| / (sum(S) l1_ratio)`` (the
+    largest signed value with ``positive``), in scikit-learn's float operations."""
     if l1_ratio == 0:
-        raise InputError("an alpha grid needs l1_ratio > 0 (for ridge, alpha_max is infinite);"
-                         " give the alphas explicitly")
-    if fit_intercept:  # alpha_max in scikit-learn's float operations (same alpha_ to the bit)
-        yc = y - y.mean()
-        Xy = X.T @ yc - X.mean(0) * yc.sum()
-    else:
-        Xy = X.T @ y
-    return grid(np.abs(Xy).max() / (X.shape[0] * l1_ratio), n_alphas, eps).numpy()
+        raise InputError(NO_GRID)
+    yc = y - np.average(y, weights=sw) if fit_intercept else y
+    yw = yc if sw is None else yc * sw
+    Xy = np.asarray(X.T @ yw).ravel()
+    if fit_intercept:
+        Xy = Xy - offsets(X, sw) * yw.sum()
+    n = X.shape[0] if sw is None else sw.sum()
+    top = Xy.max() if positive else np.abs(Xy).max()
+    return grid(top / (n * l1_ratio), n_alphas, eps).numpy()
 
 
 class _TorchLinearModelCV(TorchLinearModel):
@@ -63,42 +79,56 @@ class _TorchLinearModelCV(TorchLinearModel):
     def _l1_ratios(self) -> np.ndarray:
         return np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
 
-    def _alpha_grids(self, X: np.ndarray, y: np.ndarray, l1_ratios: np.ndarray) -> np.ndarray:
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False  # one target (as LassoCV / ElasticNetCV)
+        return tags
+
+    def _alpha_grids(self, X: Any, y: np.ndarray, sw: np.ndarray | None,
+                     l1_ratios: np.ndarray) -> np.ndarray:
         if isinstance(self.alphas, Integral):
-            if self.alphas < 1:
-                raise InputError(f"alphas must be a positive int or a list, got {self.alphas}")
-            return np.stack([alpha_grid(X, y, r, self.fit_intercept, self.eps, self.alphas)
-                             for r in l1_ratios])
+            check_scalar(self.alphas, "alphas", Integral, min_val=1)
+            return np.stack([alpha_grid(X, y, r, self.fit_intercept, self.eps, self.alphas,
+                                        sw, self.positive) for r in l1_ratios])
+        for i, a in enumerate(self.alphas):  # scikit-learn's messages
+            check_scalar(a, f"alphas[{i}]", Real, min_val=0.0, include_boundaries="left")
         alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
-        if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
-            raise InputError(f"alphas must be finite numbers > 0, got {self.alphas!r}")
         return np.tile(np.sort(alphas)[::-1], (len(l1_ratios), 1))
 
-    def fit(self, X: Any, y: Any) -> _TorchLinearModelCV:
+    def get_metadata_routing(self) -> MetadataRouter:
+        """``groups`` (and other split metadata) go to the splitter's ``split``."""
+        return MetadataRouter(owner=self).add(
+            splitter=check_cv(self.cv),
+            method_mapping=MethodMapping().add(caller="fit", callee="split"))
+
+    def _folds(self, X: Any, y: np.ndarray, sample_weight: Any, params: dict) -> list:
+        if sklearn.get_config().get("enable_metadata_routing", False):
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split = routed.splitter.split
+        elif params:
+            raise ValueError(f"Passing extra keyword arguments to {type(self).__name__}.fit "
+                             f"is only supported if enable_metadata_routing=True, which you "
+                             f"can set using `sklearn.set_config`. Got {sorted(params)}.")
+        else:
+            split = {}
+        return list(check_cv(self.cv).split(X, y, **split))
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **params: Any
+            ) -> _TorchLinearModelCV:
         """Cross-validate alpha (and l1_ratio) on ``cv`` folds, then refit on all data."""
-        X, y = self._validate_fit_data(X, y)
-        dtype = torch_dtype(self.dtype, X.dtype)
-        device = torch_device(self.device)
+        X, y = validate_fit(self, X, y, True, multi_output=False)
+        sw = sample_weights(sample_weight, X)
         l1_ratios = self._l1_ratios()
         if np.any((l1_ratios < 0) | (l1_ratios > 1)):
-            raise InputError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
-        alphas = self._alpha_grids(X, y, l1_ratios)
-        folds = list(check_cv(self.cv).split(X, y))
-        Xt, yt = to_tensor(X, dtype, device), to_tensor(y, dtype, device)
-        train, test = masks_from_folds(X.shape[0], folds, dtype=dtype, device=device)
-        mse, worst = [], 0.0
-        for r, l1 in enumerate(l1_ratios):
-            # all folds x all alphas in one batched FISTA pass (lasso_path with fold masks)
-            res = cross_validate(Xt, yt, alphas[r], float(l1), masks=train, test_masks=test,
-                                 fit_intercept=self.fit_intercept, tol=2 * self.tol,
-                                 max_iter=self.max_iter)
-            mse.append(res.mse_path)
-            worst = max(worst, float(res.gaps.max()))
+            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
+        alphas = self._alpha_grids(X, y, sw, l1_ratios)
+        folds = self._folds(X, y, sample_weight, params)
+        mse_paths, worst = self._cv_paths(X, y, sw, folds, alphas, l1_ratios)
         if worst > 2 * self.tol:
-            warnings.warn(f"the cross-validation paths did not all converge: worst relative "
-                          f"duality gap {worst:.3e} > {2 * self.tol:.1e}; increase max_iter",
+            warnings.warn(f"Objective did not converge. You might want to increase the number "
+                          f"of iterations: the cross-validation paths reached a relative "
+                          f"duality gap of {worst:.3e} > {2 * self.tol:.1e}.",
                           ConvergenceWarning, stacklevel=2)
-        mse_paths = np.stack(mse).astype(np.float64)  # (R, K, F)
         mean = mse_paths.mean(-1)
         best = np.inf
         for r in range(len(l1_ratios)):
@@ -110,52 +140,110 @@ class _TorchLinearModelCV(TorchLinearModel):
         # as scikit-learn: one grid per l1_ratio when it built them, else the given grid
         explicit = not isinstance(self.alphas, Integral)
         self.alphas_ = alphas[0] if len(l1_ratios) == 1 or explicit else alphas
-        model = TorchElasticNet(
-            self.alpha_, l1_ratio=self.l1_ratio_, fit_intercept=self.fit_intercept,
-            solver=self.solver, tol=self.tol, max_iter=self.max_iter, device=self.device,
-            dtype=self.dtype,
-        )
-        model.fit(X, y)
-        for name in ("coef_", "intercept_", "n_iter_", "dual_gap_", "status_"):
-            setattr(self, name, getattr(model, name))
+        self._refit(X, y, sample_weight)
         self.n_folds_ = len(folds)
         return self
+
+    def _cv_paths(self, X: Any, y: np.ndarray, sw: np.ndarray | None, folds: list,
+                  alphas: np.ndarray, l1_ratios: np.ndarray) -> tuple[np.ndarray, float]:
+        """``mse_path (R, K, F)`` and the worst relative gap of the fold paths."""
+        dtype, device = torch_dtype(self.dtype, X.dtype), torch_device(self.device)
+        Xt, yt = to_tensor(X, dtype, device), to_tensor(y, dtype, device)
+        swt = None if sw is None else torch.as_tensor(sw).to(dtype=dtype, device=device)
+        train, test = masks_from_folds(X.shape[0], folds, dtype=dtype, device=device)
+        mse, worst = [], 0.0
+        for r, l1 in enumerate(l1_ratios):
+            if self.verbose:
+                print(f"{type(self).__name__}: l1_ratio {l1}, {len(folds)} folds x "
+                      f"{alphas.shape[1]} alphas")
+            pos = alphas[r][alphas[r] > 0]  # alpha = 0 (least squares): solved directly
+            zero = self._zero_mse(Xt, yt, swt, train, test, float(l1), alphas.shape[1] - pos.size)
+            if self.positive:
+                part = self._positive_mse(Xt, yt, swt, train, test, pos, float(l1))
+            elif pos.size:
+                res = cross_validate(Xt, yt, pos, float(l1), masks=train, test_masks=test,
+                                     fit_intercept=self.fit_intercept, tol=2 * self.tol,
+                                     max_iter=self.max_iter, sample_weight=swt,
+                                     strategy="warm", solver="ws")
+                part = res.mse_path
+                worst = max(worst, float(res.gaps.max()))
+            else:
+                part = np.zeros((0, train.shape[1]))
+            mse.append(np.concatenate([part, zero]))
+        return np.stack(mse).astype(np.float64), worst
+
+    def _zero_mse(self, X: torch.Tensor, y: torch.Tensor, sw: torch.Tensor | None,
+                  train: torch.Tensor, test: torch.Tensor, l1_ratio: float, count: int
+                  ) -> np.ndarray:
+        """Held-out MSE ``(count, F)`` of the grid's ``alpha = 0`` entries (least squares)."""
+        if count == 0:
+            return np.zeros((0, train.shape[1]))
+        coefs, inters = [], []
+        for f in range(train.shape[1]):
+            w = train[:, f] if sw is None else train[:, f] * sw
+            res = least_squares(X, y, w, self.fit_intercept, l1_ratio)
+            coefs.append(res.coef[:, None])
+            inters.append(res.intercept.reshape(1))
+        mse = heldout_mse(X, y, test, torch.stack(coefs), torch.stack(inters), sw)
+        return np.repeat(mse.T.double().cpu().numpy(), count, axis=0)
+
+    def _positive_mse(self, X: torch.Tensor, y: torch.Tensor, sw: torch.Tensor | None,
+                      train: torch.Tensor, test: torch.Tensor, alphas: np.ndarray,
+                      l1_ratio: float) -> np.ndarray:
+        coefs, inters = [], []
+        for f in range(train.shape[1]):
+            w = train[:, f] if sw is None else train[:, f] * sw
+            c, b = positive_path(X, y, alphas, l1_ratio, tol=2 * self.tol,
+                                 max_iter=self.max_iter, fit_intercept=self.fit_intercept,
+                                 weights=w)
+            coefs.append(c)
+            inters.append(b)
+        mse = heldout_mse(X, y, test, torch.stack(coefs), torch.stack(inters), sw)
+        return mse.T.double().cpu().numpy()
+
+    def _refit(self, X: Any, y: np.ndarray, sample_weight: Any) -> None:
+        precompute = getattr(self, "precompute", "auto")
+        model = TorchElasticNet(
+            self.alpha_, l1_ratio=self.l1_ratio_, fit_intercept=self.fit_intercept,
+            precompute=False if isinstance(precompute, str) else precompute,
+            max_iter=self.max_iter, copy_X=self.copy_X, tol=self.tol, positive=self.positive,
+            random_state=self.random_state, selection=self.selection, solver=self.solver,
+            device=self.device, dtype=self.dtype)
+        model.fit(X, y, sample_weight=sample_weight)
+        for name in ("coef_", "intercept_", "n_iter_", "dual_gap_", "status_"):
+            setattr(self, name, getattr(model, name))
+
+
+_DOC_PARAMS = ("eps, alphas (an int: the number of alphas; or the alphas), fit_intercept, "
+               "precompute, max_iter, tol, copy_X, cv, verbose, n_jobs, positive, "
+               "random_state, selection: as scikit-learn's; solver, device, dtype: as "
+               ":class:`TorchElasticNet`")
 
 
 class TorchLassoCV(_TorchLinearModelCV):
     """Lasso with alpha chosen by cross-validation, like ``sklearn.linear_model.LassoCV``.
 
-    Args:
-        eps: ``alpha_min / alpha_max`` of the grid.
-        alphas: the number of alphas on the grid (an int, as ``LassoCV``'s ``alphas``,
-            formerly ``n_alphas``) or the alphas themselves.
-        fit_intercept, solver, tol, max_iter, device, dtype: as :class:`TorchLasso`.
-        cv: folds, as in scikit-learn (None: 5-fold ``KFold``; an int; a splitter; a list).
-
-    Attributes:
-        alpha_, alphas_ (K,), mse_path_ (K, n_folds), n_folds_, and the refit's coef_,
-        intercept_, n_iter_, dual_gap_, status_.
+    Parameters: eps, alphas, fit_intercept, precompute, max_iter, tol, copy_X, cv, verbose,
+    n_jobs, positive, random_state, selection (scikit-learn's), solver, device, dtype.
+    Attributes: alpha_, alphas_ (K,), mse_path_ (K, n_folds), n_folds_, and the refit's
+    coef_, intercept_, n_iter_, dual_gap_, status_.
     """
 
-    def __init__(self, *, eps: float = 1e-3, alphas: int | Any = 100, fit_intercept: bool = True,
-                 cv: Any = None, solver: str = "fista", tol: float = 1e-4,
-                 max_iter: int = 10_000, device: str | None = "cpu",
+    def __init__(self, *, eps: float = 1e-3, alphas: Any = 100, fit_intercept: bool = True,
+                 precompute: Any = "auto", max_iter: int = 1000, tol: float = 1e-4,
+                 copy_X: bool = True, cv: Any = None, verbose: Any = False,
+                 n_jobs: int | None = None, positive: bool = False, random_state: Any = None,
+                 selection: str = "cyclic", solver: str = "auto", device: str | None = "cpu",
                  dtype: str | None = None) -> None:
-        self.eps = eps
-        self.alphas = alphas
-        self.fit_intercept = fit_intercept
-        self.cv = cv
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.device = device
-        self.dtype = dtype
+        for k, v in locals().items():
+            if k not in ("self", "__class__"):
+                setattr(self, k, v)
 
     def _l1_ratios(self) -> np.ndarray:
         return np.ones(1)
 
-    def fit(self, X: Any, y: Any) -> TorchLassoCV:
-        super().fit(X, y)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> TorchLassoCV:
+        super().fit(X, y, sample_weight, **params)
         del self.l1_ratio_
         return self
 
@@ -168,18 +256,12 @@ class TorchElasticNetCV(_TorchLinearModelCV):
     attributes as :class:`TorchLassoCV`, plus ``l1_ratio_``.
     """
 
-    def __init__(self, *, l1_ratio: float | Any = 0.5, eps: float = 1e-3,
-                 alphas: int | Any = 100, fit_intercept: bool = True, cv: Any = None,
-                 solver: str = "fista", tol: float = 1e-4, max_iter: int = 10_000,
-                 device: str | None = "cpu", dtype: str | None = None) -> None:
-        self.l1_ratio = l1_ratio
-        self.eps = eps
-        self.alphas = alphas
-        self.fit_intercept = fit_intercept
-        self.cv = cv
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.device = device
-        self.dtype = dtype
-
+    def __init__(self, *, l1_ratio: Any = 0.5, eps: float = 1e-3, alphas: Any = 100,
+                 fit_intercept: bool = True, precompute: Any = "auto", max_iter: int = 1000,
+                 tol: float = 1e-4, cv: Any = None, copy_X: bool = True, verbose: Any = 0,
+                 n_jobs: int | None = None, positive: bool = False, random_state: Any = None,
+                 selection: str = "cyclic", solver: str = "auto", device: str | None = "cpu",
+                 dtype: str | None = None) -> None:
+        for k, v in locals().items():
+            if k not in ("self", "__class__"):
+                setattr(self, k, v)

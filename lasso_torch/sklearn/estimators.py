@@ -1,12 +1,18 @@
 """``TorchLasso``, ``TorchElasticNet``, ``TorchRidge``: scikit-learn regressors over ``solve``.
 
-numpy in, numpy out: ``fit`` validates the data the scikit-learn way, moves it to
-``device`` in ``dtype``, calls :func:`lasso_torch.solve`, and stores ``coef_``,
-``intercept_``, ``n_iter_`` and ``dual_gap_`` (the absolute duality gap, as scikit-learn's)
-as numpy values. ``tol`` has scikit-learn's meaning: the solver stops when
-``dual_gap <= tol * ||y - mean(y)||^2 / n``, i.e. at relative gap ``gap / P(0) <= 2 tol``.
-When a fit ends before that (``max_iter``, a stall at float32 precision, divergence), a
-:class:`sklearn.exceptions.ConvergenceWarning` says so and gives the gap reached.
+Drop-ins for ``sklearn.linear_model.Lasso`` / ``ElasticNet``: the same parameters with the
+same meaning (``precompute`` incl. a Gram matrix, ``positive``, ``warm_start``,
+``selection``/``random_state``, ``copy_X``, ``max_iter=1000``, ``tol``), the same ``fit``
+arguments (``sample_weight``, ``check_input``; routed through metadata routing), sparse
+``X`` (scipy.sparse, never densified), ``y (n, T)`` (``coef_ (T, p)``), the same attributes
+(``coef_``, ``intercept_`` numpy floats, ``n_iter_``, ``dual_gap_``, ``sparse_coef_``) and
+the ``path`` static method; plus ``solver``, ``device`` and ``dtype``. ``tol`` has
+scikit-learn's meaning: stop at ``dual_gap <= tol * ||y_c||^2 / n`` (relative gap
+``2 tol``). ``solver="auto"`` (default) is ``"cd"`` (scikit-learn's algorithm: ``max_iter``
+counts epochs), a direct least-squares solve for ridge (``l1_ratio=0``) and ``alpha=0``
+(exact, where a descent stops at ``tol``); a sparse ``X``
+is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``. ``n_iter_`` is in the
+solver's unit (epochs, working-set outer iterations, steps).
 """
 
 from __future__ import annotations
@@ -16,68 +22,42 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import sparse as scipy_sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import InputError
 from ..solve import SolveResult, solve
+from ..solvers import get_solver
+from .inputs import (
+    abs_tol,
+    offsets,
+    precomputed_gram,
+    sample_weights,
+    to_tensor,
+    torch_device,
+    torch_dtype,
+    validate_fit,
+)
+from .positive import solve_positive
+from .sklearn_path import enet_path_torch, least_squares
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def torch_dtype(dtype: Any, data_dtype: np.dtype) -> torch.dtype:
-    """The compute dtype: ``dtype`` if given (``"float32"``, ``"float64"``, a torch or numpy
-    float dtype), else the data's own (float32 stays float32, anything else is float64)."""
-    if dtype is None:
-        return torch.float32 if data_dtype == np.float32 else torch.float64
-    if isinstance(dtype, torch.dtype):
-        if not dtype.is_floating_point:
-            raise InputError(f"dtype must be a floating point dtype, got {dtype}")
-        return dtype
-    try:
-        name = np.dtype(dtype).name
-    except TypeError:
-        name = str(dtype)
-    if name not in _DTYPES:
-        raise InputError(f"dtype must be None, 'float32' or 'float64', got {dtype!r}")
-    return _DTYPES[name]
+SPARSE_GRAM_MAX = 4096  # features up to which a sparse X is solved by ws in Gram form
 
 
-def torch_device(device: Any) -> torch.device:
-    """``device`` as a ``torch.device`` (``None`` is the CPU); a clear error if unknown."""
-    try:
-        dev = torch.device("cpu" if device is None else device)
-    except (RuntimeError, TypeError) as err:
-        raise InputError(f"device must be a torch device such as 'cpu' or 'cuda', got "
-                         f"{device!r}") from err
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device {device!r}: CUDA is not available on this machine")
-    return dev
-
-
-def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """A numpy array on ``device`` in ``dtype`` (read-only arrays are copied, not shared)."""
-    if not a.flags.writeable:
-        a = a.copy()
-    return torch.as_tensor(a).to(device=device, dtype=dtype)
-
-
-def abs_tol(y: np.ndarray, tol: float, fit_intercept: bool) -> float:
-    """scikit-learn's stopping threshold on the duality gap: ``tol * ||y_c||^2 / n``."""
-    yc = y - y.mean() if fit_intercept else y
-    return float(tol * (yc @ yc) / y.shape[0])
-
-
-def warn_unconverged(res: SolveResult, tol_abs: float, stacklevel: int = 3) -> None:
+def warn_unconverged(res: SolveResult, tol_abs: Any, stacklevel: int = 3) -> None:
     """scikit-learn's ConvergenceWarning, with the duality gap reached and the target."""
     if res.converged:
         return
-    hint = {"max_iter": "increase max_iter", "stalled": "no progress at this dtype's "
-            "precision; use float64 or a larger tol"}.get(res.status, "try a smaller lr")
+    hint = {"stalled": " (no progress at this dtype's precision: use float64 or a larger "
+            "tol)", "diverged": " (the iterates diverged)"}.get(res.status, "")
+    gap = float(np.max(res.gap_abs.detach().cpu().numpy()))
     warnings.warn(
-        f"{res.solver} did not converge ({res.status} after {res.n_iter} iterations): "
-        f"duality gap {float(res.gap_abs):.3e} > tolerance {tol_abs:.3e}; {hint}.",
+        f"Objective did not converge. You might want to increase the number of iterations."
+        f" Duality gap: {gap:.3e}, tolerance: {float(np.min(tol_abs)):.3e}; {res.solver}: "
+        f"{res.status} after {res.n_iter} iterations{hint}.",
         ConvergenceWarning, stacklevel=stacklevel,
     )
 
@@ -85,89 +65,184 @@ def warn_unconverged(res: SolveResult, tol_abs: float, stacklevel: int = 3) -> N
 class TorchLinearModel(RegressorMixin, BaseEstimator):
     """Shared fit/predict; subclasses fix ``l1_ratio`` via ``_l1_ratio()``."""
 
+    path = staticmethod(enet_path_torch)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X, solved as torch CSR
+        tags.target_tags.multi_output = True  # y (n, T): coef_ (T, p)
+        return tags
+
     def _l1_ratio(self) -> float:
         return float(self.l1_ratio)
 
-    def _validate_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        return validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+    def _check_params(self) -> None:
+        if not (isinstance(self.alpha, (int, float, np.number)) and self.alpha >= 0
+                and np.isfinite(self.alpha)):
+            raise InputError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
+        if getattr(self, "selection", "cyclic") not in ("cyclic", "random"):
+            raise InputError(f"selection must be 'cyclic' or 'random', got {self.selection!r}")
+        if not 0 <= self._l1_ratio() <= 1:
+            raise InputError(f"l1_ratio must be in [0, 1], got {self._l1_ratio()!r}")
 
-    def fit(self, X: Any, y: Any) -> TorchLinearModel:
-        """Fit on ``X (n_samples, n_features)``, ``y (n_samples,)``; returns ``self``."""
-        X, y = self._validate_fit_data(X, y)
-        dtype = torch_dtype(self.dtype, X.dtype)
-        device = torch_device(self.device)
-        res = solve(
-            to_tensor(X, dtype, device), to_tensor(y, dtype, device), self.alpha,
-            self._l1_ratio(), self.solver, tol=2 * self.tol, max_iter=self.max_iter,
-            fit_intercept=self.fit_intercept, warn=False,
-        )
-        warn_unconverged(res, abs_tol(y, self.tol, self.fit_intercept))
-        self._set_result(res)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, check_input: bool = True
+            ) -> TorchLinearModel:
+        """Fit on ``X (n_samples, n_features)`` (dense or scipy.sparse), ``y (n_samples,)`` or
+        ``(n_samples, n_targets)``, optional ``sample_weight (n_samples,)``; returns self."""
+        self._check_params()
+        X, y = validate_fit(self, X, y, check_input)
+        if y.ndim == 2 and y.shape[1] == 1:  # one target, as scikit-learn: coef_ (p,)
+            y = y[:, 0]
+        sw = sample_weights(sample_weight, X)
+        if self.alpha == 0:
+            warnings.warn("With alpha=0, this algorithm does not converge well. You are "
+                          "advised to use the LinearRegression estimator", UserWarning,
+                          stacklevel=2)
+        dtype, device = torch_dtype(self.dtype, X.dtype), torch_device(self.device)
+        shift = self._center_in_place(X, sw)
+        Xt, yt = to_tensor(X, dtype, device), to_tensor(y, dtype, device)
+        res = self._solve(X, Xt, yt, sw, dtype, device)
+        coef = res.coef.detach().cpu().numpy()  # in the compute dtype
+        if not (np.all(np.isfinite(coef)) and bool(torch.isfinite(res.intercept).all())):
+            raise ValueError("Coordinate descent iterations resulted in non-finite parameter "
+                             "values. The input data may contain large values and need to "
+                             "be preprocessed.")
+        warn_unconverged(res, abs_tol(y, sw, self.tol, self.fit_intercept))
+        self._set_result(res, coef, shift, y.ndim == 2)
         return self
 
-    def _set_result(self, res: SolveResult) -> None:
-        self.coef_ = res.coef.detach().cpu().numpy()
-        self.intercept_ = float(res.intercept) if self.fit_intercept else 0.0
-        self.n_iter_ = int(res.n_iter)
-        self.dual_gap_ = float(res.gap_abs)
+    def _center_in_place(self, X: Any, sw: np.ndarray | None) -> np.ndarray | None:
+        """``copy_X=False``: a dense float ``X`` is centered in place (as scikit-learn may
+        overwrite it) instead of being copied; returns the offsets taken out."""
+        if (getattr(self, "copy_X", True) or not self.fit_intercept
+                or not isinstance(X, np.ndarray) or not X.flags.writeable):
+            return None
+        shift = offsets(X, sw).astype(X.dtype)
+        X -= shift
+        return shift
+
+    def _solver(self, X: Any) -> tuple[str, dict[str, Any]]:
+        """The solver and its options (``selection``/``seed`` where the solver has them)."""
+        name = self.solver
+        if name == "auto":  # scikit-learn's algorithm (ridge is solved directly)
+            name = "cd"
+        spec = get_solver(name)
+        if scipy_sparse.issparse(X) and not spec.batched:
+            name = "ws" if X.shape[1] <= SPARSE_GRAM_MAX else "fista"
+            spec = get_solver(name)
+        opts: dict[str, Any] = {}
+        if "selection" in spec.options:
+            opts["selection"] = getattr(self, "selection", "cyclic")
+        if "seed" in spec.options and getattr(self, "selection", "cyclic") == "random":
+            opts["seed"] = int(check_random_state(self.random_state).randint(2**31 - 1))
+        return name, opts
+
+    def _start(self, n_targets: int) -> torch.Tensor | None:
+        """``warm_start``: the previous ``coef_`` (its shape permitting) as the start."""
+        if not getattr(self, "warm_start", False) or not hasattr(self, "coef_"):
+            return None
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        p = self.n_features_in_
+        if coef.size != p * n_targets:
+            return None
+        return torch.as_tensor(coef.reshape(n_targets, p).T if n_targets > 1 else
+                               coef.reshape(p))
+
+    def _solve(self, X: Any, Xt: torch.Tensor, yt: torch.Tensor, sw: np.ndarray | None,
+               dtype: torch.dtype, device: torch.device) -> SolveResult:
+        swt = None if sw is None else torch.as_tensor(sw)
+        l1_ratio = self._l1_ratio()
+        direct = self.solver == "auto" and l1_ratio == 0 and not getattr(self, "positive", 0)
+        if self.alpha == 0 or direct:  # least squares / ridge: one exact solve
+            return least_squares(Xt, yt, swt, self.fit_intercept, l1_ratio, float(self.alpha))
+        gram = precomputed_gram(getattr(self, "precompute", False), X, sw,
+                                self.fit_intercept, dtype, device)
+        T = 1 if yt.dim() == 1 else yt.shape[1]
+        w0 = self._start(T)
+        common = dict(tol=2 * self.tol, max_iter=self.max_iter, fit_intercept=self.fit_intercept,
+                      sample_weight=swt, coef_init=w0)
+        if getattr(self, "positive", False):
+            if T > 1:
+                raise InputError("positive=True takes one target (y of shape (n,))")
+            return solve_positive(Xt, yt, float(self.alpha), l1_ratio, gram=gram, **common)
+        name, opts = self._solver(X)
+        if scipy_sparse.issparse(X) and name == "ws":
+            gram = True if not isinstance(gram, torch.Tensor) else gram
+        return solve(Xt, yt, float(self.alpha), l1_ratio, name, gram=gram, warn=False,
+                     check_start=True, **common, **opts)
+
+    def _set_result(self, res: SolveResult, coef: np.ndarray, shift: np.ndarray | None,
+                    multi: bool) -> None:
+        dt = coef.dtype.type
+        inter = res.intercept.detach().cpu().numpy().astype(coef.dtype)
+        if shift is not None:
+            inter = inter - shift @ coef
+        self.coef_ = coef.T.copy() if multi else coef
+        if not self.fit_intercept:
+            self.intercept_ = np.zeros(coef.shape[1], dtype=coef.dtype) if multi else 0.0
+        else:
+            self.intercept_ = inter if multi else dt(inter)
+        gaps = res.gap_abs.detach().cpu().numpy().astype(np.float64)
+        self.dual_gap_ = gaps if multi else float(gaps)
+        self.n_iter_ = (res.n_iters.tolist() if multi and res.n_iters is not None
+                        else int(res.n_iter))
         self.status_ = res.status
 
+    @property
+    def sparse_coef_(self) -> scipy_sparse.csr_matrix:
+        """``coef_`` as a scipy.sparse CSR matrix (its exact zeros not stored)."""
+        return scipy_sparse.csr_matrix(np.atleast_2d(self.coef_))
+
     def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_`` (numpy, on the host)."""
+        """``X @ coef_.T + intercept_`` (numpy, on the host; ``X`` dense or sparse)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return X @ self.coef_.astype(X.dtype, copy=False) + self.intercept_
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
+                          dtype=[np.float64, np.float32], reset=False)
+        coef = np.asarray(self.coef_, dtype=X.dtype)
+        out = X @ coef.T
+        return np.asarray(out) + self.intercept_
+
+
+def _params(self: Any, **values: Any) -> None:
+    for k, v in values.items():
+        setattr(self, k, v)
 
 
 class TorchElasticNet(TorchLinearModel):
     """Elastic net ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
-    The same objective and parameters as ``sklearn.linear_model.ElasticNet``; the solver
-    is any of :data:`lasso_torch.SOLVERS`, run on ``device`` in ``dtype``.
-
-    Args:
-        alpha: overall penalty strength (> 0).
-        l1_ratio: the L1 share of the penalty, in [0, 1].
-        fit_intercept: fit an unpenalized intercept (profiled out by centering).
-        solver: ``"fista"`` (default), ``"ista"``, ``"cd"`` or ``"subgradient"``.
-        tol: scikit-learn's tolerance: stop at ``dual_gap <= tol * ||y_c||^2 / n``.
-        max_iter: iterations (epochs for ``"cd"``).
-        device: torch device for the solve (``"cpu"``, ``"cuda"``, ...).
-        dtype: ``None`` (the data's: float32 stays float32, else float64), ``"float32"``
-            or ``"float64"``.
-
-    Attributes:
-        coef_ (ndarray (n_features,)), intercept_ (float), n_iter_ (int), dual_gap_ (float,
-        the absolute duality gap as scikit-learn's), status_ (the solver's stop reason),
-        n_features_in_.
+    The same objective, parameters and attributes as ``sklearn.linear_model.ElasticNet``
+    (see the module docstring); ``solver`` is ``"auto"`` or any of
+    :data:`lasso_torch.SOLVERS`, run on ``device`` in ``dtype`` (``None``: the data's;
+    float32 stays float32).
+    ``selection="random"`` (with ``random_state``) reaches the solvers that offer it (the
+    compiled coordinate descent); the others descend cyclically. ``status_`` is the
+    solver's stop reason.
     """
 
     def __init__(self, alpha: float = 1.0, *, l1_ratio: float = 0.5, fit_intercept: bool = True,
-                 solver: str = "fista", tol: float = 1e-4, max_iter: int = 10_000,
+                 precompute: Any = False, max_iter: int = 1000, copy_X: bool = True,
+                 tol: float = 1e-4, warm_start: bool = False, positive: bool = False,
+                 random_state: Any = None, selection: str = "cyclic", solver: str = "auto",
                  device: str | None = "cpu", dtype: str | None = None) -> None:
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.device = device
-        self.dtype = dtype
+        _params(self, alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
+                warm_start=warm_start, positive=positive, random_state=random_state,
+                selection=selection, solver=solver, device=device, dtype=dtype)
 
 
 class _FixedRatioModel(TorchLinearModel):
     """The parameters of a model whose ``l1_ratio`` is fixed by its class."""
 
-    def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True, solver: str = "fista",
-                 tol: float = 1e-4, max_iter: int = 10_000, device: str | None = "cpu",
-                 dtype: str | None = None) -> None:
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.device = device
-        self.dtype = dtype
+    def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True,
+                 precompute: Any = False, copy_X: bool = True, max_iter: int = 1000,
+                 tol: float = 1e-4, warm_start: bool = False, positive: bool = False,
+                 random_state: Any = None, selection: str = "cyclic", solver: str = "auto",
+                 device: str | None = "cpu", dtype: str | None = None) -> None:
+        _params(self, alpha=alpha, fit_intercept=fit_intercept, precompute=precompute,
+                copy_X=copy_X, max_iter=max_iter, tol=tol, warm_start=warm_start,
+                positive=positive, random_state=random_state, selection=selection,
+                solver=solver, device=device, dtype=dtype)
 
 
 class TorchLasso(_FixedRatioModel):
@@ -176,6 +251,8 @@ class TorchLasso(_FixedRatioModel):
     Same parameters and attributes as :class:`TorchElasticNet` (no ``l1_ratio``);
     ``TorchLasso(alpha=a)`` solves the problem of ``sklearn.linear_model.Lasso(alpha=a)``.
     """
+
+    path = staticmethod(lambda X, y, **kw: enet_path_torch(X, y, l1_ratio=1.0, **kw))
 
     def _l1_ratio(self) -> float:
         return 1.0

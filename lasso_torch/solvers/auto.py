@@ -40,8 +40,8 @@ def choose(datafit: Quadratic, penalty: ElasticNet, distributed: bool = False) -
     X = datafit.X
     if not isinstance(datafit, Quadratic):  # logistic, Huber, Poisson, a user's loss
         return "prox_newton" if getattr(datafit, "name", "") != "autograd" else "fista"
-    if distributed or X.device.type != "cpu":
-        return "fista"
+    if distributed or X.device.type != "cpu" or X.layout != torch.strided:
+        return "fista"  # a GPU, sharded rows, or a sparse X: the batched proximal solver
     if penalty.l1_ratio == 0:
         return "ws"
     if _tall(X):
@@ -57,7 +57,7 @@ def choose(datafit: Quadratic, penalty: ElasticNet, distributed: bool = False) -
 def choose_path(X: torch.Tensor, distributed: bool = False) -> tuple[str, str]:
     """``(strategy, solver)`` of ``lasso_path(strategy="auto")``: the batched FISTA path on a
     GPU or sharded rows (one GEMM for all alphas), the warm sequence on the CPU."""
-    if distributed or X.device.type != "cpu":
+    if distributed or X.device.type != "cpu" or X.layout != torch.strided:
         return "batched", "fista"
     if _tall(X):
         return "warm", "cd"
@@ -65,6 +65,7 @@ def choose_path(X: torch.Tensor, distributed: bool = False) -> tuple[str, str]:
 
 
 def _tall(X: torch.Tensor) -> bool:
+    """Tall enough that the Gram matrix pays for itself (a sparse X never is, here)."""
     n, p = X.shape
     return n >= TALL_RATIO * p and p <= TALL_MAX_P and n * p >= TALL_MIN_SIZE
 
@@ -79,7 +80,8 @@ def threads_for(X: torch.Tensor) -> Iterator[None]:
     threaded call waits for a time slice (measured: 442 x 65 at 2 threads under load 5,
     median 40 ms per solve against 10 ms on one thread, the same minimum)."""
     before = torch.get_num_threads()
-    small = X.device.type == "cpu" and X.numel() <= SMALL and before > 1
+    small = (X.device.type == "cpu" and X.layout == torch.strided and X.numel() <= SMALL
+             and before > 1)
     if small:
         torch.set_num_threads(1)
     try:

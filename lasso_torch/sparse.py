@@ -1,0 +1,118 @@
+"""Sparse designs: the few operations the datafit needs, on torch sparse CSR/CSC tensors.
+
+A sparse ``X`` is never densified: products (``X w``, ``X^T u``, ``X W``) are torch's sparse
+kernels (CPU and CUDA), column sums are ``X^T 1``, row scaling multiplies the stored values,
+the Gram matrix ``X^T S X`` is a sparse-sparse product (dense only at the end: ``p x p``).
+Centering stays implicit (see :mod:`lasso_torch.datafits`). Dense tensors pass through
+the same functions unchanged, so callers need not branch.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from torch import Tensor
+
+SPARSE_LAYOUTS = (torch.sparse_csr, torch.sparse_csc, torch.sparse_coo)
+
+
+def is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a torch sparse tensor (CSR, CSC or COO)."""
+    return isinstance(X, Tensor) and X.layout in SPARSE_LAYOUTS
+
+
+def as_csr(X: Tensor) -> Tensor:
+    """A sparse ``X`` in CSR layout (row slices and ``X w`` are cheap there)."""
+    return X if X.layout == torch.sparse_csr else X.to_sparse_csr()
+
+
+def from_scipy(A: Any, dtype: torch.dtype, device: torch.device | str) -> Tensor:
+    """A scipy.sparse matrix/array as a torch sparse CSR tensor (indices int64)."""
+    A = A.tocsr()
+    A.sort_indices()
+    with warnings.catch_warnings():  # torch's "beta state" notice
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(A.indptr.astype("int64")),
+            torch.from_numpy(A.indices.astype("int64")),
+            torch.from_numpy(A.data).to(dtype), size=A.shape, check_invariants=True).to(device)
+
+
+def _coo(X: Tensor) -> Tensor:
+    return (X if X.layout == torch.sparse_coo else X.to_sparse_coo()).coalesce()
+
+
+def _csr(indices: Tensor, values: Tensor, shape: Any) -> Tensor:
+    """A CSR tensor from COO indices (as built here: valid, no invariant check)."""
+    coo = torch.sparse_coo_tensor(indices, values, shape, check_invariants=False)
+    return coo.to_sparse_csr()
+
+
+def transpose(X: Tensor) -> Tensor:
+    """``X^T`` for products ``X^T u``: a CSR copy for a sparse ``X`` (torch's CSC product,
+    what ``X.mT`` gives, is ~400x slower on the CPU), a view for a dense one."""
+    return X.mT.to_sparse_csr() if is_sparse(X) else X.mT
+
+
+def col_sums(X: Tensor, v: Tensor | None = None, XT: Tensor | None = None) -> Tensor:
+    """``X^T v`` (``v`` = ones by default): column sums without densifying (``XT``: the
+    transpose already made)."""
+    if v is None and not is_sparse(X):
+        return X.sum(0)
+    if v is None:
+        v = torch.ones(X.shape[0], dtype=X.dtype, device=X.device)
+    return (transpose(X) if XT is None else XT) @ v
+
+
+def square(X: Tensor) -> Tensor:
+    """``X * X`` elementwise (the same sparsity pattern)."""
+    if not is_sparse(X):
+        return X * X
+    C = _coo(X)
+    return _csr(C.indices(), C.values() ** 2, C.shape)
+
+
+def scale_rows(X: Tensor, s: Tensor) -> Tensor:
+    """``diag(s) X`` for ``s (n,)``."""
+    if not is_sparse(X):
+        return s[:, None] * X
+    C = _coo(X)
+    vals = C.values() * s[C.indices()[0]]
+    return _csr(C.indices(), vals, C.shape)
+
+
+def gram(X: Tensor, s: Tensor | None = None) -> Tensor:
+    """``X^T diag(s) X`` (dense ``p x p``; a sparse-sparse product for a sparse ``X``)."""
+    right = X if s is None else scale_rows(X, s)
+    if not is_sparse(X):
+        return X.mT @ right
+    G = torch.sparse.mm(_coo(X).t().coalesce(), _coo(right))
+    return G.to_dense()
+
+
+def select(X: Tensor, idx: Tensor, dim: int) -> Tensor:
+    """``X`` restricted to the rows (``dim=0``) or columns (``dim=1``) ``idx`` (sorted or
+    not), renumbered in ``idx``'s order."""
+    if not is_sparse(X):
+        return X.index_select(dim, idx)
+    C = _coo(X)
+    ind = C.indices()
+    pos = torch.full((X.shape[dim],), -1, dtype=torch.long, device=idx.device)
+    pos[idx] = torch.arange(idx.numel(), device=idx.device)
+    new = pos[ind[dim]]
+    keep = new >= 0
+    ind = ind[:, keep].clone()
+    ind[dim] = new[keep]
+    shape = list(X.shape)
+    shape[dim] = idx.numel()
+    out = torch.sparse_coo_tensor(ind, C.values()[keep], shape, check_invariants=False).coalesce()
+    return out.to_sparse_csr()
+
+
+def matmul_sub(y: Tensor, X: Tensor, w: Tensor) -> Tensor:
+    """``y - X w`` (one BLAS call for a dense ``X``: ``addmv`` / ``addmm``)."""
+    if is_sparse(X):
+        return y - X @ w
+    return torch.addmm(y, X, w, alpha=-1) if w.dim() == 2 else torch.addmv(y, X, w, alpha=-1)
