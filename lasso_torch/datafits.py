@@ -5,11 +5,9 @@ columns ``(p, K)``. What the engines, the loop and the certificates ask of it:
 
 * ``value(w)``, ``gradient(w)`` (closed form, the residual form ``-X_c^T (s r) / n`` or the
   Gram form ``G w - c``), ``lipschitz`` (power iteration, cached), ``intercept(w)``;
-* ``sums(w) -> (r2, ry, Xtr)``: the sums over the rows a certificate is made of,
-  ``sum s r^2``, ``sum s r y_c`` and ``X_c^T (s r)``; ``n`` and ``p0 = P(0)`` per column.
-  :mod:`lasso_torch.certificates` turns them into the duality gap, so a datafit whose rows
-  live elsewhere (:class:`lasso_torch.distributed.datafit.ShardedQuadratic`) only
-  all-reduces these sums;
+* ``sums(w) -> (r2, ry, Xtr)``: ``sum s r^2``, ``sum s r y_c``, ``X_c^T (s r)``, of which
+  :mod:`lasso_torch.certificates` makes the duality gap (a sharded datafit all-reduces
+  them); ``n`` and ``p0 = P(0)`` per column;
 * ``columns(groups)``: the same datafit for a batch whose column ``k`` is a problem of
   weight column ``groups[k]`` (below).
 
@@ -21,9 +19,8 @@ Zero-weight rows do not count. With ``fit_intercept`` the intercept is profiled 
 any ``w`` the best intercept is ``b = ybar - xbar^T w`` (weighted means), the residual is
 centered and the design is never copied: ``X_c^T u = X^T u`` for ``sum(u) = 0``.
 
-When ``n >> p`` the Gram form (``G = X_c^T S X_c / n``, ``c = X_c^T S y_c / n``, computed
-once) turns each gradient into one ``p x p`` product instead of two ``n x p`` ones. On the
-CPU a large unweighted ``X`` is read once per gradient (:meth:`Quadratic.residual_xtr`).
+When ``n >> p`` the Gram form (``G = X_c^T S X_c / n``, ``c = X_c^T S y_c / n``, once)
+makes a gradient one ``p x p`` product (:meth:`Quadratic.residual_xtr`: one pass otherwise).
 
 **Sparse** ``X`` (torch CSR/CSC, CPU or CUDA) is never densified: the products are sparse
 kernels, the centering stays implicit (:mod:`lasso_torch.sparse`). **Targets** ``y (n, T)``:

@@ -155,7 +155,8 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
                options: dict[str, Any], loop: dict[str, Any], out: tuple[Any, ...]) -> None:
     """One fold's warm sequence, written into ``out = (coefs, inter, gaps, n_iters,
     status)``; stops at an interrupted alpha."""
-    from .solve import GRAM_ONLY, build_datafit, build_engine, weighted_rows
+    from .datafit_build import GRAM_ONLY, build_datafit, weighted_rows
+    from .solve import build_engine
 
     coefs, inter, gaps, n_iters, status = out
     p, K = X.shape[1], alphas.numel()

@@ -127,7 +127,8 @@ def unpenalized(penalty: Any) -> Tensor | None:
 def start_point(datafit: Any, penalty: Any, like: Tensor) -> Tensor:
     """Zeros, with the unpenalized features at their optimum: the solution at
     ``alpha >= alpha_max``."""
-    return profile_unpenalized(datafit, penalty, like.new_zeros(datafit.p))
+    zeros = torch.zeros(datafit.p, dtype=like.dtype, device=like.device)  # like may be sparse
+    return profile_unpenalized(datafit, penalty, zeros)
 
 
 def _row_h(df: Any, W: Tensor) -> Tensor:

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from ..certificates import gap_from_sums
-from ..datafits import power_iteration
+from ..linalg import power_iteration
 from ..penalties import make_penalty
 from ..prox import enet_prox
 from .active_inverse import ActiveInverse, mm
