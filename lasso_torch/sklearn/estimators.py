@@ -101,9 +101,15 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
         dtype, device = torch_dtype(self.dtype, X.dtype), torch_device(self.device)
         shift = self._center_in_place(X, sw)
         Xt, yt = to_tensor(X, dtype, device), to_tensor(y, dtype, device)
-        res = self._solve(X, Xt, yt, sw, dtype, device)
-        coef = res.coef.detach().cpu().numpy()  # in the compute dtype
-        if not (np.all(np.isfinite(coef)) and bool(torch.isfinite(res.intercept).all())):
+        try:
+            res = self._solve(X, Xt, yt, sw, dtype, device)
+        except InputError as e:  # squares that overflow: scikit-learn's non-finite message
+            if "overflow" not in str(e):
+                raise
+            res = None
+        coef = None if res is None else res.coef.detach().cpu().numpy()  # compute dtype
+        if res is None or not (np.all(np.isfinite(coef))
+                               and bool(torch.isfinite(res.intercept).all())):
             raise ValueError("Coordinate descent iterations resulted in non-finite parameter "
                              "values. The input data may contain large values and need to "
                              "be preprocessed.")
