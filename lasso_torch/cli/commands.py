@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -58,7 +59,7 @@ def run(
     except KeyboardInterrupt as e:
         code = getattr(e, "exit_code", 130)
         typer.echo(f"{_stopped(code)}: runs saved before this point are kept", err=True)
-        raise typer.Exit(code) from None
+        _exit(code)
     except typer.Exit:
         raise
     except Exception as e:
@@ -76,7 +77,19 @@ def _distributed_failure(e: Exception) -> None:
         typer.echo(f"error: the distributed run stopped ({type(e).__name__}: "
                    f"{one_line(e)[:300]}); rank 0 keeps the partial run (status "
                    "interrupted)", err=True)
-        raise typer.Exit(1) from None
+        _exit(1)
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit with ``code``; in a distributed run at once, without interpreter teardown: gloo's
+    threads can abort in C++ destructors after a peer stopped (measured: SIGABRT,
+    "terminate called without an active exception", instead of the intended status)."""
+    if "torch.distributed" in sys.modules and sys.modules["torch.distributed"].is_available() \
+            and sys.modules["torch.distributed"].is_initialized():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 def _stopped(code: int) -> str:
@@ -103,7 +116,7 @@ def _exit_if_stopped(runs: list[Any], quiet: bool = False) -> None:
         if not quiet:
             typer.echo(f"{_stopped(code)}: the partial run is kept (status interrupted)",
                        err=True)
-        raise typer.Exit(code)
+        _exit(code)
 
 
 def _figures(run_dir: Path, fmt: str) -> None:
