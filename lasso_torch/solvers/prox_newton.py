@@ -15,7 +15,8 @@ iteration:
    net; :mod:`~lasso_torch.solvers.penalty_cd` for the weighted, bounded and MCP penalties)
    to a relative gap a tenth of the outer one;
 3. a backtracking (Armijo) line search along ``d = w' - w`` on the true objective
-   (``P(w + t d) <= P(w) + 1e-4 t (grad^T d + Omega(w + d) - Omega(w))``).
+   (``P(w + t d) <= P(w) + 1e-4 t (grad^T d + Omega(w + d) - Omega(w))``); when it finds no
+   decrease the next working set is twice as large and its subproblem ten times tighter.
 
 Newton's quadratic convergence near the solution makes it the fast solver for the logistic
 loss; its iterates are exactly sparse (the subproblem's are).
@@ -76,6 +77,7 @@ class ProxNewton(Engine):
         self.w = w0.detach().clone()
         self.tol, self.ws_min, self.inner, self.max_inner = tol, ws_min, inner, max_inner
         self._cert: tuple[Tensor, Certificate] | None = None
+        self.tighten = 1.0  # the subproblems' tolerance factor (lowered after a failed step)
 
     def coef(self) -> Tensor:
         return self.w
@@ -95,7 +97,7 @@ class ProxNewton(Engine):
 
     def step(self) -> None:
         df, pen, w = self.datafit, self.penalty, self.w
-        rel = float(self.certificate().rel_gap)
+        cert = self.certificate()
         u, h = _model(df, w)
         grad = -(df.X.T @ (u if df.s is None else df.s * u)) / df.n
         ws = self._working_set(grad)
@@ -106,7 +108,10 @@ class ProxNewton(Engine):
         ys = Xw @ w[ws] + torch.where(live, u / torch.where(live, h, 1.0), 0.0)
         sub = Quadratic(*irls_rows(Xw, ys, h, df.fit_intercept), fit_intercept=False)
         sub_pen = pen.features(ws).scale(float(df.n / h.sum()))
-        inner_tol = max(0.1 * self.tol, min(1e-3, 0.1 * rel))
+        # the subproblem's relative gap is relative to its own P(0) (large: its response
+        # holds X_W w_W): its target is a tenth of the outer gap, in absolute terms
+        target = max(0.1 * self.tol * float(df.p0), 0.1 * float(cert.gap)) * self.tighten
+        inner_tol = max(1e-15, min(1e-3, target / max(float(sub.p0), 1e-300)))
         spec = get_solver(self.inner)
         eng = spec.build(sub, sub_pen, w[ws].clone(), **{**spec.options, "tol": inner_tol})
         res = run_loop(eng, max_iter=self.max_inner, tol=inner_tol,
@@ -114,12 +119,20 @@ class ProxNewton(Engine):
         d = torch.zeros_like(w)
         d[ws] = res.coef.to(w) - w[ws]
         self.w = self._line_search(w, d, grad)
+        if self.w is w:  # no decrease: a larger working set, a more precise subproblem
+            self.ws_min, self.tighten = min(2 * self.ws_min, w.numel()), self.tighten * 0.1
 
     def _line_search(self, w: Tensor, d: Tensor, grad: Tensor) -> Tensor:
         df, pen = self.datafit, self.penalty
         pw = float(pen.value(w))
         P0 = float(df.value(w)) + pw
         delta = float(grad @ d) + float(pen.value(w + d)) - pw
+        if not bool(d.any()):
+            return w
+        if abs(delta) <= 1e-13 * max(1.0, abs(P0)):  # below what P's rounding can measure:
+            return w + d  # the full Newton step (near the solution, where it is right)
+        if not delta < 0:  # the subproblem did not decrease its model: no step
+            return w
         t = 1.0
         for _ in range(30):
             cand = w + t * d
