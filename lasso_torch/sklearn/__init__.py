@@ -15,5 +15,7 @@ All of them take scikit-learn's ElasticNet scaling of the objective
 
 from .cv import TorchElasticNetCV, TorchLassoCV
 from .estimators import TorchElasticNet, TorchLasso, TorchRidge
+from .logistic import TorchLogisticRegression
 
-__all__ = ["TorchElasticNet", "TorchElasticNetCV", "TorchLasso", "TorchLassoCV", "TorchRidge"]
+__all__ = ["TorchElasticNet", "TorchElasticNetCV", "TorchLasso", "TorchLassoCV",
+           "TorchLogisticRegression", "TorchRidge"]
