@@ -27,9 +27,19 @@ class Engine:
 
     datafit: Quadratic
     penalty: ElasticNet
-    lr: float | None = None
-    epoch: float | None = None  # passes over the data so far (minibatch engines)
     notes: tuple[str, ...] = ()  # what a reader of the run must know (e.g. AdamW's decay)
+
+    @property
+    def lr(self) -> float | None:
+        """The step size of the engine's optimizer (``self.opt``), if it has one."""
+        opt = getattr(self, "opt", None)
+        return None if opt is None else float(opt.param_groups[0]["lr"])
+
+    @property
+    def epoch(self) -> float | None:
+        """Passes over the data so far, for an engine drawing minibatches (``self.batches``)."""
+        batches = getattr(self, "batches", None)
+        return None if batches is None else batches.epoch
 
     def step(self) -> None:
         raise NotImplementedError

@@ -86,13 +86,7 @@ class ProximalEngine(Engine):
         full[self.feat] = x
         return full
 
-    @property
-    def lr(self) -> float:
-        return float(self.opt.param_groups[0]["lr"])
 
-    @property
-    def epoch(self) -> float:
-        return self.batches.epoch
 
     def certificate(self) -> Certificate:
         w, df = self.coef(), self.datafit
@@ -170,16 +164,10 @@ class SubgradientEngine(Engine):
         (f + self.penalty.value(self.w)).sum().backward()
         self.opt.step()
 
-    @property
-    def epoch(self) -> float:
-        return self.batches.epoch
 
     def coef(self) -> Tensor:
         return self.w.detach()
 
-    @property
-    def lr(self) -> float:
-        return float(self.opt.param_groups[0]["lr"])
 
 
 STOCHASTIC = {"batch_size": None, "seed": 0, "schedule": "constant"}

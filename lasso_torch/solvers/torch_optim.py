@@ -102,13 +102,7 @@ class TorchOptimizerEngine(Engine):
     def coef(self) -> Tensor:
         return self.w.detach()
 
-    @property
-    def lr(self) -> float:
-        return float(self.opt.param_groups[0]["lr"])
 
-    @property
-    def epoch(self) -> float:
-        return self.batches.epoch
 
 
 def _notes(optimizer: type, opt: torch.optim.Optimizer) -> tuple[str, ...]:
@@ -150,13 +144,7 @@ class ProxOptimizerEngine(Engine):
     def coef(self) -> Tensor:
         return self.w
 
-    @property
-    def lr(self) -> float:
-        return float(self.opt.param_groups[0]["lr"])
 
-    @property
-    def epoch(self) -> float:
-        return self.batches.epoch
 
 
 def _optimizer_options(cls: type) -> dict[str, Any]:
