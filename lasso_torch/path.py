@@ -39,7 +39,7 @@ from .path_strategies import run_strategy
 from .problem import alpha_max as problem_alpha_max
 from .problem import build_penalty, loss_name, make_datafit
 from .solvers import get_solver
-from .solvers.auto import choose_path, threads_for
+from .solvers.auto import choose_path, small_on_one_thread
 
 
 def grid(alpha_max: float, n_alphas: int = 100, eps: float = 1e-3,
@@ -68,6 +68,7 @@ def alpha_grid(X: Tensor, y: Tensor, n_alphas: int = 100, eps: float = 1e-3,
     return grid(float(df.Xty.abs().amax()) / l1_ratio, n_alphas, eps, like=X)
 
 
+@small_on_one_thread
 def lasso_path(
     X: Tensor | np.ndarray,
     y: Tensor | np.ndarray,
@@ -157,10 +158,9 @@ def lasso_path(
             strategy, chosen = "warm", "prox_newton"
         solver = solver or chosen
     t0 = time.perf_counter()
-    with threads_for(X):
-        res = run_strategy(strategy, make, X, y, alphas, l1_ratio, tol, max_iter,
-                           fit_intercept, M, s, gram, solver, distributed, catch_interrupt,
-                           {**kwargs, "pen": pen, "objective": objective, "loss": loss})
+    res = run_strategy(strategy, make, X, y, alphas, l1_ratio, tol, max_iter, fit_intercept,
+                       M, s, gram, solver, distributed, catch_interrupt,
+                       {**kwargs, "pen": pen, "objective": objective, "loss": loss})
     res.time = time.perf_counter() - t0
     return _squeeze(res) if masks is None else res
 

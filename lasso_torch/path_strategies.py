@@ -170,10 +170,18 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
         df, full = build_datafit(Xf, yf, fit_intercept, gram, s, spec, False)
     elif s is not None and not spec.weights:
         df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
+    opts = {**spec.options, **options, "tol": tol}
+    if spec.path is not None and (got := spec.path(df, alphas, pen, tol, max_iter,
+                                                   catch_interrupt, **options)) is not None:
+        coefs[:], gaps[:], n_iters[:], status[:] = got[0], got[1], torch.from_numpy(got[2]), \
+            got[3]
+        inter[:] = full.intercept(got[0])
+        if (got[3] == "interrupted").any():
+            raise KeyboardInterrupt
+        return
     if df.use_gram:  # n >> p: one X^T X for the whole path; every alpha indexes it
         _ = df.gram
     w, prev = torch.zeros(p, dtype=X.dtype, device=X.device), None
-    opts = {**spec.options, **options, "tol": tol}
     for k in range(K):
         eng = build_engine(spec, df, pen(float(alphas[k])), w, opts)
         if prev is not None:

@@ -29,7 +29,7 @@ from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
-from .solvers.auto import choose, threads_for
+from .solvers.auto import choose, small_on_one_thread
 from .solvers.registry import SolverSpec
 
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
@@ -136,6 +136,7 @@ def build_engine(spec: SolverSpec, datafit: Quadratic, penalty: Any, w0: Tensor,
     return spec.build(datafit, penalty, w0, **{**spec.options, **options})
 
 
+@small_on_one_thread
 def solve(
     X: Tensor | np.ndarray,
     y: Tensor | np.ndarray,
@@ -264,9 +265,7 @@ def solve(
     engine = build_engine(spec, datafit, pen, w0, {**opts, "tol": tol})
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
-    with threads_for(X):
-        out = _run(engine, check_start and coef_init is not None, stall_patience=patience,
-                   **loop)
+    out = _run(engine, check_start and coef_init is not None, stall_patience=patience, **loop)
     if warn and out.status in ("max_iter", "diverged", "stalled"):
         warnings.warn(
             f"{spec.name}: {out.status} after {out.n_iter} iterations; relative duality gap "

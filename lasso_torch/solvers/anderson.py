@@ -14,7 +14,7 @@ a CD epoch (so the answer is a CD iterate with CD's exact zeros), every epoch in
 form (its sums cost ``O(|W|)``), every ``check`` epochs in residual form (``X_W^T r``
 costs an epoch); or after ``max_epochs``, or when ``patience`` checks in a row improve
 the gap by less than 0.1% once it is below ``floor`` (the dtype's precision). It returns
-``(epochs, gap)``.
+``(epochs, gap)``. ``K = 0``: plain cyclic CD (no extrapolation).
 
 Units: Gram form on ``G = X_c^T X_c / n`` with thresholds ``alpha rho``, ``alpha (1 - rho)``
 (``n = 1`` in the gap); residual form on the centered ``X_c`` with thresholds
@@ -146,6 +146,8 @@ def inner_gram(G, c, yy, w, q, ws, a1, a2, target, max_epochs, K, patience, floo
             since += 1
             if since >= patience and best < floor:
                 return ep, gap
+        if K == 0:  # plain CD
+            continue
         _store(M, A, slot, w, ws, q)
         slot += 1
         if slot == K + 1:

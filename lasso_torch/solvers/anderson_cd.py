@@ -26,6 +26,8 @@ recomputed from scratch; in Gram form from the Gram sums when the data is float6
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -34,6 +36,7 @@ from ..certificates import Certificate, certify
 from ..datafits import Quadratic
 from ..penalties import ElasticNet
 from .anderson import inner_gram, inner_residual
+from .cd_path import gram_path
 from .coordinate import as_certificate, host_arrays
 from .engine import Engine
 from .kernels import col_norms, enet_certificate, gram_q, kkt_scores, residual, select_ws
@@ -82,13 +85,6 @@ class AndersonCD(Engine):
                                                             dtype=self.dtype)
         return self._coef
 
-    def warm_from(self, other: Engine) -> None:
-        """Reuse ``other``'s host copy of the data (same datafit: the previous alpha of a
-        path); the Gram form shares the datafit's own Gram matrix already."""
-        if (isinstance(other, AndersonCD) and other.datafit is self.datafit
-                and not self.use_gram and not other.use_gram):
-            self.Xc, self.yc, self.norms = other.Xc, other.yc, other.norms
-
     # --- the certificate, shared with the next step ----------------------------------------
     def _certificate(self) -> tuple[np.ndarray, Certificate]:
         """``X_c^T r / n`` and the certificate at the current ``w``, computed once."""
@@ -131,9 +127,9 @@ class AndersonCD(Engine):
             kkt_scores(g, self.w, self.a1, self.a2, score)
             ws, left = select_ws(score, self.w, self.ws_min)
         gap = float(cert.gap)
-        # the last restricted problem was the whole one (its gap is the full gap, and no
-        # violator is left out): finish at once instead of ``inner_ratio`` at a time
-        whole = left == 0 and gap <= 2.0 * self._inner_gap
+        # the restricted problem is the whole one, or the last one was (its gap is the
+        # full gap, and no violator is left out): finish at once, not ``inner_ratio`` at a time
+        whole = ws.shape[0] == self.p or (left == 0 and gap <= 2.0 * self._inner_gap)
         target = final if whole else max(self.inner_ratio * gap, final)
         args = (ws, self.a1, self.a2, target, self.max_epochs, self.K)
         if self.use_gram:
@@ -150,4 +146,5 @@ register(SolverSpec(
     "anderson_cd", AndersonCD,
     "working-set coordinate descent with Anderson extrapolation, compiled (skglm's scheme)",
     options={"ws_min": 10, "inner_ratio": 0.3, "K": 5}, check_every=1, stall_patience=5,
-    colour="#9467bd", iteration="outer iteration"))
+    colour="#9467bd", iteration="outer iteration",
+    path=functools.partial(gram_path, max_epochs=50_000)))

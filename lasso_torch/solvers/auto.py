@@ -21,8 +21,11 @@ The choice is reported in the result (``SolveResult.solver``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
+import numpy as np
 import torch
 
 from ..datafits import Quadratic
@@ -33,6 +36,7 @@ TALL_RATIO = 4
 TALL_MAX_P = 2048
 TALL_MIN_SIZE = 500_000  # below, anderson_cd's host copy costs less than the Gram matrix
 LARGE_ALPHA = 0.05
+T = TypeVar("T")
 
 
 def choose(datafit: Quadratic, penalty: ElasticNet, distributed: bool = False) -> str:
@@ -75,15 +79,22 @@ def _tall(X: torch.Tensor) -> bool:
 SMALL = 200_000  # entries of X below which one intra-op thread is faster than several
 
 
+def _small_cpu(X: object) -> bool:
+    """A dense CPU ``X`` (tensor or numpy array) of at most :data:`SMALL` entries."""
+    if isinstance(X, torch.Tensor):
+        return X.device.type == "cpu" and X.layout == torch.strided and X.numel() <= SMALL
+    return isinstance(X, np.ndarray) and X.size <= SMALL
+
+
 @contextlib.contextmanager
-def threads_for(X: torch.Tensor) -> Iterator[None]:
-    """Run a small CPU problem on one torch thread (restored after). Its products take
-    microseconds: a second thread only adds synchronisation, and on a loaded machine a
-    threaded call waits for a time slice (measured: 442 x 65 at 2 threads under load 5,
-    median 40 ms per solve against 10 ms on one thread, the same minimum)."""
+def threads_for(X: object) -> Iterator[None]:
+    """Run a small CPU problem on one torch thread (restored after), from the data's checks
+    to the result. Its products take microseconds: a second thread only adds
+    synchronisation, and on a loaded machine a threaded call waits for a time slice
+    (measured: the 65 x 442 x 65 Gram product of the small-real class at 2 threads, under
+    load 2, 10-16 ms against 0.12 ms on one thread)."""
     before = torch.get_num_threads()
-    small = (X.device.type == "cpu" and X.layout == torch.strided and X.numel() <= SMALL
-             and before > 1)
+    small = before > 1 and _small_cpu(X)
     if small:
         torch.set_num_threads(1)
     try:
@@ -91,6 +102,17 @@ def threads_for(X: torch.Tensor) -> Iterator[None]:
     finally:
         if small:
             torch.set_num_threads(before)
+
+
+def small_on_one_thread(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn(X, ...)`` run inside :func:`threads_for` ``(X)``."""
+
+    @functools.wraps(fn)
+    def wrapper(X: Any, *args: Any, **kwargs: Any) -> T:
+        with threads_for(X):
+            return fn(X, *args, **kwargs)
+
+    return wrapper
 
 
 def _build(datafit: Quadratic, penalty: ElasticNet, w0: torch.Tensor, **options: object) -> object:

@@ -23,6 +23,10 @@ drift of the epochs' updates); in Gram form and float64 from the Gram sums inste
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -31,6 +35,7 @@ from ..certificates import Certificate
 from ..datafits import Quadratic
 from ..errors import InputError
 from ..penalties import ElasticNet
+from .cd_path import gram_path
 from .engine import Engine
 from .kernels import (
     as_scalar,
@@ -42,9 +47,24 @@ from .kernels import (
 )
 from .registry import SolverSpec, register
 
+_HOST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # datafit -> its host copies
+
+
+def _cached(datafit: Quadratic, key: str, make: Callable[[], Any]) -> Any:
+    """``make()`` once per datafit (shared by the engines of a warm path's alphas)."""
+    store = _HOST.setdefault(datafit, {})
+    if key not in store:
+        store[key] = make()
+    return store[key]
+
 
 def host_arrays(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
-    """The centered design (Fortran order, the data's dtype) and ``y_c`` on the host."""
+    """The centered design (Fortran order, the data's dtype) and ``y_c`` on the host,
+    computed once per datafit."""
+    return _cached(datafit, "arrays", lambda: _centered(datafit))
+
+
+def _centered(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
     X = datafit.X.detach().cpu().numpy()
     Xc = np.empty(X.shape, dtype=X.dtype, order="F")  # one pass: centered, column-major
     if datafit.fit_intercept:
@@ -52,6 +72,14 @@ def host_arrays(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
     else:
         Xc[:] = X
     return Xc, np.ascontiguousarray(datafit.yc.detach().cpu().numpy())
+
+
+def host_gram(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
+    """``X_c^T X_c`` (C order) and ``X_c^T y_c`` on the host, computed once per datafit."""
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        Xc, yc = host_arrays(datafit)
+        return np.ascontiguousarray(Xc.T @ Xc), Xc.T @ yc
+    return _cached(datafit, "gram", make)
 
 
 def as_certificate(primal: float, gap: float, kkt: float, p0: float, like: Tensor
@@ -84,15 +112,13 @@ class CoordinateDescent(Engine):
         self.use_gram = n >= p if gram is None else gram
         self.rng = np.random.default_rng(seed) if selection == "random" else None
         self.order = self.all_idx = np.arange(p, dtype=np.int64)
-        r = self.yc - self.Xc @ self.w
         if self.use_gram:
-            self.G = np.ascontiguousarray(self.Xc.T @ self.Xc)
+            self.G, self.c = host_gram(datafit)
             self.norms = np.diag(self.G).copy()
-            self.q = self.Xc.T @ r
-            self.c = self.Xc.T @ self.yc
+            self.q = self.c - self.G @ self.w
         else:
             self.norms = col_norms(self.Xc)
-            self.r = r
+            self.r = self.yc - self.Xc @ self.w
         self._coef: Tensor | None = None
 
     def step(self) -> None:
@@ -131,7 +157,13 @@ class CoordinateDescent(Engine):
         return as_certificate(*out, 0.5 * yy / n, w)
 
 
+def _plain_path(*args: Any, selection: str = "cyclic", **options: Any) -> Any:
+    """The compiled warm path as plain cyclic CD (no extrapolation: ``cd`` is the
+    reference); random selection runs the engine."""
+    return gram_path(*args, **{**options, "K": 0}) if selection == "cyclic" else None
+
+
 register(SolverSpec(
     "cd", CoordinateDescent, "coordinate descent, cyclic or random (the reference)",
     options={"selection": "cyclic", "seed": 0}, check_every=1, colour="#4d4d4d",
-    iteration="epoch"))
+    iteration="epoch", path=_plain_path))

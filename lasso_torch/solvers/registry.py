@@ -38,6 +38,9 @@ class SolverSpec:
         uses_lr: whether ``lr`` means something to it (default ``1/L``).
         colour: its colour in every figure.
         iteration: what one iteration is (``"step"``, ``"epoch"``, ``"outer iteration"``).
+        path: ``path(datafit, alphas, pen, tol, max_iter, catch_interrupt, **options)``, a
+            compiled warm path over a whole grid (``(W, rel_gaps, n_iters, status)``, or
+            None where it does not apply), or None: the warm path runs the engine per alpha.
         family: ``"solver"`` (the package's deterministic solvers, checked against the
             references to tight tolerances) or ``"optimizer"`` (a training optimizer run on
             the problem: torch.optim's, the proximal/truncated stochastic ones).
@@ -57,6 +60,7 @@ class SolverSpec:
     colour: str = "#555555"
     iteration: str = "step"
     family: str = "solver"
+    path: Callable[..., Any] | None = None
 
 
 REGISTRY: dict[str, SolverSpec] = {}
