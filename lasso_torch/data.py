@@ -80,7 +80,8 @@ def check_scale(X: Tensor, y: Tensor, source: str | None = "data") -> None:
     for name, t in (("X", X), ("y", y)):
         if t.numel() == 0:
             continue
-        top = float(torch.linalg.vector_norm(t, float("inf")))
+        lo, hi = torch.aminmax(t)  # one pass (the inf-norm kernel takes 10x longer)
+        top = max(-float(lo), float(hi))
         if top * top > big:
             raise InputError(f"{at}{name} has values up to {top:.3g}: their squares overflow "
                              f"{str(X.dtype).removeprefix('torch.')} (the objective, the "

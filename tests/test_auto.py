@@ -15,7 +15,7 @@ from lasso_torch.solvers.auto import choose, choose_path
     (50, 30, 0.1, "anderson_cd"),      # tiny
     (200, 1000, 0.1, "anderson_cd"),   # wide
     (5000, 200, 0.3, "ws"),            # large tall, large alpha
-    (5000, 200, 0.01, "cd"),           # large tall, small alpha
+    (5000, 200, 0.01, "anderson_cd"),  # large tall, small alpha: Gram-form anderson_cd
 ])
 def test_auto_picks_a_registered_solver_by_the_rule_and_reports_it(n, p, frac, expect):
     X, y, _ = lt.make_synthetic(n, p, correlation=0.5, density=0.05, seed=0)

@@ -48,7 +48,7 @@ class AndersonCD(Engine):
     """Working-set CD with Anderson extrapolation; ``step()`` is one outer iteration."""
 
     def __init__(self, datafit: Quadratic, penalty: ElasticNet, w0: Tensor, *,
-                 tol: float = 1e-6, ws_min: int = 10, inner_ratio: float = 0.3, K: int = 5,
+                 tol: float = 1e-6, ws_min: int = 100, inner_ratio: float = 0.3, K: int = 5,
                  max_epochs: int = 50_000, check: int = 5, gram: bool | None = None,
                  **_: object) -> None:
         self.datafit, self.penalty = datafit, penalty
@@ -145,6 +145,6 @@ class AndersonCD(Engine):
 register(SolverSpec(
     "anderson_cd", AndersonCD,
     "working-set coordinate descent with Anderson extrapolation, compiled (skglm's scheme)",
-    options={"ws_min": 10, "inner_ratio": 0.3, "K": 5}, check_every=1, stall_patience=5,
+    options={"ws_min": 100, "inner_ratio": 0.3, "K": 5}, check_every=1, stall_patience=5,
     colour="#9467bd", iteration="outer iteration",
     path=functools.partial(gram_path, max_epochs=50_000)))
