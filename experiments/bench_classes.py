@@ -68,7 +68,7 @@ def run_ours(X, y, alpha, solver, repeats, budget):
             res = lt.solve(X, y, alpha, solver=solver, tol=bm.TARGET, max_iter=1_000_000,
                            callback=lambda *_, t0=t0: time.perf_counter() - t0 > budget)
             best = min(best, time.perf_counter() - t0)
-            if res.status == "stopped":
+            if res.status == "stopped" or best > bm.LONG:  # one long run says enough
                 break
     return best, res
 
@@ -100,7 +100,8 @@ def single_rows(data, repeats, budget):
 def path_rows(data, budget):
     rows = []
     for name, (X, y) in data.items():
-        rows.extend(dict(r, **{"class": name}) for r in bm.run_paths(X, y, 100, budget, False))
+        rows.extend(dict(r, **{"class": name}) for r in bm.run_paths(
+            X, y, 100, budget, False, project=name != "large-wide"))  # auto's path only there
         t0 = time.perf_counter()
         res = lt.lasso_path(X, y, n_alphas=100, eps=1e-3, tol=bm.TARGET)  # strategy auto
         t = time.perf_counter() - t0
@@ -111,6 +112,22 @@ def path_rows(data, budget):
         print(f"path {name}: " + ", ".join(f"{r['solver']} {r.get('time_s', float('nan')):.3g}s"
                                           f" ({r.get('certified', '-')}/100)"
                                           for r in rows if r["class"] == name), flush=True)
+    return rows
+
+
+def step_rows(data) -> list[dict]:
+    """ISTA/FISTA: ms per step against the floor (one ``X @ w`` and one ``X^T r``, or one
+    ``G @ w`` in Gram form), interleaved step by step (``benchmark.per_iteration``)."""
+    rows = []
+    for name in ("wide", "tall", "large-wide"):
+        X, y = data[name]
+        alpha = 0.1 * float(lt.alpha_max(X, y))
+        for solver, dtype in itertools.product(("ista", "fista"), (torch.float64, torch.float32)):
+            step, floor = bm.per_iteration(X, y, alpha, solver, dtype, n_iter=60)
+            rows.append({"class": name, "solver": solver, "dtype": str(dtype)[6:],
+                         "step_ms": step, "floor_ms": floor, "ratio": step / floor})
+            print(f"step {name} {solver} {rows[-1]['dtype']}: {step:.3g} ms, floor "
+                  f"{floor:.3g} ms, {step / floor:.2f}x", flush=True)
     return rows
 
 
@@ -147,7 +164,7 @@ def _line(row, peers) -> str:
     return "| " + " | ".join(cols) + " |"
 
 
-def markdown(rows, peers, paths, extra) -> str:
+def markdown(rows, peers, paths, extra, steps=()) -> str:
     head = (["class", "α/α_max"] + [f"{s} [ms]" for s in SOLVERS] + [f"{p} [ms]" for p in peers]
             + ["auto ran", "auto / sklearn", "best / sklearn", "best / fastest peer", "best"])
     out = [extra, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -158,6 +175,11 @@ def markdown(rows, peers, paths, extra) -> str:
         if "time_s" in r:
             out.append(f"| {r['class']} | {r['solver']} | {r['time_s']:.3g} | "
                        f"{r['certified']} | {r['max_gap']:.2e} |")
+    if steps:
+        out += ["", "| class | solver | dtype | ms / step | floor [ms] | step / floor |",
+                "|---|---|---|---|---|---|"]
+        out += [f"| {r['class']} | {r['solver']} | {r['dtype']} | {r['step_ms']:.3g} | "
+                f"{r['floor_ms']:.3g} | {r['ratio']:.2f} |" for r in steps]
     return "\n".join(out)
 
 
@@ -189,13 +211,15 @@ def main() -> None:
     print(extra, flush=True)
     data = classes(args.quick)
     rows, peers = single_rows(data, args.repeats, args.budget)
+    steps = step_rows(data)
     paths = [] if args.no_path else path_rows(data, 10 * args.budget)
-    md = markdown(rows, peers, paths, extra)
+    md = markdown(rows, peers, paths, extra, steps)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_classes.md").write_text(md + "\n")
     (out / "bench_classes.json").write_text(json.dumps(
-        {"rows": rows, "paths": paths, "overhead_ms": ov, "note": extra}, default=str))
+        {"rows": rows, "paths": paths, "steps": steps, "overhead_ms": ov, "note": extra},
+        default=str))
     print(md)
 
 
