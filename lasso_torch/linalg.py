@@ -1,9 +1,11 @@
-"""Small linear-algebra helpers shared by the datafits: the largest eigenvalue of an operator."""
+"""Small linear-algebra helpers: the largest eigenvalue of an operator (the datafits), and
+the host solvers' numpy products through torch's BLAS (:func:`mm`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -33,3 +35,18 @@ def power_iteration(
             break
         lam = lam_new
     return lam * (1 + 2 * rtol)
+
+
+_SMALL = 9216  # multiply-adds below which OpenBLAS runs a product on one thread
+
+
+def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b``. Products that numpy's OpenBLAS would thread go through torch's BLAS on
+    zero-copy views instead: OpenBLAS's threads, once woken, spin-wait against torch's on
+    the same cores (measured: the sim-corr subproblem 2-4x slower with both pools at 2
+    threads), and torch's thread count is the one :func:`~lasso_torch.solvers.auto.threads_for`
+    sets (one thread for a small problem: on a loaded machine a threaded call waits for a time
+    slice). Small ones stay in numpy, whose call overhead is lower."""
+    if a.size * (b.shape[1] if b.ndim == 2 else 1) < _SMALL:
+        return a @ b
+    return (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()

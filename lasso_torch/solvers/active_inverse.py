@@ -6,17 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-_SMALL = 9216  # multiply-adds below which OpenBLAS runs a product on one thread
-
-
-def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b``. Products that numpy's OpenBLAS would thread go through torch's BLAS on
-    zero-copy views instead: OpenBLAS's threads, once woken, spin-wait against torch's on
-    the same cores (measured: the sim-corr subproblem 2-4x slower with both pools at 2
-    threads). Small ones stay in numpy, whose call overhead is lower."""
-    if a.size * (b.shape[1] if b.ndim == 2 else 1) < _SMALL:
-        return a @ b
-    return (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+from ..linalg import mm
 
 
 class ActiveInverse:

@@ -34,6 +34,7 @@ from torch import Tensor
 
 from ..certificates import Certificate, certify
 from ..datafits import Quadratic
+from ..linalg import mm
 from ..penalties import ElasticNet
 from .anderson import inner_gram, inner_residual
 from .cd_path import gram_path
@@ -103,7 +104,7 @@ class AndersonCD(Engine):
                 cert = certify(self.datafit, self.coef(), self.penalty)
         else:
             residual(self.Xc, self.yc, w, self.r)  # fresh
-            xtr = self.Xc.T @ self.r
+            xtr = mm(self.Xc.T, self.r)
             out = enet_certificate(float(self.r @ self.r), float(self.r @ self.yc), xtr, w,
                                    self.all_idx, n, a1, a2)
             cert = as_certificate(*out, 0.5 * self.yy, self.coef())

@@ -77,7 +77,7 @@ def _tall(X: torch.Tensor) -> bool:
     return n >= TALL_RATIO * p and p <= TALL_MAX_P and n * p >= TALL_MIN_SIZE
 
 
-SMALL = 200_000  # entries of X below which one intra-op thread is faster than several
+SMALL = 2_000_000  # entries of X up to which one intra-op thread is the safer choice
 
 
 def _small_cpu(X: object) -> bool:
@@ -90,10 +90,12 @@ def _small_cpu(X: object) -> bool:
 @contextlib.contextmanager
 def threads_for(X: object) -> Iterator[None]:
     """Run a small CPU problem on one torch thread (restored after), from the data's checks
-    to the result. Its products take microseconds: a second thread only adds
-    synchronisation, and on a loaded machine a threaded call waits for a time slice
-    (measured: the 65 x 442 x 65 Gram product of the small-real class at 2 threads, under
-    load 2, 10-16 ms against 0.12 ms on one thread)."""
+    to the result. Its products take microseconds to a millisecond: a second thread saves
+    little, and on a loaded machine a threaded call waits for a time slice (measured: the
+    65 x 442 x 65 Gram product of the small-real class at 2 threads, under load 2, 10-16 ms
+    against 0.12 ms on one thread; anderson_cd on 200 x 2000 at 0.3 alpha_max 19-24 ms
+    against 3-4 ms). The host solvers' numpy products go through torch
+    (:func:`lasso_torch.linalg.mm`), so this setting covers them too."""
     before = torch.get_num_threads()
     small = before > 1 and _small_cpu(X)
     if small:

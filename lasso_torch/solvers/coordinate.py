@@ -34,6 +34,7 @@ from torch import Tensor
 from ..certificates import Certificate
 from ..datafits import Quadratic
 from ..errors import InputError
+from ..linalg import mm
 from ..penalties import ElasticNet
 from .cd_path import gram_path
 from .engine import Engine
@@ -78,7 +79,7 @@ def host_gram(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
     """``X_c^T X_c`` (C order) and ``X_c^T y_c`` on the host, computed once per datafit."""
     def make() -> tuple[np.ndarray, np.ndarray]:
         Xc, yc = host_arrays(datafit)
-        return np.ascontiguousarray(Xc.T @ Xc), Xc.T @ yc
+        return np.ascontiguousarray(mm(Xc.T, Xc)), mm(Xc.T, yc)
     return _cached(datafit, "gram", make)
 
 
@@ -115,10 +116,10 @@ class CoordinateDescent(Engine):
         if self.use_gram:
             self.G, self.c = host_gram(datafit)
             self.norms = np.diag(self.G).copy()
-            self.q = self.c - self.G @ self.w
+            self.q = self.c - mm(self.G, self.w)
         else:
             self.norms = col_norms(self.Xc)
-            self.r = self.yc - self.Xc @ self.w
+            self.r = self.yc - mm(self.Xc, self.w)
         self._coef: Tensor | None = None
 
     def step(self) -> None:
@@ -144,13 +145,13 @@ class CoordinateDescent(Engine):
         n = self.Xc.shape[0]
         yy = float(self.yc @ self.yc)
         if self.use_gram and self.w.dtype == np.float64:
-            xtr = self.c - self.G @ self.w
+            xtr = self.c - mm(self.G, self.w)
             cw = float(self.c @ self.w)
             r2, ry = yy - cw - float(self.w @ xtr), yy - cw
         else:
             r = np.empty_like(self.yc)
             residual(self.Xc, self.yc, self.w, r)
-            xtr = self.Xc.T @ r
+            xtr = mm(self.Xc.T, r)
             r2, ry = float(r @ r), float(r @ self.yc)
         out = enet_certificate(r2, ry, xtr, self.w, self.all_idx, n, alpha * l1_ratio,
                                alpha * (1.0 - l1_ratio))

@@ -34,10 +34,10 @@ import numpy as np
 import torch
 
 from ..certificates import gap_from_sums
-from ..linalg import power_iteration
+from ..linalg import mm, power_iteration
 from ..penalties import make_penalty
 from ..prox import enet_prox
-from .active_inverse import ActiveInverse, mm
+from .active_inverse import ActiveInverse
 from .subproblem_kernels import COMPILED_MAX, dense_gap, fista_chunk
 
 
