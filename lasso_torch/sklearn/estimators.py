@@ -41,7 +41,6 @@ from .inputs import (
     torch_dtype,
     validate_fit,
 )
-from .positive import solve_positive
 from .sklearn_path import enet_path_torch, least_squares
 
 SPARSE_GRAM_MAX = 4096  # features up to which a sparse X is solved by ws in Gram form
@@ -158,24 +157,23 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
                dtype: torch.dtype, device: torch.device) -> SolveResult:
         swt = None if sw is None else torch.as_tensor(sw)
         l1_ratio = self._l1_ratio()
-        direct = self.solver == "auto" and l1_ratio == 0 and not getattr(self, "positive", 0)
-        if self.alpha == 0 or direct:  # least squares / ridge: one exact solve
-            return least_squares(Xt, yt, swt, self.fit_intercept, l1_ratio, float(self.alpha))
+        positive = bool(getattr(self, "positive", False))
+        direct = self.solver == "auto" and l1_ratio == 0 and not positive
+        if self.alpha == 0 or direct:  # (non-negative) least squares / ridge: one exact solve
+            return least_squares(Xt, yt, swt, self.fit_intercept, l1_ratio, float(self.alpha),
+                                 positive=positive)
         gram = precomputed_gram(getattr(self, "precompute", False), X, sw,
                                 self.fit_intercept, dtype, device)
-        T = 1 if yt.dim() == 1 else yt.shape[1]
-        w0 = self._start(T)
-        common = dict(tol=2 * self.tol, max_iter=self.max_iter, fit_intercept=self.fit_intercept,
-                      sample_weight=swt, coef_init=w0)
-        if getattr(self, "positive", False):
-            if T > 1:
-                raise InputError("positive=True takes one target (y of shape (n,))")
-            return solve_positive(Xt, yt, float(self.alpha), l1_ratio, gram=gram, **common)
+        w0 = self._start(1 if yt.dim() == 1 else yt.shape[1])
+        if positive and w0 is not None:  # a previous fit's negative entries: infeasible
+            w0 = w0.clamp(min=0)
         name, opts = self._solver(X)
         if scipy_sparse.issparse(X) and name == "ws":
             gram = True if not isinstance(gram, torch.Tensor) else gram
-        return solve(Xt, yt, float(self.alpha), l1_ratio, name, gram=gram, warn=False,
-                     check_start=True, **common, **opts)
+        return solve(Xt, yt, float(self.alpha), l1_ratio, name, tol=2 * self.tol,
+                     max_iter=self.max_iter, fit_intercept=self.fit_intercept,
+                     sample_weight=swt, coef_init=w0, gram=gram, warn=False, check_start=True,
+                     positive=positive, **opts)
 
     def _set_result(self, res: SolveResult, coef: np.ndarray, shift: np.ndarray | None,
                     multi: bool) -> None:
