@@ -220,8 +220,9 @@ class TorchElasticNet(TorchLinearModel):
     :data:`lasso_torch.SOLVERS`, run on ``device`` in ``dtype`` (``None``: the data's;
     float32 stays float32).
     ``selection="random"`` (with ``random_state``) reaches the solvers that offer it (the
-    compiled coordinate descent); the others descend cyclically. ``status_`` is the
-    solver's stop reason.
+    compiled coordinate descent); the others descend cyclically. ``positive=True`` is
+    ``lt.solve(positive=True)`` (a bounded penalty): ``dual_gap_`` is then the positive
+    problem's gap. ``status_`` is the solver's stop reason.
     """
 
     def __init__(self, alpha: float = 1.0, *, l1_ratio: float = 0.5, fit_intercept: bool = True,
