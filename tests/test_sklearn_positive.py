@@ -198,3 +198,18 @@ def test_solve_keeps_the_constraint_per_target(solver):
     for t in range(2):
         one = lt.solve(X, Y[:, t], 0.05, solver=solver, positive=True, tol=1e-12)
         close(res.coef[:, t].numpy(), one.coef.numpy(), 1e-9)
+
+
+def test_positive_wide_data_is_solved_without_a_gram_matrix(monkeypatch):
+    """Beyond 4096 features ``positive=True`` runs ``fista`` (the positive CD would form a
+    p x p Gram matrix), still scikit-learn's answer."""
+    import lasso_torch.sklearn.estimators as est
+
+    monkeypatch.setattr(est, "SPARSE_GRAM_MAX", 40)
+    ran, real = [], est.solve
+    monkeypatch.setattr(est, "solve", lambda *a, **k: ran.append(a[4]) or real(*a, **k))
+    X, y = data(n=30, p=60)
+    ours = TorchLasso(alpha=0.05, positive=True, tol=1e-12, max_iter=1_000_000).fit(X, y)
+    assert ran == ["fista"]
+    ref = Lasso(alpha=0.05, positive=True, **TIGHT).fit(X, y)
+    close(ours.coef_, ref.coef_, 1e-6)

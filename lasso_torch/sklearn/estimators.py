@@ -11,7 +11,8 @@ scikit-learn's meaning: stop at ``dual_gap <= tol * ||y_c||^2 / n`` (relative ga
 ``2 tol``). ``solver="auto"`` (default) is ``"cd"`` (scikit-learn's algorithm: ``max_iter``
 counts epochs), a direct least-squares solve for ridge (``l1_ratio=0``) and ``alpha=0``
 (exact, where a descent stops at ``tol``); a sparse ``X``
-is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``. ``n_iter_`` is in the
+is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``; so is ``positive=True`` beyond
+4096 features (its coordinate descent works on the Gram matrix). ``n_iter_`` is in the
 solver's unit (epochs, working-set outer iterations, steps).
 """
 
@@ -43,7 +44,8 @@ from .inputs import (
 )
 from .sklearn_path import enet_path_torch, least_squares
 
-SPARSE_GRAM_MAX = 4096  # features up to which a sparse X is solved by ws in Gram form
+SPARSE_GRAM_MAX = 4096  # features up to which a sparse X (or positive=True) is solved in
+# Gram form (ws; cd), beyond by fista
 
 
 def warn_unconverged(res: SolveResult, tol_abs: Any, stacklevel: int = 3) -> None:
@@ -129,8 +131,10 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
     def _solver(self, X: Any) -> tuple[str, dict[str, Any]]:
         """The solver and its options (``selection``/``seed`` where the solver has them)."""
         name = self.solver
-        if name == "auto":  # scikit-learn's algorithm (ridge is solved directly)
-            name = "cd"
+        if name == "auto":  # scikit-learn's algorithm (ridge is solved directly); positive
+            # CD runs on the Gram matrix (lasso_torch.solvers.penalty_cd): fista when wide
+            wide = getattr(self, "positive", False) and X.shape[1] > SPARSE_GRAM_MAX
+            name = "fista" if wide else "cd"
         spec = get_solver(name)
         if scipy_sparse.issparse(X) and not spec.batched:
             name = "ws" if X.shape[1] <= SPARSE_GRAM_MAX else "fista"
