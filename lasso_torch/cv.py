@@ -115,6 +115,7 @@ def cross_validate(
     sample_weight: Tensor | np.ndarray | None = None,
     strategy: str = "batched",
     solver: str | None = None,
+    positive: bool = False,
 ) -> CVResult:
     """Held-out MSE of every alpha on every fold, and the alpha that minimizes its mean.
 
@@ -130,6 +131,7 @@ def cross_validate(
             as 0/1 row weights times these, one batched path) and its held-out MSE too.
         strategy, solver: :func:`lasso_torch.lasso_path`'s (``"batched"``: all folds x
             alphas at once; ``"warm"``: each fold's warm sequence, exact ``ws`` solves).
+        positive: coefficients constrained to ``w >= 0`` (as :func:`lasso_torch.solve`).
     """
     t0 = time.perf_counter()
     X, y = as_data(X, y)
@@ -147,7 +149,7 @@ def cross_validate(
     s = check_sample_weight(sample_weight, X)
     path = lasso_path(X, y, alphas=a.to(dtype=X.dtype, device=X.device), l1_ratio=l1_ratio,
                       tol=tol, strategy=strategy, solver=solver, fit_intercept=fit_intercept,
-                      masks=masks, max_iter=max_iter, sample_weight=s)
+                      masks=masks, max_iter=max_iter, sample_weight=s, positive=positive)
     mse = heldout_mse(X, y, test, path.coefs, path.intercepts, s).T.double().cpu().numpy()
     index = int(np.argmin(mse.mean(1)))
     alphas_np = a.numpy()

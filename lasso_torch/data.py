@@ -339,18 +339,23 @@ def _real(path: Path, name: str, a: np.ndarray) -> np.ndarray:
 
 
 # --- preprocessing ----------------------------------------------------------------------
-def standardize(X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def standardize(X: Tensor, sample_weight: Tensor | None = None
+                ) -> tuple[Tensor, Tensor, Tensor]:
     """Center each column and scale it to unit (population) standard deviation.
 
     Returns ``(X_std, mean, scale)`` with ``X = X_std * scale + mean``; constant columns
     keep scale 1 (they become zero). Coefficients on ``X_std`` map back as ``w / scale``.
+    ``sample_weight`` ``(n,)`` (``>= 0``): the weighted mean and standard deviation (a row
+    of weight 0 does not count; integer weights as repeated rows).
     """
-    mean = X.mean(0)
+    s = None if sample_weight is None else (sample_weight / sample_weight.sum()).to(X)
+    mean = X.mean(0) if s is None else s @ X
     Xc = X - mean
     # the std of Xc / max|Xc_j|, times max|Xc_j|: no overflow at 1e200, no underflow at 1e-200
     top = torch.linalg.vector_norm(Xc, float("inf"), dim=0)
     top = torch.where(top > 0, top, torch.ones_like(top))
-    scale = (Xc / top).std(0, correction=0) * top
+    Z = Xc / top
+    scale = (Z.std(0, correction=0) if s is None else (s @ (Z * Z)).sqrt()) * top
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     return Xc.div_(scale), mean, scale
 

@@ -250,7 +250,9 @@ def solve(
     if y.dim() == 2 and not spec.batched:  # one target at a time
         return _per_target(X, y, alpha, l1_ratio, spec.name, w0, loop, dict(
             fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
-            stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start))
+            stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start,
+            loss=loss, penalty=penalty, weights=weights, positive=positive, bounds=bounds,
+            gamma=gamma, delta=delta))
     datafit, full = build_datafit(X, y, fit_intercept, gram, s, spec, distributed, full, loss,
                                   delta)
     if y.dim() == 2:  # one alpha per batch column (target)

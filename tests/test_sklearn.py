@@ -219,18 +219,6 @@ def test_lasso_scales_with_y_and_ignores_shifts_of_y(seed, scale, shift, frac):
 
 
 # --- scikit-learn's parameters and behaviours ----------------------------------------------
-@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
-def test_positive_matches_sklearn(diabetes, l1_ratio):
-    X, y = diabetes
-    ref = ElasticNet(alpha=0.01, l1_ratio=l1_ratio, positive=True, tol=1e-12,
-                     max_iter=1_000_000).fit(X, y)
-    ours = TorchElasticNet(alpha=0.01, l1_ratio=l1_ratio, positive=True, tol=1e-10,
-                           max_iter=1_000_000).fit(X, y)
-    assert (ours.coef_ >= 0).all() and (ours.coef_ == 0).sum() == (ref.coef_ == 0).sum()
-    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
-    assert ours.dual_gap_ <= 1e-10 * (y - y.mean()) @ (y - y.mean()) / len(y)
-
-
 def test_attributes_path_and_alpha_zero(diabetes):
     X, y = diabetes
     est = TorchLasso(alpha=0.5).fit(X, y)

@@ -112,8 +112,8 @@ for _name in ("test_warm_start_convergence[False-csr_array]",
 FULL = os.environ.get("LASSO_TORCH_SKLEARN_SUITE") == "full"
 """The default run is a representative subset: it skips the duplicates below (the same code
 path for the Torch estimators, or covered by tests/test_sparse.py);
-``LASSO_TORCH_SKLEARN_SUITE=full`` runs every test (marked ``slow``: ~15 minutes on 2 busy
-cores)."""
+``LASSO_TORCH_SKLEARN_SUITE=full`` runs every test (marked ``slow``; 289 tests, 2-5 minutes
+on 2 busy cores: 277 pass, 12 expected failures)."""
 
 
 def _subset_skip(name: str) -> str | None:

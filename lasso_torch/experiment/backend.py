@@ -51,6 +51,7 @@ from ..solvers import solver_names
 from .config import Config
 from .record import REFERENCE_TOL, Log, problem_arrays
 from .rows import Problem, describe_data, load_rows, resolve_device
+from .sample_weight import load_sample_weight
 
 REFERENCE_MAX_ITER = 200_000
 
@@ -73,31 +74,35 @@ class Local:
 
     def load(self, config: Config) -> Problem:
         X, y, beta = load_rows(config)
+        X, s = load_sample_weight(config, X)
         obj = config.objective
         check_samples(X.shape[0], obj.fit_intercept, obj.standardize)
-        if obj.standardize:
-            X = data_mod.standardize(X)[0]
+        if obj.standardize:  # weighted mean and std with data.sample_weight
+            X = data_mod.standardize(X, s)[0]
         data_mod.check_scale(X, y, describe_data(config) + (" (standardized)"
                                                             if obj.standardize else ""))
-        amax = float(compute_alpha_max(X, y, _ratio(float(obj.l1_ratio)), obj.fit_intercept))
+        amax = float(compute_alpha_max(X, y, _ratio(float(obj.l1_ratio)), obj.fit_intercept,
+                                       sample_weight=s))
         if not obj.plain:  # the alpha_max of this loss and penalty
             opts = obj.problem_options()
             amax = problem_alpha_max(
-                make_datafit(opts["loss"], X, y, obj.fit_intercept, delta=opts["delta"]),
+                make_datafit(opts["loss"], X, y, obj.fit_intercept, row_weights=s,
+                             delta=opts["delta"]),
                 build_penalty(1.0, max(float(obj.l1_ratio), 1e-12), p=X.shape[1], like=X,
                               **{k: opts[k] for k in ("penalty", "weights", "positive",
                                                       "gamma")}))
         # the squared lasso's moments: the thresholding figure's points lie on S(z, lambda)
         # only for that problem (none are drawn for another loss or penalty)
-        arrays = (problem_arrays(X, y, obj.fit_intercept)
+        arrays = (problem_arrays(X, y, obj.fit_intercept, s)
                   if X.shape[1] <= 50 and obj.plain else None)
-        return Problem(X, y, beta, X.shape[0], amax, arrays)
+        return Problem(X, y, beta, X.shape[0], amax, arrays, s)
 
     def reference(self, X: Tensor, y: Tensor, alpha: float, l1_ratio: float,
                   fit_intercept: bool, log: Log, objective: dict[str, Any] | None = None
                   ) -> SolveResult:
         """float64 to relative gap 1e-12: CD for p <= 500, else FISTA; prox_newton for a
-        loss other than the squared one."""
+        loss other than the squared one. ``objective``: ``lt.solve``'s problem options
+        (``loss``, ``penalty``, ..., ``sample_weight``)."""
         objective = objective or {}
         kind = "cd" if X.shape[1] <= 500 else "fista"
         if objective.get("loss") is not None:

@@ -59,6 +59,14 @@ class _Strict(BaseModel):
 
 
 # --- data ------------------------------------------------------------------------------
+class SampleWeightFile(_Strict):
+    """``data.sample_weight: {file: w.npy}``: one weight per row (of any data kind), from a
+    ``.npy`` array or a text file of one number per line (``.csv``, ``.txt``); a relative
+    ``file`` is read as ``data.path``."""
+
+    file: str
+
+
 class SyntheticData(_Strict):
     """Correlated Gaussian design with a sparse truth (:func:`lasso_torch.data.make_synthetic`)."""
 
@@ -69,6 +77,7 @@ class SyntheticData(_Strict):
     density: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.1
     snr: Annotated[float, Field(gt=0.0, allow_inf_nan=True), BeforeValidator(_not_bool)] = 3.0
     seed: Annotated[Integer, Field(ge=0)] | None = None  # None: the top-level seed
+    sample_weight: SampleWeightFile | None = None
 
 
 class CsvData(_Strict):
@@ -76,12 +85,15 @@ class CsvData(_Strict):
 
     A relative ``path`` is read from the config file's folder (from the working directory
     when it comes from ``--set``); the loaded config holds the absolute path.
+    ``sample_weight``: the name (or index) of a column of row weights (not a feature), or
+    ``{file: ...}``.
     """
 
     kind: Literal["csv"]
     path: str
     target: str | Integer
     delimiter: str = ","
+    sample_weight: str | Integer | SampleWeightFile | None = None
 
 
 class NpzData(_Strict):
@@ -92,12 +104,14 @@ class NpzData(_Strict):
     path: str
     target: str | Integer = "y"
     features: str = "X"
+    sample_weight: str | SampleWeightFile | None = None  # an array of the file, or a file
 
 
 class DiabetesData(_Strict):
     """The LARS paper's diabetes data (442 x 10), bundled."""
 
     kind: Literal["diabetes"]
+    sample_weight: SampleWeightFile | None = None
 
 
 DataConfig = Annotated[
@@ -318,6 +332,13 @@ class Config(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _weights_are_not_distributed(self) -> Config:
+        if self.distributed and self.data.sample_weight is not None:
+            raise ValueError("data.sample_weight does not run with distributed: true (the "
+                             "sharded rows are unweighted); set distributed: false")
+        return self
+
+    @model_validator(mode="after")
     def _cv_is_not_distributed(self) -> Config:
         if self.distributed and self.objective.cv is not None:
             raise ValueError("objective.cv (cross-validated alpha) does not run distributed; "
@@ -353,5 +374,6 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
 
 __all__ = [
     "AlphaFraction", "AlphaGrid", "Config", "CsvData", "DataConfig", "DiabetesData",
-    "NpzData", "ObjectiveConfig", "SolverConfig", "SyntheticData", "resolve_alphas",
+    "NpzData", "ObjectiveConfig", "SampleWeightFile", "SolverConfig", "SyntheticData",
+    "resolve_alphas",
 ]

@@ -105,20 +105,26 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | list[str] |
 
 
 def _resolve_data_path(raw: Any, base: Path, label: str, note: str) -> None:
-    """Make a relative ``data.path`` absolute against ``base`` (``~`` expanded) in place;
-    a file that is not there is an error naming both the written and the resolved path."""
+    """Make a relative ``data.path`` (and ``data.sample_weight.file``) absolute against
+    ``base`` (``~`` expanded) in place; a file that is not there is an error naming both the
+    written and the resolved path."""
     data = raw.get("data") if isinstance(raw, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+    if not isinstance(data, dict):
         return
-    written = data["path"]
-    path = Path(written).expanduser()
-    if not path.is_absolute():
-        path = Path(os.path.abspath(base / path))
-    data["path"] = str(path)
-    if not path.is_file():
-        why = "is a folder" if path.is_dir() else "not found"
-        raise InputError(f"{label}: data.path {written!r}: data file {why}: {path}"
-                         + (f" ({note})" if path != Path(written) else ""))
+    weights = data.get("sample_weight")
+    for key, node, field in (("data.path", data, "path"),
+                             ("data.sample_weight.file", weights, "file")):
+        if not isinstance(node, dict) or not isinstance(node.get(field), str):
+            continue
+        written = node[field]
+        path = Path(written).expanduser()
+        if not path.is_absolute():
+            path = Path(os.path.abspath(base / path))
+        node[field] = str(path)
+        if not path.is_file():
+            why = "is a folder" if path.is_dir() else "not found"
+            raise InputError(f"{label}: {key} {written!r}: data file {why}: {path}"
+                             + (f" ({note})" if path != Path(written) else ""))
 
 
 def load_config(
@@ -141,7 +147,8 @@ def load_config(
         folder = Path(source).expanduser().parent
         _resolve_data_path(raw, folder, label, f"relative to the config's folder {folder}")
     raw = apply_overrides(raw, items)
-    who = shown.get("data.path") or shown.get("data") or label
+    who = (shown.get("data.path") or shown.get("data.sample_weight.file")
+           or shown.get("data.sample_weight") or shown.get("data") or label)
     _resolve_data_path(raw, Path.cwd(), who, "relative to the current folder")
     return validate(raw, label, shown)
 

@@ -37,6 +37,12 @@ class Setup:
     metrics: dict[str, Any]
     traces: dict[str, dict[str, np.ndarray]]
     reference: Tensor | None = field(default=None)
+    sample_weight: Tensor | None = field(default=None)  # data.sample_weight, float64 (n,)
+
+    def problem(self, config: Config) -> dict[str, Any]:
+        """``lt.solve`` / ``lt.lasso_path``'s problem options of this run: the objective's
+        (:meth:`ObjectiveConfig.problem_options`) and the data's ``sample_weight``."""
+        return {**config.objective.problem_options(), "sample_weight": self.sample_weight}
 
 
 def alpha_max_error(amax: float) -> InputError:
@@ -93,27 +99,36 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
         traces["problem"] = dict(pb.arrays)
     if pb.beta_true is not None:
         traces.setdefault("problem", {})["beta_true"] = pb.beta_true.numpy()
+    if pb.sample_weight is not None:  # the weights as read (the run is self-contained)
+        sw = pb.sample_weight
+        traces.setdefault("problem", {})["sample_weight"] = sw.numpy()
+        metrics["problem"]["sample_weight"] = {
+            "sum": float(sw.sum()), "min": float(sw.min()), "max": float(sw.max()),
+            "zeros": int((sw == 0).sum())}
     X = pb.X.to(device=backend.device, dtype=getattr(torch, config.dtype))
     y = pb.y.to(device=backend.device, dtype=getattr(torch, config.dtype))
     if obj.cv is not None:  # the schema keeps cv local
         alpha, traces["cv"], metrics["problem"]["cv"] = cross_validated_alpha(
-            obj.cv, l1_ratio, obj.fit_intercept, config.seed, X, y, alphas, log=log)
+            obj.cv, l1_ratio, obj.fit_intercept, config.seed, X, y, alphas, log=log,
+            sample_weight=pb.sample_weight)
         alphas = [alpha]
         metrics["problem"]["alpha"] = alpha
-    return Setup(pb.X, pb.y, X, y, alphas, pb.alpha_max, pb.beta_true, metrics, traces)
+    return Setup(pb.X, pb.y, X, y, alphas, pb.alpha_max, pb.beta_true, metrics, traces,
+                 sample_weight=pb.sample_weight)
 
 
 def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed: int,
                           X: Tensor, y: Tensor, grid: list[float], tol: float = 1e-6,
-                          log: Log = quiet
+                          log: Log = quiet, sample_weight: Tensor | None = None
                           ) -> tuple[float, dict[str, np.ndarray], dict[str, Any]]:
     """``objective.cv: K``: K-fold cross-validation on ``grid`` (all folds x all alphas in
-    one batched path, folds shuffled by ``seed``). Returns the chosen alpha, the ``cv`` trace
-    group (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
+    one batched path, folds shuffled by ``seed``; rows weighted by ``sample_weight``, in the
+    fits and the held-out MSE). Returns the chosen alpha, the ``cv`` trace group
+    (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
     ``metrics["problem"]["cv"]``."""
     with Phase(f"cross-validation: {folds} folds x {len(grid)} alphas", log=log):
         res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
-                             fit_intercept=fit_intercept, tol=tol)
+                             fit_intercept=fit_intercept, tol=tol, sample_weight=sample_weight)
     if not res.converged:
         warnings.warn(f"cross-validation paths: worst relative gap {res.gaps.max():.3e} > "
                       f"tol {tol:.1e}", ConvergenceWarning, stacklevel=2)

@@ -203,13 +203,22 @@ def path_summary(kind: str, lr: Any, rows: dict[str, Any]) -> dict[str, Any]:
             "path_points": len(rows["alphas"])}
 
 
-def problem_arrays(X: Tensor, y: Tensor, fit_intercept: bool) -> dict[str, np.ndarray]:
-    """The quadratic's sufficient statistics: gram, xty, yty (all /n) and n."""
-    if fit_intercept:
-        X, y = X - X.mean(0), y - y.mean()
+def problem_arrays(X: Tensor, y: Tensor, fit_intercept: bool,
+                   sample_weight: Tensor | None = None) -> dict[str, np.ndarray]:
+    """The quadratic's sufficient statistics: gram, xty, yty (all /n) and n; with
+    ``sample_weight``, the weighted ones (``X_c^T S X_c / n``, ... weights summing to n)."""
     n = X.shape[0]
-    return {"gram": (X.T @ X / n).numpy(), "xty": (X.T @ y / n).numpy(),
-            "yty": np.asarray(float(y @ y) / n), "n": np.asarray(n)}
+    if sample_weight is None:
+        if fit_intercept:
+            X, y = X - X.mean(0), y - y.mean()
+        return {"gram": (X.T @ X / n).numpy(), "xty": (X.T @ y / n).numpy(),
+                "yty": np.asarray(float(y @ y) / n), "n": np.asarray(n)}
+    s = sample_weight.to(X) * (n / sample_weight.sum())
+    if fit_intercept:
+        X, y = X - (s @ X) / n, y - (s @ y) / n
+    Xs = X * s[:, None]
+    return {"gram": (Xs.T @ X / n).numpy(), "xty": (Xs.T @ y / n).numpy(),
+            "yty": np.asarray(float((s * y) @ y) / n), "n": np.asarray(n)}
 
 
 def geometry_arrays(X: Tensor, y: Tensor, lasso: Tensor, fit_intercept: bool) -> dict:

@@ -42,6 +42,7 @@ class Problem:
     n: int = 0
     alpha_max: float = math.nan
     arrays: dict[str, np.ndarray] | None = None  # gram, xty, yty, n when p <= 50
+    sample_weight: Tensor | None = None  # data.sample_weight (float64, as read)
 
 
 def describe_data(config: Config) -> str:

@@ -63,7 +63,7 @@ def _solve_all(config: Config, st: Setup, backend: Local, log: Log) -> list[str]
     run's (results go into ``st`` as they finish, so an interruption keeps them)."""
     obj, p = config.objective, st.X.shape[1]
     ref = backend.reference(st.X64, st.y64, st.alphas[-1], float(obj.l1_ratio),
-                            obj.fit_intercept, log, objective=obj.problem_options())
+                            obj.fit_intercept, log, objective=st.problem(config))
     st.metrics["reference"] = reference_metrics(ref, p)
     st.reference = ref.coef.cpu()
     if st.beta_true is not None:  # how well the solution itself recovers the truth
@@ -90,7 +90,7 @@ def _run_solvers(config: Config, st: Setup, backend: Local, log: Log) -> list[st
             res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
                                 **solver_options(s, obj.fit_intercept, config.seed),
                                 record_every=s.record_every, record_coef=idx, callback=bar,
-                                **obj.problem_options())
+                                **st.problem(config))
         statuses.append(res.status)
         st.metrics["solvers"][label] = summary(res)
         acc, arrays = account(res, idx, st.alphas[0], st.reference, st.beta_true)
@@ -112,7 +112,7 @@ def _path(config: Config, st: Setup, backend: Local, l1_ratio: float, log: Log
     s = config.solvers[0]
     kw = solver_options(s, config.objective.fit_intercept, config.seed)
     kw.update(kw.pop("options"))
-    kw.update(config.objective.problem_options())
+    kw.update(st.problem(config))
     if l1_ratio == 0.0:  # the ridge path beside it: no mcp/scad shape
         kw.update(penalty=None, gamma=None)
     if kw["check_every"] is None:

@@ -5,7 +5,7 @@
 * :class:`TorchLasso`, :class:`TorchElasticNet`, :class:`TorchRidge`: one fit with
   :func:`lasso_torch.solve` (any registered solver, on any device and dtype).
 * :class:`TorchLassoCV`, :class:`TorchElasticNetCV`: the ``alpha`` (and ``l1_ratio``)
-  chosen by K-fold cross-validation, all folds x all alphas solved as one batch.
+  chosen by K-fold cross-validation, all folds x all alphas in one ``lasso_path`` call.
 
 All of them take scikit-learn's ElasticNet scaling of the objective
 (``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``), so

@@ -17,9 +17,9 @@ Step 2 is :func:`lasso_torch.cv.cross_validate`: one call of :func:`lasso_torch.
 with the folds times ``sample_weight`` as row weights, each fold's alphas a warm sequence
 of exact working-set solves (scikit-learn's precision; measured faster than the batched
 FISTA path on small problems, whose columns mostly end in per-alpha finishing solves);
-``positive`` runs warm paths of the projected solver per fold. ``groups`` (and any
-metadata) reach the splitter through scikit-learn's metadata routing; ``n_jobs`` is
-accepted and unused (torch's threads).
+``positive`` constrains every solve to ``w >= 0`` (the same path, with the bounded penalty
+of :func:`lasso_torch.solve`). ``groups`` (and any metadata) reach the splitter through
+scikit-learn's metadata routing; ``n_jobs`` is accepted and unused (torch's threads).
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from .inputs import (
     torch_dtype,
     validate_fit,
 )
-from .positive import positive_path
 from .sklearn_path import least_squares
 
 NO_GRID = ("Automatic alpha grid generation is not supported for l1_ratio=0. Please supply "
@@ -158,13 +157,11 @@ class _TorchLinearModelCV(TorchLinearModel):
                       f"{alphas.shape[1]} alphas")
             pos = alphas[r][alphas[r] > 0]  # alpha = 0 (least squares): solved directly
             zero = self._zero_mse(Xt, yt, swt, train, test, float(l1), alphas.shape[1] - pos.size)
-            if self.positive:
-                part = self._positive_mse(Xt, yt, swt, train, test, pos, float(l1))
-            elif pos.size:
+            if pos.size:
                 res = cross_validate(Xt, yt, pos, float(l1), masks=train, test_masks=test,
                                      fit_intercept=self.fit_intercept, tol=2 * self.tol,
                                      max_iter=self.max_iter, sample_weight=swt,
-                                     strategy="warm", solver="ws")
+                                     strategy="warm", solver="ws", positive=self.positive)
                 part = res.mse_path
                 worst = max(worst, float(res.gaps.max()))
             else:
@@ -181,25 +178,12 @@ class _TorchLinearModelCV(TorchLinearModel):
         coefs, inters = [], []
         for f in range(train.shape[1]):
             w = train[:, f] if sw is None else train[:, f] * sw
-            res = least_squares(X, y, w, self.fit_intercept, l1_ratio)
+            res = least_squares(X, y, w, self.fit_intercept, l1_ratio,
+                                positive=self.positive)
             coefs.append(res.coef[:, None])
             inters.append(res.intercept.reshape(1))
         mse = heldout_mse(X, y, test, torch.stack(coefs), torch.stack(inters), sw)
         return np.repeat(mse.T.double().cpu().numpy(), count, axis=0)
-
-    def _positive_mse(self, X: torch.Tensor, y: torch.Tensor, sw: torch.Tensor | None,
-                      train: torch.Tensor, test: torch.Tensor, alphas: np.ndarray,
-                      l1_ratio: float) -> np.ndarray:
-        coefs, inters = [], []
-        for f in range(train.shape[1]):
-            w = train[:, f] if sw is None else train[:, f] * sw
-            c, b = positive_path(X, y, alphas, l1_ratio, tol=2 * self.tol,
-                                 max_iter=self.max_iter, fit_intercept=self.fit_intercept,
-                                 weights=w)
-            coefs.append(c)
-            inters.append(b)
-        mse = heldout_mse(X, y, test, torch.stack(coefs), torch.stack(inters), sw)
-        return mse.T.double().cpu().numpy()
 
     def _refit(self, X: Any, y: np.ndarray, sample_weight: Any) -> None:
         precompute = getattr(self, "precompute", "auto")

@@ -11,7 +11,8 @@ scikit-learn's meaning: stop at ``dual_gap <= tol * ||y_c||^2 / n`` (relative ga
 ``2 tol``). ``solver="auto"`` (default) is ``"cd"`` (scikit-learn's algorithm: ``max_iter``
 counts epochs), a direct least-squares solve for ridge (``l1_ratio=0``) and ``alpha=0``
 (exact, where a descent stops at ``tol``); a sparse ``X``
-is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``. ``n_iter_`` is in the
+is solved by ``ws`` in Gram form (``p <= 4096``) or ``fista``; so is ``positive=True`` beyond
+4096 features (its coordinate descent works on the Gram matrix). ``n_iter_`` is in the
 solver's unit (epochs, working-set outer iterations, steps).
 """
 
@@ -41,10 +42,10 @@ from .inputs import (
     torch_dtype,
     validate_fit,
 )
-from .positive import solve_positive
 from .sklearn_path import enet_path_torch, least_squares
 
-SPARSE_GRAM_MAX = 4096  # features up to which a sparse X is solved by ws in Gram form
+SPARSE_GRAM_MAX = 4096  # features up to which a sparse X (or positive=True) is solved in
+# Gram form (ws; cd), beyond by fista
 
 
 def warn_unconverged(res: SolveResult, tol_abs: Any, stacklevel: int = 3) -> None:
@@ -130,8 +131,10 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
     def _solver(self, X: Any) -> tuple[str, dict[str, Any]]:
         """The solver and its options (``selection``/``seed`` where the solver has them)."""
         name = self.solver
-        if name == "auto":  # scikit-learn's algorithm (ridge is solved directly)
-            name = "cd"
+        if name == "auto":  # scikit-learn's algorithm (ridge is solved directly); positive
+            # CD runs on the Gram matrix (lasso_torch.solvers.penalty_cd): fista when wide
+            wide = getattr(self, "positive", False) and X.shape[1] > SPARSE_GRAM_MAX
+            name = "fista" if wide else "cd"
         spec = get_solver(name)
         if scipy_sparse.issparse(X) and not spec.batched:
             name = "ws" if X.shape[1] <= SPARSE_GRAM_MAX else "fista"
@@ -158,24 +161,23 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
                dtype: torch.dtype, device: torch.device) -> SolveResult:
         swt = None if sw is None else torch.as_tensor(sw)
         l1_ratio = self._l1_ratio()
-        direct = self.solver == "auto" and l1_ratio == 0 and not getattr(self, "positive", 0)
-        if self.alpha == 0 or direct:  # least squares / ridge: one exact solve
-            return least_squares(Xt, yt, swt, self.fit_intercept, l1_ratio, float(self.alpha))
+        positive = bool(getattr(self, "positive", False))
+        direct = self.solver == "auto" and l1_ratio == 0 and not positive
+        if self.alpha == 0 or direct:  # (non-negative) least squares / ridge: one exact solve
+            return least_squares(Xt, yt, swt, self.fit_intercept, l1_ratio, float(self.alpha),
+                                 positive=positive)
         gram = precomputed_gram(getattr(self, "precompute", False), X, sw,
                                 self.fit_intercept, dtype, device)
-        T = 1 if yt.dim() == 1 else yt.shape[1]
-        w0 = self._start(T)
-        common = dict(tol=2 * self.tol, max_iter=self.max_iter, fit_intercept=self.fit_intercept,
-                      sample_weight=swt, coef_init=w0)
-        if getattr(self, "positive", False):
-            if T > 1:
-                raise InputError("positive=True takes one target (y of shape (n,))")
-            return solve_positive(Xt, yt, float(self.alpha), l1_ratio, gram=gram, **common)
+        w0 = self._start(1 if yt.dim() == 1 else yt.shape[1])
+        if positive and w0 is not None:  # a previous fit's negative entries: infeasible
+            w0 = w0.clamp(min=0)
         name, opts = self._solver(X)
         if scipy_sparse.issparse(X) and name == "ws":
             gram = True if not isinstance(gram, torch.Tensor) else gram
-        return solve(Xt, yt, float(self.alpha), l1_ratio, name, gram=gram, warn=False,
-                     check_start=True, **common, **opts)
+        return solve(Xt, yt, float(self.alpha), l1_ratio, name, tol=2 * self.tol,
+                     max_iter=self.max_iter, fit_intercept=self.fit_intercept,
+                     sample_weight=swt, coef_init=w0, gram=gram, warn=False, check_start=True,
+                     positive=positive, **opts)
 
     def _set_result(self, res: SolveResult, coef: np.ndarray, shift: np.ndarray | None,
                     multi: bool) -> None:
@@ -222,8 +224,9 @@ class TorchElasticNet(TorchLinearModel):
     :data:`lasso_torch.SOLVERS`, run on ``device`` in ``dtype`` (``None``: the data's;
     float32 stays float32).
     ``selection="random"`` (with ``random_state``) reaches the solvers that offer it (the
-    compiled coordinate descent); the others descend cyclically. ``status_`` is the
-    solver's stop reason.
+    compiled coordinate descent); the others descend cyclically. ``positive=True`` is
+    ``lt.solve(positive=True)`` (a bounded penalty): ``dual_gap_`` is then the positive
+    problem's gap. ``status_`` is the solver's stop reason.
     """
 
     def __init__(self, alpha: float = 1.0, *, l1_ratio: float = 0.5, fit_intercept: bool = True,

@@ -23,11 +23,12 @@ from .inputs import to_tensor, torch_dtype
 
 
 def least_squares(X: Tensor, y: Tensor, sw: Tensor | None, fit_intercept: bool,
-                  l1_ratio: float, alpha: float = 0.0) -> SolveResult:
+                  l1_ratio: float, alpha: float = 0.0, positive: bool = False) -> SolveResult:
     """Ridge (``alpha (1 - l1_ratio)/2 ||w||^2``) or, at ``alpha = 0``, the minimum-norm
     (weighted) least squares, solved directly: ``lstsq`` of the centered rows scaled by
-    ``sqrt(s)``, stacked on ``sqrt(n a2) I``. At ``alpha = 0`` the "gap" is the objective
-    ``sum s r^2 / (2n)`` (no penalty: no dual to bound it by)."""
+    ``sqrt(s)``, stacked on ``sqrt(n a2) I`` (``positive``: ``scipy.optimize.nnls``, on the
+    host). At ``alpha = 0`` the "gap" is the objective ``sum s r^2 / (2n)`` (no penalty: no
+    dual to bound it by)."""
     if is_sparse(X):
         X = X.to_dense()  # a direct solve needs the columns (ridge / alpha = 0 only)
     s = check_sample_weight(sw, X)
@@ -41,7 +42,9 @@ def least_squares(X: Tensor, y: Tensor, sw: Tensor | None, fit_intercept: bool,
     if a2 > 0:
         A = torch.cat([A, (n * a2) ** 0.5 * torch.eye(p, dtype=X.dtype, device=X.device)])
         b = torch.cat([b, b.new_zeros((p, *b.shape[1:]))])
-    if X.device.type == "cpu":
+    if positive:
+        coef = _nnls(A, b)
+    elif X.device.type == "cpu":
         coef = torch.linalg.lstsq(A, b, driver="gelsd").solution
     else:
         coef = torch.linalg.pinv(A) @ b
@@ -59,6 +62,18 @@ def least_squares(X: Tensor, y: Tensor, sw: Tensor | None, fit_intercept: bool,
         gap=gap / p0.clamp(min=torch.finfo(X.dtype).tiny), gap_abs=gap, objective=obj,
         kkt=kkt, converged=True, status="converged", lr=None, time=0.0, alpha=alpha,
         l1_ratio=l1_ratio, n_iters=None if y.dim() == 1 else np.ones(y.shape[1], dtype=int))
+
+
+def _nnls(A: Tensor, b: Tensor) -> Tensor:
+    """``argmin_{w >= 0} ||A w - b||`` per column of ``b`` (scipy's active-set NNLS)."""
+    from scipy.optimize import nnls
+
+    An = A.detach().double().cpu().numpy()
+    cols = [b] if b.dim() == 1 else list(b.T)
+    ws = [nnls(An, c.detach().double().cpu().numpy(), maxiter=50 * A.shape[1])[0]
+          for c in cols]
+    w = np.stack(ws, -1) if b.dim() == 2 else ws[0]
+    return torch.as_tensor(w).to(dtype=A.dtype, device=A.device)
 
 
 def enet_path_torch(X: Any, y: Any, *, l1_ratio: float = 0.5, eps: float = 1e-3,
@@ -81,11 +96,11 @@ def enet_path_torch(X: Any, y: Any, *, l1_ratio: float = 0.5, eps: float = 1e-3,
         n_alphas, alphas = alphas, None
     cols = [Y] if Y.dim() == 1 else list(Y.T)
     out_a, out_c, out_g, out_n = None, [], [], []
+    if positive and Y.dim() == 2:  # scikit-learn's rule
+        raise InputError("positive=True is not allowed for multi-output y (n, T)")
     for yk in cols:
-        if positive:
-            raise InputError("positive=True: use the estimators (positive=True)")
         res = lasso_path(Xt, yk, alphas=alphas, n_alphas=n_alphas or 100, eps=eps,
-                         l1_ratio=l1_ratio, tol=2 * tol, fit_intercept=False,
+                         l1_ratio=l1_ratio, tol=2 * tol, fit_intercept=False, positive=positive,
                          strategy="batched" if is_sparse(Xt) else "warm",
                          max_iter=max(max_iter, 1))
         p0 = float((yk * yk).sum()) / (2 * yk.shape[0])
