@@ -1,4 +1,4 @@
-"""Cross-validated alpha from one batched path: every fold x every alpha in one solve.
+"""Cross-validated alpha from one path call: every fold x every alpha.
 
 K-fold cross-validation of the elastic net (scikit-learn's ``LassoCV`` procedure): for each
 fold ``f`` and each alpha of a decreasing grid, solve on the fold's training rows (its own
@@ -7,8 +7,10 @@ fold ``f`` and each alpha of a decreasing grid, solve on the fold's training row
     mse_path[k, f] = mean_{i in test_f} (y_i - x_i^T w_fk - b_fk)^2
 
 The chosen alpha minimizes the mean over folds (the first, i.e. the largest, on ties). The
-folds are row masks ``(n, F)`` of :func:`lasso_torch.lasso_path`, so all ``F x K`` problems
-are one batched FISTA iterate of ``F K`` columns. Needs no scikit-learn; the estimators in
+folds are row masks ``(n, F)`` of :func:`lasso_torch.lasso_path` (``strategy="auto"``: on
+the CPU each fold's warm sequence, the compiled CD path on its Gram matrix when ``n >= p``;
+on a GPU all ``F x K`` problems as one batched FISTA iterate). Needs no scikit-learn; the
+estimators in
 :mod:`lasso_torch.sklearn` call it with scikit-learn's splitters.
 """
 
@@ -113,7 +115,7 @@ def cross_validate(
     tol: float = 1e-6,
     max_iter: int = 20_000,
     sample_weight: Tensor | np.ndarray | None = None,
-    strategy: str = "batched",
+    strategy: str = "auto",
     solver: str | None = None,
     positive: bool = False,
 ) -> CVResult:
@@ -129,8 +131,9 @@ def cross_validate(
         tol: every fold and alpha is solved to relative duality gap ``<= tol``.
         sample_weight: ``(n,)`` row weights: each fold's training rows weighted (the folds
             as 0/1 row weights times these, one batched path) and its held-out MSE too.
-        strategy, solver: :func:`lasso_torch.lasso_path`'s (``"batched"``: all folds x
-            alphas at once; ``"warm"``: each fold's warm sequence, exact ``ws`` solves).
+        strategy, solver: :func:`lasso_torch.lasso_path`'s (``"auto"``: its rule, the warm
+            sequence per fold on the CPU, the batch on a GPU; ``"batched"``: all folds x
+            alphas at once; ``"warm"``: each fold's warm sequence).
         positive: coefficients constrained to ``w >= 0`` (as :func:`lasso_torch.solve`).
     """
     t0 = time.perf_counter()

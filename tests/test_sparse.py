@@ -83,8 +83,8 @@ def test_path_and_cv_sparse_equal_dense():
     from lasso_torch.path import alpha_grid
 
     alphas = alpha_grid(Xd, torch.tensor(y), n_alphas=6)
-    a = cross_validate(Xd, y, alphas, n_folds=3, tol=1e-12, sample_weight=s)
-    b = cross_validate(Xs, y, alphas, n_folds=3, tol=1e-12, sample_weight=s)
+    a = cross_validate(Xd, y, alphas, n_folds=3, tol=1e-12, sample_weight=s, strategy="batched")
+    b = cross_validate(Xs, y, alphas, n_folds=3, tol=1e-12, sample_weight=s, strategy="batched")
     np.testing.assert_allclose(b.mse_path, a.mse_path, rtol=1e-10)
 
 
@@ -109,7 +109,10 @@ def test_estimators_sparse_equal_dense(device):
         b = TorchElasticNet(alpha=0.02, tol=1e-12, device=device).fit(X, y, s)
         np.testing.assert_allclose(b.coef_, a.coef_, atol=1e-10)
         np.testing.assert_allclose(b.intercept_, a.intercept_, atol=1e-10)
-    a = TorchLassoCV(alphas=5, cv=3, tol=1e-10).fit(A.toarray(), y, s)
-    b = TorchLassoCV(alphas=5, cv=3, tol=1e-10).fit(A, y, s)
-    np.testing.assert_allclose(b.mse_path_, a.mse_path_, rtol=1e-10)
+    # CV runs different algorithms on the two (dense on the CPU: the warm CD path; sparse:
+    # the batched FISTA path): both certified to a gap of 1e-14 P(0), which fixes the
+    # coefficients to ~sqrt(1e-14) only (one of them is 2e-8 off the exact CD answer)
+    a = TorchLassoCV(alphas=5, cv=3, tol=1e-14).fit(A.toarray(), y, s)
+    b = TorchLassoCV(alphas=5, cv=3, tol=1e-14).fit(A, y, s)
+    np.testing.assert_allclose(b.mse_path_, a.mse_path_, rtol=1e-7)
     assert b.alpha_ == a.alpha_

@@ -14,9 +14,10 @@ on the same folds both give the same ``alphas_``, ``mse_path_`` and ``alpha_``:
    estimator is refit on all the data with it (``sample_weight`` included).
 
 Step 2 is :func:`lasso_torch.cv.cross_validate`: one call of :func:`lasso_torch.lasso_path`
-with the folds times ``sample_weight`` as row weights, each fold's alphas a warm sequence
-of exact working-set solves (scikit-learn's precision; measured faster than the batched
-FISTA path on small problems, whose columns mostly end in per-alpha finishing solves);
+with the folds times ``sample_weight`` as row weights and ``strategy="auto"``: on the CPU
+each fold's alphas are a warm sequence (the compiled CD path on the fold's Gram matrix
+when ``n >= p``, working sets when ``n < p``: :func:`lasso_torch.solvers.auto.choose_path`),
+on a GPU one batched FISTA solve of all folds x alphas;
 ``positive`` constrains every solve to ``w >= 0`` (the same path, with the bounded penalty
 of :func:`lasso_torch.solve`). ``groups`` (and any metadata) reach the splitter through
 scikit-learn's metadata routing; ``n_jobs`` is accepted and unused (torch's threads).
@@ -161,7 +162,7 @@ class _TorchLinearModelCV(TorchLinearModel):
                 res = cross_validate(Xt, yt, pos, float(l1), masks=train, test_masks=test,
                                      fit_intercept=self.fit_intercept, tol=2 * self.tol,
                                      max_iter=self.max_iter, sample_weight=swt,
-                                     strategy="warm", solver="ws", positive=self.positive)
+                                     strategy="auto", positive=self.positive)
                 part = res.mse_path
                 worst = max(worst, float(res.gaps.max()))
             else:

@@ -59,16 +59,21 @@ def choose(datafit: Quadratic, penalty: ElasticNet, distributed: bool = False) -
     return "anderson_cd"
 
 
+WIDE_PATH_MAX_P = 8192  # beyond, a warm ws path was not measured: anderson_cd's engine
+
+
 def choose_path(X: torch.Tensor, distributed: bool = False) -> tuple[str, str]:
     """``(strategy, solver)`` of ``lasso_path(strategy="auto")``: the batched FISTA path on a
-    GPU, sharded rows or a sparse X (one GEMM for all alphas), else the warm sequence of
-    ``anderson_cd``: its compiled path (:mod:`lasso_torch.solvers.cd_path`, one Gram matrix
-    for the whole grid) where ``p <= 2048`` in float64, its engine alpha by alpha otherwise.
-    Measured for 100 alphas (2 threads, load ~2): 20000 x 200 0.18 s (warm ws: 0.96 s),
-    442 x 65 8 ms, 50 x 30 3 ms."""
+    GPU, sharded rows or a sparse X (one GEMM for all alphas); on the CPU the warm sequence
+    of ``anderson_cd`` when ``n >= p`` (its compiled path, :mod:`lasso_torch.solvers.cd_path`:
+    one Gram matrix for the whole grid, where ``p <= 2048`` in float64), of ``ws`` when
+    ``n < p <= 8192``, of ``anderson_cd``'s engine beyond. Measured for 100 alphas at one
+    thread (load ~1; anderson_cd's compiled path / ws): 1000 x 500 0.074 / 1.16 s,
+    20000 x 200 0.048 / 0.149 s; 200 x 2000 2.39 / 0.33 s, 500 x 1000 2.51 / 1.23 s."""
     if distributed or X.device.type != "cpu" or X.layout != torch.strided:
         return "batched", "fista"
-    return "warm", "anderson_cd"
+    n, p = X.shape
+    return "warm", "ws" if n < p <= WIDE_PATH_MAX_P else "anderson_cd"
 
 
 def _tall(X: torch.Tensor) -> bool:
