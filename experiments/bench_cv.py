@@ -3,12 +3,14 @@
 Both estimators get the same folds (``KFold(5, shuffle=True, random_state=0)``), the same
 grid (100 alphas from ``alpha_max`` down to ``1e-3 alpha_max``) and the same ``tol`` in
 scikit-learn's meaning (``dual_gap <= tol ||y_c||^2 / n``, i.e. relative gap ``2 tol``).
-``TorchLassoCV`` solves all 5 x 100 problems in one batched FISTA pass (the folds as row
-masks of ``lt.lasso_path``), then refits at ``alpha_``; ``LassoCV`` runs one warm-started
-coordinate-descent path per fold. The time is the whole ``fit`` (median of
-``--repeats``; one fit when it takes over a minute), with torch's and the BLAS thread
-pools pinned to ``--threads`` (default 1), after one warm-up fit. Each row also reports
-whether both chose the same ``alpha_`` and how far their ``mse_path_`` are apart.
+``TorchLassoCV`` solves all 5 x 100 problems in one ``lt.lasso_path`` call (the folds as
+row masks; ``strategy="auto"``: on the CPU each fold's warm sequence, the compiled CD path
+on its Gram matrix when ``n >= p``, working sets when ``n < p``), then refits at
+``alpha_``; ``LassoCV`` runs one warm-started coordinate-descent path per fold. The time
+is the whole ``fit`` (median of ``--repeats``; one fit when it takes over a minute), with
+torch's and the BLAS thread pools pinned to ``--threads`` (default 1), after one warm-up
+fit. Each row also reports whether both chose the same ``alpha_`` and how far their
+``mse_path_`` are apart.
 
 GPU rows (``device="cuda"``, float64 and float32) are measured when CUDA is present.
 

@@ -306,16 +306,21 @@ def test_path_warns_when_points_do_not_converge(tmp_path):
 
 def test_path_interrupted_between_points_keeps_them(tmp_path, monkeypatch):
     import lasso_torch.path_strategies as path_mod
+    import lasso_torch.solvers.cd_path as cd_path
 
-    real, calls = path_mod.run_loop, []
+    calls = []
 
-    def run_loop(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:  # the first alpha, then Ctrl-C before the second
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+    def interrupting(real):
+        def once_then_ctrl_c(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:  # the first alpha, then Ctrl-C before the second
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+        return once_then_ctrl_c
 
-    monkeypatch.setattr(path_mod, "run_loop", run_loop)
+    # the engine's loop per alpha, or the compiled path's kernel per alpha (cd's path)
+    monkeypatch.setattr(path_mod, "run_loop", interrupting(path_mod.run_loop))
+    monkeypatch.setattr(cd_path, "inner_gram", interrupting(cd_path.inner_gram))
     run = run_config(small(tmp_path, objective={"alpha": {"num": 5}},
                            solvers=[{"kind": "cd"}]))
     assert run.status == "interrupted"
