@@ -9,6 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lasso_torch as lt
 import lasso_torch.solvers.coordinate as cdm
@@ -148,3 +150,20 @@ def test_max_epochs_is_reported_not_converged():
                                        max_iter=2, K=0)
     assert (epochs <= 2).all() and "max_iter" in set(status)
     assert all(s != "converged" or r <= 1e-9 for s, r in zip(status, rel.tolist(), strict=True))
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(5, 60), p=st.integers(1, 40), seed=st.integers(0, 10_000),
+       l1_ratio=st.sampled_from([1.0, 0.5]), fit_intercept=st.booleans())
+def test_every_alpha_certified_on_random_problems(n, p, seed, l1_ratio, fit_intercept):
+    """The law: whatever the shape, every alpha the compiled path calls converged is
+    certified by the independent gap of lt.duality_gap."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, p, generator=g, dtype=torch.float64)
+    y = X[:, : min(p, 3)].sum(1) + 0.5 * torch.randn(n, generator=g, dtype=torch.float64)
+    res = lt.lasso_path(X, y, n_alphas=10, eps=1e-2, l1_ratio=l1_ratio, tol=1e-8,
+                        fit_intercept=fit_intercept, strategy="warm", solver="anderson_cd")
+    assert (res.status == "converged").all()
+    gaps = lt.duality_gap(X, y, res.coefs, res.alphas, l1_ratio=l1_ratio,
+                          fit_intercept=fit_intercept, relative=True)
+    assert float(gaps.max()) <= 1e-8
