@@ -28,6 +28,7 @@ from torch import Tensor
 from .checks import as_data, check_sample_weight
 from .errors import InputError
 from .path import lasso_path
+from .sparse import is_sparse
 
 
 @dataclass
@@ -90,13 +91,15 @@ def heldout_mse(X: Tensor, y: Tensor, test: Tensor, coefs: Tensor, intercepts: T
                 sample_weight: Tensor | None = None) -> Tensor:
     """``(F, K)`` mean squared error of each fold's solutions ``coefs (F, p, K)``,
     ``intercepts (F, K)`` on that fold's test rows (``test (n, F)`` 0/1), weighted by
-    ``sample_weight`` (scikit-learn's ``np.average(r**2, weights=sw_test)``). ``X`` may
-    be sparse: the residuals of all rows, one product per fold, masked."""
+    ``sample_weight`` (scikit-learn's ``np.average(r**2, weights=sw_test)``): one product
+    per fold, on its test rows (on all rows, masked, for a sparse ``X``)."""
     W = test if sample_weight is None else test * sample_weight[:, None]
     out = []
     for f in range(test.shape[1]):
-        r = y.unsqueeze(1) - X @ coefs[f] - intercepts[f]
-        out.append((W[:, f, None] * r * r).sum(0) / W[:, f].sum())
+        rows = None if is_sparse(X) else test[:, f].nonzero().squeeze(1)
+        Xf, yf, Wf = (X, y, W[:, f]) if rows is None else (X[rows], y[rows], W[rows, f])
+        r = yf.unsqueeze(1) - Xf @ coefs[f] - intercepts[f]
+        out.append((Wf[:, None] * r * r).sum(0) / Wf.sum())
     return torch.stack(out)
 
 

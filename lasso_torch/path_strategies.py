@@ -40,8 +40,8 @@ def run_strategy(strategy: str, make: type, X: Tensor, y: Tensor, alphas: Tensor
                         fit_intercept=fit_intercept, masks=M, sample_weight=s, gram=gram,
                         solver=solver or ("fista" if distributed else "ws" if loss_name(
                             loss) == "squared" else "prox_newton"),
-                        catch_interrupt=catch_interrupt, **{
-                            k: v for k, v in kwargs.items() if k != "objective"})
+                        catch_interrupt=catch_interrupt, squared=loss_name(loss) == "squared",
+                        **{k: v for k, v in kwargs.items() if k != "objective"})
     return res
 
 
@@ -120,7 +120,8 @@ def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alph
 def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type, *,
               tol: float, max_iter: int, fit_intercept: bool, masks: Tensor | None,
               sample_weight: Tensor | None, gram: bool | str, solver: str,
-              catch_interrupt: bool = False, pen: Any = None, **options: Any) -> PathResult:
+              catch_interrupt: bool = False, pen: Any = None, squared: bool = False,
+              **options: Any) -> PathResult:
     """Each fold's alphas in order, each warm-started at the previous solution, one datafit
     (its Lipschitz constant, Gram blocks, the engine's caches) shared along the path."""
     spec: SolverSpec = get_solver(solver)
@@ -134,11 +135,13 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
     n_iters = torch.zeros(F, K, dtype=torch.long)
     status = np.full((F, K), "interrupted", dtype=object)
     gaps.fill_(math.nan)
+    grams = _fold_grams(X, Ms, sample_weight, fit_intercept) if (
+        squared and gram in ("auto", True) and spec.path is not None) else [gram] * F
     try:
         for f, m in enumerate(Ms):
             _warm_fold(X, y, m, sample_weight, make, spec, alphas, pen or functools.partial(
                        make_penalty, l1_ratio=l1_ratio), tol, max_iter,
-                       fit_intercept, gram, catch_interrupt, options, loop,
+                       fit_intercept, grams[f], catch_interrupt, options, loop,
                        (coefs[f], inter[f], gaps[f], n_iters[f], status[f]))
     except KeyboardInterrupt:
         if not catch_interrupt:
@@ -147,6 +150,41 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
         alphas=alphas, coefs=coefs, intercepts=inter, gaps=gaps, n_iters=n_iters,
         converged=torch.as_tensor(status == "converged"), status=status, time=0.0,
         strategy="warm", l1_ratio=l1_ratio)
+
+
+def _fold_grams(X: Tensor, Ms: list[Tensor | None], s: Tensor | None,
+                fit_intercept: bool) -> list[Tensor | str]:
+    """Each fold's Gram matrix ``X_c^T S X_c / n``: the Gram matrix of all rows minus the
+    fold's held-out rows' (K-fold: the held-out blocks' products sum to all rows, so one
+    full-size product in all instead of ``K - 1``), for the compiled
+    warm path; ``"auto"`` (each fold's own) where it does not pay: one fold, a sparse or
+    GPU ``X``, ``p > 2048``, or a fold with fewer rows than features."""
+    n, p = X.shape
+    if (len(Ms) < 2 or is_sparse(X) or X.device.type != "cpu" or p > 2048
+            or min(int(m.sum()) for m in Ms) < p):
+        return ["auto"] * len(Ms)
+    w = torch.ones(n, dtype=X.dtype) if s is None else s.to(X.dtype)
+
+    def gram_of(rows: Tensor) -> Tensor:
+        Xr = X[rows]
+        return Xr.T @ (Xr if s is None else w[rows][:, None] * Xr)
+
+    held = [~m for m in Ms]
+    count = torch.stack(held).sum(0)
+    blocks = [gram_of(h) for h in held]
+    if int(count.max()) <= 1:  # disjoint held-out sets (K-fold): the blocks sum to all rows
+        all_rows = sum(blocks) + gram_of(count == 0)
+    else:
+        all_rows = gram_of(torch.ones(n, dtype=torch.bool))
+    out: list[Tensor | str] = []
+    for m, block in zip(Ms, blocks, strict=True):
+        sw = w[m].sum()
+        G = (all_rows - block) / sw
+        if fit_intercept:
+            xm = (w[m] @ X[m]) / sw
+            G -= xm[:, None] * xm[None, :]
+        out.append(G)
+    return out
 
 
 def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | None,
@@ -164,10 +202,13 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
     s = sample_weight if m is None or sample_weight is None else sample_weight[m]
     if s is not None:
         s = s * (s.numel() / s.sum())
+    G = gram if isinstance(gram, Tensor) else None  # this fold's, from _fold_grams
+    gram = True if G is not None else gram
     df = full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
     if isinstance(full, Quadratic) and type(full) is Quadratic:  # as solve builds it
         gram = True if is_sparse(Xf) and spec.name in GRAM_ONLY and gram == "auto" else gram
-        df, full = build_datafit(Xf, yf, fit_intercept, gram, s, spec, False)
+        df, full = build_datafit(Xf, yf, fit_intercept, gram if G is None else G, s, spec,
+                                 False)
     elif s is not None and not spec.weights:
         df = make(*weighted_rows(Xf, yf, s, fit_intercept), False, gram=gram)
     opts = {**spec.options, **options, "tol": tol}

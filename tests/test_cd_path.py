@@ -167,3 +167,34 @@ def test_every_alpha_certified_on_random_problems(n, p, seed, l1_ratio, fit_inte
     gaps = lt.duality_gap(X, y, res.coefs, res.alphas, l1_ratio=l1_ratio,
                           fit_intercept=fit_intercept, relative=True)
     assert float(gaps.max()) <= 1e-8
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("disjoint", [True, False])
+def test_fold_grams_equal_each_folds_own(weighted, fit_intercept, disjoint):
+    from lasso_torch.datafits import Quadratic
+    from lasso_torch.path_strategies import _fold_grams
+
+    X, y = _data(90, 12, seed=5)
+    g = torch.Generator().manual_seed(0)
+    s = torch.rand(90, generator=g, dtype=torch.float64) + 0.1 if weighted else None
+    held = [torch.arange(90) % 3 == f for f in range(3)] if disjoint else [
+        torch.rand(90, generator=g) < 0.3 for _ in range(3)]
+    Ms = [~h for h in held]
+    for m, G in zip(Ms, _fold_grams(X, Ms, s, fit_intercept), strict=True):
+        sf = None if s is None else s[m] * (int(m.sum()) / s[m].sum())
+        ref = Quadratic(X[m], y[m], fit_intercept, gram=True, row_weights=sf).gram
+        torch.testing.assert_close(G, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_cv_with_fold_grams_equals_scikit_learn():
+    from sklearn.linear_model import LassoCV
+
+    from lasso_torch.sklearn import TorchLassoCV
+
+    X, y = _data(300, 20, seed=7)
+    a = LassoCV(cv=4, tol=1e-10, max_iter=100_000).fit(X.numpy(), y.numpy())
+    b = TorchLassoCV(cv=4, tol=1e-10).fit(X.numpy(), y.numpy())
+    assert b.alpha_ == a.alpha_
+    np.testing.assert_allclose(b.mse_path_, a.mse_path_, rtol=1e-6)
