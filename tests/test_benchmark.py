@@ -56,3 +56,27 @@ def test_per_iteration_on_cuda(bench):
     X, y, _ = make_synthetic(400, 300, seed=0)
     ms, fl = bench.per_iteration(X, y, 0.1, "fista", torch.float32, n_iter=10, device="cuda")
     assert ms > 0 and fl > 0
+
+
+def test_problem_class_rows_on_tiny_data(bench, one_torch_thread):
+    """bench_classes' rows, path rows and table on the tiny class (machinery, not timings):
+    every time is certified by the script's own gap, auto's choice is a registered solver."""
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(ROOT / "experiments"))
+    try:
+        import bench_classes as bc
+    finally:
+        sys.path.remove(str(ROOT / "experiments"))
+    from lasso_torch.solvers import REGISTRY
+
+    data = {"tiny": bc.classes(quick=True)["tiny"]}
+    rows, peers = bc.single_rows(data, repeats=1, budget=5.0)
+    assert [r["frac"] for r in rows] == list(bc.FRACTIONS)
+    for r in rows:
+        assert r["auto_is"] in REGISTRY and r["best_is"] in bc.SOLVERS
+        assert all(r[s] > 0 for s in bc.SOLVERS)
+    paths = bc.path_rows(data, budget=5.0)
+    auto = [p for p in paths if p["solver"].startswith("lasso_torch auto")]
+    assert auto and auto[0]["certified"] == 100
+    md = bc.markdown(rows, peers, paths, "note")
+    assert md.count("| tiny |") == len(rows) + len(paths)
