@@ -6,7 +6,10 @@ by its duality gap:
 
 * ``"warm"``: a warm-started sequence, ``alpha_max`` downwards, each alpha solved by the
   solver ``solver`` (default ``ws``) from the previous solution, sharing the datafit (its
-  Lipschitz constant, Gram blocks) along the path;
+  Lipschitz constant, Gram blocks) along the path; ``cd`` and ``anderson_cd`` run the
+  whole grid as one compiled call per alpha on the Gram matrix where it applies
+  (:mod:`lasso_torch.solvers.cd_path`, ``SolverSpec.path``), with CV folds' Gram
+  matrices from the held-out blocks;
 * ``"batched"``: all ``K`` problems at once in a ``(p, K)`` iterate of a batched solver
   (FISTA): one step is one pair of GEMMs (``X W`` and ``X^T R``), or one Gram GEMM when
   ``n >> p``. Converged columns retire (the GEMMs narrow as the path converges), gap-safe
@@ -104,8 +107,9 @@ def lasso_path(
         alphas: the grid (sorted descending); default :func:`alpha_grid`.
         l1_ratio: scikit-learn's ElasticNet convention (1: Lasso).
         tol: every alpha is solved to relative duality gap ``<= tol``.
-        strategy: ``"auto"`` (the warm sequence of a compiled CD on the CPU, the batched
-            FISTA path on a GPU or sharded rows: :func:`lasso_torch.solvers.auto.choose_path`),
+        strategy: ``"auto"`` (on the CPU the warm sequence of the compiled CD path when
+            ``n >= p``, of ``ws`` when ``n < p``; the batched FISTA path on a GPU, sharded
+            rows or a sparse X: :func:`lasso_torch.solvers.auto.choose_path`),
             ``"batched"`` or ``"warm"`` (see the module docstring); ``batched``
             (True/False) is the older spelling of the same choice.
         solver: the solver of the warm sequence (default ``ws``; ``fista`` sharded) or
