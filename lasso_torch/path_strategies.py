@@ -135,8 +135,9 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
     n_iters = torch.zeros(F, K, dtype=torch.long)
     status = np.full((F, K), "interrupted", dtype=object)
     gaps.fill_(math.nan)
-    grams = _fold_grams(X, Ms, sample_weight, fit_intercept) if (
-        squared and gram in ("auto", True) and spec.path is not None) else [gram] * F
+    grams = (_fold_grams(X, Ms, sample_weight, fit_intercept) if squared and isinstance(
+        gram, bool | str) and gram in ("auto", True) and spec.path is not None else None)
+    grams = grams or [gram] * F
     try:
         for f, m in enumerate(Ms):
             _warm_fold(X, y, m, sample_weight, make, spec, alphas, pen or functools.partial(
@@ -153,16 +154,16 @@ def warm_path(X: Tensor, y: Tensor, alphas: Tensor, l1_ratio: float, make: type,
 
 
 def _fold_grams(X: Tensor, Ms: list[Tensor | None], s: Tensor | None,
-                fit_intercept: bool) -> list[Tensor | str]:
+                fit_intercept: bool) -> list[Tensor] | None:
     """Each fold's Gram matrix ``X_c^T S X_c / n``: the Gram matrix of all rows minus the
     fold's held-out rows' (K-fold: the held-out blocks' products sum to all rows, so one
-    full-size product in all instead of ``K - 1``), for the compiled
-    warm path; ``"auto"`` (each fold's own) where it does not pay: one fold, a sparse or
-    GPU ``X``, ``p > 2048``, or a fold with fewer rows than features."""
+    full-size product in all instead of ``K - 1``), for the compiled warm path; None (each
+    fold forms its own) where it does not pay: one fold, a sparse or GPU ``X``,
+    ``p > 2048``, or a fold with fewer rows than features."""
     n, p = X.shape
     if (len(Ms) < 2 or is_sparse(X) or X.device.type != "cpu" or p > 2048
             or min(int(m.sum()) for m in Ms) < p):
-        return ["auto"] * len(Ms)
+        return None
     w = torch.ones(n, dtype=X.dtype) if s is None else s.to(X.dtype)
 
     def gram_of(rows: Tensor) -> Tensor:
@@ -176,7 +177,7 @@ def _fold_grams(X: Tensor, Ms: list[Tensor | None], s: Tensor | None,
         all_rows = sum(blocks) + gram_of(count == 0)
     else:
         all_rows = gram_of(torch.ones(n, dtype=torch.bool))
-    out: list[Tensor | str] = []
+    out: list[Tensor] = []
     for m, block in zip(Ms, blocks, strict=True):
         sw = w[m].sum()
         G = (all_rows - block) / sw
