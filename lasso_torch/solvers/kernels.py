@@ -219,3 +219,29 @@ def select_ws(score, w, ws_min):  # noqa: ANN001, ANN201
     size = min(p, max(ws_min, 2 * n_supp))
     order = np.argsort(-key, kind="mergesort")[:size]
     return np.sort(order), max(n_supp + n_viol - size, 0)
+
+
+@njit(cache=True)
+def box_enet_epoch(G, q, w, idx, a1, a2, lo, hi):  # noqa: ANN001, ANN201
+    """One epoch over ``idx`` in Gram form for the per-feature elastic net within bounds
+    (weights, ``positive``, ``bounds``: :mod:`lasso_torch.weighted`): ``w_j <- clip(S(z,
+    t a1_j) / (1 + t a2_j), lo_j, hi_j)`` with ``t = 1/G_jj``, ``z = w_j + t q_j``; ``q = c -
+    G w`` kept (one Gram row per change). The operations of
+    :func:`lasso_torch.solvers.penalty_cd.prox_1d` in its order (float64)."""
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        d = G[j, j]
+        if d <= 0.0:
+            continue
+        t = 1.0 / d
+        z = w[j] + q[j] / d
+        s = t * a1[j]
+        v = (z - s if z > s else (z + s if z < -s else 0.0)) / (1.0 + t * a2[j])
+        v = min(max(v, lo[j]), hi[j])
+        if v != w[j]:
+            dv = v - w[j]
+            Gj = G[j]
+            for i in range(q.shape[0]):
+                q[i] -= dv * Gj[i]
+            w[j] = v
+

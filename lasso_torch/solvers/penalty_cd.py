@@ -34,6 +34,7 @@ from ..penalties import is_plain
 from ..prox import scad_threshold
 from . import anderson_cd, coordinate, working_set  # noqa: F401  (registered first)
 from .engine import Engine
+from .kernels import box_enet_epoch
 from .registry import get_solver, register
 
 
@@ -75,7 +76,14 @@ def prox_1d(z: float, t: float, j: int, P: dict[str, Any]) -> float:
 
 def epochs(G: np.ndarray, q: np.ndarray, w: np.ndarray, idx: np.ndarray, P: dict[str, Any],
            n_epochs: int) -> None:
-    """``n_epochs`` cyclic epochs over ``idx`` (positions in ``G``), ``q = c - G w`` kept."""
+    """``n_epochs`` cyclic epochs over ``idx`` (positions in ``G``), ``q = c - G w`` kept;
+    compiled (:func:`~lasso_torch.solvers.kernels.box_enet_epoch`) for the weighted /
+    bounded elastic net, the Python loop below for MCP and SCAD."""
+    if P["kind"] == "enet":
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+        for _ in range(n_epochs):
+            box_enet_epoch(G, q, w, idx, P["a1"], P["a2"], P["lo"], P["hi"])
+        return
     for _ in range(n_epochs):
         for j in idx:
             d = G[j, j]
