@@ -11,16 +11,13 @@ columns ``(p, K)``. What the engines, the loop and the certificates ask of it:
 * ``columns(groups)``: the same datafit for a batch whose column ``k`` is a problem of
   weight column ``groups[k]`` (below).
 
-**Row weights** ``row_weights``: ``(n,)`` real weights (``sample_weight``: the datafit becomes
-``1/(2 sum s) sum_i s_i r_i^2``, the intercept the weighted mean), or ``(n, F)``: ``F``
-problems on one ``X`` (cross-validation folds as 0/1 masks, bootstrap resamples as
-counts), each with its own ``n_f = sum_i s_if``, means, Gram matrix and Lipschitz constant.
-Zero-weight rows do not count. With ``fit_intercept`` the intercept is profiled out: for
-any ``w`` the best intercept is ``b = ybar - xbar^T w`` (weighted means), the residual is
-centered and the design is never copied: ``X_c^T u = X^T u`` for ``sum(u) = 0``.
-
-When ``n >> p`` the Gram form (``G = X_c^T S X_c / n``, ``c = X_c^T S y_c / n``, once)
-makes a gradient one ``p x p`` product (:meth:`Quadratic.residual_xtr`: one pass otherwise).
+**Row weights** ``(n,)`` (``sample_weight``: ``1/(2 sum s) sum_i s_i r_i^2``), or ``(n, F)``:
+``F`` problems on one ``X`` (CV folds as 0/1 masks, bootstrap counts), each with its own
+``n_f = sum_i s_if``, means, Gram matrix and Lipschitz constant. With ``fit_intercept``
+the intercept ``b = ybar - xbar^T w`` is profiled out, the residual centered, and ``X``
+never copied for a product (``X_c^T u = X^T u - xbar sum(u)``); the Gram matrix is formed
+from centered blocks of rows. When ``n >> p`` the Gram form (``G = X_c^T S X_c / n``,
+``c = X_c^T S y_c / n``, once) makes a gradient one ``p x p`` product.
 
 **Sparse** ``X`` (torch CSR/CSC, CPU or CUDA) is never densified: the products are sparse
 kernels, the centering stays implicit (:mod:`lasso_torch.sparse`). **Targets** ``y (n, T)``:
@@ -146,17 +143,15 @@ class Quadratic:
         return r - r.mean(0) if self.fit_intercept else r
 
     def rmatvec(self, u: Tensor) -> Tensor:
-        """``X_c^T u`` for a centered ``u`` (any ``u`` without intercept)."""
-        return self.XT @ u
+        """``X_c^T u = X^T u - xbar sum(u)`` for a centered ``u`` (sum 0 up to rounding)."""
+        out = self.XT @ u
+        return out - as_column(self._cw(self.x_mean), u) * u.sum(0) if self.fit_intercept else out
 
     fused_pass = True  # False where the rows are sharded (the products all-reduce)
 
     def residual_xtr(self, w: Tensor) -> tuple[Tensor, Tensor]:
-        """``(r, X_c^T (s r))`` with ``r = y_c - X_c w``; one pass over a large ``X`` on the CPU.
-
-        The fused pass forms ``r = (y_c + x_mean^T w) - X w``, centered up to rounding, one
-        block of rows at a time, and ``X_c^T r = X^T r - x_mean sum(r)``.
-        """
+        """``(r, X_c^T (s r))``, ``r = y_c - X_c w``; on a large CPU ``X`` one fused pass, block of
+        rows by block: ``r = (y_c + x_mean^T w) - X w``, ``X_c^T r = X^T r - x_mean sum(r)``."""
         X = self.X
         rows = FUSED_BLOCK_BYTES // (X.shape[1] * X.element_size())
         if not (self.fused_pass and self.s is None and w.dim() == 1 and X.device.type == "cpu"
@@ -218,17 +213,15 @@ class Quadratic:
 
     @cached_property
     def gram(self) -> Tensor:
-        """``X_c^T S X_c / n``: (p, p), or (F, p, p) for ``F`` weight columns."""
-        X = self.X
-        if self.s is None or self.F == 1:
-            G = self.reduce(sp.gram(X, self.s)) / self.n
-        else:
-            G = torch.stack([self.reduce(sp.gram(X, self.s[:, f])) for f in range(self.F)])
-            G = G / self.n[:, None, None]
-        if self.fit_intercept:
-            xm = self.x_mean if self.F == 1 else self.x_mean.T  # (p,) or (F, p)
-            G = G - xm[..., :, None] * xm[..., None, :]
-        return G
+        """``X_c^T S X_c / n``: (p, p), or (F, p, p). A dense ``X`` is centered before the
+        product (:func:`lasso_torch.sparse.gram`), a sparse one corrected by ``xbar xbar^T``."""
+        if self.F > 1:
+            return torch.stack([self._one(f).gram for f in range(self.F)])
+        X, xm = self.X, self.x_mean
+        if self.fit_intercept and not sp.is_sparse(X):
+            return self.reduce(sp.gram(X, self.s, xm)) / self.n
+        G = self.reduce(sp.gram(X, self.s)) / self.n
+        return G - xm[:, None] * xm[None, :] if self.fit_intercept else G
 
     @cached_property
     def colsq(self) -> Tensor:
@@ -236,6 +229,10 @@ class Quadratic:
         if "gram" in self.__dict__:  # the Gram matrix's diagonal, times n: no pass over X
             d = torch.diagonal(self.gram, dim1=-2, dim2=-1)
             return (d * self.n if self.F == 1 else (d * self.n[:, None]).T).clamp(min=0)
+        if self.F > 1:
+            return torch.stack([self._one(f).colsq for f in range(self.F)], dim=1)
+        if self.fit_intercept and not sp.is_sparse(self.X):  # centered first (see gram)
+            return self.reduce(sp.col_sums(sp.square(self.X - self.x_mean), self.s))
         sq = self.reduce(sp.col_sums(sp.square(self.X), self.s))
         return (sq - self.n * self.x_mean**2).clamp(min=0)
 

@@ -165,10 +165,13 @@ def _fold_grams(X: Tensor, Ms: list[Tensor | None], s: Tensor | None,
             or min(int(m.sum()) for m in Ms) < p):
         return None
     w = torch.ones(n, dtype=X.dtype) if s is None else s.to(X.dtype)
+    # shifted by the overall mean first: each fold's mean is then near 0, and its
+    # rank-one correction cancels nothing (see Quadratic.gram)
+    Xs = X - (w @ X) / w.sum() if fit_intercept else X
 
-    def gram_of(rows: Tensor) -> Tensor:
-        Xr = X[rows]
-        return Xr.T @ (Xr if s is None else w[rows][:, None] * Xr)
+    def gram_of(rows: Tensor | None) -> Tensor:
+        Xr = Xs if rows is None else Xs[rows]
+        return Xr.T @ (Xr if s is None else (w if rows is None else w[rows])[:, None] * Xr)
 
     held = [~m for m in Ms]
     count = torch.stack(held).sum(0)
@@ -176,13 +179,13 @@ def _fold_grams(X: Tensor, Ms: list[Tensor | None], s: Tensor | None,
     if int(count.max()) <= 1:  # disjoint held-out sets (K-fold): the blocks sum to all rows
         all_rows = sum(blocks) + gram_of(count == 0)
     else:
-        all_rows = gram_of(torch.ones(n, dtype=torch.bool))
+        all_rows = gram_of(None)
     out: list[Tensor] = []
     for m, block in zip(Ms, blocks, strict=True):
         sw = w[m].sum()
         G = (all_rows - block) / sw
         if fit_intercept:
-            xm = (w[m] @ X[m]) / sw
+            xm = (w[m] @ Xs[m]) / sw
             G -= xm[:, None] * xm[None, :]
         out.append(G)
     return out
