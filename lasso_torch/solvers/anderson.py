@@ -126,6 +126,15 @@ def _extrapolate(M, A, w, ws, aux, wt, at):  # noqa: ANN001, ANN201
     return True
 
 
+@njit(cache=True, inline="always")
+def _progress(gap, best, since, patience, floor):  # noqa: ANN001, ANN201
+    """``(best, since, stalled)`` after a check: ``patience`` checks in a row improving the
+    best gap by less than 0.1 %, once it is below ``floor``, is a stall."""
+    if gap < best * (1 - 1e-3):
+        return gap, 0, False
+    return best, since + 1, since + 1 >= patience and best < floor
+
+
 @njit(cache=True)
 def inner_gram(G, c, yy, w, q, ws, a1, a2, target, max_epochs, K, patience, floor):  # noqa: ANN001, ANN201
     """The restricted problem in Gram form (``q`` full-length, kept equal to ``c - G w``)."""
@@ -140,12 +149,9 @@ def inner_gram(G, c, yy, w, q, ws, a1, a2, target, max_epochs, K, patience, floo
         gap = gram_gap(c, yy, w, q, ws, a1, a2)
         if gap <= target:
             return ep, gap
-        if gap < best * (1 - 1e-3):
-            best, since = gap, 0
-        else:
-            since += 1
-            if since >= patience and best < floor:
-                return ep, gap
+        best, since, stalled = _progress(gap, best, since, patience, floor)
+        if stalled:
+            return ep, gap
         if K == 0:  # plain CD
             continue
         _store(M, A, slot, w, ws, q)
@@ -179,12 +185,11 @@ def inner_residual(X, yc, w, r, norms, ws, a1, a2, target, max_epochs, K, check,
                                    a2)[1]
             if gap <= target:
                 return ep, gap
-            if gap < best * (1 - 1e-3):
-                best, since = gap, 0
-            else:
-                since += 1
-                if since >= patience and best < floor:
-                    return ep, gap
+            best, since, stalled = _progress(gap, best, since, patience, floor)
+            if stalled:
+                return ep, gap
+        if K == 0:  # plain CD
+            continue
         _store(M, A, slot, w, ws, r)
         slot += 1
         if slot == K + 1:

@@ -55,6 +55,13 @@ def update(z, nj, l1, l2, zero):  # noqa: ANN001, ANN201
     return zero
 
 
+@njit(cache=True, inline="always")
+def sub_scaled(v, d, row):  # noqa: ANN001, ANN201
+    """``v -= d * row`` in place (a residual or ``q`` after one coordinate moved by ``d``)."""
+    for i in range(v.shape[0]):
+        v[i] -= d * row[i]
+
+
 @njit(cache=True)
 def cd_epoch_gram(G, q, w, norms, l1, l2, order):  # noqa: ANN001, ANN201
     """One epoch over the coordinates ``order`` in Gram form; returns ``max |dw_j|``.
@@ -74,9 +81,7 @@ def cd_epoch_gram(G, q, w, norms, l1, l2, order):  # noqa: ANN001, ANN201
         new = update(q[j] + wj * nj, nj, l1, l2, zero)
         if new != wj:
             d = new - wj
-            Gj = G[j]
-            for i in range(q.shape[0]):
-                q[i] -= d * Gj[i]
+            sub_scaled(q, d, G[j])
             w[j] = new
             dmax = max(dmax, abs(d))
     return dmax
@@ -98,8 +103,7 @@ def cd_epoch_residual(X, r, w, norms, l1, l2, order):  # noqa: ANN001, ANN201
         new = update(dot(col, r) + wj * nj, nj, l1, l2, zero)
         if new != wj:
             d = new - wj
-            for i in range(r.shape[0]):
-                r[i] -= d * col[i]
+            sub_scaled(r, d, col)
             w[j] = new
             dmax = max(dmax, abs(d))
     return dmax
@@ -239,9 +243,6 @@ def box_enet_epoch(G, q, w, idx, a1, a2, lo, hi):  # noqa: ANN001, ANN201
         v = (z - s if z > s else (z + s if z < -s else 0.0)) / (1.0 + t * a2[j])
         v = min(max(v, lo[j]), hi[j])
         if v != w[j]:
-            dv = v - w[j]
-            Gj = G[j]
-            for i in range(q.shape[0]):
-                q[i] -= dv * Gj[i]
+            sub_scaled(q, v - w[j], G[j])
             w[j] = v
 
