@@ -7,7 +7,7 @@ iteration:
    support plus the worst violators (at least doubling, ``ws_min`` at first);
 2. the quadratic model of ``f`` at ``w`` restricted to ``W`` is a *weighted least squares*:
    with ``h = s l''(eta)`` (floored at ``1e-3 max h``: Huber's ``l'' = 0`` rows keep
-   their gradient in the model) and the IRLS response ``y~ = X_W w_W + u / h`` (``u = -l'``),
+   their gradient in the model) and the IRLS response ``y~ = X_W w_W + s u / h`` (``u = -l'``),
    ``f(w + d) ~ const + 1/(2 n) sum_i h_i (y~_i - x_i,W^T w'_W - b')^2``; that is a
    :class:`~lasso_torch.datafits.Quadratic` on rows scaled by ``sqrt(h)`` (centered by the
    ``h``-weighted means: the model's intercept), and the penalty scaled by ``n / sum h``. It
@@ -105,7 +105,9 @@ class ProxNewton(Engine):
         live = h > torch.finfo(h.dtype).tiny
         if not bool(live.any()):
             return
-        ys = Xw @ w[ws] + torch.where(live, u / torch.where(live, h, 1.0), 0.0)
+        # the working response: its weighted residual h (ys - X w) is the gradient's s u
+        su = u if df.s is None else df.s * u
+        ys = Xw @ w[ws] + torch.where(live, su / torch.where(live, h, 1.0), 0.0)
         sub = Quadratic(*irls_rows(Xw, ys, h, df.fit_intercept), fit_intercept=False)
         sub_pen = pen.features(ws).scale(float(df.n / h.sum()))
         # the subproblem's relative gap is relative to its own P(0) (large: its response
