@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .certificates import Certificate, certificate_kind
+from .certificates import Certificate, certified_status, describe, final_certificate
 from .checks import (
     as_data,
     check_alpha,
@@ -23,13 +23,16 @@ from .checks import (
     check_options,
     check_sample_weight,
     check_samples,
+    widen_half,
 )
 from .datafit_build import build_datafit
 from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
+from .exact import centered_copy
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
 from .solvers.auto import choose, small_on_one_thread
+from .solvers.loop import STATUS_ORDER
 from .solvers.registry import SolverSpec
 
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
@@ -222,6 +225,7 @@ def solve(
     """
     opts = {**(options or {}), **solver_options}
     auto = solver == "auto"
+    X, y, widened = widen_half(X, y)
     spec = get_solver("fista" if auto else solver)
     if not auto:
         _check_solver_options(spec, opts)
@@ -238,6 +242,9 @@ def solve(
     s = check_sample_weight(sample_weight, X)
     pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty,
                         weights=weights, positive=positive, bounds=bounds, gamma=gamma)
+    problem = (X, y, s, fit_intercept)  # what the final certificate reads
+    if not distributed:  # large means centered once where the dtype would lose them
+        X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"))
     full = None
     if auto and not distributed:  # the rule of lasso_torch.solvers.auto, on the data
         full = make_datafit(loss, X, y, fit_intercept, gram, s, delta)
@@ -248,6 +255,7 @@ def solve(
     loop = dict(max_iter=max_iter, tol=tol, check_every=check_every, record_every=record_every,
                 record_coef=record_coef, callback=callback, catch_interrupt=catch_interrupt)
     if y.dim() == 2 and not spec.batched:  # one target at a time
+        X, y, s, fit_intercept = problem
         return _per_target(X, y, alpha, l1_ratio, spec.name, w0, loop, dict(
             fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
             stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start,
@@ -268,29 +276,33 @@ def solve(
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
     out = _run(engine, check_start and coef_init is not None, stall_patience=patience, **loop)
-    if warn and out.status in ("max_iter", "diverged", "stalled"):
-        warnings.warn(
-            f"{spec.name}: {out.status} after {out.n_iter} iterations; relative duality gap "
-            f"{float(out.cert.rel_gap.max()):.3e} (tol {tol:.1e})",
-            ConvergenceWarning, stacklevel=2,
-        )
-    return _result(spec, engine, out, full, datafit, pen, alpha, l1_ratio, loss, y)
+    final = final_certificate(*problem[:2], out.coef, pen, full, sample_weight=problem[2],
+                              fit_intercept=fit_intercept,
+                              reduce=full.reduce if distributed else None)
+    statuses = certified_status(out.statuses, final, tol)
+    status = min(statuses, key=STATUS_ORDER.index)
+    if warn and status in ("max_iter", "diverged", "stalled"):
+        warnings.warn(f"{spec.name}: {status} after {out.n_iter} iterations; "
+                      f"{describe(final, tol)}", ConvergenceWarning, stacklevel=2)
+    notes = (widened,) if widened else ()
+    return _result(spec, engine, out, final, status, notes, alpha, l1_ratio, loss, y)
 
 
-def _result(spec: SolverSpec, engine: Any, out: LoopResult, full: Any, datafit: Any,
-            pen: Any, alpha: float, l1_ratio: float, loss: Any, y: Tensor) -> SolveResult:
-    """The :class:`SolveResult` of a loop's outcome."""
+def _result(spec: SolverSpec, engine: Any, out: LoopResult, final: Any, status: str,
+            notes: tuple[str, ...], alpha: float, l1_ratio: float, loss: Any,
+            y: Tensor) -> SolveResult:
+    """The :class:`SolveResult` of a loop's outcome and its final certificate."""
     coef = out.coef.detach()
-    kind = certificate_kind(datafit, pen)
-    nan = torch.full_like(out.cert.gap, float("nan"))
+    cert, kind = final.cert, final.kind
+    nan = torch.full_like(cert.gap, float("nan"))
     return SolveResult(
-        solver=spec.name, coef=coef, intercept=full.intercept(coef).detach(),
-        n_iter=out.n_iter, gap=out.cert.rel_gap if kind != "kkt" else nan,
-        gap_abs=out.cert.gap if kind != "kkt" else nan,
-        objective=out.cert.objective, kkt=out.cert.kkt, converged=out.status == "converged",
-        status=out.status, lr=getattr(engine, "lr", None), time=out.time,
+        solver=spec.name, coef=coef, intercept=final.intercept.to(coef.dtype),
+        n_iter=out.n_iter, gap=cert.rel_gap if kind != "kkt" else nan,
+        gap_abs=cert.gap if kind != "kkt" else nan,
+        objective=cert.objective, kkt=cert.kkt, converged=status == "converged",
+        status=status, lr=getattr(engine, "lr", None), time=out.time,
         alpha=float(alpha), l1_ratio=float(l1_ratio),
         trace=out.trace.arrays() if out.trace is not None else None,
-        notes=tuple(getattr(engine, "notes", ())), certificate=kind, loss=loss_name(loss),
+        notes=(*notes, *getattr(engine, "notes", ())), certificate=kind, loss=loss_name(loss),
         n_iters=out.n_iters if y.dim() == 2 else None,
     )
