@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -224,69 +223,42 @@ def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, dataf
                       reduce: object = None) -> Final:
     """The certificate a result reports: recomputed from the returned ``coef`` ((p,) or
     (p, K)) on the problem's own data ``X``, ``y``, ``sample_weight``, in float64 on centered
-    columns, by :mod:`lasso_torch.exact`'s products (never the solvers' datafit products);
+    columns, by :func:`lasso_torch.exact.exact_sums` (never the solvers' datafit products);
     ``datafit`` only names the loss. A duality gap where the problem has one, else the KKT
     violation relative to ``||grad f(0)||_inf``; the intercept is the problem's optimal one
     for ``coef``. ``reduce`` sums over the rows of every process (sharded data)."""
-    from .exact import Centered, LossRows, profile_intercept
+    from .exact import exact_sums
 
-    f64 = torch.float64
     one = coef.dim() == 1
-    W = (coef[:, None] if one else coef).detach().to(f64)
-    K = W.shape[1]
-    C = Centered(X, sample_weight, fit_intercept, reduce)
-    red = C.reduce
-    n, s = C.n, C.s
+    W = (coef[:, None] if one else coef).detach().to(torch.float64)
     kind = certificate_kind(datafit, penalty)
     pen = _pen64(penalty)
-    if isinstance(datafit, Quadratic):
-        Y = y.detach().to(f64)
-        Y = Y[:, None] if Y.dim() == 1 else Y
-        ybar = red(C.weight(Y).sum(0)) / n if fit_intercept else torch.zeros_like(Y[0])
-        Yc = (Y - ybar).expand(-1, K) if Y.shape[1] == 1 else Y - ybar
-        R, Xtr = C.residual_products(Yc, W)
-        SR = C.weight(R)
-        sums = red(torch.cat([(SR * R).sum(0), (SR * Yc).sum(0), (C.weight(Yc) * Yc).sum(0)]))
-        r2, ry, yy = sums[:K], sums[K:2 * K], sums[2 * K:]
-        p0 = yy / (2 * n)
-        intercept = ybar.expand(K) - C.xbar @ W
-        Xty = C.rmatmul(C.weight(Yc)) if kind == "kkt" else None
-        f, a, b = r2 / (2 * n), r2, ry
-    else:
-        rows = LossRows(datafit, y.detach().to(f64), s, n)
-        W0 = torch.cat([W, W.new_zeros(W.shape[0], 1)], 1)  # the zero column: P(0), grad f(0)
-        Z = C.matmul(W0)
-        c = profile_intercept(rows, Z) if fit_intercept else Z.new_zeros(K + 1)
-        eta = Z + c
-        fall = rows.value(eta)
-        XtU = C.rmatmul(-rows.derivs(eta)[0])  # X_c^T S u, u = -l'
-        f, p0 = fall[:K], (fall[K] - rows.floor(eta)).expand(K)
-        Xtr, Xty = XtU[:, :K], XtU[:, K:]
-        intercept = c[:K] - C.xbar @ W
-        a, b = eta[:, :K], rows
-    v = Xtr / n
+    data = (X, y, sample_weight, fit_intercept, reduce)
+    loss = None if isinstance(datafit, Quadratic) else datafit
+    S = exact_sums(*data, W, loss, kkt=kind == "kkt")
+    n = S.n
+    v = S.Xtr / n
     kkt = pen.subdiff_distance(W, -v).amax(0)
-    primal = f + pen.value(W)
-    tiny = torch.finfo(f64).tiny
+    primal = S.f + pen.value(W)
+    tiny = torch.finfo(torch.float64).tiny
     root_n = float(n) ** 0.5 + 1.0
     if kind == "kkt":
-        scale = (Xty / n).abs().amax(0).clamp(min=tiny)
-        rel = kkt / scale
+        scale = (S.Xty / n).abs().amax(0).clamp(min=tiny)
+        rel, gap = kkt / scale, kkt
         bound = 64 * EPS64 * root_n * (v.abs().amax(0) + scale) / scale
-        gap = kkt
     else:
-        if isinstance(datafit, Quadratic) and is_plain(pen):
-            primal, gap = gap_from_sums(a, b, Xtr, W, n, pen)
+        if S.rows is None and is_plain(pen):
+            primal, gap = gap_from_sums(S.a, S.b, S.Xtr, W, n, pen)
         else:
-            gap = primal + _dual_terms(datafit, pen, W, a, b, Xtr, n, X, y, sample_weight,
-                                       fit_intercept)
-        rel = gap / p0.clamp(min=tiny)
-        mag = primal.abs() + (primal - gap).abs()
-        bound = 64 * EPS64 * root_n * mag / p0.clamp(min=tiny)
-    if one:
-        primal, gap, rel, kkt, intercept, bound = (t[0] for t in (primal, gap, rel, kkt,
-                                                                   intercept, bound))
-    return Final(Certificate(primal, gap, rel, kkt), intercept, kind, bound)
+            if unpenalized(pen) is not None:  # the dual point where x_U^T S u = 0
+                S = exact_sums(*data, profile_unpenalized(_datafit64(datafit, *data[:4]),
+                                                          pen, W), loss)
+            gap = primal + _dual_terms(S, pen)
+        p0 = S.p0.clamp(min=tiny)
+        rel = gap / p0
+        bound = 64 * EPS64 * root_n * (primal.abs() + (primal - gap).abs()) / p0
+    out = tuple(t[0] if one else t for t in (primal, gap, rel, kkt, S.intercept, bound))
+    return Final(Certificate(*out[:4]), out[4], kind, out[5])
 
 
 EPS64 = float(torch.finfo(torch.float64).eps)
@@ -303,36 +275,15 @@ def _pen64(penalty: object) -> object:
     return out
 
 
-def _dual_terms(datafit: object, pen: object, W: Tensor, a: Tensor, b: object, Xtr: Tensor,
-                n: Tensor, X: Tensor, y: Tensor, sample_weight: Tensor | None,
-                fit_intercept: bool) -> Tensor:
+def _dual_terms(S: object, pen: object) -> Tensor:
     """``1/n sum s l*(-kappa u) + Omega*(kappa v)``: minus the dual objective at the scaled
-    generalized residual (taken where the unpenalized features are optimal, if any).
-    Squared loss: ``a = sum s r^2``, ``b = sum s r y_c``; other losses: ``a = eta``,
-    ``b`` the :class:`~lasso_torch.exact.LossRows`."""
-    from .exact import Centered, profile_intercept
-
-    quadratic = isinstance(datafit, Quadratic)
-    if unpenalized(pen) is not None:  # the dual point where x_U^T S u = 0 (see weighted.py)
-        df64 = _datafit64(datafit, X, y, sample_weight, fit_intercept)
-        Wd = profile_unpenalized(df64, pen, W)
-        C = Centered(X, sample_weight, fit_intercept)
-        if quadratic:
-            Yc = y.to(torch.float64) - (df64.y_mean if fit_intercept else 0.0)
-            Yc = Yc[:, None] if Yc.dim() == 1 else Yc
-            R, Xtr = C.residual_products(Yc.expand(-1, W.shape[1]), Wd)
-            SR = C.weight(R)
-            a, b = (SR * R).sum(0), (SR * Yc).sum(0)
-        else:
-            Z = C.matmul(Wd)
-            a = Z + (profile_intercept(b, Z) if fit_intercept else 0.0)
-            Xtr = C.rmatmul(-b.derivs(a)[0])
-    v = Xtr / n
+    generalized residual (:class:`~lasso_torch.exact.Sums` ``S``)."""
+    v = S.Xtr / S.n
     kappa = pen.dual_scale(v)
-    if quadratic:
-        loss_conj = (kappa * kappa * a / 2 - kappa * b) / n
-    else:  # u = -l'(eta) (unweighted)
-        loss_conj = b.conj(kappa * -b.twin.deriv(a))
+    if S.rows is None:  # a = sum s r^2, b = sum s r y_c
+        loss_conj = (kappa * kappa * S.a / 2 - kappa * S.b) / S.n
+    else:  # a = eta; u = -l'(eta) unweighted
+        loss_conj = S.rows.conj(kappa * -S.rows.twin.deriv(S.a))
     return loss_conj + pen.conjugate(kappa * v)
 
 
@@ -343,36 +294,6 @@ def _datafit64(datafit: object, X: Tensor, y: Tensor, s: Tensor | None,
     f64 = torch.float64
     loss = None if isinstance(datafit, Quadratic) else getattr(datafit, "fn", None) or getattr(
         datafit, "name", None)
-    opts = {"delta": datafit.params["delta"]} if getattr(datafit, "name", "") == "huber" else {}
+    opts = {"delta": datafit.delta} if getattr(datafit, "name", "") == "huber" else {}
     return make_datafit(loss, X.to(f64), y.to(f64), fit_intercept, False,
                         None if s is None else s.to(f64), **opts)
-
-
-REVISABLE = ("converged", "stalled", "max_iter")  # statuses the final certificate decides
-
-
-def certified_status(status: np.ndarray, final: Final, tol: float) -> np.ndarray:
-    """Each column's status after its final certificate: ``converged`` exactly where the
-    certified value is within ``tol`` (plus the rounding allowance) and not negative beyond
-    it; a column the loop called converged that fails is ``stalled``; ``diverged``,
-    ``stopped`` and ``interrupted`` stay."""
-    rel = final.cert.rel_gap.reshape(-1).cpu().double().numpy()
-    bound = final.bound.reshape(-1).cpu().double().numpy()
-    ok = (rel <= tol + bound) & (rel >= -bound)
-    status = np.asarray(status, dtype=object).reshape(-1).copy()
-    revisable = np.isin(status, REVISABLE)
-    failed = revisable & ~ok
-    status[revisable & ok] = "converged"
-    status[failed & (status == "converged")] = "stalled"
-    return status
-
-
-def describe(final: Final, tol: float) -> str:
-    """``certified relative duality gap 3.2e-05 (tol 1.0e-06)``: what a warning states."""
-    what = "KKT violation" if final.kind == "kkt" else "duality gap"
-    rel = final.cert.rel_gap.reshape(-1)
-    worst = float(rel.abs().amax()) if rel.numel() else float("nan")
-    if rel.numel() and bool((rel < -final.bound.reshape(-1)).any()):
-        return (f"certified relative {what} {float(rel.amin()):.3e} is negative beyond rounding "
-                "(a broken certificate, not a solution)")
-    return f"certified relative {what} {worst:.3e} (tol {tol:.1e}, recomputed in float64)"

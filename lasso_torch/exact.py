@@ -27,7 +27,7 @@ which the final certificate recomputes from the original data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -206,6 +206,52 @@ def profile_intercept(rows: LossRows, Z: Tensor) -> Tensor:
         bounded = torch.isfinite(lo) & torch.isfinite(hi)
         c = torch.where((cn > lo) & (cn < hi) | ~bounded, cn, (lo + hi) / 2)
     return c
+
+
+class Sums(NamedTuple):
+    """What a certificate is made of, float64, one value per column of ``W (p, K)``."""
+
+    n: Tensor  # sum of the row weights
+    f: Tensor  # the datafit at W (its profiled intercept)
+    p0: Tensor  # the datafit at 0 above the loss's floor: the relative gap's scale
+    Xtr: Tensor  # X_c^T S u (p, K), u = -l' (the residual r for the squared loss)
+    Xty: Tensor | None  # X_c^T S u at 0 (p, K or 1): the KKT's scale
+    intercept: Tensor  # the profiled intercept in the original columns
+    a: Tensor  # squared loss: sum s r^2; other losses: eta (n, K)
+    b: Tensor | None  # squared loss: sum s r y_c
+    rows: LossRows | None  # the loss's row functions (None: squared loss)
+
+
+def exact_sums(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool, reduce: Any,
+               W: Tensor, datafit: Any = None, kkt: bool = False) -> Sums:
+    """:class:`Sums` at ``W (p, K)``: two passes over ``X`` (the means, then one fused
+    residual-and-product pass for the squared loss; ``X_c W`` and ``X_c^T S u`` for the
+    others, whose intercept is profiled between them). ``datafit``: the loss (None: the
+    squared loss). ``kkt``: also ``X_c^T S u`` at 0."""
+    K = W.shape[1]
+    C = Centered(X, s, fit_intercept, reduce)
+    red, n = C.reduce, C.n
+    if datafit is None:  # the squared loss
+        Y = y.detach().to(F64)
+        Y = Y[:, None] if Y.dim() == 1 else Y
+        ybar = red(C.weight(Y).sum(0)) / n if fit_intercept else torch.zeros_like(Y[0])
+        Yc = (Y - ybar).expand(-1, K) if Y.shape[1] == 1 else Y - ybar
+        R, Xtr = C.residual_products(Yc, W)
+        SR = C.weight(R)
+        sums = red(torch.cat([(SR * R).sum(0), (SR * Yc).sum(0), (C.weight(Yc) * Yc).sum(0)]))
+        r2, ry, yy = sums[:K], sums[K:2 * K], sums[2 * K:]
+        Xty = C.rmatmul(C.weight(Yc)) if kkt else None
+        return Sums(n, r2 / (2 * n), yy / (2 * n), Xtr, Xty, ybar.expand(K) - C.xbar @ W,
+                    r2, ry, None)
+    rows = LossRows(datafit, y.detach().to(F64), C.s, n)
+    W0 = torch.cat([W, W.new_zeros(W.shape[0], 1)], 1)  # the zero column: P(0), grad f(0)
+    Z = C.matmul(W0)
+    c = profile_intercept(rows, Z) if fit_intercept else Z.new_zeros(K + 1)
+    eta = Z + c
+    fall = rows.value(eta)
+    XtU = C.rmatmul(-rows.derivs(eta)[0])  # X_c^T S u
+    return Sums(n, fall[:K], (fall[K] - rows.floor(eta)).expand(K), XtU[:, :K], XtU[:, K:],
+                c[:K] - C.xbar @ W, eta[:, :K], None, rows)
 
 
 def centered_copy(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool,

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .certificates import Certificate, certified_status, describe, final_certificate
+from .certificates import Certificate, final_certificate
 from .checks import (
     as_data,
     check_alpha,
@@ -32,7 +32,7 @@ from .exact import centered_copy
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
 from .solvers.auto import choose, small_on_one_thread
-from .solvers.loop import STATUS_ORDER
+from .solvers.loop import STATUS_ORDER, certified_status, describe
 from .solvers.registry import SolverSpec
 
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
