@@ -188,3 +188,15 @@ def check_sample_weight(sample_weight: Any, X: Tensor) -> Tensor | None:
     if not bool(torch.isfinite(s).all() & (s >= 0).all()) or not float(s.sum()) > 0:
         raise InputError("sample_weight must be finite, >= 0 and not all 0")
     return s * (n / s.sum())
+
+
+def start_coef(coef_init: Any, X: Tensor, y: Tensor) -> Tensor:
+    """The starting point: zeros, or ``coef_init`` on the data's device and dtype; ``(p,)``,
+    or ``(p, T)`` for ``T`` targets."""
+    shape = (X.shape[1],) if y.dim() == 1 else (X.shape[1], y.shape[1])
+    if coef_init is None:
+        return torch.zeros(shape, dtype=X.dtype, device=X.device)
+    w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).clone()
+    if w0.numel() != math.prod(shape):
+        raise InputError(f"coef_init must have shape {shape}, got {tuple(w0.shape)}")
+    return w0.reshape(shape)

@@ -5,7 +5,6 @@ checks -> datafit -> registry -> engine -> the one loop -> :class:`SolveResult`.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from .checks import (
     check_options,
     check_sample_weight,
     check_samples,
+    start_coef,
     widen_half,
 )
 from .datafit_build import build_datafit
@@ -78,18 +78,6 @@ def _check_solver_options(spec: SolverSpec, opts: dict[str, Any]) -> None:
     if unknown:
         raise InputError(f"solver {spec.name!r} has no option {unknown[0]!r}; its options: "
                          f"{', '.join(spec.options) or 'none'}")
-
-
-def _start(coef_init: Any, X: Tensor, y: Tensor) -> Tensor:
-    """The starting point: zeros, or ``coef_init`` on the data's device and dtype; ``(p,)``,
-    or ``(p, T)`` for ``T`` targets."""
-    shape = (X.shape[1],) if y.dim() == 1 else (X.shape[1], y.shape[1])
-    if coef_init is None:
-        return torch.zeros(shape, dtype=X.dtype, device=X.device)
-    w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).clone()
-    if w0.numel() != math.prod(shape):
-        raise InputError(f"coef_init must have shape {shape}, got {tuple(w0.shape)}")
-    return w0.reshape(shape)
 
 
 def _run(engine: Any, warm: bool, **loop: Any) -> LoopResult:
@@ -251,7 +239,7 @@ def solve(
         spec = get_solver(choose(full, pen))
     check_every = spec.check_every if check_every is None else check_every
     check_options(tol, max_iter, check_every, lr)
-    w0 = _start(coef_init, X, y)
+    w0 = start_coef(coef_init, X, y)
     loop = dict(max_iter=max_iter, tol=tol, check_every=check_every, record_every=record_every,
                 record_coef=record_coef, callback=callback, catch_interrupt=catch_interrupt)
     if y.dim() == 2 and not spec.batched:  # one target at a time
