@@ -149,6 +149,9 @@ def lasso_path(
     pen = functools.partial(build_penalty, l1_ratio=l1_ratio, p=X.shape[1], like=X, **prob)
     objective = {**prob, "loss": loss, "delta": delta}
     s = check_sample_weight(sample_weight, X)
+    problem = (X, y)  # what the final certificates read
+    if not distributed:  # large means centered once where the dtype would lose them
+        X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"))
     M = None
     if masks is not None:
         M = _check_masks(masks, X)
@@ -166,9 +169,6 @@ def lasso_path(
             strategy, chosen = "warm", "prox_newton"
         solver = solver or chosen
     t0 = time.perf_counter()
-    problem = (X, y)  # what the final certificates read
-    if not distributed:  # large means centered once where the dtype would lose them
-        X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"))
     res = run_strategy(strategy, make, X, y, alphas, l1_ratio, tol, max_iter, fit_intercept,
                        M, s, gram, solver, distributed, catch_interrupt,
                        {**kwargs, "pen": pen, "objective": objective, "loss": loss})

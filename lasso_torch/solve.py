@@ -232,7 +232,8 @@ def solve(
                         weights=weights, positive=positive, bounds=bounds, gamma=gamma)
     problem = (X, y, s, fit_intercept)  # what the final certificate reads
     if not distributed:  # large means centered once where the dtype would lose them
-        X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"))
+        X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"),
+                             widen=auto and loss_name(loss) != "squared")
     full = None
     if auto and not distributed:  # the rule of lasso_torch.solvers.auto, on the data
         full = make_datafit(loss, X, y, fit_intercept, gram, s, delta)
@@ -264,24 +265,28 @@ def solve(
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
     out = _run(engine, check_start and coef_init is not None, stall_patience=patience, **loop)
-    final = final_certificate(*problem[:2], out.coef, pen, full, sample_weight=problem[2],
+    notes = tuple(n for n in (widened, "solved in float64 (float32 data, a GLM loss)" if
+                              X.dtype != problem[0].dtype else None) if n)
+    return _result(spec, engine, out, problem, pen, full, tol, warn, distributed, notes,
+                   alpha, l1_ratio, loss, y)
+
+
+def _result(spec: SolverSpec, engine: Any, out: LoopResult, problem: tuple, pen: Any,
+            full: Any, tol: float, warn: bool, distributed: bool, notes: tuple[str, ...],
+            alpha: float, l1_ratio: float, loss: Any, y: Tensor) -> SolveResult:
+    """The :class:`SolveResult` of a loop's outcome: the answer in the data's dtype, its
+    final certificate (recomputed in float64, reported in the data's dtype) and the status
+    that certificate decides."""
+    X, y0, s, fit_intercept = problem
+    coef = out.coef.detach().to(X.dtype)
+    final = final_certificate(X, y0, coef, pen, full, sample_weight=s,
                               fit_intercept=fit_intercept,
                               reduce=full.reduce if distributed else None)
-    statuses = certified_status(out.statuses, final, tol)
-    status = min(statuses, key=STATUS_ORDER.index)
+    status = min(certified_status(out.statuses, final, tol), key=STATUS_ORDER.index)
     if warn and status in ("max_iter", "diverged", "stalled"):
         warnings.warn(f"{spec.name}: {status} after {out.n_iter} iterations; "
-                      f"{describe(final, tol)}", ConvergenceWarning, stacklevel=2)
-    notes = (widened,) if widened else ()
-    return _result(spec, engine, out, final, status, notes, alpha, l1_ratio, loss, y)
-
-
-def _result(spec: SolverSpec, engine: Any, out: LoopResult, final: Any, status: str,
-            notes: tuple[str, ...], alpha: float, l1_ratio: float, loss: Any,
-            y: Tensor) -> SolveResult:
-    """The :class:`SolveResult` of a loop's outcome and its final certificate."""
-    coef = out.coef.detach()
-    cert, kind = final.cert, final.kind
+                      f"{describe(final, tol)}", ConvergenceWarning, stacklevel=3)
+    cert, kind = Certificate(*(t.to(coef.dtype) for t in final.cert)), final.kind
     nan = torch.full_like(cert.gap, float("nan"))
     return SolveResult(
         solver=spec.name, coef=coef, intercept=final.intercept.to(coef.dtype),
@@ -289,8 +294,7 @@ def _result(spec: SolverSpec, engine: Any, out: LoopResult, final: Any, status: 
         gap_abs=cert.gap if kind != "kkt" else nan,
         objective=cert.objective, kkt=cert.kkt, converged=status == "converged",
         status=status, lr=getattr(engine, "lr", None), time=out.time,
-        alpha=float(alpha), l1_ratio=float(l1_ratio),
-        trace=out.trace.arrays() if out.trace is not None else None,
+        alpha=float(alpha), l1_ratio=float(l1_ratio), trace=out.trace and out.trace.arrays(),
         notes=(*notes, *getattr(engine, "notes", ())), certificate=kind, loss=loss_name(loss),
         n_iters=out.n_iters if y.dim() == 2 else None,
     )

@@ -251,11 +251,12 @@ def certified_status(status: np.ndarray, final: Final, tol: float) -> np.ndarray
 
 
 def describe(final: Final, tol: float) -> str:
-    """``certified relative duality gap 3.2e-05 (tol 1.0e-06)``: what a warning states."""
+    """``relative duality gap 3.2e-05 (tol 1.0e-06; certified in float64)``: what a warning
+    states of the final certificate."""
     what = "KKT violation" if final.kind == "kkt" else "duality gap"
     rel = final.cert.rel_gap.reshape(-1)
     worst = float(rel.abs().amax()) if rel.numel() else float("nan")
     if rel.numel() and bool((rel < -final.bound.reshape(-1)).any()):
-        return (f"certified relative {what} {float(rel.amin()):.3e} is negative beyond rounding "
+        return (f"relative {what} {float(rel.amin()):.3e} is negative beyond rounding "
                 "(a broken certificate, not a solution)")
-    return f"certified relative {what} {worst:.3e} (tol {tol:.1e}, recomputed in float64)"
+    return f"relative {what} {worst:.3e} (tol {tol:.1e}; certified in float64)"

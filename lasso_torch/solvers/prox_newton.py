@@ -100,7 +100,8 @@ class ProxNewton(Engine):
         df, pen, w = self.datafit, self.penalty, self.w
         cert = self.certificate()
         u, h = _model(df, w)
-        grad = -df.rmat(u if df.s is None else df.s * u) / df.n
+        rmat = df.rmat if hasattr(df, "rmat") else df.rmatvec  # X_c^T v
+        grad = -rmat(u if df.s is None else df.s * u) / df.n
         ws = self._working_set(grad)
         Xw = sp.select(df.X, ws, 1)
         if sp.is_sparse(Xw):  # the working set's columns, dense (n x |W|): the subproblem's
