@@ -242,12 +242,11 @@ def certified_status(status: np.ndarray, final: Final, tol: float) -> np.ndarray
     rel = final.cert.rel_gap.reshape(-1).cpu().double().numpy()
     bound = final.bound.reshape(-1).cpu().double().numpy()
     ok = (rel <= tol + bound) & (rel >= -bound)
-    status = np.asarray(status, dtype=object).reshape(-1).copy()
-    revisable = np.isin(status, REVISABLE)
-    failed = revisable & ~ok
-    status[revisable & ok] = "converged"
-    status[failed & (status == "converged")] = "stalled"
-    return status
+    out = np.asarray(status, dtype=object).reshape(-1).copy()
+    for k, st in enumerate(out.tolist()):
+        if st in REVISABLE:
+            out[k] = "converged" if ok[k] else "stalled" if st == "converged" else st
+    return out
 
 
 def describe(final: Final, tol: float) -> str:
