@@ -106,6 +106,14 @@ def _report_runs(runs: list[Any]) -> None:
         if not r.skipped:
             typer.echo(f"run saved to {r.path}")
     _exit_if_stopped(runs)
+    failed = [(r, label, m) for r in runs if not r.skipped
+              for label, m in (r.metrics.get("solvers") or {}).items()
+              if m.get("status") == "failed"]
+    if failed:  # recorded in the run, and the exit status says so
+        for r, label, m in failed:
+            typer.echo(f"error: solver {label} failed: {m.get('error')} (the run is saved "
+                       f"in {r.path.name}, status failed)", err=True)
+        _exit(1)
 
 
 def _exit_if_stopped(runs: list[Any], quiet: bool = False) -> None:

@@ -69,6 +69,8 @@ def check_solvers(config: Config) -> None:
                 solve(X, y, 0.1, float(config.objective.l1_ratio), warn=False, **kw)
             except InputError as e:
                 raise InputError(f"solvers.{i} ({s.kind}): {e}") from None
+            except Exception:  # noqa: BLE001 (a user's optimizer that raises: the run
+                pass  # records it as failed, with its error, and runs the other solvers)
 
 
 def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:

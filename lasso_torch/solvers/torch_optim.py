@@ -173,6 +173,22 @@ def torch_spec(name: str, cls: type, summary: str = "") -> SolverSpec:
         family="optimizer")
 
 
+def _import(name: str, mod: str, attr: str) -> Any:
+    """``mod.attr`` imported; every failure one :class:`InputError` (importing runs the
+    module's code: a module that raises, or calls ``sys.exit``, is refused, not obeyed)."""
+    if not mod or mod.startswith(".") or not attr:
+        raise InputError(f"solver {name!r}: write an absolute import path, package.module:Class "
+                         "(a relative module or an empty part cannot be imported)")
+    try:
+        return getattr(importlib.import_module(mod), attr)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001 (SystemExit too: the module's code ran)
+        why = " ".join(f"{type(e).__name__}: {e}".split())
+        raise InputError(f"solver {name!r}: cannot import {attr!r} from {mod!r} "
+                         f"({why[:200]})") from None
+
+
 def _resolve(name: str) -> SolverSpec | None:
     """``torch.optim.NAdam`` or ``package.module:Class``: a spec built on first use."""
     if name.startswith("torch.optim."):
@@ -181,10 +197,7 @@ def _resolve(name: str) -> SolverSpec | None:
         mod, attr = name.split(":", 1)
     else:
         return None
-    try:
-        cls = getattr(importlib.import_module(mod), attr)
-    except (ImportError, AttributeError, ValueError) as e:
-        raise InputError(f"solver {name!r}: cannot import {attr!r} from {mod!r} ({e})") from None
+    cls = _import(name, mod, attr)
     if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
         raise InputError(f"solver {name!r}: {cls!r} is not a torch.optim.Optimizer subclass")
     return register(torch_spec(name, cls))
