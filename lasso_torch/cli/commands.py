@@ -93,7 +93,14 @@ def _exit(code: int) -> NoReturn:
 
 
 def _stopped(code: int) -> str:
-    return "terminated (SIGTERM)" if code == 143 else "interrupted"
+    import signal
+
+    if code == 130 or code <= 128:
+        return "interrupted"
+    try:
+        return f"terminated ({signal.Signals(code - 128).name})"
+    except ValueError:
+        return "terminated"
 
 
 def _report_runs(runs: list[Any]) -> None:
@@ -117,10 +124,13 @@ def _report_runs(runs: list[Any]) -> None:
 
 
 def _exit_if_stopped(runs: list[Any], quiet: bool = False) -> None:
-    """Exit 130 (Ctrl-C) or 143 (SIGTERM) if a run was interrupted."""
+    """Exit 130 (Ctrl-C), or 128 + the signal (143 SIGTERM, 129 SIGHUP, 131 SIGQUIT), if a
+    run was interrupted."""
+    from ..signals import exit_code
+
     stopped = [r for r in runs if r.status == "interrupted"]
     if stopped:
-        code = 143 if stopped[0].meta.get("interrupted_by") == "SIGTERM" else 130
+        code = exit_code(stopped[0].meta.get("interrupted_by"))
         if not quiet:
             typer.echo(f"{_stopped(code)}: the partial run is kept (status interrupted)",
                        err=True)

@@ -33,7 +33,7 @@ from ..account import coefficient_account, support_scores
 from ..errors import ConvergenceWarning, InputError
 from ..path import PathResult
 from ..runs import versions
-from ..signals import terminated
+from ..signals import stop_signal, terminated
 from ..solve import SolveResult
 from ..solvers import get_solver
 from .config import Config, SolverConfig
@@ -288,7 +288,7 @@ def run_meta(config: Config, device: torch.device, status: str, error: str | Non
     if error:
         meta["error"] = error
     if status == "interrupted" and (terminated() or not error):
-        meta["interrupted_by"] = "SIGTERM" if terminated() else "SIGINT"
+        meta["interrupted_by"] = stop_signal() or "SIGINT"
     return meta
 
 

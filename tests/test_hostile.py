@@ -1,0 +1,158 @@
+"""Nothing lost, nothing silent (issue 26): failing solvers, hostile import paths, the
+report's file name, one clock, reserved labels, duplicate YAML keys, expanded aliases,
+sweep points keyed by their data, memory estimates. Each case is written for the test."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lasso_torch import InputError
+from lasso_torch.account import coefficient_account, support_final_at
+from lasso_torch.cli import app
+from lasso_torch.experiment import run_config
+from lasso_torch.report import report_target
+from lasso_torch.runs import RunWriter, list_runs, load_run
+
+DATA = {"kind": "synthetic", "n": 25, "p": 5}
+
+
+class RaisesInInit(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.1):
+        raise ArithmeticError("this optimizer refuses to start")
+
+
+class RaisesAtStep3(torch.optim.SGD):
+    def __init__(self, params, lr=0.01):
+        super().__init__(params, lr=lr)
+        self.k = 0
+
+    def step(self, closure=None):
+        self.k += 1
+        if self.k == 3:
+            raise LookupError("no step three")
+        return super().step(closure)
+
+
+class NaNFromTheStart(torch.optim.SGD):
+    """Every parameter NaN after its first step: NaN at the first recorded check."""
+
+    def step(self, closure=None):
+        out = super().step(closure)
+        with torch.no_grad():
+            for g in self.param_groups:
+                for p in g["params"]:
+                    p.fill_(float("nan"))
+        return out
+
+
+def _cfg(tmp_path: Path, *solvers: dict) -> dict:
+    return {"name": "h", "output": str(tmp_path / "runs"), "data": DATA,
+            "solvers": list(solvers)}
+
+
+def test_a_raising_optimizer_is_recorded_failed_and_the_others_run(tmp_path):
+    me = __name__
+    cfg = _cfg(tmp_path, {"kind": f"{me}:RaisesInInit", "label": "init"},
+               {"kind": "cd", "label": "cd"},
+               {"kind": f"{me}:RaisesAtStep3", "label": "step"},
+               {"kind": "fista", "label": "fista"})
+    run = run_config(cfg)
+    m = run.metrics["solvers"]
+    assert run.status == "failed" and list(m) == ["init", "cd", "step", "fista"]
+    assert m["init"]["status"] == "failed" and "refuses to start" in m["init"]["error"]
+    assert m["step"]["status"] == "failed" and "LookupError: no step three" in m["step"]["error"]
+    assert m["cd"]["converged"] and m["fista"]["status"] == "converged"
+    assert "init" not in run.traces and "cd" in run.traces
+    # the CLI: the run saved, one error line per failed solver, exit status 1
+    (tmp_path / "c.yaml").write_text(json.dumps(cfg))
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml"), "--no-plots"])
+    assert res.exit_code == 1, res.output
+    assert "error: solver step failed: LookupError: no step three" in res.output
+    assert "Traceback" not in res.output and len(list_runs(tmp_path / "runs")) == 2
+
+
+def test_nan_at_the_first_record_is_diverged_and_the_run_goes_on(tmp_path):
+    run = run_config(_cfg(tmp_path, {"kind": f"{__name__}:NaNFromTheStart", "label": "nan",
+                                     "record_every": 1, "lr": 0.1},
+                          {"kind": "cd", "label": "cd"}))
+    assert run.metrics["solvers"]["nan"]["status"] == "diverged"
+    assert run.metrics["solvers"]["cd"]["converged"] and run.status == "diverged"
+    # the account's own law: a last record that is not finite has no settled support
+    it, c = np.array([1, 2]), np.array([[1.0, 0.0], [np.nan, 0.0]])
+    assert support_final_at(it, c) is None
+    assert coefficient_account(it, c)["support_final_at"] is None
+
+
+@pytest.mark.parametrize("module,body,expect", [
+    ("quits_on_import", "import sys\nsys.exit(0)\n", "SystemExit: 0"),
+    ("quits_with_text", "raise SystemExit('bye')\n", "SystemExit: bye"),
+    ("raises_on_import", "x = {}['missing']\n", "KeyError: 'missing'"),
+    ("fine", "class NotAnOptimizer: pass\n", "not a torch.optim.Optimizer"),
+])
+def test_import_paths_that_fail_are_one_line_exit_2(tmp_path, monkeypatch, module, body,
+                                                    expect):
+    (tmp_path / f"{module}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    (tmp_path / "c.yaml").write_text(json.dumps(_cfg(tmp_path, {
+        "kind": f"{module}:NotAnOptimizer"})))
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml"), "--no-plots"])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expect in lines[0], lines
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("kind", [".relative:Opt", "..up:Opt", ":Opt", "pkg.mod:"])
+def test_relative_or_empty_import_paths_are_refused(tmp_path, kind):
+    (tmp_path / "c.yaml").write_text(json.dumps(_cfg(tmp_path, {"kind": kind})))
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml"), "--no-plots"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert "absolute import path" in res.output
+
+
+def test_report_out_names(tmp_path):
+    runs = [tmp_path / "a"]
+    (tmp_path / "folder").mkdir()
+    assert report_target(runs, tmp_path / "folder") == tmp_path / "folder" / "report.html"
+    assert report_target(runs, str(tmp_path / "new") + "/") == tmp_path / "new" / "report.html"
+    assert report_target(runs, tmp_path / "summary") == tmp_path / "summary.html"
+    (tmp_path / "summary.html").write_text("x")
+    assert report_target(runs, tmp_path / "summary") == tmp_path / "summary-2.html"
+    assert report_target(runs, tmp_path / "r.HTML") == tmp_path / "r.HTML"
+
+
+def test_folder_names_and_created_use_one_clock(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: a local stamp would differ
+    import time
+
+    time.tzset()
+    try:
+        w = RunWriter(tmp_path, "clock", {})
+        created = datetime.fromisoformat(w.created)
+        assert created.utcoffset() == timezone.utc.utcoffset(None)
+        assert w.stamp == created.strftime("%Y%m%d-%H%M%S")
+        path = w.finish({"status": "complete"}, {}, {})
+        assert path.name.startswith(w.stamp) and load_run(path).meta["created"] == w.created
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_load_run_names_a_special_file(tmp_path):
+    import os
+
+    w = RunWriter(tmp_path, "x", {})
+    path = w.finish({"status": "complete"}, {}, {})
+    (path / "metrics.json").unlink()
+    os.mkfifo(path / "metrics.json")
+    with pytest.raises(InputError, match="metrics.json: a FIFO"):
+        load_run(path)
