@@ -156,3 +156,70 @@ def test_load_run_names_a_special_file(tmp_path):
     os.mkfifo(path / "metrics.json")
     with pytest.raises(InputError, match="metrics.json: a FIFO"):
         load_run(path)
+
+
+def test_reserved_labels_are_refused(tmp_path):
+    for label in ("reference", "problem", "path", "geometry", "cd.account"):
+        with pytest.raises(InputError, match=f"solvers.1.label: '{label}' is reserved"):
+            run_config(_cfg(tmp_path, {"kind": "cd"}, {"kind": "fista", "label": label}))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_duplicate_keys_are_refused_merges_are_not(tmp_path):
+    from lasso_torch.experiment.load import load_config
+
+    (tmp_path / "d.yaml").write_text("name: d\nsolvers: [{kind: cd}]\ndata:\n  kind: synthetic\n"
+                                     "  p: 3\n  n: 20\n  p: 7\n")
+    with pytest.raises(InputError, match=r"d.yaml: key 'p' written twice \(lines 5 and 7\)"):
+        load_config(tmp_path / "d.yaml")
+    (tmp_path / "m.yaml").write_text("name: m\nsolvers: [{kind: cd}]\nx: &x {kind: synthetic, "
+                                     "n: 20, p: 3}\n")
+    m = "name: m\nsolvers: [{kind: cd}]\ndata: {<<: {kind: synthetic, n: 20, p: 3}, p: 4}\n"
+    (tmp_path / "m.yaml").write_text(m)
+    assert load_config(tmp_path / "m.yaml").data.p == 4  # a merge's key may be overridden
+    with pytest.raises(InputError, match="--set data: cannot read the value .*twice"):
+        load_config(tmp_path / "m.yaml", ["data={n: 3, n: 4}"])
+
+
+def test_expanded_aliases_are_capped_and_errors_are_bounded(tmp_path):
+    from lasso_torch.experiment.load import load_config
+
+    rows = ["w: &w0 [" + ", ".join(["abcdefgh"] * 12) + "]"]
+    rows += [f"w{k}: &w{k} [" + ", ".join([f"*w{k - 1}"] * 12) + "]" for k in range(1, 7)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(rows) + "\nname: b\n")
+    assert (tmp_path / "bomb.yaml").stat().st_size < 2000
+    with pytest.raises(InputError, match="expands to over") as e:
+        load_config(tmp_path / "bomb.yaml")
+    assert len(str(e.value)) < 300
+    # under the cap, but an error that would quote the whole expanded list is bounded
+    (tmp_path / "s.yaml").write_text("name: s\nsolvers: [{kind: cd}]\nsweep: {data.n: [[" +
+                                     ", ".join(["123456"] * 3000) + "]]}\n")
+    with pytest.raises(InputError) as e:
+        run_config(tmp_path / "s.yaml")
+    assert "sweep point" in str(e.value) and len(str(e.value)) <= 500
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.yaml"), "--set",
+                                   "name=" + "x" * 5000])
+    assert res.exit_code == 2 and len(res.output) < 700, res.output
+
+
+def test_a_sweep_point_is_keyed_by_its_data_content(tmp_path):
+    rng = np.random.default_rng(3)
+    data = tmp_path / "d.csv"
+
+    def write(seed_shift: float) -> None:
+        X = rng.normal(size=(20, 3))
+        y = X @ [1.0, 0.0, -2.0] + seed_shift
+        np.savetxt(data, np.column_stack([X, y]), delimiter=",", header="a,b,c,y",
+                   comments="")
+
+    write(0.0)
+    cfg = {"name": "sw", "output": str(tmp_path / "runs"), "data": {
+        "kind": "csv", "path": str(data), "target": "y"}, "solvers": [{"kind": "cd"}],
+        "sweep": {"objective.alpha": [{"fraction": 0.5}, {"fraction": 0.1}]}}
+    first = run_config(cfg)
+    again = run_config(cfg)
+    assert all(r.skipped for r in again)  # same content: done already
+    write(5.0)  # the same path, other numbers
+    changed = run_config(cfg)
+    assert not any(r.skipped for r in changed)
+    assert [r.meta["config_hash"] for r in changed] != [r.meta["config_hash"] for r in first]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -235,6 +236,7 @@ class ObjectiveConfig(_Strict):
 
 
 # --- solvers ---------------------------------------------------------------------------
+RESERVED_LABELS = ("reference", "problem", "path", "geometry")  # traces.npz's own groups
 SHARED_OPTIONS = {"restart", "backtracking", "schedule"}  # lt.solve takes them for any solver
 
 
@@ -263,6 +265,17 @@ class SolverConfig(_Strict):
     record_every: Annotated[Integer, Field(ge=0)] = 10
     record_coef: Literal["auto", "all", "none"] | list[Annotated[Integer, Field(ge=0)]] = "auto"
     options: dict[str, Any] = Field(default_factory=dict)  # the solver's own options
+
+    @field_validator("label")
+    @classmethod
+    def _not_reserved(cls, label: str | None) -> str | None:
+        """A label names the solver's arrays in traces.npz (``<label>/<field>``): the
+        groups a run writes itself are not labels."""
+        if label is not None and (label in RESERVED_LABELS or label.endswith(".account")):
+            raise ValueError(f"{label!r} is reserved (traces.npz holds its own "
+                             f"{', '.join(RESERVED_LABELS)} and <label>.account arrays); "
+                             "choose another label")
+        return label
 
     @field_validator("kind")
     @classmethod
@@ -350,10 +363,50 @@ class Config(_Strict):
         return self.model_dump(mode="json")
 
     def hash(self) -> str:
-        """A digest of what determines the results (everything but ``output`` and ``sweep``)."""
+        """A digest of what determines the results: everything but ``output`` and
+        ``sweep``, and the *content* of every input file (``data.path``,
+        ``data.sample_weight.file``, ``objective.weights.file``), so a sweep point whose
+        data file changed is not "done already"."""
         d = self.dump()
         d.pop("output"), d.pop("sweep")
+        files = input_files(d)
+        if files:  # (none: the digest of earlier versions, so their sweeps still resume)
+            d["input_digests"] = {f: file_digest(f) for f in files}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def input_files(d: dict[str, Any]) -> list[str]:
+    """The files a dumped config reads its inputs from."""
+    data, obj = d.get("data") or {}, d.get("objective") or {}
+    nodes = ((data, "path"), (data.get("sample_weight"), "file"), (obj.get("weights"), "file"))
+    return [n[k] for n, k in nodes if isinstance(n, dict) and isinstance(n.get(k), str)]
+
+
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+
+def file_digest(path: str) -> str:
+    """sha256 of a file's content (cached by path, inode, size and mtime); ``"missing"``
+    or ``"unreadable"`` when it cannot be read (loading it then says why)."""
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing"
+    key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        from ..run_files import open_regular
+
+        h = hashlib.sha256()
+        try:
+            with os.fdopen(open_regular(Path(path)), "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        except (InputError, OSError):
+            return "unreadable"
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
 
 
 
