@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -369,45 +368,12 @@ class Config(_Strict):
         data file changed is not "done already"."""
         d = self.dump()
         d.pop("output"), d.pop("sweep")
+        from .digest import file_digest, input_files
+
         files = input_files(d)
         if files:  # (none: the digest of earlier versions, so their sweeps still resume)
             d["input_digests"] = {f: file_digest(f) for f in files}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def input_files(d: dict[str, Any]) -> list[str]:
-    """The files a dumped config reads its inputs from."""
-    data, obj = d.get("data") or {}, d.get("objective") or {}
-    nodes = ((data, "path"), (data.get("sample_weight"), "file"), (obj.get("weights"), "file"))
-    return [n[k] for n, k in nodes if isinstance(n, dict) and isinstance(n.get(k), str)]
-
-
-_DIGESTS: dict[tuple[str, int, int, int], str] = {}
-
-
-def file_digest(path: str) -> str:
-    """sha256 of a file's content (cached by path, inode, size and mtime); ``"missing"``
-    or ``"unreadable"`` when it cannot be read (loading it then says why)."""
-    import os
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "missing"
-    key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
-    if key not in _DIGESTS:
-        from ..run_files import open_regular
-
-        h = hashlib.sha256()
-        try:
-            with os.fdopen(open_regular(Path(path)), "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-        except (InputError, OSError):
-            return "unreadable"
-        _DIGESTS[key] = h.hexdigest()
-    return _DIGESTS[key]
-
 
 
 def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
