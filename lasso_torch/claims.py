@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .run_files import read_regular
+from .files import read_regular
 
 try:
     import fcntl

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -16,59 +15,10 @@ import numpy as np
 import yaml
 
 from .errors import InputError
+from .files import open_regular, read_regular
 
 STATUSES = ("complete", "diverged", "failed", "interrupted")
 MAX_BYTES = {".json": 64 << 20, ".yaml": 1 << 20, ".npz": 4 << 30}  # per run file
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISSOCK, "a socket"))
-
-
-def kind_of(mode: int) -> str:
-    """What a non-regular ``st_mode`` is, in words."""
-    return next((w for test, w in _KINDS if test(mode)), "not a regular file")
-
-
-def open_regular(path: Path, max_bytes: int | None = None) -> int:
-    """A read-only descriptor of ``path`` if it is a regular file (symbolic links to one
-    followed) of at most ``max_bytes``; otherwise an :class:`InputError` naming it and what
-    it is. Opened with ``O_NONBLOCK`` and checked with ``fstat`` on the open descriptor, so
-    a FIFO never blocks and a file swapped in between cannot slip through."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        if os.path.islink(path):
-            raise InputError(f"{path}: a symbolic link to {os.readlink(path)}, which does "
-                             "not exist") from None
-        raise InputError(f"not a run folder (no {path.name}): {path.parent}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: a folder where a file is expected") from None
-    except OSError as e:  # ELOOP (a symbolic link loop), EACCES, ENXIO (a socket)...
-        raise InputError(f"{path}: cannot be read ({e.strerror})") from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise InputError(f"{path}: {kind_of(st.st_mode)}, not a regular file: not read")
-    if max_bytes is not None and st.st_size > max_bytes:
-        os.close(fd)
-        raise InputError(f"{path}: {st.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} "
-                         "MB a run file may hold: not read")
-    return fd
-
-
-def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes`` (see :func:`open_regular`)."""
-    if max_bytes is None:
-        max_bytes = MAX_BYTES.get(path.suffix)
-    fd = open_regular(path, max_bytes)
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(max_bytes + 1 if max_bytes is not None else -1)
-    if max_bytes is not None and len(data) > max_bytes:  # grew since fstat
-        raise InputError(f"{path}: over the {max_bytes / 1e6:.0f} MB a run file may hold: "
-                         "not read")
-    return data
-
-
 def unflatten(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """Flat ``"<group>/<field>"`` arrays as ``{group: {field: array}}``."""
     out: dict[str, dict[str, np.ndarray]] = {}
@@ -82,8 +32,15 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _present(path: Path) -> Path:
+    """``path``, or the error that its run folder lacks it."""
+    if not os.path.lexists(path):
+        raise InputError(f"not a run folder (no {path.name}): {path.parent}")
+    return path
+
+
 def read_text(path: Path) -> str:
-    data = read_regular(path)
+    data = read_regular(_present(path), MAX_BYTES.get(path.suffix))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -152,7 +109,7 @@ def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     headers alone (cheap: no array is read); a damaged file is an :class:`InputError`."""
     import zipfile
 
-    with os.fdopen(open_regular(path, MAX_BYTES[".npz"]), "rb") as f:
+    with os.fdopen(open_regular(_present(path), MAX_BYTES[".npz"]), "rb") as f:
         head = f.read(4)
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
         what = "an empty file" if not head else "not an .npz (zip) archive"
@@ -218,5 +175,5 @@ def read_traces(path: Path, solvers: list[str], load: bool) -> dict[str, dict[st
         raise InputError(f"{path}: unreadable ({_one_line(e) or type(e).__name__})") from None
 
 
-__all__ = ["MAX_BYTES", "STATUSES", "check_meta", "check_metrics", "kind_of", "open_regular",
-           "read_config", "read_json", "read_regular", "read_text", "read_traces", "unflatten"]
+__all__ = ["MAX_BYTES", "STATUSES", "check_meta", "check_metrics", "read_config", "read_json",
+           "read_text", "read_traces", "unflatten"]

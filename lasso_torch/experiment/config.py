@@ -184,12 +184,9 @@ class ObjectiveConfig(_Strict):
         (``loss``, ``penalty``, ``gamma``, ``delta``, ``weights``, ``positive``)."""
         weights = self.weights
         if isinstance(weights, WeightsFile):
-            import numpy as np
+            from ..files import read_npy
 
-            try:
-                weights = np.load(weights.file).astype(float).ravel().tolist()
-            except (OSError, ValueError) as e:
-                raise InputError(f"objective.weights: cannot read {weights.file}: {e}") from None
+            weights = read_npy(weights.file, "objective.weights").ravel().tolist()
         return {"loss": None if self.loss == "squared" else self.loss,
                 "penalty": self.kind if self.kind in ("mcp", "scad") else None,
                 "gamma": self.gamma, "delta": self.delta, "weights": weights,

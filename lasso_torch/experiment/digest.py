@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..run_files import open_regular
+from ..files import open_regular
 
 
 def input_files(d: dict[str, Any]) -> list[str]:

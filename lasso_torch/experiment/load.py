@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
+from ..files import kind_of, read_regular
 from .config import Config
 from .errors import validate
 
@@ -96,8 +97,6 @@ def strict_yaml(text: str) -> Any:
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a config file (a regular file of at most 1 MB: never a FIFO or a device) with
     :func:`strict_yaml`; any problem is an :class:`InputError` naming the file."""
-    from ..run_files import read_regular
-
     path = Path(path).expanduser()
     if path.is_dir():
         raise InputError(f"{path} is a folder; give the config file (a .yaml file) itself")
@@ -200,7 +199,12 @@ def _resolve_data_path(raw: Any, base: Path, label: str, note: str) -> None:
             path = Path(os.path.abspath(base / path))
         node[field] = str(path)
         if not path.is_file():
-            why = "is a folder" if path.is_dir() else "not found"
+            why = "not found"
+            if os.path.lexists(path):
+                try:
+                    why = f"is {kind_of(os.stat(path).st_mode)}, not a regular file"
+                except OSError as e:  # a link loop, a dangling link
+                    why = f"cannot be read ({e.strerror})"
             raise InputError(f"{label}: {key} {written!r}: data file {why}: {path}"
                              + (f" ({note})" if path != Path(written) else ""))
 
