@@ -223,3 +223,35 @@ def test_a_sweep_point_is_keyed_by_its_data_content(tmp_path):
     changed = run_config(cfg)
     assert not any(r.skipped for r in changed)
     assert [r.meta["config_hash"] for r in changed] != [r.meta["config_hash"] for r in first]
+
+
+def test_data_errors_quote_a_bounded_excerpt_and_never_special_files(tmp_path, monkeypatch):
+    import os
+
+    from lasso_torch.data import load_csv
+
+    secret = "TOKEN=" + "s3cr3t" * 500
+    (tmp_path / "one_line.txt").write_text(secret + "\n" + secret + "\n")
+    with pytest.raises(InputError) as e:
+        load_csv(tmp_path / "one_line.txt", "y")
+    assert "s3cr3t" * 4 not in str(e.value) and len(str(e.value)) < 200
+    (tmp_path / "cells.csv").write_text("a,y\n1,2\n" + secret + ",3\n")
+    with pytest.raises(InputError, match="line 3: non-numeric value") as e:
+        load_csv(tmp_path / "cells.csv", "y")
+    assert "s3cr3t" * 4 not in str(e.value)
+    monkeypatch.setenv("LT_TEST_SECRET", "do-not-print-me")
+    os.mkfifo(tmp_path / "pipe.csv")
+    for path, what in (("/proc/self/environ", "kernel generates"), (tmp_path / "pipe.csv",
+                                                                  "a FIFO")):
+        with pytest.raises(InputError, match=what) as e:
+            load_csv(path, "y")
+        assert "do-not-print-me" not in str(e.value) and "PATH" not in str(e.value)
+    cfg = _cfg(tmp_path, {"kind": "cd"})
+    cfg["data"] = {"kind": "npz", "path": str(tmp_path / "pipe.csv")}
+    with pytest.raises(InputError, match="is a FIFO"):
+        run_config(cfg)
+    cfg["data"] = {"kind": "synthetic", "n": 20, "p": 3, "sample_weight": {
+        "file": "/proc/self/environ"}}
+    with pytest.raises(InputError, match="kernel generates") as e:
+        run_config(cfg)
+    assert "do-not-print-me" not in str(e.value)
