@@ -255,3 +255,27 @@ def test_data_errors_quote_a_bounded_excerpt_and_never_special_files(tmp_path, m
     with pytest.raises(InputError, match="kernel generates") as e:
         run_config(cfg)
     assert "do-not-print-me" not in str(e.value)
+
+
+def test_memory_is_estimated_and_refused_before_allocating(tmp_path):
+    from lasso_torch.experiment import validate
+    from lasso_torch.experiment.resources import check_memory, estimate, shape
+
+    cfg = validate({"name": "m", "data": {"kind": "synthetic", "n": 2_000_000, "p": 1000}})
+    data, work = estimate(cfg, 2_000_000, 1000)
+    assert data == 2 * 8 * 2_000_000 * 1000 and work >= 8 * 1000 * 1000
+    with pytest.raises(InputError, match=r"n=2,000,000 x p=1,000 needs about 32\.\d* GB .*"
+                       r"more than the 1 GB of memory available"):
+        check_memory(cfg, free=10**9)
+    assert check_memory(cfg, free=10**12) == data + work
+    assert shape(cfg, world=3) == (666_667, 1000)  # this process's share of the rows
+    np.savez(tmp_path / "d.npz", X=np.zeros((7, 3)), y=np.zeros(7))
+    npz = validate({"name": "m", "data": {"kind": "npz", "path": str(tmp_path / "d.npz")}})
+    assert shape(npz) == (7, 3)
+    # the CLI: one line naming the estimate, at once (nothing generated)
+    (tmp_path / "c.yaml").write_text(json.dumps(_cfg(tmp_path, {"kind": "cd"})))
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml"), "--set",
+                                   "data.n=1000000000000", "--set", "data.p=1000"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert "needs about" in res.output and "available" in res.output
+    assert not (tmp_path / "runs").exists()
