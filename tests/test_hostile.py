@@ -279,3 +279,22 @@ def test_memory_is_estimated_and_refused_before_allocating(tmp_path):
     assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
     assert "needs about" in res.output and "available" in res.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_plot_never_overwrites_unless_forced(tmp_path):
+    import hashlib
+
+    run = run_config(_cfg(tmp_path, {"kind": "cd", "record_every": 1}))
+    figs = run.path / "figures"
+    res = CliRunner().invoke(app, ["plot", str(run.path), "--kind", "sparsity"])
+    assert res.exit_code == 0 and (figs / "sparsity.png").is_file(), res.output
+    first = hashlib.sha256((figs / "sparsity.png").read_bytes()).hexdigest()
+    (figs / "sparsity.png").write_bytes(b"mine")  # a figure the user edited
+    res = CliRunner().invoke(app, ["plot", str(run.path), "--kind", "sparsity"])
+    assert res.exit_code == 0 and "sparsity-2.png" in res.output
+    assert (figs / "sparsity.png").read_bytes() == b"mine"
+    assert hashlib.sha256((figs / "sparsity-2.png").read_bytes()).hexdigest() == first
+    res = CliRunner().invoke(app, ["plot", str(run.path), "--kind", "sparsity", "--force"])
+    assert res.exit_code == 0 and "sparsity.png" in res.output
+    assert (figs / "sparsity.png").read_bytes() != b"mine"
+    assert not (figs / "sparsity-3.png").exists()

@@ -244,6 +244,9 @@ def plot(
         "trajectories or paths.")] = "png",
     frames: Annotated[int, typer.Option(help="Animations: at most this many frames.")] = 40,
     duration: Annotated[float, typer.Option(help="Animations: length in seconds.")] = 6.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace figures of the same name (default: nothing is overwritten; "
+        "a new figure is <kind>-2.<format>, -3...).")] = False,
 ) -> None:
     """Draw a run's figures (or animations) into <run>/figures/; print each file's size."""
     with user_errors():
@@ -255,10 +258,10 @@ def plot(
             if not kind:
                 fail(f"--format {fmt}: name the animation, --kind landscape, trajectories "
                       "or paths")
-            paths = [plot_animation(run_dir, k, fmt, frames=frames, duration=duration)
-                     for k in kind]
+            paths = [plot_animation(run_dir, k, fmt, frames=frames, duration=duration,
+                                    force=force) for k in kind]
         else:
-            paths = plot_run(run_dir, kind or None, fmt)
+            paths = plot_run(run_dir, kind or None, fmt, force=force)
         for p in paths:
             echo_file("figure", p)
 
