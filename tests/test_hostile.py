@@ -298,3 +298,11 @@ def test_plot_never_overwrites_unless_forced(tmp_path):
     assert res.exit_code == 0 and "sparsity.png" in res.output
     assert (figs / "sparsity.png").read_bytes() != b"mine"
     assert not (figs / "sparsity-3.png").exists()
+
+
+@pytest.mark.parametrize("old", ["config", "runner", "distributed_runner"])
+def test_the_compatibility_shims_are_gone(old):
+    import importlib
+
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(f"lasso_torch.{old}")
