@@ -1,0 +1,110 @@
+"""lt.optim at the edges, as a PyTorch user meets them (issue 26): complex parameters,
+refused param groups, foreign checkpoints, schedule= beside a torch LR scheduler, meta
+tensors, float16 eps."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import lasso_torch as lt
+
+OPTIMIZERS = ["ISTA", "FISTA", "ProxSGD", "ProxAdam", "TruncatedSGD"]
+
+
+def _opt(name: str, params, **kw):
+    kw.setdefault("lr", 0.05)
+    return getattr(lt.optim, name)(params, **kw)
+
+
+def _quadratic_step(opt, w, target):
+    opt.zero_grad()
+    ((w - target) ** 2).sum().backward()
+    opt.step()
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("penalty", [None, lt.L1(0.1)])
+def test_complex_parameters_are_refused_clearly(name, penalty):
+    if name == "TruncatedSGD" and penalty is None:
+        penalty = lt.L1(0.0)
+    w = torch.zeros(3, dtype=torch.complex64, requires_grad=True)
+    with pytest.raises(TypeError, match=r"param group 0: parameter 0 is complex "
+                       r"\(torch.complex64\).*view_as_real"):
+        _opt(name, [w], penalty=penalty)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("bad", [{"lr": -1.0}, {"lr": float("nan")}, {"penalty": lt.L1},
+                                 {"schedule": "cosine"},
+                                 {"params": [torch.zeros(2, dtype=torch.complex128)]}])
+def test_a_refused_param_group_leaves_nothing_behind(name, bad):
+    torch.manual_seed(0)
+    w = torch.randn(4, requires_grad=True)
+    extra = torch.randn(2, requires_grad=True)
+    opt = _opt(name, [w], penalty=lt.L1(0.01))
+    with pytest.raises((TypeError, ValueError)):
+        opt.add_param_group({"params": [extra], **bad})
+    assert len(opt.param_groups) == 1 and opt.param_groups[0]["params"] == [w]
+    before = w.detach().clone()
+    _quadratic_step(opt, w, torch.ones(4))  # still steps, on the good group only
+    assert not torch.equal(w.detach(), before) and extra.grad is None
+    opt.add_param_group({"params": [extra]})  # the same parameter may be added properly
+    assert len(opt.param_groups) == 2
+
+
+def test_a_torch_adam_checkpoint_is_refused_by_prox_adam():
+    w = torch.randn(5, requires_grad=True)
+    adam = torch.optim.Adam([w], lr=0.1)
+    _quadratic_step(adam, w, torch.zeros(5))
+    prox = lt.optim.ProxAdam([w], lr=0.1, penalty=lt.L1(0.1))
+    _quadratic_step(prox, w, torch.zeros(5))
+    before = prox.state_dict()
+    with pytest.raises(ValueError, match=r"param group 0 lacks base_lr, schedule, steps: the "
+                       r"state dict of another optimizer"):
+        prox.load_state_dict(adam.state_dict())
+    assert prox.state_dict()["param_groups"][0] == before["param_groups"][0]  # unchanged
+    _quadratic_step(prox, w, torch.zeros(5))  # and it still steps
+    # a ProxAdam group with another optimizer's per-parameter state
+    sd = prox.state_dict()
+    sd["state"][0] = {"momentum_buffer": torch.zeros(5)}
+    with pytest.raises(ValueError, match="parameter 0 lacks exp_avg, exp_avg_sq, step"):
+        lt.optim.ProxAdam([w], lr=0.1).load_state_dict(sd)
+    # its own state dict still loads
+    fresh = lt.optim.ProxAdam([w], lr=0.1, penalty=lt.L1(0.1))
+    fresh.load_state_dict(prox.state_dict())
+
+
+@pytest.mark.parametrize("name", ["ProxSGD", "ProxAdam", "ISTA"])
+def test_schedule_and_a_torch_lr_scheduler_are_not_combined(name):
+    w = torch.randn(3, requires_grad=True)
+    opt = _opt(name, [w], penalty=lt.L1(0.01), schedule="inv_sqrt")
+    torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    with pytest.raises(ValueError, match="schedule='inv_sqrt' and a torch.optim.lr_scheduler"):
+        _quadratic_step(opt, w, torch.ones(3))
+    # schedule="constant" composes: the scheduler's lr is the step taken
+    opt = _opt(name, [w], penalty=None, lr=0.2)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for _ in range(3):
+        _quadratic_step(opt, w, torch.ones(3))
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(sched.get_last_lr()[0]) == 0.025
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_meta_parameters_step_without_a_finiteness_error(name):
+    w = torch.empty(4, device="meta", requires_grad=True)
+    opt = _opt(name, [w], penalty=lt.L1(0.1))
+    w.grad = torch.empty(4, device="meta")
+    opt.step()  # shapes only: nothing to check for finiteness
+    assert w.is_meta
+
+
+def test_float16_prox_adam_names_the_eps_underflow():
+    w = torch.zeros(6, dtype=torch.float16, requires_grad=True)
+    with pytest.raises(ValueError, match=r"eps=1e-08 underflows to 0 in torch.float16"):
+        lt.optim.ProxAdam([w], lr=1e-2, penalty=lt.L1(0.1))
+    opt = lt.optim.ProxAdam([w], lr=1e-2, penalty=lt.L1(0.01), eps=1e-4)
+    w.grad = torch.tensor([0.0, 0.0, 1.0, -1.0, 0.5, 0.0], dtype=torch.float16)
+    opt.step()  # coordinates without gradient stay finite (were 0 / 0)
+    assert torch.isfinite(w).all() and (w[[0, 1, 5]] == 0).all()
