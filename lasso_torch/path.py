@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from torch import Tensor
 
 from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight
 from .datafits import Quadratic
-from .errors import InputError
+from .errors import ConvergenceWarning, InputError
 from .path_result import PathResult
 from .path_strategies import run_strategy
 from .problem import alpha_max as problem_alpha_max
@@ -92,6 +93,7 @@ def lasso_path(
     catch_interrupt: bool = False,
     loss: Any = None, penalty: Any = None, weights: Any = None, positive: bool = False,
     bounds: Any = None, gamma: float | None = None, delta: float | None = None,
+    warn: bool = True,
     **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
@@ -116,6 +118,8 @@ def lasso_path(
             of the batch (a batched solver, default ``fista``).
         masks: ``(n, F)`` 0/1 row masks: ``F`` subsets solved together.
         sample_weight: ``(n,)`` row weights.
+        warn: one ``ConvergenceWarning`` (as :func:`lasso_torch.solve` gives) when points
+            stopped at ``max_iter``, stalled or diverged, whatever the strategy.
         catch_interrupt: on Ctrl-C / SIGTERM return the alphas solved so far; the others
             have status ``interrupted`` (NaN gaps).
         kwargs: ``check_every``, ``screening``, ``stall_patience``, ``max_time``,
@@ -166,7 +170,23 @@ def lasso_path(
                        M, s, gram, solver, distributed, catch_interrupt,
                        {**kwargs, "pen": pen, "objective": objective, "loss": loss})
     res.time = time.perf_counter() - t0
+    if warn:
+        _warn_unconverged(res, tol)
     return _squeeze(res) if masks is None else res
+
+
+def _warn_unconverged(res: PathResult, tol: float) -> None:
+    """One ConvergenceWarning, as :func:`lasso_torch.solve` gives, when some points of the
+    path stopped at max_iter, stalled or diverged (every strategy)."""
+    status = [str(x) for x in np.asarray(res.status).reshape(-1)]
+    bad = [x for x in status if x in ("max_iter", "diverged", "stalled")]
+    if bad:
+        worst = float(torch.as_tensor(res.gaps).double().nan_to_num(float("inf")).max())
+        kinds = ", ".join(f"{bad.count(k)} {k}" for k in ("max_iter", "stalled", "diverged")
+                          if k in bad)
+        warnings.warn(f"lasso_path: {len(bad)} of {len(status)} points did not converge "
+                      f"({kinds}); worst relative duality gap {worst:.3e} (tol {tol:.1e})",
+                      ConvergenceWarning, stacklevel=4)  # the caller of lasso_path
 
 
 def _check_masks(masks: Any, X: Tensor) -> Tensor:

@@ -108,3 +108,32 @@ def test_float16_prox_adam_names_the_eps_underflow():
     w.grad = torch.tensor([0.0, 0.0, 1.0, -1.0, 0.5, 0.0], dtype=torch.float16)
     opt.step()  # coordinates without gradient stay finite (were 0 / 0)
     assert torch.isfinite(w).all() and (w[[0, 1, 5]] == 0).all()
+
+
+@pytest.mark.parametrize("strategy", ["batched", "warm"])
+def test_an_unconverged_path_warns_like_solve(strategy):
+    import warnings
+
+    torch.manual_seed(0)
+    X = torch.randn(40, 12, dtype=torch.float64)
+    y = X[:, 0] - 2 * X[:, 3] + 0.1 * torch.randn(40, dtype=torch.float64)
+    with pytest.warns(lt.ConvergenceWarning, match=r"lasso_path: \d+ of 6 points did not "
+                      r"converge \(\d+ max_iter\); worst relative duality gap"):
+        res = lt.lasso_path(X, y, n_alphas=6, strategy=strategy, solver="fista", max_iter=1,
+                            tol=1e-14)
+    assert any(s != "converged" for s in res.status)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lt.lasso_path(X, y, n_alphas=6, strategy=strategy)  # converged: silent
+        lt.lasso_path(X, y, n_alphas=6, strategy=strategy, solver="fista", max_iter=1,
+                      tol=1e-14, warn=False)
+
+
+def test_lasso_cv_with_no_alphas_is_one_line():
+    import numpy as np
+
+    from lasso_torch.sklearn import TorchLassoCV
+
+    X = np.random.default_rng(1).normal(size=(30, 4))
+    with pytest.raises(lt.InputError, match="alphas: an empty list"):
+        TorchLassoCV(alphas=[]).fit(X, X[:, 0])
