@@ -137,3 +137,16 @@ def test_lasso_cv_with_no_alphas_is_one_line():
     X = np.random.default_rng(1).normal(size=(30, 4))
     with pytest.raises(lt.InputError, match="alphas: an empty list"):
         TorchLassoCV(alphas=[]).fit(X, X[:, 0])
+
+
+def test_smooth_only_lbfgs_is_refused_on_l1_unless_asked_for_explicitly():
+    torch.manual_seed(2)
+    X = torch.randn(30, 5, dtype=torch.float64)
+    y = X @ torch.tensor([1.0, 0, 0, -1, 0], dtype=torch.float64)
+    with pytest.raises(lt.InputError, match="solver 'lbfgs' .*assumes a smooth objective.*"
+                       "solver='torch.optim.LBFGS'"):
+        lt.solve(X, y, 0.05, solver="lbfgs", max_iter=5)
+    ridge = lt.solve(X, y, 0.05, 0.0, solver="lbfgs", max_iter=20, warn=False)
+    assert ridge.status != "diverged" and torch.isfinite(ridge.objective)  # smooth: allowed
+    explicit = lt.solve(X, y, 0.05, solver="torch.optim.LBFGS", max_iter=3, warn=False)
+    assert explicit.status != "converged"  # asked for: runs, and says it did not converge
