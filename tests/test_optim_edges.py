@@ -150,3 +150,17 @@ def test_smooth_only_lbfgs_is_refused_on_l1_unless_asked_for_explicitly():
     assert ridge.status != "diverged" and torch.isfinite(ridge.objective)  # smooth: allowed
     explicit = lt.solve(X, y, 0.05, solver="torch.optim.LBFGS", max_iter=3, warn=False)
     assert explicit.status != "converged"  # asked for: runs, and says it did not converge
+
+
+@pytest.mark.parametrize("solver,lr", [("adam", 4.0), ("sgd", 3.0), ("prox_sgd", 3.0)])
+def test_an_answer_worse_than_zero_at_max_iter_is_diverged(solver, lr):
+    torch.manual_seed(4)
+    X = torch.randn(50, 8, dtype=torch.float64)
+    y = X[:, 1] - X[:, 5] + 0.05 * torch.randn(50, dtype=torch.float64)
+    res = lt.solve(X, y, 0.1, solver=solver, lr=lr, max_iter=25, warn=False)
+    yc = (y - y.mean()).double()
+    p0 = float(yc @ yc) / (2 * len(y))  # P(0), recomputed here
+    assert float(res.objective) > p0 or not torch.isfinite(res.objective)
+    assert res.status == "diverged"
+    ok = lt.solve(X, y, 0.1, solver=solver, lr=0.01, max_iter=25, warn=False)
+    assert ok.status == "max_iter" and float(ok.objective) < p0  # slow, not diverged
