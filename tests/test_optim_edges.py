@@ -164,3 +164,20 @@ def test_an_answer_worse_than_zero_at_max_iter_is_diverged(solver, lr):
     assert res.status == "diverged"
     ok = lt.solve(X, y, 0.1, solver=solver, lr=0.01, max_iter=25, warn=False)
     assert ok.status == "max_iter" and float(ok.objective) < p0  # slow, not diverged
+
+
+@pytest.mark.parametrize("make", [
+    lambda tau: (lambda eta, y: torch.maximum(tau * (y - eta), (tau - 1) * (y - eta))),
+    lambda tau: (lambda eta, y: (y - eta).abs().mean()),  # one number, no curvature
+    lambda tau: (lambda eta, y: torch.relu(1 - y * eta)),  # the hinge
+])
+def test_piecewise_linear_user_losses_are_one_line(make):
+    torch.manual_seed(5)
+    X = torch.randn(40, 4, dtype=torch.float64)
+    y = X[:, 2] + 0.1 * torch.randn(40, dtype=torch.float64)
+    for solver in ("fista", "auto"):
+        with pytest.raises(lt.InputError, match=r"^loss\(pred, y\) is piecewise linear"):
+            lt.solve(X, y, 0.05, loss=make(0.25), solver=solver)
+    smooth = lt.solve(X, y, 0.05, loss=lambda eta, y: torch.nn.functional.huber_loss(
+        eta, y, reduction="none", delta=0.5), solver="fista", max_iter=3000)
+    assert torch.isfinite(smooth.objective)  # a curved loss still runs
