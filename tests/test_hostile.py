@@ -306,3 +306,17 @@ def test_the_compatibility_shims_are_gone(old):
 
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module(f"lasso_torch.{old}")
+
+
+def test_list_and_clean_never_block_on_a_leftover_owner_fifo(tmp_path):
+    import os
+
+    run_config(_cfg(tmp_path, {"kind": "cd"}))
+    tmp = tmp_path / "runs" / ".tmp-20000101-000000-x-deadbeef"
+    tmp.mkdir()
+    os.mkfifo(tmp / "owner.json")
+    os.utime(tmp, (1, 1))  # old: not a run starting now
+    res = CliRunner().invoke(app, ["list", "-o", str(tmp_path / "runs")])
+    assert res.exit_code == 0 and "complete" in res.output and ".tmp-2000" in res.output
+    res = CliRunner().invoke(app, ["clean", "-o", str(tmp_path / "runs")])
+    assert res.exit_code == 0 and "removed" in res.output and not tmp.exists()
