@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from ..files import kind_of, read_regular
 from .config import Config
 from .errors import validate
@@ -41,18 +41,12 @@ class _StrictLoader(yaml.SafeLoader):
                 line = key_node.start_mark.line + 1
                 try:
                     if key in seen:
-                        raise _Duplicate(f"key {_excerpt(key)} written twice (lines "
+                        raise _Duplicate(f"key {excerpt(key)} written twice (lines "
                                          f"{seen[key]} and {line}); keep one")
                     seen[key] = line
                 except TypeError:
                     continue  # an unhashable key: the mapping constructor says so
         return super().construct_mapping(node, deep=deep)
-
-
-def _excerpt(value: Any, limit: int = 40) -> str:
-    """A bounded, printable excerpt of ``value`` for a message."""
-    text = "".join(c if c.isprintable() else "?" for c in repr(value))
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
@@ -154,7 +148,7 @@ def parse_override(item: str) -> tuple[str, Any]:
         value = strict_yaml(text) if text.strip() else None
     except yaml.YAMLError as e:
         why = "" if isinstance(e, yaml.MarkedYAMLError) else f" ({' '.join(str(e).split())})"
-        raise InputError(f"--set {key}: cannot read the value {_excerpt(text, 60)}{why}"
+        raise InputError(f"--set {key}: cannot read the value {excerpt(text, 60)}{why}"
                          ) from None
     return key.strip(), value
 
@@ -251,7 +245,7 @@ def sweep_points(config: Config) -> list[tuple[dict[str, Any], Config]]:
         raw = apply_overrides(base, pt)
         suffix = "-".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in pt.items())
         raw["name"] = f"{config.name}-{suffix}"[:120] if suffix else config.name
-        out.append((pt, validate(raw, f"sweep point {_excerpt(pt, 120)}")))
+        out.append((pt, validate(raw, f"sweep point {excerpt(pt, 120)}")))
     return out
 
 
