@@ -154,6 +154,7 @@ def cross_validate(
         raise InputError("every fold needs at least one held-out row")
     s = check_sample_weight(sample_weight, X)
     path = lasso_path(X, y, alphas=a.to(dtype=X.dtype, device=X.device), l1_ratio=l1_ratio,
+                      warn=False,
                       tol=tol, strategy=strategy, solver=solver, fit_intercept=fit_intercept,
                       masks=masks, max_iter=max_iter, sample_weight=s, positive=positive)
     mse = heldout_mse(X, y, test, path.coefs, path.intercepts, s).T.double().cpu().numpy()

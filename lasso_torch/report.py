@@ -190,21 +190,32 @@ def report_html(run_dirs: Sequence[str | Path], *, fmt: str = "png") -> str:
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, *,
-                 fmt: str = "png") -> Path:
-    """Write :func:`report_html` to ``out``; by default ``<run>/report.html`` for one run
-    and ``<output root>/compare/report.html`` for several. An existing file is never
-    overwritten (``report-2.html``...)."""
-    text = report_html(run_dirs, fmt=fmt)
+def report_target(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+    """Where :func:`write_report` writes: ``out``, by default ``<run>/report.html`` for one
+    run and ``<output root>/compare/report.html`` for several. An ``out`` that is an
+    existing folder, or ends in ``/``, gets ``report.html`` inside it; any other ``out``
+    without ``.html`` gets it appended (``--out summary`` writes ``summary.html``). An
+    existing file is never overwritten (``report-2.html``...)."""
     if out is None:
         first = Path(run_dirs[0])
         out = first / "report.html" if len(run_dirs) == 1 else (
             first.parent / "compare" / "report.html")
-    target = free_path(Path(out))
+    elif Path(out).expanduser().is_dir() or str(out).endswith(("/", "\\")):
+        out = Path(out).expanduser() / "report.html"
+    elif Path(out).suffix.lower() not in (".html", ".htm"):
+        out = Path(out).expanduser().with_name(Path(out).name + ".html")
+    return free_path(Path(out).expanduser())
+
+
+def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, *,
+                 fmt: str = "png") -> Path:
+    """Write :func:`report_html` to :func:`report_target` ``(run_dirs, out)``."""
+    text = report_html(run_dirs, fmt=fmt)
+    target = report_target(run_dirs, out)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target
 
 
 __all__ = ["account_table", "config_diff_html", "figure_html", "flat_config",
-           "report_html", "solvers_html", "table", "write_report"]
+           "report_html", "report_target", "solvers_html", "table", "write_report"]

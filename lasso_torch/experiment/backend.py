@@ -122,7 +122,7 @@ class Local:
         """Warm-started with the configured solver, largest alpha first; Ctrl-C keeps the
         alphas solved."""
         return lasso_path(X, y, alphas, l1_ratio=l1_ratio, strategy="warm",
-                          catch_interrupt=True, **kw)
+                          catch_interrupt=True, warn=False, **kw)  # record.py warns
 
     def stop_reason(self) -> str | None:
         """meta.json's ``error`` for a run stopped by Ctrl-C or SIGTERM (none here)."""
@@ -201,7 +201,7 @@ class Sharded(Local):
     def path(self, X: Tensor, y: Tensor, alphas: list[float], l1_ratio: float,
              **kw: Any) -> PathResult:
         """All alphas in one batch (the batched sharded path)."""
-        return lasso_path(X, y, alphas, l1_ratio=l1_ratio, distributed=True, **kw)
+        return lasso_path(X, y, alphas, l1_ratio=l1_ratio, distributed=True, warn=False, **kw)
 
     def stop_reason(self) -> str | None:
         if terminated():  # the launcher stops every rank when one fails: say so

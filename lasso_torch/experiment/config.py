@@ -184,12 +184,9 @@ class ObjectiveConfig(_Strict):
         (``loss``, ``penalty``, ``gamma``, ``delta``, ``weights``, ``positive``)."""
         weights = self.weights
         if isinstance(weights, WeightsFile):
-            import numpy as np
+            from ..files import read_npy
 
-            try:
-                weights = np.load(weights.file).astype(float).ravel().tolist()
-            except (OSError, ValueError) as e:
-                raise InputError(f"objective.weights: cannot read {weights.file}: {e}") from None
+            weights = read_npy(weights.file, "objective.weights").ravel().tolist()
         return {"loss": None if self.loss == "squared" else self.loss,
                 "penalty": self.kind if self.kind in ("mcp", "scad") else None,
                 "gamma": self.gamma, "delta": self.delta, "weights": weights,
@@ -235,6 +232,7 @@ class ObjectiveConfig(_Strict):
 
 
 # --- solvers ---------------------------------------------------------------------------
+RESERVED_LABELS = ("reference", "problem", "path", "geometry")  # traces.npz's own groups
 SHARED_OPTIONS = {"restart", "backtracking", "schedule"}  # lt.solve takes them for any solver
 
 
@@ -263,6 +261,17 @@ class SolverConfig(_Strict):
     record_every: Annotated[Integer, Field(ge=0)] = 10
     record_coef: Literal["auto", "all", "none"] | list[Annotated[Integer, Field(ge=0)]] = "auto"
     options: dict[str, Any] = Field(default_factory=dict)  # the solver's own options
+
+    @field_validator("label")
+    @classmethod
+    def _not_reserved(cls, label: str | None) -> str | None:
+        """A label names the solver's arrays in traces.npz (``<label>/<field>``): the
+        groups a run writes itself are not labels."""
+        if label is not None and (label in RESERVED_LABELS or label.endswith(".account")):
+            raise ValueError(f"{label!r} is reserved (traces.npz holds its own "
+                             f"{', '.join(RESERVED_LABELS)} and <label>.account arrays); "
+                             "choose another label")
+        return label
 
     @field_validator("kind")
     @classmethod
@@ -350,11 +359,18 @@ class Config(_Strict):
         return self.model_dump(mode="json")
 
     def hash(self) -> str:
-        """A digest of what determines the results (everything but ``output`` and ``sweep``)."""
+        """A digest of what determines the results: everything but ``output`` and
+        ``sweep``, and the *content* of every input file (``data.path``,
+        ``data.sample_weight.file``, ``objective.weights.file``), so a sweep point whose
+        data file changed is not "done already"."""
         d = self.dump()
         d.pop("output"), d.pop("sweep")
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+        from .digest import file_digest, input_files
 
+        files = input_files(d)
+        if files:  # (none: the digest of earlier versions, so their sweeps still resume)
+            d["input_digests"] = {f: file_digest(f) for f in files}
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:

@@ -18,9 +18,10 @@ from ..errors import ConvergenceWarning, InputError
 from ..progress import Phase
 from ..solve import solve
 from ..solvers import get_solver
-from .backend import Local
+from .backend import Local, describe_data
 from .config import Config, resolve_alphas
 from .record import Log, quiet, record_coef, solver_options
+from .resources import SLOW_BYTES, check_memory, gb
 
 
 @dataclass
@@ -69,6 +70,8 @@ def check_solvers(config: Config) -> None:
                 solve(X, y, 0.1, float(config.objective.l1_ratio), warn=False, **kw)
             except InputError as e:
                 raise InputError(f"solvers.{i} ({s.kind}): {e}") from None
+            except Exception:  # noqa: BLE001 (a user's optimizer that raises: the run
+                pass  # records it as failed, with its error, and runs the other solvers)
 
 
 def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
@@ -76,7 +79,12 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
     torch.manual_seed(config.seed)
     backend.check(config)
     check_solvers(config)
-    pb = backend.load(config)
+    need = check_memory(config, backend.world)  # refused before anything is allocated
+    if need is not None and need > SLOW_BYTES:  # minutes of generating or reading: say so
+        with Phase(f"data ({describe_data(config)}, about {gb(need)} in memory)", log=log):
+            pb = backend.load(config)
+    else:
+        pb = backend.load(config)
     obj = config.objective
     l1_ratio = float(obj.l1_ratio)
     if not (math.isfinite(pb.alpha_max) and pb.alpha_max > 0):

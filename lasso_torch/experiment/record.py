@@ -33,7 +33,7 @@ from ..account import coefficient_account, support_scores
 from ..errors import ConvergenceWarning, InputError
 from ..path import PathResult
 from ..runs import versions
-from ..signals import terminated
+from ..signals import stop_signal, terminated
 from ..solve import SolveResult
 from ..solvers import get_solver
 from .config import Config, SolverConfig
@@ -41,7 +41,8 @@ from .config import Config, SolverConfig
 Log = Callable[[str], None]
 COEF_SUBSET = 100  # coefficients recorded per iteration when p is large ("auto")
 REFERENCE_TOL = 1e-12  # the reference solution's relative duality gap
-WORST_FIRST = ("interrupted", "diverged", "stalled", "max_iter", "converged")
+WORST_FIRST = ("interrupted", "failed", "diverged", "stalled", "max_iter", "converged")
+ERROR_CHARS = 300  # an error recorded in a run, at most
 
 
 def quiet(_: str) -> None:
@@ -107,6 +108,17 @@ def summary(res: SolveResult) -> dict[str, Any]:
     if notes:
         out["notes"] = notes
     return out
+
+
+def failed_summary(kind: str, error: BaseException) -> dict[str, Any]:
+    """The ``metrics.json`` line of a solver that raised: status ``failed``, its error
+    (one line, at most :data:`ERROR_CHARS` characters), no numbers."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    if len(text) > ERROR_CHARS:
+        text = text[:ERROR_CHARS - 3] + "..."
+    return {"kind": kind, "status": "failed", "converged": False, "error": text,
+            "objective": None, "gap": None, "kkt": None, "n_iter": None, "time": None,
+            "n_zeros": None, "nnz": None}
 
 
 def identified_at(iterations: np.ndarray, coef: np.ndarray, target: np.ndarray) -> int | None:
@@ -257,9 +269,12 @@ def geometry(gram: np.ndarray, xty: np.ndarray, lasso: Tensor) -> dict[str, np.n
 
 
 def run_status(statuses: list[str], interrupted: bool) -> str:
-    """meta.json's status: interrupted, diverged (a solver diverged) or complete."""
+    """meta.json's status: interrupted, failed (a solver raised), diverged (a solver
+    diverged) or complete."""
     if interrupted or "interrupted" in statuses:
         return "interrupted"
+    if "failed" in statuses:
+        return "failed"
     return "diverged" if "diverged" in statuses else "complete"
 
 
@@ -273,11 +288,12 @@ def run_meta(config: Config, device: torch.device, status: str, error: str | Non
     if error:
         meta["error"] = error
     if status == "interrupted" and (terminated() or not error):
-        meta["interrupted_by"] = "SIGTERM" if terminated() else "SIGINT"
+        meta["interrupted_by"] = stop_signal() or "SIGINT"
     return meta
 
 
-__all__ = ["COEF_SUBSET", "REFERENCE_TOL", "Log", "account", "geometry", "geometry_arrays",
+__all__ = ["COEF_SUBSET", "REFERENCE_TOL", "Log", "account", "failed_summary", "geometry",
+           "geometry_arrays",
            "identified_at", "labels", "path_rows", "path_summary", "problem_arrays", "quiet",
            "record_coef", "reference_metrics", "run_meta", "run_status", "solver_options",
            "summary", "worst"]

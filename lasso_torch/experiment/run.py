@@ -37,12 +37,13 @@ from ..progress import Phase
 from ..runs import Run, RunWriter, check_output_root, find_done, load_run
 from ..signals import sigterm_as_interrupt
 from .backend import Local, describe_data, open_backend
-from .config import Config
+from .config import Config, SolverConfig
 from .load import load_config, sweep_points
 from .prepare import Setup, setup
 from .record import (
     Log,
     account,
+    failed_summary,
     geometry,
     labels,
     path_rows,
@@ -79,31 +80,50 @@ def _solve_all(config: Config, st: Setup, backend: Local, log: Log) -> list[str]
 
 
 def _run_solvers(config: Config, st: Setup, backend: Local, log: Log) -> list[str]:
-    """Each configured solver at the one alpha, with its account."""
-    obj, p = config.objective, st.X.shape[1]
+    """Each configured solver at the one alpha, with its account. A solver that raises (a
+    user's optimizer failing in ``__init__`` or ``step``) is recorded ``failed`` with its
+    error and the next solver runs (one process only: under torch.distributed a rank's
+    error stops the run, as its peers wait in a collective)."""
     statuses = []
     for i, (s, label) in enumerate(zip(config.solvers, labels(config.solvers), strict=True)):
         log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
-        idx = record_coef(s, f"solvers.{i}", p, st.reference)
-        with Phase(label, s.max_iter, log=log, announce=False,
-                   tty=None if backend.rank == 0 else False) as bar:
-            res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
-                                **solver_options(s, obj.fit_intercept, config.seed),
-                                record_every=s.record_every, record_coef=idx, callback=bar,
-                                **st.problem(config))
-        statuses.append(res.status)
-        st.metrics["solvers"][label] = summary(res)
-        acc, arrays = account(res, idx, st.alphas[0], st.reference, st.beta_true)
-        st.metrics["solvers"][label]["account"] = acc
-        if res.trace is not None:
-            st.traces[label] = dict(res.trace)
-            if not isinstance(idx, bool):
-                st.traces[label]["coef_index"] = np.asarray(idx, dtype=np.int64)
-        if arrays:
-            st.traces[f"{label}.account"] = arrays
-        if res.status == "interrupted":
+        try:
+            status = _one_solver(config, st, backend, log, i, s, label)
+        except Exception as e:  # noqa: BLE001 (recorded in the run; the others still run)
+            if backend.world > 1:
+                raise
+            status = "failed"
+            st.metrics["solvers"][label] = failed_summary(s.kind, e)
+            st.traces.pop(label, None)
+            st.traces.pop(f"{label}.account", None)
+            log(f"solver {label} ({s.kind}) failed: {st.metrics['solvers'][label]['error']}")
+        statuses.append(status)
+        if status == "interrupted":
             break
     return statuses
+
+
+def _one_solver(config: Config, st: Setup, backend: Local, log: Log, i: int,
+                s: SolverConfig, label: str) -> str:
+    """One solver's solve and account into ``st``; returns its status."""
+    obj, p = config.objective, st.X.shape[1]
+    idx = record_coef(s, f"solvers.{i}", p, st.reference)
+    with Phase(label, s.max_iter, log=log, announce=False,
+               tty=None if backend.rank == 0 else False) as bar:
+        res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
+                            **solver_options(s, obj.fit_intercept, config.seed),
+                            record_every=s.record_every, record_coef=idx, callback=bar,
+                            **st.problem(config))
+    st.metrics["solvers"][label] = summary(res)
+    acc, arrays = account(res, idx, st.alphas[0], st.reference, st.beta_true)
+    st.metrics["solvers"][label]["account"] = acc
+    if res.trace is not None:
+        st.traces[label] = dict(res.trace)
+        if not isinstance(idx, bool):
+            st.traces[label]["coef_index"] = np.asarray(idx, dtype=np.int64)
+    if arrays:
+        st.traces[f"{label}.account"] = arrays
+    return res.status
 
 
 def _path(config: Config, st: Setup, backend: Local, l1_ratio: float, log: Log
@@ -145,7 +165,7 @@ def _run_path(config: Config, st: Setup, backend: Local, log: Log) -> list[str]:
         group["ridge_coefs"], group["ridge_gaps"] = ridge["coefs"], ridge["gaps"]
         statuses += [x for x in ridge["status"] if x == "interrupted"]
     st.metrics["solvers"][label] = path_summary(s.kind, s.lr, main)
-    return [x for x in statuses if x in ("interrupted", "diverged")]
+    return [x for x in statuses if x in ("interrupted", "diverged", "failed")]
 
 
 # --- one run -------------------------------------------------------------------------------

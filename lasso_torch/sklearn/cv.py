@@ -93,6 +93,9 @@ class _TorchLinearModelCV(TorchLinearModel):
         for i, a in enumerate(self.alphas):  # scikit-learn's messages
             check_scalar(a, f"alphas[{i}]", Real, min_val=0.0, include_boundaries="left")
         alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+        if alphas.size == 0:
+            raise InputError("alphas: an empty list; give at least one alpha > 0, or an "
+                             "int (the number of alphas of the grid)")
         return np.tile(np.sort(alphas)[::-1], (len(l1_ratios), 1))
 
     def get_metadata_routing(self) -> MetadataRouter:
