@@ -213,7 +213,8 @@ def _warn_unconverged(res: PathResult, tol: float) -> None:
         kinds = ", ".join(f"{bad.count(k)} {k}" for k in ("max_iter", "stalled", "diverged")
                           if k in bad)
         warnings.warn(f"lasso_path: {len(bad)} of {len(status)} points did not converge "
-                      f"({kinds}); worst relative gap {worst:.3e} (tol {tol:.1e}; certified in float64)",
+                      f"({kinds}); worst relative gap {worst:.3e} (tol {tol:.1e}; certified "
+                      "in float64)",
                       ConvergenceWarning, stacklevel=4)  # the caller of lasso_path
 
 
