@@ -1,0 +1,297 @@
+r"""Implicit differentiation of a certified solution: the autograd Function of ``lt.solve``.
+
+On its support ``S`` (the nonzero coefficients strictly inside their bounds) a solution
+``w`` of ``1/n sum_i s_i l(y_i, x_i^T w + b) + alpha sum_j c_j (rho |w_j| + (1-rho)/2 w_j^2)``
+satisfies the smooth equations (``sigma = sign(w_S)``, ``s`` rescaled to sum ``n``)
+
+.. math::
+    g(w_S, b; \theta) = \begin{pmatrix} X_S^T S\, l'(\eta) / n
+        + \alpha c_S (\rho \sigma + (1-\rho) w_S) \\ 1^T S\, l'(\eta) / n \end{pmatrix} = 0,
+    \qquad \eta = X_S w_S + b,
+
+(the second row only with an intercept). Off the support the coefficients are 0 (or at an
+active bound) on a neighbourhood of ``theta = (X, y, alpha, l1_ratio, s, c)`` where the
+support is stable, so their derivative is **exactly 0.0**; on it, by the implicit function
+theorem, ``d(w_S, b)/d theta = -H^{-1} dg/d theta`` with the reduced Hessian
+
+.. math::
+    H = [X_S, 1]^T S\, l''(\eta) [X_S, 1] / n + \mathrm{diag}(\alpha (1-\rho) c_S, 0),
+
+an ``(s+1) x (s+1)`` system (memory ``O(n s)``, no iterations kept). The backward pass
+solves ``H u = v`` for the incoming gradient ``v`` and returns ``-u^T dg/d theta`` (one
+vector-Jacobian product of ``g`` by autograd). Columns of a ``(p, K)`` solution (several
+targets, or a path of alphas) each have their own support and system.
+
+**Non-differentiable points.** Where a coefficient sits exactly at the threshold
+(``w_j = 0`` with ``|x_j^T S l'(eta)| / n = alpha rho c_j``: it is about to enter or leave
+the support), or a Huber residual exactly at ``delta``, the solution has only one-sided
+derivatives. The derivative returned is the one of the branch on which the returned zeros
+stay zero (and Huber's quadratic branch, ``l'' = 1`` at ``|r| = delta``): e.g. for a
+coefficient entering the support as alpha decreases, the derivative as alpha increases.
+The gradient is only as exact as the solution (tighten ``tol``); a solution not
+``converged`` is differentiated as it is (solve warns). First order only: the backward
+pass is not itself differentiable.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .errors import InputError
+
+LOSSES_DIFF = ("squared", "logistic", "huber", "poisson")
+_INPUTS = ("X", "y", "alpha", "l1_ratio", "sample_weight", "weights")
+
+
+def wants_grad(*values: Any) -> bool:
+    """Whether autograd is on and one of ``values`` is a tensor that requires grad."""
+    return torch.is_grad_enabled() and any(
+        isinstance(v, Tensor) and v.requires_grad for v in values)
+
+
+def _number(v: Any) -> Any:
+    """A 0-d tensor (or numpy scalar) as a float for the solver's checks."""
+    if isinstance(v, Tensor) and v.dim() == 0:
+        return float(v.detach())
+    return v.item() if hasattr(v, "item") and getattr(v, "shape", None) == () else v
+
+
+def differentiable(solve_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``solve`` with differentiable inputs: the solve runs on detached copies and the
+    result's ``coef`` and ``intercept`` are attached to the inputs' graph through
+    :class:`ImplicitSolution`. Nothing requires grad: the plain solve (0-d tensor alpha and
+    l1_ratio read as floats)."""
+
+    @functools.wraps(solve_fn)
+    def wrapper(X: Any, y: Any, alpha: Any, l1_ratio: Any = 1.0, solver: str = "auto",
+                **kw: Any) -> Any:
+        inputs = (X, y, alpha, l1_ratio, kw.get("sample_weight"), kw.get("weights"))
+        if not wants_grad(*inputs):
+            return solve_fn(X, y, _number(alpha), _number(l1_ratio), solver, **kw)
+        return _solve_attached(solve_fn, inputs, solver, kw)
+
+    return wrapper
+
+
+def _detached(v: Any) -> Any:
+    return v.detach() if isinstance(v, Tensor) else v
+
+
+def _solve_attached(solve_fn: Callable[..., Any], inputs: tuple, solver: str,
+                    kw: dict[str, Any]) -> Any:
+    X, y, alpha, l1_ratio, sw, wts = inputs
+    _check_supported(X, kw)
+    res = solve_fn(_detached(X), _detached(y), _number(alpha), _number(l1_ratio), solver,
+                   **{**kw, "sample_weight": _detached(sw), "weights": _detached(wts)})
+    like = res.coef
+    res.coef, res.intercept = attach(
+        res.coef, res.intercept, X=_as(X, like), y=_as(y, like), alpha=_as(alpha, like),
+        l1_ratio=_as(l1_ratio, like), sample_weight=_as(sw, like), weights=_as(wts, like),
+        loss=res.loss, fit_intercept=kw.get("fit_intercept", True), delta=kw.get("delta"),
+        positive=kw.get("positive", False), bounds=kw.get("bounds"))
+    return res
+
+
+def _as(v: Any, like: Tensor) -> Tensor | None:
+    """``v`` as a tensor on ``like``'s dtype/device, keeping its graph."""
+    if v is None:
+        return None
+    if isinstance(v, Tensor):
+        return v.to(dtype=like.dtype, device=like.device)
+    return torch.as_tensor(v, dtype=like.dtype, device=like.device)
+
+
+def _check_supported(X: Any, kw: dict[str, Any]) -> None:
+    from .problem import loss_name
+    from .sparse import is_sparse
+
+    name = loss_name(kw.get("loss"))
+    if name not in LOSSES_DIFF:
+        raise InputError(f"differentiating a solution needs a built-in loss "
+                         f"({', '.join(LOSSES_DIFF)}), got {name!r}")
+    pen = kw.get("penalty")
+    if pen is not None and str(pen).lower() not in ("l1", "lasso", "elasticnet"):
+        raise InputError(f"differentiating a solution needs penalty l1 or elasticnet, "
+                         f"got {pen!r}")
+    if kw.get("distributed"):
+        raise InputError("differentiating a solution is not available with distributed=True")
+    if isinstance(X, Tensor) and is_sparse(X):
+        raise InputError("differentiating a solution needs a dense X (X is sparse)")
+
+
+def attach(coef: Tensor, intercept: Tensor, *, X: Tensor, y: Tensor, alpha: Tensor,
+           l1_ratio: Tensor | None = None, sample_weight: Tensor | None = None,
+           weights: Tensor | None = None, loss: str = "squared", fit_intercept: bool = True,
+           delta: float | None = None, positive: bool = False,
+           bounds: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:
+    """``(coef, intercept)`` of a solution (``(p,)`` or ``(p, K)``), attached to the inputs
+    that require grad. ``alpha`` is 0-d or ``(K,)`` (one per column: a path); ``y`` is
+    ``(n,)`` or ``(n, K)`` (one target per column)."""
+    if loss == "logistic" and y.requires_grad:
+        raise InputError("logistic labels are discrete: y cannot require grad")
+    if l1_ratio is None:
+        l1_ratio = torch.ones((), dtype=coef.dtype, device=coef.device)
+    lo, hi = _box(positive, bounds, coef)
+    spec = {"loss": loss, "fit_intercept": fit_intercept, "lower": lo, "upper": hi,
+            "delta": 1.35 if delta is None else float(delta)}
+    return ImplicitSolution.apply(spec, coef.detach(), intercept.detach(), X, y, alpha,
+                                  l1_ratio, sample_weight, weights)
+
+
+def _box(positive: bool, bounds: Any, like: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    p = like.shape[0]
+    if positive:
+        return torch.zeros(p, dtype=like.dtype, device=like.device), None
+    if bounds is None:
+        return None, None
+    return tuple(None if b is None else  # type: ignore[return-value]
+                 torch.as_tensor(b, dtype=like.dtype, device=like.device).expand(p)
+                 for b in bounds)
+
+
+class ImplicitSolution(torch.autograd.Function):
+    """Forward: the solution as given (already solved). Backward: per column, the reduced
+    system ``H u = v`` on the support and one vector-Jacobian product of ``g`` (module
+    docstring); exact zeros for the off-support coefficients."""
+
+    @staticmethod
+    def forward(ctx: Any, spec: dict[str, Any], coef: Tensor, intercept: Tensor, X: Tensor,
+                y: Tensor, alpha: Tensor, l1_ratio: Tensor, sample_weight: Tensor | None,
+                weights: Tensor | None) -> tuple[Tensor, Tensor]:
+        ctx.spec = spec
+        ctx.save_for_backward(coef, intercept, X, y, alpha, l1_ratio, sample_weight, weights)
+        return coef.clone(), intercept.clone()
+
+    @staticmethod
+    def backward(ctx: Any, g_coef: Tensor, g_int: Tensor) -> tuple[Any, ...]:
+        coef, intercept, *params = ctx.saved_tensors
+        want = ctx.needs_input_grad[3:]
+        grads: list[Tensor | None] = [None] * len(params)
+        if not any(want):
+            return (None, None, None, *grads)
+        W = coef[:, None] if coef.dim() == 1 else coef
+        b = intercept.reshape(-1)
+        Gc = g_coef.reshape(W.shape)
+        Gb = g_int.reshape(-1) if ctx.spec["fit_intercept"] else torch.zeros_like(b)
+        for k in range(W.shape[1]):
+            part = _column_vjp(ctx.spec, W[:, k], b[k], Gc[:, k], Gb[k], params, want, k)
+            grads = [g if q is None else (q if g is None else g + q)
+                     for g, q in zip(grads, part, strict=True)]
+        return (None, None, None, *grads)
+
+
+def support(w: Tensor, lower: Tensor | None, upper: Tensor | None) -> Tensor:
+    """Indices of the free coefficients: nonzero and strictly inside their bounds."""
+    free = w != 0
+    if lower is not None:
+        free &= w > lower
+    if upper is not None:
+        free &= w < upper
+    return free.nonzero().squeeze(1)
+
+
+def _column_vjp(spec: dict[str, Any], w: Tensor, b: Tensor, gw: Tensor, gb: Tensor,
+                params: list[Tensor | None], want: tuple[bool, ...],
+                k: int) -> list[Tensor | None]:
+    """``-u^T dg/d theta`` for one column, ``u = H^{-1} (gw_S, gb)``."""
+    X, y, alpha, rho, sw, c = params
+    S = support(w, spec["lower"], spec["upper"])
+    v = gw[S] if not spec["fit_intercept"] else torch.cat([gw[S], gb.reshape(1)])
+    if v.numel() == 0 or not bool((v != 0).any()):
+        return [None] * len(params)
+    wS = w[S]
+    with torch.no_grad():
+        yk, ak = _pick(y, alpha, k)
+        H = _hessian(spec, X.detach()[:, S], yk.detach(), wS, b, ak.detach(), rho.detach(),
+                     None if sw is None else sw.detach(), None if c is None else c.detach()[S])
+        u = _solve(H, v)
+    live = [(i, t) for i, (t, need) in enumerate(zip(params, want, strict=True))
+            if need and t is not None]
+    with torch.enable_grad():
+        yk, ak = _pick(y, alpha, k)  # slices inside the graph
+        g = _reduced_gradient(spec, X[:, S], yk, wS, b, ak, rho, sw,
+                              None if c is None else c[S])
+        got = torch.autograd.grad(g, [t for _, t in live], grad_outputs=-u, allow_unused=True)
+    out: list[Tensor | None] = [None] * len(params)
+    for (i, t), q in zip(live, got, strict=True):
+        out[i] = torch.zeros_like(t) if q is None else q
+    return out
+
+
+def _pick(y: Tensor, alpha: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Column ``k``'s target and alpha (``y (n, K)``: targets; ``alpha (K,)``: a path)."""
+    return (y[:, k] if y.dim() == 2 else y), (alpha[k] if alpha.dim() == 1 else alpha)
+
+
+def _weights(sw: Tensor | None, n: int) -> Tensor | None:
+    """Row weights rescaled to sum ``n`` (:func:`lasso_torch.checks.check_sample_weight`)."""
+    return None if sw is None else sw * (n / sw.sum())
+
+
+def _labels(spec: dict[str, Any], y: Tensor) -> Tensor:
+    if spec["loss"] == "logistic" and bool(((y == 0) | (y == 1)).all()):
+        return 2 * y - 1  # as lasso_torch.glm.Logistic: labels used as +-1
+    return y
+
+
+def loss_derivatives(spec: dict[str, Any], y: Tensor, eta: Tensor) -> tuple[Tensor, Tensor]:
+    """``l'(eta)`` and ``l''(eta)`` of the loss (as :mod:`lasso_torch.glm.losses`)."""
+    name = spec["loss"]
+    if name == "squared":
+        return eta - y, torch.ones_like(eta)
+    if name == "logistic":
+        y = _labels(spec, y)
+        p = torch.sigmoid(eta)
+        return -y * torch.sigmoid(-y * eta), p * (1 - p)
+    if name == "huber":
+        r, d = y - eta, spec["delta"]
+        return -r.clamp(-d, d), (r.abs() <= d).to(eta.dtype)
+    mu = torch.exp(eta)  # poisson
+    return mu - y, mu
+
+
+def _reduced_gradient(spec: dict[str, Any], XS: Tensor, y: Tensor, wS: Tensor, b: Tensor,
+                      alpha: Tensor, rho: Tensor, sw: Tensor | None,
+                      cS: Tensor | None) -> Tensor:
+    """``g(w_S, b; theta)`` of the module docstring (zero at the solution)."""
+    n = XS.shape[0]
+    eta = XS @ wS + (b if spec["fit_intercept"] else 0.0)
+    d = loss_derivatives(spec, y, eta)[0]
+    s = _weights(sw, n)
+    d = d if s is None else s * d
+    pen = alpha * (rho * torch.sign(wS) + (1 - rho) * wS)
+    pen = pen if cS is None else cS * pen
+    gw = XS.T @ d / n + pen
+    return torch.cat([gw, (d.sum() / n).reshape(1)]) if spec["fit_intercept"] else gw
+
+
+def _hessian(spec: dict[str, Any], XS: Tensor, y: Tensor, wS: Tensor, b: Tensor,
+             alpha: Tensor, rho: Tensor, sw: Tensor | None, cS: Tensor | None) -> Tensor:
+    """``H`` of the module docstring: the datafit's Hessian on the support (and intercept)
+    plus the ridge part of the penalty."""
+    n = XS.shape[0]
+    if spec["fit_intercept"]:
+        XS = torch.cat([XS, torch.ones(n, 1, dtype=XS.dtype, device=XS.device)], 1)
+    eta = XS @ torch.cat([wS, b.reshape(1)]) if spec["fit_intercept"] else XS @ wS
+    h = loss_derivatives(spec, y, eta)[1]
+    s = _weights(sw, n)
+    h = h if s is None else s * h
+    H = XS.T @ (h[:, None] * XS) / n
+    ridge = alpha * (1 - rho) * (torch.ones_like(wS) if cS is None else cS)
+    idx = torch.arange(wS.numel(), device=XS.device)
+    H[idx, idx] += ridge
+    return H
+
+
+def _solve(H: Tensor, v: Tensor) -> Tensor:
+    """``H^{-1} v`` (Cholesky; least squares where ``H`` is singular: a support of more
+    than ``n`` features, or duplicated columns, has no unique solution)."""
+    L, info = torch.linalg.cholesky_ex(H)
+    if int(info) == 0:
+        return torch.cholesky_solve(v[:, None], L)[:, 0]
+    return torch.linalg.lstsq(H, v[:, None]).solution[:, 0]
