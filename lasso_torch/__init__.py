@@ -62,7 +62,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the eager imports
-    from . import certificates, closed_form, cv, data, optim, prox  # noqa: F401
+    from . import certificates, closed_form, cv, data, implicit, nn, optim, prox  # noqa: F401
     from .certificates import alpha_max, duality_gap, kkt_violation  # noqa: F401
     from .data import load_csv, load_diabetes, load_npz, make_synthetic, standardize  # noqa: F401
     from .datafits import Quadratic  # noqa: F401
@@ -75,7 +75,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the eager imports
     from .runs import Run, load_run  # noqa: F401
     from .solve import ConvergenceWarning, SolveResult, solve  # noqa: F401
     from .solvers import SOLVERS  # noqa: F401
-    from . import implicit, nn  # noqa: F401
     from .tune import TuneResult, tune  # noqa: F401
 
 __all__ = [
