@@ -84,3 +84,25 @@ def test_unrolled_ista_converges_to_the_solution():
     w, b = unrolled_solve(X, y, 0.1, n_iter=3000, accelerate=False)
     r = lt.solve(X, y, 0.1, tol=1e-14)
     assert torch.allclose(w, r.coef, atol=1e-8) and torch.allclose(b, r.intercept, atol=1e-8)
+
+
+def test_config_tunes_alpha_and_records_the_iterates(tmp_path):
+    import warnings
+
+    from lasso_torch.experiment import run_config, validate
+
+    cfg = {"name": "tuned", "output": str(tmp_path / "runs"), "device": "cpu",
+           "data": {"kind": "synthetic", "n": 60, "p": 8, "correlation": 0.5, "density": 0.25},
+           "objective": {"alpha": {"tune": "hypergradient", "criterion": "cv", "folds": 3,
+                                   "max_iter": 10}},
+           "solvers": [{"kind": "cd", "tol": 1e-8}]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lt.ConvergenceWarning)
+        run = run_config(cfg)
+    tune = run.metrics["problem"]["tune"]
+    assert tune["criterion"] == "cv" and run.metrics["problem"]["alpha"] == tune["alpha"]
+    tr = run.traces["tune"]
+    assert tr["alphas"][-1] == pytest.approx(tune["alpha"])
+    assert len(tr["criterion"]) == len(tr["grad_norm"]) == tune["n_iter"] + 1
+    with pytest.raises(lt.InputError, match="tune"):
+        validate({"name": "x", "objective": {"kind": "mcp", "alpha": {"tune": "hypergradient"}}})

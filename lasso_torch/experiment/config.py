@@ -141,6 +141,22 @@ class AlphaGrid(_Strict):
         return self
 
 
+class AlphaTune(_Strict):
+    """``{tune: hypergradient}``: alpha tuned by hypergradient descent on ``log alpha``
+    (:func:`lasso_torch.tune`) from ``start_fraction * alpha_max``, on the held-out MSE of
+    a seeded ``val_fraction`` of the rows (``criterion: holdout``) or of ``folds``-fold CV
+    (``cv``); ``per_feature: true`` tunes one alpha per feature (the run then solves with
+    ``alpha = max_j alpha_j`` and weights ``alpha_j / alpha``)."""
+
+    tune: Literal["hypergradient"]
+    criterion: Literal["holdout", "cv"] = "holdout"
+    per_feature: bool = False
+    folds: Annotated[Integer, Field(ge=2, le=100)] = 5
+    val_fraction: Annotated[Number, Field(gt=0.0, lt=1.0)] = 0.25
+    max_iter: Annotated[Integer, Field(ge=1, le=10_000)] = 50
+    start_fraction: Annotated[Number, Field(gt=0.0)] = 0.1
+
+
 PositiveAlpha = Annotated[Number, Field(gt=0.0)]
 
 
@@ -165,7 +181,7 @@ class ObjectiveConfig(_Strict):
     """
 
     kind: Literal["lasso", "ridge", "elasticnet", "mcp", "scad"] = "lasso"
-    alpha: PositiveAlpha | AlphaFraction | AlphaGrid | Annotated[
+    alpha: PositiveAlpha | AlphaFraction | AlphaGrid | AlphaTune | Annotated[
         list[PositiveAlpha], Field(min_length=1)
     ] = Field(default_factory=lambda: AlphaFraction(fraction=0.1))
     l1_ratio: Annotated[Number, Field(ge=0.0, le=1.0)] | None = None
@@ -208,6 +224,17 @@ class ObjectiveConfig(_Strict):
             raise ValueError("delta is an option of loss huber")
         if self.positive and self.kind in ("mcp", "scad"):
             raise ValueError(f"positive is not available with kind {self.kind}")
+        return self
+
+    @model_validator(mode="after")
+    def _tune_fits(self) -> ObjectiveConfig:
+        if isinstance(self.alpha, AlphaTune):
+            if self.loss != "squared" or self.kind not in ("lasso", "elasticnet"):
+                raise ValueError("alpha: {tune: hypergradient} tunes the squared-loss lasso "
+                                 "or elastic net (kind lasso/elasticnet, loss squared)")
+            if self.cv is not None or self.weights is not None or self.positive:
+                raise ValueError("alpha: {tune: hypergradient} takes no cv, weights or "
+                                 "positive (criterion: cv, per_feature: true say it)")
         return self
 
     @model_validator(mode="after")
@@ -362,6 +389,8 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
     a = objective.alpha
     if isinstance(a, AlphaFraction):
         return [a.fraction * alpha_max]
+    if isinstance(a, AlphaTune):  # the start; setup replaces it by the tuned alpha
+        return [a.start_fraction * alpha_max]
     if isinstance(a, AlphaGrid):  # the package's one grid, from max_fraction * alpha_max
         from ..path import grid
 
@@ -373,7 +402,7 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
 
 
 __all__ = [
-    "AlphaFraction", "AlphaGrid", "Config", "CsvData", "DataConfig", "DiabetesData",
+    "AlphaFraction", "AlphaGrid", "AlphaTune", "Config", "CsvData", "DataConfig", "DiabetesData",
     "NpzData", "ObjectiveConfig", "SampleWeightFile", "SolverConfig", "SyntheticData",
     "resolve_alphas",
 ]
