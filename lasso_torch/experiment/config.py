@@ -142,11 +142,8 @@ class AlphaGrid(_Strict):
 
 
 class AlphaTune(_Strict):
-    """``{tune: hypergradient}``: alpha tuned by hypergradient descent on ``log alpha``
-    (:func:`lasso_torch.tune`) from ``start_fraction * alpha_max``, on the held-out MSE of
-    a seeded ``val_fraction`` of the rows (``criterion: holdout``) or of ``folds``-fold CV
-    (``cv``); ``per_feature: true`` tunes one alpha per feature (the run then solves with
-    ``alpha = max_j alpha_j`` and weights ``alpha_j / alpha``)."""
+    """Alpha by :func:`lasso_torch.tune` (per feature: solved at max alpha_j, weights
+    alpha_j / max; criterion holdout: a seeded val_fraction of the rows)."""
 
     tune: Literal["hypergradient"]
     criterion: Literal["holdout", "cv"] = "holdout"
@@ -224,17 +221,11 @@ class ObjectiveConfig(_Strict):
             raise ValueError("delta is an option of loss huber")
         if self.positive and self.kind in ("mcp", "scad"):
             raise ValueError(f"positive is not available with kind {self.kind}")
-        return self
-
-    @model_validator(mode="after")
-    def _tune_fits(self) -> ObjectiveConfig:
-        if isinstance(self.alpha, AlphaTune):
-            if self.loss != "squared" or self.kind not in ("lasso", "elasticnet"):
-                raise ValueError("alpha: {tune: hypergradient} tunes the squared-loss lasso "
-                                 "or elastic net (kind lasso/elasticnet, loss squared)")
-            if self.cv is not None or self.weights is not None or self.positive:
-                raise ValueError("alpha: {tune: hypergradient} takes no cv, weights or "
-                                 "positive (criterion: cv, per_feature: true say it)")
+        if isinstance(self.alpha, AlphaTune) and (
+                self.loss != "squared" or self.kind not in ("lasso", "elasticnet")
+                or self.cv is not None or self.weights is not None or self.positive):
+            raise ValueError("alpha: {tune: hypergradient} tunes the squared-loss lasso or "
+                             "elastic net, with no cv, weights or positive (criterion: cv)")
         return self
 
     @model_validator(mode="after")
