@@ -205,22 +205,46 @@ def _column_vjp(spec: dict[str, Any], w: Tensor, b: Tensor, gw: Tensor, gb: Tens
     if v.numel() == 0 or not bool((v != 0).any()):
         return [None] * len(params)
     wS = w[S]
+    XS = X.detach().index_select(1, S)
     with torch.no_grad():
         yk, ak = _pick(y, alpha, k)
-        H = _hessian(spec, X.detach()[:, S], yk.detach(), wS, b, ak.detach(), rho.detach(),
-                     None if sw is None else sw.detach(), None if c is None else c.detach()[S])
+        sk = None if sw is None else sw.detach()
+        H = _hessian(spec, XS, yk.detach(), wS, b, ak.detach(), rho.detach(), sk,
+                     None if c is None else c.detach()[S])
         u = _solve(H, v)
-    live = [(i, t) for i, (t, need) in enumerate(zip(params, want, strict=True))
-            if need and t is not None]
-    with torch.enable_grad():
-        yk, ak = _pick(y, alpha, k)  # slices inside the graph
-        g = _reduced_gradient(spec, X[:, S], yk, wS, b, ak, rho, sw,
-                              None if c is None else c[S])
-        got = torch.autograd.grad(g, [t for _, t in live], grad_outputs=-u, allow_unused=True)
     out: list[Tensor | None] = [None] * len(params)
-    for (i, t), q in zip(live, got, strict=True):
-        out[i] = torch.zeros_like(t) if q is None else q
+    if want[0]:
+        out[0] = _x_vjp(spec, XS, yk.detach(), wS, b, sk, u, S, X.shape[1])
+    live = [(i, t) for i, (t, need) in enumerate(zip(params, want, strict=True))
+            if i > 0 and need and t is not None]
+    if live:
+        with torch.enable_grad():
+            yk, ak = _pick(y, alpha, k)  # slices inside the graph
+            g = _reduced_gradient(spec, XS, yk, wS, b, ak, rho, sw,
+                                  None if c is None else c[S])
+            got = torch.autograd.grad(g, [t for _, t in live], grad_outputs=-u,
+                                      allow_unused=True)
+        for (i, t), q in zip(live, got, strict=True):
+            out[i] = torch.zeros_like(t) if q is None else q
     return out
+
+
+def _x_vjp(spec: dict[str, Any], XS: Tensor, y: Tensor, wS: Tensor, b: Tensor,
+           sw: Tensor | None, u: Tensor, S: Tensor, p: int) -> Tensor:
+    """``-u^T dg/dX`` in closed form: ``-(d u_w^T + (S l'' (X_S u_w + u_b)) w_S^T) / n`` on
+    the support's columns, 0 elsewhere (``d = S l'(eta)``)."""
+    n, s = XS.shape
+    fit = spec["fit_intercept"]
+    eta = XS @ wS + (b if fit else 0.0)
+    d, h = loss_derivatives(spec, y, eta)
+    sn = _weights(sw, n)
+    if sn is not None:
+        d, h = sn * d, sn * h
+    uw = u[:s]
+    q = XS @ uw + (u[s] if fit else 0.0)
+    G = torch.zeros(n, p, dtype=XS.dtype, device=XS.device)
+    G.index_copy_(1, S, -(torch.outer(d, uw) + torch.outer(h * q, wS)) / n)
+    return G
 
 
 def _pick(y: Tensor, alpha: Tensor, k: int) -> tuple[Tensor, Tensor]:
@@ -274,16 +298,19 @@ def _hessian(spec: dict[str, Any], XS: Tensor, y: Tensor, wS: Tensor, b: Tensor,
              alpha: Tensor, rho: Tensor, sw: Tensor | None, cS: Tensor | None) -> Tensor:
     """``H`` of the module docstring: the datafit's Hessian on the support (and intercept)
     plus the ridge part of the penalty."""
-    n = XS.shape[0]
-    if spec["fit_intercept"]:
-        XS = torch.cat([XS, torch.ones(n, 1, dtype=XS.dtype, device=XS.device)], 1)
-    eta = XS @ torch.cat([wS, b.reshape(1)]) if spec["fit_intercept"] else XS @ wS
+    n, k = XS.shape
+    fit = spec["fit_intercept"]
+    eta = XS @ wS + (b if fit else 0.0)
     h = loss_derivatives(spec, y, eta)[1]
     s = _weights(sw, n)
     h = h if s is None else s * h
-    H = XS.T @ (h[:, None] * XS) / n
+    H = torch.empty(k + fit, k + fit, dtype=XS.dtype, device=XS.device)
+    H[:k, :k] = XS.T @ (h[:, None] * XS) / n
+    if fit:  # the intercept's row and column: [X_S, 1]^T D [X_S, 1] / n
+        H[:k, k] = H[k, :k] = XS.T @ h / n
+        H[k, k] = h.sum() / n
     ridge = alpha * (1 - rho) * (torch.ones_like(wS) if cS is None else cS)
-    idx = torch.arange(wS.numel(), device=XS.device)
+    idx = torch.arange(k, device=XS.device)
     H[idx, idx] += ridge
     return H
 
