@@ -35,93 +35,12 @@ pass is not itself differentiable.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from .errors import InputError
-
-LOSSES_DIFF = ("squared", "logistic", "huber", "poisson")
-_INPUTS = ("X", "y", "alpha", "l1_ratio", "sample_weight", "weights")
-
-
-def wants_grad(*values: Any) -> bool:
-    """Whether autograd is on and one of ``values`` is a tensor that requires grad."""
-    return torch.is_grad_enabled() and any(
-        isinstance(v, Tensor) and v.requires_grad for v in values)
-
-
-def _number(v: Any) -> Any:
-    """A 0-d tensor (or numpy scalar) as a float for the solver's checks."""
-    if isinstance(v, Tensor) and v.dim() == 0:
-        return float(v.detach())
-    return v.item() if hasattr(v, "item") and getattr(v, "shape", None) == () else v
-
-
-def differentiable(solve_fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``solve`` with differentiable inputs: the solve runs on detached copies and the
-    result's ``coef`` and ``intercept`` are attached to the inputs' graph through
-    :class:`ImplicitSolution`. Nothing requires grad: the plain solve (0-d tensor alpha and
-    l1_ratio read as floats)."""
-
-    @functools.wraps(solve_fn)
-    def wrapper(X: Any, y: Any, alpha: Any, l1_ratio: Any = 1.0, solver: str = "auto",
-                **kw: Any) -> Any:
-        inputs = (X, y, alpha, l1_ratio, kw.get("sample_weight"), kw.get("weights"))
-        if not wants_grad(*inputs):
-            return solve_fn(X, y, _number(alpha), _number(l1_ratio), solver, **kw)
-        return _solve_attached(solve_fn, inputs, solver, kw)
-
-    return wrapper
-
-
-def _detached(v: Any) -> Any:
-    return v.detach() if isinstance(v, Tensor) else v
-
-
-def _solve_attached(solve_fn: Callable[..., Any], inputs: tuple, solver: str,
-                    kw: dict[str, Any]) -> Any:
-    X, y, alpha, l1_ratio, sw, wts = inputs
-    _check_supported(X, kw)
-    res = solve_fn(_detached(X), _detached(y), _number(alpha), _number(l1_ratio), solver,
-                   **{**kw, "sample_weight": _detached(sw), "weights": _detached(wts)})
-    like = res.coef
-    res.coef, res.intercept = attach(
-        res.coef, res.intercept, X=_as(X, like), y=_as(y, like), alpha=_as(alpha, like),
-        l1_ratio=_as(l1_ratio, like), sample_weight=_as(sw, like), weights=_as(wts, like),
-        loss=res.loss, fit_intercept=kw.get("fit_intercept", True), delta=kw.get("delta"),
-        positive=kw.get("positive", False), bounds=kw.get("bounds"))
-    return res
-
-
-def _as(v: Any, like: Tensor) -> Tensor | None:
-    """``v`` as a tensor on ``like``'s dtype/device, keeping its graph."""
-    if v is None:
-        return None
-    if isinstance(v, Tensor):
-        return v.to(dtype=like.dtype, device=like.device)
-    return torch.as_tensor(v, dtype=like.dtype, device=like.device)
-
-
-def _check_supported(X: Any, kw: dict[str, Any]) -> None:
-    from .problem import loss_name
-    from .sparse import is_sparse
-
-    name = loss_name(kw.get("loss"))
-    if name not in LOSSES_DIFF:
-        raise InputError(f"differentiating a solution needs a built-in loss "
-                         f"({', '.join(LOSSES_DIFF)}), got {name!r}")
-    pen = kw.get("penalty")
-    if pen is not None and str(pen).lower() not in ("l1", "lasso", "elasticnet"):
-        raise InputError(f"differentiating a solution needs penalty l1 or elasticnet, "
-                         f"got {pen!r}")
-    if kw.get("distributed"):
-        raise InputError("differentiating a solution is not available with distributed=True")
-    if isinstance(X, Tensor) and is_sparse(X):
-        raise InputError("differentiating a solution needs a dense X (X is sparse)")
 
 
 def attach(coef: Tensor, intercept: Tensor, *, X: Tensor, y: Tensor, alpha: Tensor,
@@ -305,7 +224,8 @@ def _hessian(spec: dict[str, Any], XS: Tensor, y: Tensor, wS: Tensor, b: Tensor,
     s = _weights(sw, n)
     h = h if s is None else s * h
     H = torch.empty(k + fit, k + fit, dtype=XS.dtype, device=XS.device)
-    H[:k, :k] = XS.T @ (h[:, None] * XS) / n
+    unit = spec["loss"] == "squared" and s is None  # h = 1: no (n, s) temporary
+    H[:k, :k] = (XS.T @ XS if unit else XS.T @ (h[:, None] * XS)) / n
     if fit:  # the intercept's row and column: [X_S, 1]^T D [X_S, 1] / n
         H[:k, k] = H[k, :k] = XS.T @ h / n
         H[k, k] = h.sum() / n

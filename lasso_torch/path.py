@@ -36,6 +36,7 @@ from torch import Tensor
 
 from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight
 from .datafits import Quadratic
+from .differentiable import differentiable_path
 from .errors import InputError
 from .path_result import PathResult
 from .path_strategies import run_strategy
@@ -71,6 +72,7 @@ def alpha_grid(X: Tensor, y: Tensor, n_alphas: int = 100, eps: float = 1e-3,
     return grid(float(df.Xty.abs().amax()) / l1_ratio, n_alphas, eps, like=X)
 
 
+@differentiable_path  # inputs that require grad: lasso_torch.differentiable
 @small_on_one_thread
 def lasso_path(
     X: Tensor | np.ndarray,

@@ -26,8 +26,8 @@ from .checks import (
 )
 from .datafit_build import build_datafit
 from .datafits import Quadratic
+from .differentiable import differentiable
 from .errors import ConvergenceWarning, InputError
-from .implicit import differentiable
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
 from .solvers.auto import choose, small_on_one_thread
@@ -137,7 +137,7 @@ def build_engine(spec: SolverSpec, datafit: Quadratic, penalty: Any, w0: Tensor,
     return spec.build(datafit, penalty, w0, **{**spec.options, **options})
 
 
-@differentiable  # inputs that require grad: lasso_torch.implicit
+@differentiable  # inputs that require grad: lasso_torch.differentiable
 @small_on_one_thread
 def solve(
     X: Tensor | np.ndarray,

@@ -200,18 +200,20 @@ def test_batched_targets_and_path_equal_one_by_one():
         r = lt.solve(X, yt, at, tol=1e-13)
         (r.coef ** 2).sum().backward()
         assert torch.allclose(Yr.grad[:, t], yt.grad, rtol=1e-6, atol=1e-9)
-    # a path: alpha (K,) against a (p, K) solution
-    path = lt.lasso_path(X, y, alphas, tol=1e-13)
-    ar, Xr = alphas.clone().requires_grad_(), X.clone().requires_grad_()
-    C, _ = attach(path.coefs, path.intercepts, X=Xr, y=y, alpha=ar)
-    (C ** 2).sum().backward()
+    # a path: alphas (K,) requiring grad, given unsorted, against the (p, K) solution
+    ar, Xr = alphas.flip(0).clone().requires_grad_(), X.clone().requires_grad_()
+    path = lt.lasso_path(Xr, y, ar, tol=1e-13)
+    assert path.coefs.shape == (X.shape[1], 3) and path.coefs.requires_grad
+    (path.coefs ** 2).sum().backward()
+    Xsum = torch.zeros_like(X)
     for k in range(3):
         ak = alphas[k].clone().requires_grad_()
         Xk = X.clone().requires_grad_()
         r = lt.solve(Xk, y, ak, tol=1e-13)
         (r.coef ** 2).sum().backward()
-        assert torch.allclose(ar.grad[k], ak.grad, rtol=1e-6)
-    assert Xr.grad is not None
+        assert torch.allclose(ar.grad[2 - k], ak.grad, rtol=1e-6)
+        Xsum += Xk.grad
+    assert torch.allclose(Xr.grad, Xsum, rtol=1e-6, atol=1e-9)
 
 
 def test_nothing_requires_grad_is_the_plain_solve():
