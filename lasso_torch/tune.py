@@ -88,19 +88,35 @@ class _Criterion:
         total = torch.zeros((), dtype=theta.dtype, device=theta.device)
         sols = []
         for i, (Xt, yt, Xv, yv) in enumerate(self.splits):
-            a, w = (1.0, torch.exp(th)) if self.per_feature else (torch.exp(th), None)
-            res = solve(Xt, yt, a, weights=w, tol=tol, coef_init=self.warm[i], warn=False,
-                        **self.options)
-            self.n_solves += 1
-            self.warm[i] = res.coef.detach()
-            total = total + ((Xv @ res.coef + res.intercept - yv) ** 2).mean()
-            sols.append(res)
+            coef, intercept = self._solve(i, Xt, yt, th, tol)
+            total = total + ((Xv @ coef + intercept - yv) ** 2).mean()
+            sols.append(coef.detach())
         total = total / len(self.splits)
         g = None
         if grad:
             (g,) = torch.autograd.grad(total, th, allow_unused=True)
             g = torch.zeros_like(th) if g is None else g
         return float(total.detach()), g, sols
+
+    def _solve(self, i: int, X: Tensor, y: Tensor, th: Tensor, tol: float
+               ) -> tuple[Tensor, Tensor]:
+        """One split's solution, attached to ``th``. Per feature with the lasso: the
+        lasso of the rescaled columns ``x_j / alpha_j`` at alpha 1, ``w = w' / alpha``
+        (the same solution map, solved by the unweighted solvers)."""
+        a = torch.exp(th)
+        self.n_solves += 1
+        rescale = self.per_feature and float(self.options.get("l1_ratio", 1.0)) == 1.0
+        if rescale:
+            w0 = None if self.warm[i] is None else self.warm[i] * a.detach()
+            res = solve(X / a, y, 1.0, tol=tol, coef_init=w0, warn=False, **self.options)
+            coef = res.coef / a
+        else:
+            alpha, w = (1.0, a) if self.per_feature else (a, None)
+            res = solve(X, y, alpha, weights=w, tol=tol, coef_init=self.warm[i], warn=False,
+                        **self.options)
+            coef = res.coef
+        self.warm[i] = coef.detach()
+        return coef, res.intercept
 
 
 def tune(X: Any, y: Any, X_val: Any = None, y_val: Any = None, *, weights: str = "single",

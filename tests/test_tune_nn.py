@@ -106,3 +106,18 @@ def test_config_tunes_alpha_and_records_the_iterates(tmp_path):
     assert len(tr["criterion"]) == len(tr["grad_norm"]) == tune["n_iter"] + 1
     with pytest.raises(lt.InputError, match="tune"):
         validate({"name": "x", "objective": {"kind": "mcp", "alpha": {"tune": "hypergradient"}}})
+
+
+def test_per_feature_rescaled_lasso_is_the_weighted_lasso():
+    from lasso_torch.tune import _Criterion
+
+    X, y, Xv, yv = _data()
+    theta = torch.log(0.05 * torch.linspace(0.5, 2.0, X.shape[1], dtype=D))
+    crit = _Criterion([(X, y, Xv, yv)], True, {})
+    value, grad, _ = crit(theta, 1e-12)
+    th = theta.clone().requires_grad_()
+    res = lt.solve(X, y, 1.0, weights=torch.exp(th), tol=1e-12)
+    direct = ((Xv @ res.coef + res.intercept - yv) ** 2).mean()
+    direct.backward()
+    assert value == pytest.approx(float(direct.detach()), rel=1e-8)
+    assert torch.allclose(grad, th.grad, rtol=1e-5, atol=1e-9)
