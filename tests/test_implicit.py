@@ -229,3 +229,29 @@ def test_logistic_labels_cannot_require_grad():
     X, y = _problem("logistic")
     with pytest.raises(lt.InputError, match="discrete"):
         lt.solve(X, y.requires_grad_(), 0.05, loss="logistic")
+
+
+def test_positive_glm_matches_central_differences():
+    """positive=True with the logistic loss: zeros at the active bound, FD for alpha, X."""
+    X, y = _problem("logistic")
+    kw = dict(loss="logistic", positive=True, tol=1e-12, warn=False)
+
+    def exact(Xp, a):
+        r = lt.solve(Xp, y, a, **kw)
+        return _polish("logistic", Xp, y, a, 1.0, None, None, r.coef, r.intercept, True)
+
+    c0, b0 = exact(X, 0.03)
+    assert bool((c0 == 0).any()) and bool((c0 > 0).sum() >= 2)
+    Xr, ar = X.clone().requires_grad_(), torch.tensor(0.03, dtype=D, requires_grad=True)
+    C, B = attach(c0, b0, X=Xr, y=y, alpha=ar, loss="logistic", positive=True)
+    (C.sum() + B).backward()
+    g = torch.Generator().manual_seed(3)
+    dX = torch.randn(X.shape, generator=g, dtype=D)
+    for an, plus, minus in ((float(ar.grad), (X, 0.03 + 1e-6), (X, 0.03 - 1e-6)),
+                            (float((Xr.grad * dX).sum()), (X + 1e-6 * dX, 0.03),
+                             (X - 1e-6 * dX, 0.03))):
+        (cp, bp), (cm, bm) = exact(*plus), exact(*minus)
+        assert torch.equal(cp != 0, c0 != 0) and torch.equal(cm != 0, c0 != 0)
+        fd = (float(cp.sum() + bp) - float(cm.sum() + bm)) / 2e-6
+        assert abs(an - fd) <= 1e-6 * abs(fd), (an, fd)
+    assert bool((Xr.grad[:, c0 == 0] == 0.0).all())
