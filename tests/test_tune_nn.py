@@ -121,3 +121,18 @@ def test_per_feature_rescaled_lasso_is_the_weighted_lasso():
     direct.backward()
     assert value == pytest.approx(float(direct.detach()), rel=1e-8)
     assert torch.allclose(grad, th.grad, rtol=1e-5, atol=1e-9)
+
+
+def test_elastic_net_layer_matches_its_unrolled_limit():
+    g = torch.Generator().manual_seed(2)
+    X = torch.randn(20, 8, generator=g, dtype=D)
+    y = torch.randn(20, generator=g, dtype=D)
+    enet = lt.nn.ElasticNetLayer(0.1, 0.5, fit_intercept=True, learn_alpha=True, tol=1e-14)
+    unr = lt.nn.UnrolledLassoLayer(0.1, 0.5, n_iter=4000, fit_intercept=True, learn_alpha=True)
+    X1, X2 = X.clone().requires_grad_(), X.clone().requires_grad_()
+    c1, c2 = enet(X1, y), unr(X2, y)
+    assert torch.allclose(c1, c2, atol=1e-10) and bool((c1 == 0).any())
+    (c1 ** 2).sum().backward()
+    (c2 ** 2).sum().backward()
+    assert torch.allclose(X1.grad, X2.grad, rtol=1e-6, atol=1e-9)
+    assert torch.allclose(enet.log_alpha.grad, unr.log_alpha.grad, rtol=1e-6)
