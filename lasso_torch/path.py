@@ -38,6 +38,7 @@ from torch import Tensor
 from .certificates import final_certificate
 from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight, widen_half
 from .datafits import Quadratic
+from .differentiable import differentiable_path
 from .errors import ConvergenceWarning, InputError
 from .exact import centered_copy
 from .path_result import PathResult
@@ -75,6 +76,7 @@ def alpha_grid(X: Tensor, y: Tensor, n_alphas: int = 100, eps: float = 1e-3,
     return grid(float(df.Xty.abs().amax()) / l1_ratio, n_alphas, eps, like=X)
 
 
+@differentiable_path  # inputs that require grad: lasso_torch.differentiable
 @small_on_one_thread
 def lasso_path(
     X: Tensor | np.ndarray,

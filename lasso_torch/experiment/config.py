@@ -141,6 +141,19 @@ class AlphaGrid(_Strict):
         return self
 
 
+class AlphaTune(_Strict):
+    """Alpha by :func:`lasso_torch.tune` (per feature: solved at max alpha_j, weights
+    alpha_j / max; criterion holdout: a seeded val_fraction of the rows)."""
+
+    tune: Literal["hypergradient"]
+    criterion: Literal["holdout", "cv"] = "holdout"
+    per_feature: bool = False
+    folds: Annotated[Integer, Field(ge=2, le=100)] = 5
+    val_fraction: Annotated[Number, Field(gt=0.0, lt=1.0)] = 0.25
+    max_iter: Annotated[Integer, Field(ge=1, le=10_000)] = 50
+    start_fraction: Annotated[Number, Field(gt=0.0)] = 0.1
+
+
 PositiveAlpha = Annotated[Number, Field(gt=0.0)]
 
 
@@ -165,7 +178,7 @@ class ObjectiveConfig(_Strict):
     """
 
     kind: Literal["lasso", "ridge", "elasticnet", "mcp", "scad"] = "lasso"
-    alpha: PositiveAlpha | AlphaFraction | AlphaGrid | Annotated[
+    alpha: PositiveAlpha | AlphaFraction | AlphaGrid | AlphaTune | Annotated[
         list[PositiveAlpha], Field(min_length=1)
     ] = Field(default_factory=lambda: AlphaFraction(fraction=0.1))
     l1_ratio: Annotated[Number, Field(ge=0.0, le=1.0)] | None = None
@@ -205,6 +218,11 @@ class ObjectiveConfig(_Strict):
             raise ValueError("delta is an option of loss huber")
         if self.positive and self.kind in ("mcp", "scad"):
             raise ValueError(f"positive is not available with kind {self.kind}")
+        if isinstance(self.alpha, AlphaTune) and (
+                self.loss != "squared" or self.kind not in ("lasso", "elasticnet")
+                or self.cv is not None or self.weights is not None or self.positive):
+            raise ValueError("alpha: {tune: hypergradient} tunes the squared-loss lasso or "
+                             "elastic net, with no cv, weights or positive (criterion: cv)")
         return self
 
     @model_validator(mode="after")
@@ -378,6 +396,8 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
     a = objective.alpha
     if isinstance(a, AlphaFraction):
         return [a.fraction * alpha_max]
+    if isinstance(a, AlphaTune):  # the start; setup replaces it by the tuned alpha
+        return [a.start_fraction * alpha_max]
     if isinstance(a, AlphaGrid):  # the package's one grid, from max_fraction * alpha_max
         from ..path import grid
 
@@ -389,7 +409,7 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
 
 
 __all__ = [
-    "AlphaFraction", "AlphaGrid", "Config", "CsvData", "DataConfig", "DiabetesData",
+    "AlphaFraction", "AlphaGrid", "AlphaTune", "Config", "CsvData", "DataConfig", "DiabetesData",
     "NpzData", "ObjectiveConfig", "SampleWeightFile", "SolverConfig", "SyntheticData",
     "resolve_alphas",
 ]

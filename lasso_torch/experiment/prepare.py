@@ -19,7 +19,7 @@ from ..progress import Phase
 from ..solve import solve
 from ..solvers import get_solver
 from .backend import Local, describe_data
-from .config import Config, resolve_alphas
+from .config import AlphaTune, Config, resolve_alphas
 from .record import Log, quiet, record_coef, solver_options
 from .resources import SLOW_BYTES, check_memory, gb
 
@@ -39,11 +39,13 @@ class Setup:
     traces: dict[str, dict[str, np.ndarray]]
     reference: Tensor | None = field(default=None)
     sample_weight: Tensor | None = field(default=None)  # data.sample_weight, float64 (n,)
+    weights: list[float] | None = field(default=None)  # tuned per-feature alphas / alpha
 
     def problem(self, config: Config) -> dict[str, Any]:
         """``lt.solve`` / ``lt.lasso_path``'s problem options of this run: the objective's
         (:meth:`ObjectiveConfig.problem_options`) and the data's ``sample_weight``."""
-        return {**config.objective.problem_options(), "sample_weight": self.sample_weight}
+        opts = {**config.objective.problem_options(), "sample_weight": self.sample_weight}
+        return opts if self.weights is None else {**opts, "weights": self.weights}
 
 
 def alpha_max_error(amax: float) -> InputError:
@@ -121,8 +123,44 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
             sample_weight=pb.sample_weight)
         alphas = [alpha]
         metrics["problem"]["alpha"] = alpha
+    weights = None
+    if isinstance(obj.alpha, AlphaTune):
+        alpha, weights, traces["tune"], metrics["problem"]["tune"] = tuned_alpha(
+            obj, config.seed, X, y, alphas[0], log, pb.sample_weight)
+        alphas = [alpha]
+        metrics["problem"]["alpha"] = alpha
     return Setup(pb.X, pb.y, X, y, alphas, pb.alpha_max, pb.beta_true, metrics, traces,
-                 sample_weight=pb.sample_weight)
+                 sample_weight=pb.sample_weight, weights=weights)
+
+
+def tuned_alpha(obj: Any, seed: int, X: Tensor, y: Tensor, start: float, log: Log = quiet,
+                sample_weight: Tensor | None = None
+                ) -> tuple[float, list[float] | None, dict[str, np.ndarray], dict[str, Any]]:
+    """``alpha: {tune: hypergradient}``: :func:`lasso_torch.tune` from ``start``. Returns
+    alpha, the per-feature weights (``per_feature``: ``alpha_j / max alpha``), the ``tune``
+    trace group (the alpha iterates, criterion, gradient norm, inner tol per outer step)
+    and its summary for ``metrics["problem"]["tune"]``."""
+    from ..tune import tune
+
+    t = obj.alpha
+    if sample_weight is not None:
+        raise InputError("objective.alpha: {tune: hypergradient} does not take "
+                         "data.sample_weight yet")
+    with Phase(f"hypergradient tuning ({t.criterion}, "
+               f"{'per feature' if t.per_feature else 'one alpha'})", log=log):
+        res = tune(X, y, weights="per_feature" if t.per_feature else "single",
+                   criterion=t.criterion, n_folds=t.folds, val_fraction=t.val_fraction,
+                   alpha0=start, max_iter=t.max_iter, seed=seed,
+                   l1_ratio=float(obj.l1_ratio), fit_intercept=obj.fit_intercept)
+    a = res.alpha
+    alpha, weights = (float(a.max()), (a / a.max()).tolist()) if t.per_feature else (a, None)
+    group = {"alphas": res.alphas, "criterion": res.criteria, "grad_norm": res.grad_norms,
+             "inner_tol": res.inner_tols}
+    summary_ = {"criterion": t.criterion, "per_feature": t.per_feature, "alpha": alpha,
+                "value": res.criterion_value, "grad_norm": float(res.grad_norms[-1]),
+                "n_iter": res.n_iter, "n_solves": res.n_solves, "status": res.status,
+                "time": res.time}
+    return alpha, weights, group, summary_
 
 
 def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed: int,
@@ -148,4 +186,5 @@ def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed
     return res.alpha, group, summary_
 
 
-__all__ = ["Setup", "alpha_max_error", "check_solvers", "cross_validated_alpha", "setup"]
+__all__ = ["Setup", "alpha_max_error", "check_solvers", "cross_validated_alpha", "setup",
+           "tuned_alpha"]
