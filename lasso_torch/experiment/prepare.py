@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..cv import cross_validate
+from ..cv import cross_validate, one_se_rule
 from ..errors import ConvergenceWarning, InputError
+from ..path import lasso_path
 from ..progress import Phase
 from ..solve import solve
 from ..solvers import get_solver
@@ -124,18 +125,25 @@ def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed
     """``objective.cv: K``: K-fold cross-validation on ``grid`` (all folds x all alphas in
     one batched path, folds shuffled by ``seed``; rows weighted by ``sample_weight``, in the
     fits and the held-out MSE). Returns the chosen alpha, the ``cv`` trace group
-    (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
-    ``metrics["problem"]["cv"]``."""
+    (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``, ``alpha_1se``: the 1-SE
+    rule's, ``n_nonzero``: the nonzero count of the path on all the data) and its summary for
+    ``metrics["problem"]["cv"]`` (with ``alpha_1se`` and the standard error ``mse_se``)."""
     with Phase(f"cross-validation: {folds} folds x {len(grid)} alphas", log=log):
         res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
                              fit_intercept=fit_intercept, tol=tol, sample_weight=sample_weight)
     if not res.converged:
         warnings.warn(f"cross-validation paths: worst relative gap {res.gaps.max():.3e} > "
                       f"tol {tol:.1e}", ConvergenceWarning, stacklevel=2)
+    _, i_1se, se = one_se_rule(res.alphas, res.mse_path)
+    full = lasso_path(X, y, res.alphas.tolist(), l1_ratio=l1_ratio, tol=tol,
+                      fit_intercept=fit_intercept, sample_weight=sample_weight)
     group = {"alphas": res.alphas, "mse_path": res.mse_path, "alpha": np.asarray(res.alpha),
-             "gaps": res.gaps}
+             "gaps": res.gaps, "alpha_1se": np.asarray(res.alphas[i_1se]),
+             "n_nonzero": (full.coefs != 0).sum(0).cpu().numpy().astype(np.int64)}
     summary_ = {"folds": folds, "num": len(grid), "alpha": res.alpha, "index": res.index,
-                "mse": float(res.mse_mean[res.index]), "converged": res.converged,
+                "mse": float(res.mse_mean[res.index]), "mse_se": float(se[res.index]),
+                "alpha_1se": float(res.alphas[i_1se]), "index_1se": i_1se,
+                "mse_1se": float(res.mse_mean[i_1se]), "converged": res.converged,
                 "time": res.time}
     return res.alpha, group, summary_
 

@@ -8,76 +8,33 @@ with plain arrays. Nothing here solves.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..runs import load_run
 from .convergence import convergence_figure, series_from_traces
 from .cv import cv_figure
 from .geometry import geometry_figure
 from .landscape import landscape_figure
 from .paths import path_figure
+from .runinfo import (  # noqa: F401 (re-exported: plots.source.read_run, describe)
+    RunData,
+    base_step,
+    describe,
+    feature_names,
+    objective_name,
+    penalty_kind,
+    read_run,
+    run_loss,
+    run_objective,
+)
 from .sparsity import sparsity_figure
 from .thresholding import partial_residual_points, thresholding_figure
 from .trajectories import trajectory_figure
 
 FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "landscape",
             "thresholding", "cv")
-_STAMP = re.compile(r"^\d{8}-\d{6}-")
-
-
-@dataclass
-class RunData:
-    """What the figures need from one run folder."""
-
-    path: Path
-    metrics: dict[str, Any]
-    traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        """The run's name (the folder name without its time stamp when meta has none)."""
-        return str(self.meta.get("name") or _STAMP.sub("", self.path.name))
-
-    @property
-    def problem(self) -> dict[str, Any]:
-        return self.metrics.get("problem", {})
-
-    @property
-    def solvers(self) -> dict[str, dict[str, Any]]:
-        return self.metrics.get("solvers", {})
-
-    def group(self, name: str) -> dict[str, np.ndarray]:
-        return self.traces.get(name, {})
-
-
-def read_run(run_dir: str | Path) -> RunData:
-    """Load a run folder through the run store (:func:`lasso_torch.runs.load_run`)."""
-    run = load_run(run_dir)
-    return RunData(run.path, run.metrics, run.traces, run.meta, run.config or {})
-
-
-def describe(run: RunData) -> str:
-    """One line naming the run and its problem, in scikit-learn's alpha scaling."""
-    pb = run.problem
-    parts = [run.name]
-    if "n" in pb and "p" in pb:
-        parts.append(f"n = {pb['n']}, p = {pb['p']}")
-    alpha, amax = pb.get("alpha"), pb.get("alpha_max")
-    if alpha is not None:
-        rel = f" = {alpha / amax:.3g} α_max" if amax else ""
-        parts.append(f"α = {alpha:.3g}{rel}")
-    if "l1_ratio" in pb:
-        parts.append(f"l1_ratio = {pb['l1_ratio']:g}")
-    return ",  ".join(parts)
 
 
 def _solver_traces(run: RunData, field_name: str) -> dict[str, dict[str, np.ndarray]]:
@@ -133,8 +90,15 @@ def _paths(run: RunData) -> Figure | None:
     if "alphas" not in path or "coefs" not in path:
         return None
     amax = path.get("alpha_max", run.problem.get("alpha_max"))
+    p = int(np.shape(path["coefs"])[1])
+    compare = ("Lasso (L1), same α grid", path["lasso_coefs"]) if "lasso_coefs" in path \
+        else None
+    truth = run.group("problem").get("beta_true")
     fig = path_figure(path["alphas"], path["coefs"], path.get("ridge_coefs"), float(amax),
-                      l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
+                      l1_ratio=float(run.problem.get("l1_ratio", 1.0)),
+                      feature_names=feature_names(run, p), objective=run_objective(run),
+                      ridge_alphas=path.get("ridge_alphas"), compare=compare,
+                      beta_true=truth if truth is not None and len(truth) == p else None)
     fig.suptitle(describe(run), fontsize="medium")
     return fig
 
@@ -211,7 +175,9 @@ def _cv(run: RunData) -> Figure | None:
     if "alphas" not in cv or "mse_path" not in cv:
         return None
     fig = cv_figure(cv["alphas"], cv["mse_path"], float(cv["alpha"]),
-                    l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
+                    n_nonzero=cv.get("n_nonzero"),
+                    title=f"{run_objective(run)}: {np.shape(cv['mse_path'])[1]}-fold "
+                    "cross-validation")
     fig.suptitle(describe(run), fontsize=9)
     return fig
 

@@ -128,6 +128,20 @@ def solver_label(label: str, info: Mapping[str, Any] | None = None) -> str:
     return f"{name}, lr {float(lr):.2g}"
 
 
+def nonzero_top_axis(ax: Axes, alphas: np.ndarray, nnz: np.ndarray, ticks: int = 7) -> Axes:
+    """glmnet's top axis: the number of nonzero coefficients at a few alphas of the grid
+    (log x shared with ``ax``); returns the top axis (its tick labels are the counts)."""
+    a = np.asarray(alphas, dtype=np.float64)
+    order = np.argsort(a)
+    a, nnz = a[order], np.asarray(nnz)[order]
+    idx = np.unique(np.round(np.linspace(0, a.size - 1, min(ticks, a.size))).astype(int))
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(a[idx], [str(int(v)) for v in nnz[idx]])
+    top.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    top.set_xlabel("nonzero coefficients", fontsize="small")
+    return top
+
+
 def save(fig: Figure, path: Path, fmt: str = "png", dpi: int | None = None) -> Path:
     """Write ``fig`` to ``path`` (suffix set from ``fmt``) and return the path."""
     path = Path(path).with_suffix(f".{fmt}")
