@@ -3,9 +3,12 @@
 A 2 x 2 grid: the relative duality gap ``gap / P(0)`` (top) and the objective
 suboptimality ``P(w_k) - P*`` (bottom, ``P*`` the run's reference objective), against
 iteration (left) and against solver wall time (right, recording excluded), on log axes.
-Every solver of a run, or of several runs, is one line in every panel. Suboptimality at
-or below 0 (the reference reached within rounding) is not drawn: a log axis has no 0; a
-diverging solver's line leaves the frame at 1000 times the highest starting value.
+Every solver of a run, or of several runs, is one line in every panel. A gap or a
+suboptimality of exactly 0, negative, or below float64 rounding (an exact answer) has no
+place on a log axis: such records are drawn as triangles on a dashed floor line labelled
+"exactly 0 / below rounding" (never dropped: a converged curve ends on or below its
+tolerance line); a diverging solver's line leaves the frame at 1000 times the highest
+starting value.
 A solver with one or two records (CD on an easy problem) is drawn with markers and says
 so in the legend: its record at k = 0 has no place on a log time axis, so a line would
 vanish there. The stopping tolerance(s) are dotted lines on the gap panels. The time
@@ -66,17 +69,32 @@ def series_from_traces(
     ]
 
 
-def suboptimality(objective: np.ndarray, p_star: float | None) -> np.ndarray:
-    """``objective - p_star``; values ``<= 0`` or not finite (and a missing ``p_star``) NaN."""
+def suboptimality(objective: np.ndarray, p_star: float | None, raw: bool = False
+                  ) -> np.ndarray:
+    """``objective - p_star``; values below rounding (``1e-16 |P*|``) or not finite (and a
+    missing ``p_star``) NaN; ``raw``: the differences as they are."""
     if p_star is None:
-        return np.full(objective.shape, np.nan)
-    return _positive(np.asarray(objective, dtype=np.float64) - p_star)
+        return np.full(np.shape(objective), np.nan)
+    d = np.asarray(objective, dtype=np.float64) - p_star
+    return d if raw else _positive(d, ROUNDING * max(abs(p_star), 1.0))
 
 
-def _positive(values: np.ndarray) -> np.ndarray:
-    """Finite positive values; NaN elsewhere (a log axis draws neither 0 nor inf)."""
+ROUNDING = 1e-16  # a relative quantity below this is float64 rounding: "exactly 0"
+FLOOR_LABEL = "exactly 0 / below rounding"
+
+
+def _positive(values: np.ndarray, below: float = ROUNDING) -> np.ndarray:
+    """Finite values above ``below``; NaN elsewhere (a log axis draws neither 0 nor inf;
+    the values at or below rounding go to the floor: :func:`at_floor`)."""
     v = np.asarray(values, dtype=np.float64)
-    return np.where(np.isfinite(v) & (v > 0), v, np.nan)
+    return np.where(np.isfinite(v) & (v > below), v, np.nan)
+
+
+def at_floor(values: np.ndarray, below: float = ROUNDING) -> np.ndarray:
+    """Where a certificate is exactly 0, negative, or below rounding: the records a log
+    axis cannot show, drawn on the floor line instead of vanishing."""
+    v = np.asarray(values, dtype=np.float64)
+    return np.isfinite(v) & (v <= below)
 
 
 def _log_limits(curves: Sequence[np.ndarray]) -> tuple[float | None, float | None]:
@@ -121,6 +139,35 @@ def _tolerances(tol: float | Mapping[str, float] | None) -> dict[float, list[str
     return out
 
 
+def _floor(ax_row: Sequence[Axes], row: int, series: Sequence[Series], lo: float
+           ) -> float | None:
+    """Draw the records at 0 / below rounding (gap, or ``P - P*``) on a floor line at
+    ``lo``, labelled; returns ``lo`` when any was drawn."""
+    drawn = False
+    for i, s in enumerate(series):
+        if row == 0:
+            mask = at_floor(s.gap)
+        else:
+            sub = suboptimality(s.objective, s.p_star, raw=True)
+            mask = at_floor(sub, ROUNDING * max(abs(s.p_star or 0.0), 1.0))
+        if not mask.any():
+            continue
+        drawn = True
+        color = s.color or style.EXTRA_COLORS[i % len(style.EXTRA_COLORS)]
+        t = np.asarray(s.time, dtype=np.float64)
+        for ax, x in ((ax_row[0], np.asarray(s.iteration)), (ax_row[1], t)):
+            ax.plot(x[mask], np.full(int(mask.sum()), lo), "v", color=color, ms=6,
+                    mec="black", mew=0.4, ls="none", zorder=5, scaley=False,
+                    gid=f"floor/{s.label}")
+    if drawn:
+        for ax in ax_row:
+            ax.axhline(lo, color="#555555", ls="--", lw=0.8, zorder=1, gid="floor")
+        ax_row[0].annotate(f"▼ {FLOOR_LABEL}", (0.01, lo), xycoords=("axes fraction", "data"),
+                           xytext=(0, 3), textcoords="offset points", fontsize="x-small",
+                           color="#333333", va="bottom", gid="floor-label")
+    return lo if drawn else None
+
+
 def convergence_figure(series: Sequence[Series], *, title: str | None = None,
                        tol: float | Mapping[str, float] | None = None) -> Figure:
     """Relative gap and suboptimality against iteration and time (see module docstring).
@@ -149,11 +196,16 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
             axes[0, 1].plot(t, gap, **kw)
             axes[1, 0].plot(s.iteration, sub, **kw)
             axes[1, 1].plot(t, sub, **kw)
+        tols = list(_tolerances(tol))
         for row, ax_row in enumerate(axes):
             lo, hi = _log_limits([_positive(s.gap) if row == 0
                                   else suboptimality(s.objective, s.p_star) for s in series])
-            if lo is not None:
-                ax_row[0].set_ylim(lo, hi)
+            if lo is None:
+                lo, hi = (min(tols) / 3, 1.0) if tols else (ROUNDING, 1.0)
+            if row == 0 and tols:
+                lo = min(lo, min(tols) / 3.0)
+            floor = _floor(ax_row, row, series, lo)
+            ax_row[0].set_ylim(floor / 3.0 if floor is not None else lo, hi)
         for ax in axes[:, 0]:
             style.iteration_axis(ax)
         for ax in axes[:, 1]:

@@ -144,15 +144,23 @@ def _thresholding(run: RunData) -> Figure | None:
     pb, path = run.group("problem"), run.group("path")
     alpha = (run.metrics.get("reference") or {}).get("alpha", run.problem.get("alpha"))
     coef = run.group("reference").get("coef")
-    title = None
+    title, kind, loss = None, penalty_kind(run), run_loss(run)
+    gamma = (run.config.get("objective") or {}).get("gamma") or 3.0
+    rule = f"Firm thresholding (MCP, γ = {gamma:g})" if kind == "mcp" else (
+        "SCAD thresholding" if kind == "scad" else "Soft thresholding")
     if "coefs" in path and "alphas" in path and len(path["alphas"]):
         zeros = (path["coefs"] == 0.0).sum(1)
         k = int(np.argmin(np.abs(zeros - path["coefs"].shape[1] / 2)))
         alpha, coef = float(path["alphas"][k]), path["coefs"][k]
         amax = run.problem.get("alpha_max")
         rel = f" = {alpha / amax:.3g} α_max" if amax else ""
-        title = (f"Soft thresholding at one point of the path: α = {alpha:.3g}{rel},\n"
+        title = (f"{rule} at one point of the path: α = {alpha:.3g}{rel},\n"
                  f"the grid point with {int(zeros[k])} of {len(coef)} coefficients at 0.0")
+    elif loss != "squared":
+        title = (f"{rule}: the prox of the penalty, applied after each gradient step\n"
+                 f"of the {loss} loss (ISTA / FISTA), λ = α = {alpha:.3g}")
+    elif kind in ("mcp", "scad"):
+        title = f"{rule} vs soft thresholding, λ = α = {alpha:.3g}"
     if alpha is None or not alpha > 0:
         return None
     points, label, note = None, "solution", None
@@ -160,11 +168,15 @@ def _thresholding(run: RunData) -> Figure | None:
         points = partial_residual_points(pb["gram"], pb["xty"], coef, float(alpha), rho)
         if rho < 1:
             label = "solution, scaled by $(\\|x_j\\|^2/n + α(1-ρ))$"
+        elif kind == "mcp":
+            label = "MCP solution (on the firm curve)"
     elif coef is not None:
-        note = (f"the solution's {len(coef)} points are not drawn: the run stored no Gram "
-                "moments (problem/gram, kept for p <= 50)")
+        why = (f"the {loss} loss has no partial residual" if loss != "squared" else
+               "the run stored no Gram moments (squared loss, p <= 50 only)")
+        note = f"the solution's {len(coef)} points are not drawn: {why}"
     fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label,
-                              note=note, title=title)
+                              note=note, title=title,
+                              gamma=float(gamma) if kind == "mcp" else 3.0)
     fig.suptitle(describe(run), fontsize="medium")
     return fig
 

@@ -122,10 +122,19 @@ def solver_label(label: str, info: Mapping[str, Any] | None = None) -> str:
     info = info or {}
     kind = info.get("kind")
     name = label if kind in (None, label) else f"{label} [{kind}]"
-    lr = info.get("lr")
-    if lr is None or kind == "cd":
-        return name
-    return f"{name}, lr {float(lr):.2g}"
+    step = step_text(info)
+    return name if step is None or kind == "cd" else f"{name}, {step}"
+
+
+def step_text(info: Mapping[str, Any]) -> str | None:
+    """The step by its rule: ``lr 0.05`` (constant), ``lr 0.05/√(k+1)`` (``inv_sqrt``),
+    ``lr 0.05/(k+1)`` (``inv``), from the first step ``lr0`` (never the last step)."""
+    schedule = info.get("schedule") or "constant"
+    lr = info.get("lr0") if schedule != "constant" else info.get("lr")
+    if lr is None:
+        return None
+    rule = {"inv_sqrt": "/√(k+1)", "inv": "/(k+1)"}.get(str(schedule), "")
+    return f"lr {float(lr):.2g}{rule}"
 
 
 def nonzero_top_axis(ax: Axes, alphas: np.ndarray, nnz: np.ndarray, ticks: int = 7) -> Axes:
