@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from . import style
+from .bands import SPREAD_TEXT, band
 
 FEW_RECORDS = 2  # a series with this many records or fewer is drawn with markers
 
@@ -41,6 +42,8 @@ class Series(NamedTuple):
     p_star: float | None = None
     color: str | None = None
     linestyle: str = "-"
+    gap_band: tuple[np.ndarray, np.ndarray] | None = None  # repeats: (q1, q3) per record
+    objective_band: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def series_from_traces(
@@ -60,13 +63,19 @@ def series_from_traces(
         finite = finite[np.isfinite(finite)]
         p_star = float(finite.min()) if finite.size else None
     colors = style.assign_colors({lab: solvers[lab] for lab in labels})
-    return [
-        Series(prefix + style.solver_label(lab, solvers[lab]),
-               np.asarray(traces[lab]["iteration"]), np.asarray(traces[lab]["time"]),
-               np.asarray(traces[lab]["gap"]), np.asarray(traces[lab]["objective"]),
-               p_star, colors[lab])
-        for lab in labels
-    ]
+    out = []
+    for lab in labels:
+        name = prefix + style.solver_label(lab, solvers[lab])
+        g, o = band(traces, lab, "gap"), band(traces, lab, "objective")
+        if g is not None and o is not None:  # repeats: the median, its quartile band
+            out.append(Series(f"{name} ({SPREAD_TEXT.format(n=g['n'])})", g["iteration"],
+                              g["time"], g["median"], o["median"], p_star, colors[lab],
+                              gap_band=(g["q1"], g["q3"]), objective_band=(o["q1"], o["q3"])))
+            continue
+        out.append(Series(name, np.asarray(traces[lab]["iteration"]),
+                          np.asarray(traces[lab]["time"]), np.asarray(traces[lab]["gap"]),
+                          np.asarray(traces[lab]["objective"]), p_star, colors[lab]))
+    return out
 
 
 def suboptimality(objective: np.ndarray, p_star: float | None, raw: bool = False
@@ -192,6 +201,13 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
             label = s.label + (f" ({len(s.iteration)} records: markers)" if few else "")
             kw = dict(color=color, lw=1.5, ls=s.linestyle, label=label, scaley=False,
                       marker="o" if few else None, ms=6)
+            if s.gap_band is not None and s.objective_band is not None:
+                lo_o, hi_o = (suboptimality(b, s.p_star) for b in s.objective_band)
+                for ax, (lo_b, hi_b) in ((axes[0, 0], (_positive(s.gap_band[0]),
+                                                       _positive(s.gap_band[1]))),
+                                         (axes[1, 0], (lo_o, hi_o))):
+                    ax.fill_between(s.iteration, lo_b, hi_b, color=color, alpha=0.2, lw=0,
+                                    gid=f"band/{s.label}")
             axes[0, 0].plot(s.iteration, gap, **kw)
             axes[0, 1].plot(t, gap, **kw)
             axes[1, 0].plot(s.iteration, sub, **kw)

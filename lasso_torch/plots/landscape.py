@@ -76,17 +76,26 @@ def _limits(points: np.ndarray, t: float, ols: np.ndarray) -> tuple[np.ndarray, 
     return lo - pad, hi + pad
 
 
+def objective_value(G: np.ndarray, c: np.ndarray, yty: float, w: np.ndarray, alpha: float,
+                    l1_ratio: float = 1.0) -> np.ndarray:
+    """The full objective ``f(w) + alpha (rho ||w||_1 + (1 - rho)/2 ||w||^2)`` at points
+    ``w (..., 2)``: its contours have kinks where a coordinate is 0."""
+    w = np.asarray(w, dtype=np.float64)
+    pen = l1_ratio * np.abs(w).sum(-1) + 0.5 * (1 - l1_ratio) * (w ** 2).sum(-1)
+    return datafit_value(G, c, yty, w) + alpha * pen
+
+
 def _draw_background(ax: Axes, G: np.ndarray, c: np.ndarray, yty: float, lo: np.ndarray,
                      hi: np.ndarray, t: float, ols: np.ndarray, solution: np.ndarray,
-                     labels: bool) -> None:
-    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 240), np.linspace(lo[1], hi[1], 240))
-    F = datafit_value(G, c, yty, np.stack([g1, g2], axis=-1))
-    f_ols, f_sol = (float(datafit_value(G, c, yty, v)) for v in (ols, solution))
-    span = max(f_sol - f_ols, 1e-12)
-    levels = f_ols + span * np.array([0.05, 0.25, 0.6, 1.6, 2.6, 4.0, 6.0, 9.0])
-    ax.contour(g1, g2, F, levels=levels, colors="#a8a8a8", linewidths=0.7, zorder=1)
-    ax.contour(g1, g2, F, levels=[f_sol], colors=BALL_COLOR, linewidths=0.9,
-               linestyles="--", zorder=1)
+                     labels: bool, alpha: float = 0.0, l1_ratio: float = 1.0) -> None:
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 241), np.linspace(lo[1], hi[1], 241))
+    pts = np.stack([g1, g2], axis=-1)
+    F = objective_value(G, c, yty, pts, alpha, l1_ratio)
+    f_sol = float(objective_value(G, c, yty, solution, alpha, l1_ratio))
+    f_hi = float(np.nanpercentile(F, 60))
+    span = max(f_hi - f_sol, 1e-12)
+    levels = f_sol + span * np.array([0.002, 0.01, 0.03, 0.08, 0.18, 0.35, 0.6, 1.0])
+    ax.contour(g1, g2, F, levels=levels, colors="#8f8f8f", linewidths=0.7, zorder=1)
     ax.add_patch(Polygon([(t, 0), (0, t), (-t, 0), (0, -t)], closed=True,
                          fc=to_rgba(BALL_COLOR, 0.10), ec=BALL_COLOR, lw=1.4, zorder=1,
                          label=f"L1 ball $\\|w\\|_1 \\leq t$ = {t:.3g}" if labels else None))
@@ -122,9 +131,13 @@ def landscape_figure(
     *,
     zoom: float | None = None,
     title: str | None = None,
+    alpha: float = 0.0,
+    l1_ratio: float = 1.0,
 ) -> Figure:
-    """RSS contours, L1 diamond and L2 circle of budget ``t = ||solution||_1``, OLS, the
-    solution, and every solver's iterates, beside a zoom on the solution.
+    """Contours of the objective (``alpha`` > 0: the full penalized objective, kinked
+    along the axes; 0: the RSS alone), L1 diamond and L2 circle of budget
+    ``t = ||solution||_1``, OLS, the solution, and every solver's iterates, beside a zoom
+    on the solution.
 
     Args:
         gram, xty, yty: ``X_c^T X_c / n`` (2, 2), ``X_c^T y_c / n`` (2,), ``y_c^T y_c / n``.
@@ -151,7 +164,8 @@ def landscape_figure(
         fig, axes = style.new_figure(1, panels, size=(5.6 * panels, 5.6),
                                      gridspec_kw={"width_ratios": [1.25, 1][:panels]})
         main = axes[0, 0]
-        _draw_background(main, G, c, float(yty), lo, hi, t, ols, w_star, labels=True)
+        _draw_background(main, G, c, float(yty), lo, hi, t, ols, w_star, labels=True,
+                         alpha=alpha, l1_ratio=l1_ratio)
         widths = {lab: 1.0 if len(iters[lab]) > 60 else 1.8 for lab in labels}
         for lab in labels:  # long (subgradient) traces thin, so the others stay visible
             text = _legend_text(lab, solvers[lab], iters[lab], coefs[lab], null)
@@ -161,13 +175,16 @@ def landscape_figure(
         main.set_aspect("equal")
         main.set_xlabel("$w_1$")
         main.set_ylabel("$w_2$")
-        main.set_title("Iterates on the RSS contours (grey; dashed: through w*)")
+        main.set_title("Iterates on the contours of the objective P(w)\n"
+                       "(" + ("kinked along the axes by α‖w‖₁" if alpha > 0 else "RSS only")
+                       + ")")
         if panels == 2:
             zax = axes[0, 1]
             zlo, zhi = w_star - half, w_star + half
             main.add_patch(Rectangle(tuple(zlo), 2 * half, 2 * half, fill=False, ec="black",
                                      lw=0.9, ls=":", zorder=7, gid="zoombox"))
-            _draw_background(zax, G, c, float(yty), zlo, zhi, t, ols, w_star, labels=False)
+            _draw_background(zax, G, c, float(yty), zlo, zhi, t, ols, w_star, labels=False,
+                             alpha=alpha, l1_ratio=l1_ratio)
             for lab in labels:
                 _draw_iterates(zax, lab, iters[lab], coefs[lab], colors[lab], widths[lab],
                                None)

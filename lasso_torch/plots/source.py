@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from matplotlib.figure import Figure
 
+from .bands import band
 from .convergence import convergence_figure, series_from_traces
 from .cv import cv_figure
 from .geometry import geometry_figure
@@ -49,8 +50,14 @@ def _trajectories(run: RunData) -> Figure | None:
     ref = run.group("reference").get("coef")
     zeros = {lab: info.get("n_zeros") for lab, info in run.solvers.items()}
     p = run.problem.get("p", len(ref) if ref is not None else None)
+    bands = {}
+    for lab in list(traces):
+        b = band(run.traces, lab, "coef")
+        if b is not None:  # repeats: the median trajectory, quartile bands
+            traces[lab] = {**traces[lab], "iteration": b["iteration"], "coef": b["median"]}
+            bands[lab] = (b["q1"], b["q3"], b["n"])
     return trajectory_figure(traces, run.solvers, ref, n_features=p, final_zeros=zeros,
-                             title=describe(run))
+                             title=describe(run), spread=bands)
 
 
 def _convergence(run: RunData) -> Figure | None:
@@ -80,7 +87,7 @@ def _sparsity(run: RunData) -> Figure | None:
                                                            for t in traces.values())
     ref = run.metrics.get("reference", {}).get("n_zeros")
     solvers = {lab: info for lab, info in run.solvers.items() if lab in traces}
-    fig = sparsity_figure(traces, solvers, n_features=int(p), reference_zeros=ref)
+    fig = sparsity_figure(run.traces, solvers, n_features=int(p), reference_zeros=ref)
     fig.suptitle(describe(run), fontsize="medium")
     return fig
 
@@ -129,8 +136,10 @@ def _landscape(run: RunData) -> Figure | None:
     ols = run.group("geometry").get("ols")
     if ols is None:
         ols = np.linalg.lstsq(pb["gram"], pb["xty"], rcond=None)[0]
+    alpha = run.problem.get("alpha") or 0.0
     return landscape_figure(pb["gram"], pb["xty"], float(pb["yty"]), ols, ref, traces,
-                            run.solvers, title=describe(run))
+                            run.solvers, title=describe(run), alpha=float(alpha),
+                            l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
 
 
 def _thresholding(run: RunData) -> Figure | None:

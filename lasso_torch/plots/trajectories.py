@@ -87,6 +87,7 @@ def trajectory_figure(
     n_features: int | None = None,
     final_zeros: Mapping[str, int | None] | None = None,
     title: str | None = None,
+    spread: Mapping[str, tuple[np.ndarray, np.ndarray, int]] | None = None,
 ) -> Figure:
     """Coefficient value against iteration, one column of panels per solver.
 
@@ -105,7 +106,10 @@ def trajectory_figure(
         feature_index: which features the ``m`` recorded columns are.
         n_features: ``p``, when only ``m < p`` coefficients were recorded.
         final_zeros: ``label -> `` the run's own zero count of all ``p`` coefficients.
+        spread: ``label -> (q1, q3, n)`` (T, m) for a repeated solver whose ``coef`` trace
+            is the median over its ``n`` repeats: the quartile band of every coefficient.
     """
+    spread = spread or {}
     labels = [lab for lab, tr in traces.items() if "coef" in tr and np.size(tr["coef"])]
     if not labels:
         raise ValueError("no trace has recorded coefficients (record_coef was off)")
@@ -152,6 +156,10 @@ def trajectory_figure(
                              else NULL_COLOR if null[j] else ACTIVE_COLOR)
                     ax.plot(it, c[:, j], color=color, lw=0.9, alpha=0.85, zorder=2,
                             gid=f"coef/{lab}")
+                    if lab in spread:
+                        ax.fill_between(it, spread[lab][0][:, j], spread[lab][1][:, j],
+                                        color=color, alpha=0.15, lw=0, zorder=1,
+                                        gid=f"band/{lab}")
                 if marks and (row == axes.shape[0] - 1):
                     xs = [m[0] for m in marks]
                     ax.plot(xs, np.zeros(len(xs)), "o", ms=4.5, mfc="white",
@@ -162,7 +170,9 @@ def trajectory_figure(
                                         textcoords="offset points", ha="center",
                                         va="top", fontsize="x-small", zorder=5,
                                         gid=f"landcount/{lab}/{k_x:g}")
-            axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
+            rep = (f"\nmedian of {spread[lab][2]} repeats, band: quartiles"
+                   if lab in spread else "")
+            axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}{rep}\n"
                                    + _zero_count(c[-1], int(it[-1]), n_features,
                                                  (final_zeros or {}).get(lab)),
                                    fontsize="small" if bands > 1 else None)
