@@ -29,7 +29,7 @@ from matplotlib.patches import Polygon
 
 from ..errors import InputError
 from . import style
-from .paths import feature_colors
+from .paths import path_colors
 from .source import RunData, build, describe, read_run
 
 ANIMATED = ("landscape", "trajectories", "paths")
@@ -64,6 +64,8 @@ def _progressive(fig: Figure, run: RunData, x_is_iteration: bool) -> tuple[np.nd
     recorded = {lab: np.asarray(run.group(lab).get("iteration", ())) for lab in run.solvers}
     every = np.concatenate([v for v in recorded.values() if v.size] or [np.zeros(1)])
     label = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize="large", weight="bold")
+    counts = [t for ax in fig.get_axes() for t in ax.texts
+              if (t.get_gid() or "").startswith("landcount/")]
 
     def update(k: int) -> None:
         for ln, (x, y) in full.items():
@@ -76,6 +78,8 @@ def _progressive(fig: Figure, run: RunData, x_is_iteration: bool) -> tuple[np.nd
             elif kind == "iterates":
                 keep = recorded.get(rest, np.arange(x.size)) <= k
                 ln.set_data(x[keep], y[keep])
+        for text in counts:  # landcount/<label>/<iteration>: shown once it happened
+            text.set_visible(float(text.get_gid().rpartition("/")[2]) <= k)
         label.set_text(f"k = {k}")
 
     return every, update
@@ -96,7 +100,8 @@ def _path_sweep(run: RunData) -> tuple[Figure, np.ndarray, Update]:
     norms = np.abs(W).sum(1)
     radii = np.abs(W[:, ja]) + np.abs(W[:, jb]) if p > 1 else norms
     t0 = float(radii.max()) or 1.0
-    colors = feature_colors(p)
+    amax = float(path.get("alpha_max", run.problem.get("alpha_max", a[-1])))
+    colors = path_colors(a[::-1], W[::-1], amax)[0]  # the paths figure's colours
     with style.context():
         fig, axes = style.new_figure(1, 2, size=(10.4, 4.6),
                                      gridspec_kw={"width_ratios": [1.5, 1]})
@@ -106,7 +111,6 @@ def _path_sweep(run: RunData) -> tuple[Figure, np.ndarray, Update]:
             ax.plot(a, W[:, j], color=colors[j], lw=0.8, alpha=0.25)
             (ln,) = ax.plot(a[:1], W[:1, j], color=colors[j], lw=1.8)
             revealed.append(ln)
-        amax = float(path.get("alpha_max", run.problem.get("alpha_max", a[-1])))
         ax.axvline(amax, color="black", ls="--", lw=1.0)
         ax.axhline(0.0, color="black", lw=0.8)
         cursor = ax.axvline(a[0], color="#d62728", lw=1.4)
@@ -146,6 +150,22 @@ def _path_sweep(run: RunData) -> tuple[Figure, np.ndarray, Update]:
     return fig, np.arange(len(a)), update
 
 
+HOLD = 0.25  # the last frame is held this fraction of the frames longer
+
+
+def without_final_numbers(fig: Figure) -> None:
+    """An early frame must not state the end: panel titles keep their first line (the
+    solver), legend entries their name before ``:`` (no final counts or iterations)."""
+    for ax in fig.get_axes():
+        ax.set_title(ax.get_title().split("\n")[0])
+    for leg in [*fig.legends, *[a.get_legend() for a in fig.get_axes() if a.get_legend()]]:
+        for text in leg.get_texts():
+            text.set_text(text.get_text().split(": ")[0])
+    for text in fig.texts:
+        if (text.get_gid() or "").startswith("landcount/"):
+            text.set_visible(False)
+
+
 def _writer(fmt: str, fps: float) -> animation.AbstractMovieWriter:
     if fmt == "gif":
         return animation.PillowWriter(fps=fps)
@@ -181,8 +201,13 @@ def animate_run(run_dir: str | Path, kind: str, fmt: str = "gif", *, frames: int
         if fig is None:
             raise InputError(f"run {run.path} has no data for the {kind!r} figure")
         values, update = _progressive(fig, run, x_is_iteration=kind == "trajectories")
-    chosen = pick_frames(values, frames)
-    writer = _writer(fmt, fps=len(chosen) / duration)
+    chosen = list(pick_frames(values, frames))
+    if kind != "paths":
+        without_final_numbers(fig)
+    # hold the last frame (the answer) for about a quarter of the animation
+    hold = max(2, round(len(chosen) * HOLD))
+    chosen = chosen + [chosen[-1]] * hold
+    writer = _writer(fmt, fps=len(chosen) / (duration * (1 + HOLD)))
     FigureCanvasAgg(fig)
     target = Path(out) if out is not None else run.path / "figures" / f"{kind}.{fmt}"
     target.parent.mkdir(parents=True, exist_ok=True)
