@@ -120,7 +120,10 @@ def test_gif_has_the_requested_frames(geo_run, kind, tmp_path) -> None:
                               out=tmp_path / f"{kind}.gif")
     with Image.open(out) as im:
         assert im.format == "GIF" and im.n_frames == 6
-        assert im.info["duration"] == pytest.approx(200, abs=10)  # 1.2 s / 6 frames
+        # the last frame is held (2 more frames' time): 1.5 s over 8 frame times
+        assert im.info["duration"] == pytest.approx(187.5, abs=10)
+        im.seek(5)
+        assert im.info["duration"] == pytest.approx(3 * 187.5, abs=20)
 
 
 def test_path_sweep_gif_and_bounds(tmp_path) -> None:

@@ -208,9 +208,9 @@ def test_trajectories_one_column_per_solver_and_landings(run) -> None:
     expect = sorted(int(run.traces["ista"]["iteration"][k]) for j in range(coef.shape[1])
                     if (k := trajectories.landing_index(coef[:, j])) is not None)
     assert expect and np.all(coef[max(expect):, (coef[-1] == 0.0)] == 0.0)
-    for ax in ista:
+    for ax in ista:  # one circle per landing iteration (a count beside it when several)
         (marks,) = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
-        assert sorted(marks.get_xdata().tolist()) == expect
+        assert sorted(marks.get_xdata().tolist()) == sorted(set(expect))
         assert np.all(marks.get_ydata() == 0.0)
     assert "8/12 exactly 0.0" in ista[0].get_title()
 
@@ -237,7 +237,8 @@ def test_convergence_four_panels_log_axes(run) -> None:
     assert len(axes) == 4
     for ax in axes:
         assert ax.get_yscale() == "log"
-        assert len(_data_lines(ax)) == 4
+        assert len([ln for ln in _data_lines(ax)
+                    if not (ln.get_gid() or "").startswith("floor")]) == 4
     assert "gap / P(0)" in axes[0].get_ylabel()
     assert "P^*" in axes[2].get_ylabel()
     assert "time" in axes[3].get_xlabel()
@@ -614,7 +615,7 @@ def test_sparsity_draws_records_only() -> None:
     for xv, yv in zip(x[drawn], y[drawn], strict=True):
         i = int(np.flatnonzero(it == xv)[0])
         assert yv in (nz[i], nz[max(i - 1, 0)])
-    assert any(t.get_text().startswith("sub") for t in ax.get_legend().get_texts())
+    assert any(t.get_text().startswith("sub") for t in fig.legends[0].get_texts())
 
 
 def test_trajectories_count_among_recorded_and_the_run(run) -> None:
@@ -651,8 +652,9 @@ def test_thresholding_zooms_on_wide_data_and_says_why_points_are_missing(run) ->
                                      "solvers": {}, "reference": {"alpha": 0.1}},
                           {"reference": {"coef": np.zeros(200)}})
     fig = source.build(data, "thresholding")
-    (note,) = [t for t in fig.texts if t.get_gid() == "note"]
-    assert "200 points are not drawn" in note.get_text() and "gram" in note.get_text()
+    # the note is a legend line (laid out with the axes, never over the x label)
+    (note,) = [t for t in fig.get_axes()[0].get_legend().get_texts() if t.get_gid() == "note"]
+    assert "200 points are not drawn" in note.get_text() and "gram" in note.get_text().lower()
 
 
 def test_paths_order_numbers_apart_and_names_tied_to_curves(prun) -> None:
@@ -811,6 +813,10 @@ def test_many_solvers_wrap_into_bands_with_their_own_colours():
     assert max(ax.get_subplotspec().colspan.start for ax in visible) < PER_ROW
     colors = assign_colors(solvers)
     assert len(set(colors.values())) == len(labels)
-    ax = sparsity_figure(traces, solvers, n_features=4).axes[0]
-    box = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
-    assert box.x0 > 1.0  # beside the axes, not over the data
+    sfig = sparsity_figure(traces, solvers, n_features=4)
+    ax = sfig.axes[0]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(sfig).draw()  # the constrained layout, as saved
+    leg = sfig.legends[0].get_window_extent()
+    assert leg.y1 <= ax.get_window_extent().y0  # under the axes, not over the data

@@ -160,11 +160,11 @@ def trajectory_figure(
                         ax.fill_between(it, spread[lab][0][:, j], spread[lab][1][:, j],
                                         color=color, alpha=0.15, lw=0, zorder=1,
                                         gid=f"band/{lab}")
-                if marks and (row == axes.shape[0] - 1):
+                if marks:
                     xs = [m[0] for m in marks]
                     ax.plot(xs, np.zeros(len(xs)), "o", ms=4.5, mfc="white",
                             mec="black", mew=1.0, ls="none", zorder=4, gid=f"landing/{lab}")
-                    for k_x, count in marks:
+                    for k_x, count in marks if row == axes.shape[0] - 1 else ():
                         if count > 1:
                             ax.annotate(f"{count}", (k_x, 0.0), xytext=(0, -9),
                                         textcoords="offset points", ha="center",
