@@ -127,24 +127,10 @@ def with_final(it: np.ndarray, c: np.ndarray, res: SolveResult, pick: Any
     solver that converged between two records): the account, ``support_at`` included,
     then speaks of the answer, not only of the recorded iterations."""
     final = res.coef.detach().cpu().double().numpy().reshape(-1)[pick]
-    if it.size and int(it[-1]) == int(res.n_iter) and np.array_equal(c[-1], final):
-        return it, c
-    if it.size and int(it[-1]) >= int(res.n_iter):  # recorded already (a different view)
+    if it.size and int(it[-1]) >= int(res.n_iter):  # the answer is recorded already
         return it, c
     return (np.append(it, int(res.n_iter)).astype(it.dtype if it.size else np.int64),
             np.vstack([c, final[None, :]]))
-
-
-def step_rule(s: SolverConfig, res: SolveResult) -> dict[str, Any]:
-    """What the figures and tables need to name a solver's step: ``schedule``,
-    ``batch_size`` and, for a decreasing schedule, the first step ``lr0``
-    (``lr_k = lr0 / sqrt(k + 1)`` or ``lr0 / (k + 1)``; ``res.lr`` is the last step)."""
-    out: dict[str, Any] = {"schedule": s.schedule, "batch_size": s.batch_size}
-    if s.schedule != "constant" and res.lr is not None:
-        k = int(res.n_iter)
-        out["lr0"] = (float(s.lr) if s.lr != "auto" else float(res.lr) * (
-            float(np.sqrt(k + 1)) if s.schedule == "inv_sqrt" else float(k + 1)))
-    return out
 
 
 def account(res: SolveResult, idx: bool | list[int], alpha: float, reference: Tensor,
@@ -310,4 +296,4 @@ def run_meta(config: Config, device: torch.device, status: str, error: str | Non
 __all__ = ["COEF_SUBSET", "REFERENCE_TOL", "Log", "account", "geometry", "geometry_arrays",
            "identified_at", "labels", "path_rows", "path_summary", "problem_arrays", "quiet",
            "record_coef", "reference_metrics", "run_meta", "run_status", "solver_options",
-           "step_rule", "summary", "with_final", "worst"]
+           "summary", "with_final", "worst"]

@@ -1,4 +1,6 @@
-"""``repeats: N``: a comparison with minibatches is a random experiment.
+"""What a stochastic solver records beyond one solve: its step rule (:func:`step_rule`)
+and, with ``repeats: N``, its repeats (a comparison with minibatches is a random
+experiment).
 
 Every solver with a ``batch_size`` (a minibatch order drawn from ``seed``) runs ``N``
 times: repeat 0 with the config's ``seed`` (it is the run's main record, exactly the run
@@ -15,8 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from ..progress import Phase
 from ..solve import SolveResult
-from .record import summary
+from .backend import Local
+from .config import Config, SolverConfig
+from .prepare import Setup
+from .record import Log, account, solver_options, summary
 
 
 def repeat_seeds(seed: int, n: int) -> list[int]:
@@ -56,4 +62,48 @@ def repeat_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["REPEAT_FIELDS", "SPREAD", "repeat_row", "repeat_seeds", "repeat_summary"]
+def step_rule(s: SolverConfig, res: SolveResult) -> dict[str, Any]:
+    """What the figures and tables need to name a solver's step: ``schedule``,
+    ``batch_size`` and, for a decreasing schedule, the first step ``lr0``
+    (``lr_k = lr0 / sqrt(k + 1)`` or ``lr0 / (k + 1)``; ``res.lr`` is the last step)."""
+    out: dict[str, Any] = {"schedule": s.schedule, "batch_size": s.batch_size}
+    if s.schedule != "constant" and res.lr is not None:
+        k = int(res.n_iter)
+        out["lr0"] = (float(s.lr) if s.lr != "auto" else float(res.lr) * (
+            float(np.sqrt(k + 1)) if s.schedule == "inv_sqrt" else float(k + 1)))
+    return out
+
+
+def run_repeats(config: Config, st: Setup, backend: Local, which: tuple, first: Any,
+             first_acc: dict[str, Any], log: Log) -> list[str]:
+    """Repeats 1.. N-1 of a stochastic solver (:mod:`.repeats`): its traces as
+    ``<label>.repeat<r>``, one row per repeat and their median and quartiles in its
+    metrics. Returns the repeats' statuses."""
+    i, s, label, idx = which
+    obj = config.objective
+    seeds = repeat_seeds(config.seed, config.repeats)
+    st.metrics["repeats"] = {"n": config.repeats, "seeds": seeds, "spread": SPREAD,
+                             "solvers": [*st.metrics.get("repeats", {}).get("solvers", []),
+                                         label]}
+    rows, statuses = [repeat_row(seeds[0], first, first_acc)], []
+    for r, seed in enumerate(seeds[1:], 1):
+        with Phase(f"{label} repeat {r}", s.max_iter, log=log, announce=False,
+                   tty=None if backend.rank == 0 else False) as bar:
+            res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
+                                **solver_options(s, obj.fit_intercept, seed),
+                                record_every=s.record_every, record_coef=idx, callback=bar,
+                                **st.problem(config))
+        acc, _ = account(res, idx, st.alphas[0], st.reference, st.beta_true)
+        rows.append(repeat_row(seed, res, acc))
+        statuses.append(res.status)
+        if res.trace is not None:
+            st.traces[f"{label}.repeat{r}"] = dict(res.trace)
+        if res.status == "interrupted":
+            break
+    st.metrics["solvers"][label]["repeats"] = rows
+    st.metrics["solvers"][label]["repeat_stats"] = repeat_summary(rows)
+    return statuses
+
+
+__all__ = ["REPEAT_FIELDS", "SPREAD", "repeat_row", "repeat_seeds", "repeat_summary",
+           "run_repeats", "step_rule"]

@@ -53,10 +53,9 @@ from .record import (
     run_meta,
     run_status,
     solver_options,
-    step_rule,
     summary,
 )
-from .repeats import SPREAD, repeat_row, repeat_seeds, repeat_summary
+from .repeats import run_repeats, step_rule
 
 
 # --- the solves --------------------------------------------------------------------------
@@ -98,7 +97,8 @@ def _run_solvers(config: Config, st: Setup, backend: Local, log: Log) -> list[st
         acc, arrays = account(res, idx, st.alphas[0], st.reference, st.beta_true)
         st.metrics["solvers"][label]["account"] = acc
         if config.repeats > 1 and s.batch_size is not None and res.status != "interrupted":
-            statuses += _repeats(config, st, backend, (i, s, label, idx), res, acc, log)
+            statuses += run_repeats(config, st, backend, (i, s, label, idx), res, acc,
+                                    log)
         if res.trace is not None:
             st.traces[label] = dict(res.trace)
             if not isinstance(idx, bool):
@@ -107,37 +107,6 @@ def _run_solvers(config: Config, st: Setup, backend: Local, log: Log) -> list[st
             st.traces[f"{label}.account"] = arrays
         if res.status == "interrupted":
             break
-    return statuses
-
-
-def _repeats(config: Config, st: Setup, backend: Local, which: tuple, first: Any,
-             first_acc: dict[str, Any], log: Log) -> list[str]:
-    """Repeats 1.. N-1 of a stochastic solver (:mod:`.repeats`): its traces as
-    ``<label>.repeat<r>``, one row per repeat and their median and quartiles in its
-    metrics. Returns the repeats' statuses."""
-    i, s, label, idx = which
-    obj = config.objective
-    seeds = repeat_seeds(config.seed, config.repeats)
-    st.metrics["repeats"] = {"n": config.repeats, "seeds": seeds, "spread": SPREAD,
-                             "solvers": [*st.metrics.get("repeats", {}).get("solvers", []),
-                                         label]}
-    rows, statuses = [repeat_row(seeds[0], first, first_acc)], []
-    for r, seed in enumerate(seeds[1:], 1):
-        with Phase(f"{label} repeat {r}", s.max_iter, log=log, announce=False,
-                   tty=None if backend.rank == 0 else False) as bar:
-            res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
-                                **solver_options(s, obj.fit_intercept, seed),
-                                record_every=s.record_every, record_coef=idx, callback=bar,
-                                **st.problem(config))
-        acc, _ = account(res, idx, st.alphas[0], st.reference, st.beta_true)
-        rows.append(repeat_row(seed, res, acc))
-        statuses.append(res.status)
-        if res.trace is not None:
-            st.traces[f"{label}.repeat{r}"] = dict(res.trace)
-        if res.status == "interrupted":
-            break
-    st.metrics["solvers"][label]["repeats"] = rows
-    st.metrics["solvers"][label]["repeat_stats"] = repeat_summary(rows)
     return statuses
 
 
