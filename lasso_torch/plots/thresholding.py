@@ -135,7 +135,7 @@ def thresholding_figure(
         zm = max(zm, 1.08 * float(np.abs(points[0]).max()))
     zoom = zm > ZOOM_WHEN * lam
     with style.context():
-        fig, axes = style.new_figure(1, 2 if zoom else 1, size=(10.4 if zoom else 6.0, 4.8))
+        fig, axes = style.new_figure(1, 2 if zoom else 1, size=(11.4 if zoom else 7.6, 4.8))
         ax = axes[0, 0]
         _draw(ax, lam, zm, points, points_label, legend=True, gamma=gamma)
         ax.set_xlabel("z = $x_j^T r_j / n$  (partial-residual correlation, $\\|x_j\\|^2/n = 1$)")

@@ -196,7 +196,8 @@ def trajectory_figure(
                                   label="iteration where $w_j$ became exactly 0.0 and stayed "
                                   "(number: how many at that iteration)"))
         if handles:
-            fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+            fig.legend(handles=handles, loc="outside lower center",
+                       ncol=len(handles) if ncols >= 3 else 1)  # never wider than the figure
         if title:
             fig.suptitle(title)
     return fig
