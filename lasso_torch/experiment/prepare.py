@@ -22,6 +22,7 @@ from ..solvers import get_solver
 from .backend import Local
 from .config import Config, resolve_alphas
 from .record import Log, quiet, record_coef, solver_options
+from .rows import column_names
 
 
 @dataclass
@@ -92,6 +93,8 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
                     "alphas": alphas if obj.is_path else None, "alpha_max": pb.alpha_max,
                     "l1_ratio": l1_ratio, "kind": obj.kind, "fit_intercept": obj.fit_intercept,
                     "standardize": obj.standardize, "data": config.data.kind,
+                    "loss": obj.loss, "gamma": obj.gamma,
+                    "feature_names": column_names(config, p),
                     **{k: v for k, v in backend.meta().items() if k == "world_size"}},
         "solvers": {},
     }

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-SPREAD_TEXT = "median of {n} repeats, band: 25th-75th percentile"
+SPREAD_TEXT = "median of {n} repeats, band: IQR"
 
 
 def repeat_groups(traces: Mapping[str, Mapping[str, np.ndarray]], label: str

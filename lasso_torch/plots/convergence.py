@@ -226,10 +226,14 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
             style.iteration_axis(ax)
         for ax in axes[:, 1]:
             time_axis(ax, [s.time for s in series])
-        for value, who in _tolerances(tol).items():
+        tolerances = _tolerances(tol)
+        for value, who in tolerances.items():
+            whom = "" if not who or len(tolerances) == 1 else style.fit_text(
+                f" ({', '.join(who)})", 4.0, "small")
             for ax in axes[0]:
                 ax.axhline(value, color="black", ls=":", lw=1.0,
-                           label=f"tol = {value:g}" + (f" ({', '.join(who)})" if who else ""))
+                           label=f"tol = {value:g}" + (" (every solver)" if who and not whom
+                                                       else whom))
         axes[0, 0].set_ylabel(style.REL_GAP_LABEL)
         axes[1, 0].set_ylabel("suboptimality  $P(w_k) - P^*$")
         axes[1, 0].set_xlabel(style.ITERATION_LABEL)
@@ -237,8 +241,12 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
         axes[0, 0].set_title("against iterations")
         axes[0, 1].set_title("against time")
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3))
-        fig.suptitle(title or "Convergence: $P(w) = \\frac{1}{2n}\\|y - Xw - b\\|^2 + "
+        fig.legend(handles, labels, loc="outside lower center",
+                   ncol=style.fit_columns(fig, labels, 3, "medium"))
+        if title:
+            fig.suptitle(style.fit_text(title, fig.get_figwidth() * 0.98, "large"))
+            return fig
+        fig.suptitle("Convergence: $P(w) = \\frac{1}{2n}\\|y - Xw - b\\|^2 + "
                      "\\alpha(\\rho\\|w\\|_1 + \\frac{1-\\rho}{2}\\|w\\|^2)$, "
                      "$P^*$ = reference solve")
     return fig

@@ -266,7 +266,8 @@ def path_figure(
             rx = axes_list[1].get_xlim()
             axes_list[1].set_xlim(rx[0] / (rx[1] / rx[0]) ** 0.2, rx[1])
             _label_ends(axes_list[1], ra[-1], R[-1], names, colors, labelled)
-        fig.legend(handles=handles, loc="outside lower center", ncol=2,
+        fig.legend(handles=handles, loc="outside lower center",
+                   ncol=style.fit_columns(fig, [h.get_label() for h in handles], 2),
                    fontsize="small")
         if title:
             fig.suptitle(title)

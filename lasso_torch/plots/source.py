@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from matplotlib.figure import Figure
 
+from . import style
 from .bands import band
 from .convergence import convergence_figure, series_from_traces
 from .cv import cv_figure
@@ -88,7 +89,7 @@ def _sparsity(run: RunData) -> Figure | None:
     ref = run.metrics.get("reference", {}).get("n_zeros")
     solvers = {lab: info for lab, info in run.solvers.items() if lab in traces}
     fig = sparsity_figure(run.traces, solvers, n_features=int(p), reference_zeros=ref)
-    fig.suptitle(describe(run), fontsize="medium")
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -106,7 +107,7 @@ def _paths(run: RunData) -> Figure | None:
                       feature_names=feature_names(run, p), objective=run_objective(run),
                       ridge_alphas=path.get("ridge_alphas"), compare=compare,
                       beta_true=truth if truth is not None and len(truth) == p else None)
-    fig.suptitle(describe(run), fontsize="medium")
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -121,7 +122,7 @@ def _geometry(run: RunData) -> Figure | None:
         return None
     fig = geometry_figure(pb["gram"], pb["xty"], float(pb["yty"]), geo["ols"], geo["lasso"],
                           geo["ridge"], float(geo["t"]))
-    fig.suptitle(describe(run), fontsize="medium")
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -186,7 +187,7 @@ def _thresholding(run: RunData) -> Figure | None:
     fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label,
                               note=note, title=title,
                               gamma=float(gamma) if kind == "mcp" else 3.0)
-    fig.suptitle(describe(run), fontsize="medium")
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -199,7 +200,7 @@ def _cv(run: RunData) -> Figure | None:
                     n_nonzero=cv.get("n_nonzero"),
                     title=f"{run_objective(run)}: {np.shape(cv['mse_path'])[1]}-fold "
                     "cross-validation")
-    fig.suptitle(describe(run), fontsize=9)
+    style.suptitle(fig, describe(run), fontsize=9)
     return fig
 
 

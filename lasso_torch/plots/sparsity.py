@@ -120,8 +120,9 @@ def sparsity_figure(
         ax.set_ylabel("coefficients exactly 0.0  (#{j : $w_j$ == 0.0})")
         ax.set_title(title or f"Exact zeros over iterations (p = {n_features})")
         # the legend under the axes, never over the counts nor squeezing the panel
-        fig.legend(handles=handles, loc="outside lower center", ncol=2 if len(handles) > 8
-                   else 1, fontsize="small", title="dots: records; lines only between "
+        fig.legend(handles=handles, loc="outside lower center",
+                   ncol=style.fit_columns(fig, [h.get_label() for h in handles], 2),
+                   fontsize="small", title="dots: records; lines only between "
                    "records one iteration apart", title_fontsize="small")
     return fig
 

@@ -151,6 +151,47 @@ def nonzero_top_axis(ax: Axes, alphas: np.ndarray, nnz: np.ndarray, ticks: int =
     return top
 
 
+CHAR_WIDTH = 0.58  # average glyph width, in units of the font size (DejaVu Sans)
+
+
+def _points(fontsize: Any) -> float:
+    from matplotlib.font_manager import FontProperties
+
+    return float(FontProperties(size=fontsize).get_size_in_points())
+
+
+def fit_columns(fig: Figure, labels: list[str], most: int = 3,
+                fontsize: Any = "small") -> int:
+    """Legend columns that fit the figure's width: at most ``most``, one when the
+    longest entry alone is as wide as the figure (a legend never wider than its figure)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    width = fig.get_figwidth() * 72.0
+    renderer = RendererAgg(10, 10, 72.0)  # at 72 dpi, one pixel is one point
+    prop = FontProperties(size=_points(fontsize))
+    longest = max((renderer.get_text_width_height_descent(t, prop, ismath="TeX" if False
+                                                          else "$" in t)[0]
+                   for t in labels), default=1.0)
+    entry = longest + 3.2 * _points(fontsize)  # the handle, its gap and the column gap
+    return int(max(1, min(most, len(labels) or 1, (width - 10.0) // entry)))
+
+
+def fit_text(text: str, width_inches: float, fontsize: Any = "medium") -> str:
+    """``text`` wrapped (at spaces, each line separately) to fit ``width_inches``."""
+    import textwrap
+
+    chars = max(12, int(width_inches * 72.0 / (CHAR_WIDTH * _points(fontsize))))
+    return "\n".join(textwrap.fill(line, chars) if len(line) > chars else line
+                     for line in text.split("\n"))
+
+
+def suptitle(fig: Figure, text: str, fontsize: Any = "medium") -> None:
+    """A figure title wrapped to the figure's width."""
+    with context():
+        fig.suptitle(fit_text(text, fig.get_figwidth() * 0.98, fontsize), fontsize=fontsize)
+
+
 def save(fig: Figure, path: Path, fmt: str = "png", dpi: int | None = None) -> Path:
     """Write ``fig`` to ``path`` (suffix set from ``fmt``) and return the path."""
     path = Path(path).with_suffix(f".{fmt}")

@@ -172,10 +172,11 @@ def trajectory_figure(
                                         gid=f"landcount/{lab}/{k_x:g}")
             rep = (f"\nmedian of {spread[lab][2]} repeats, band: quartiles"
                    if lab in spread else "")
-            axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}{rep}\n"
-                                   + _zero_count(c[-1], int(it[-1]), n_features,
-                                                 (final_zeros or {}).get(lab)),
-                                   fontsize="small" if bands > 1 else None)
+            tsize = "small" if bands > 1 else "medium"
+            axes[0, col].set_title(style.fit_text(
+                f"{style.solver_label(lab, solvers.get(lab))}{rep}\n"
+                + _zero_count(c[-1], int(it[-1]), n_features, (final_zeros or {}).get(lab)),
+                width * 0.95 / ncols, tsize), fontsize=tsize)
             if band == bands - 1 or i + ncols >= len(labels):
                 axes[-1, col].set_xlabel(style.ITERATION_LABEL if bands == 1 else "iteration k")
         for ax in grid.ravel():  # after plotting: xlim(left=0) ends x autoscaling
@@ -196,8 +197,9 @@ def trajectory_figure(
                                   label="iteration where $w_j$ became exactly 0.0 and stayed "
                                   "(number: how many at that iteration)"))
         if handles:
-            fig.legend(handles=handles, loc="outside lower center",
-                       ncol=len(handles) if ncols >= 3 else 1)  # never wider than the figure
+            fig.legend(handles=handles, loc="outside lower center",  # never wider than it
+                       ncol=style.fit_columns(fig, [h.get_label() for h in handles],
+                                              len(handles), "medium"))
         if title:
-            fig.suptitle(title)
+            fig.suptitle(style.fit_text(title, width * 0.98, "large"))
     return fig
