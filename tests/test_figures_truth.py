@@ -216,3 +216,23 @@ def test_report_has_unique_ids_alt_text_and_coefficient_tables(repeated_run) -> 
     assert "median [IQR] of 3" in text and "relative duality gap" in text
     # the per-coefficient account is a table, one row per coefficient, not a cut JSON
     assert "<th>feature</th>" in text and '"zero_at"' not in text
+
+
+# ---------------------------------------------------------------- feature names
+
+
+def test_feature_names_come_from_the_data(tmp_path) -> None:
+    from lasso_torch.experiment import load_config
+    from lasso_torch.experiment.rows import column_names
+
+    csv = tmp_path / "d.csv"
+    csv.write_text("age,w,bmi,y\n1,1,2,3\n2,1,3,4\n3,2,1,1\n")
+    cfg = load_config({"name": "c", "data": {"kind": "csv", "path": str(csv), "target": "y",
+                                             "sample_weight": "w"}})
+    assert column_names(cfg, 2) == ["age", "bmi"]
+    dia = load_config({"name": "d", "data": {"kind": "diabetes"}})
+    assert column_names(dia, 10)[:3] == ["age", "sex", "bmi"]
+    assert column_names(load_config({"name": "s"}), 50) is None
+    run = source.RunData(tmp_path, {"problem": {"feature_names": ["age", "bmi"]}})
+    assert source.feature_names(run, 2) == ["age", "bmi"]
+    assert source.feature_names(run, 3) == ["x0", "x1", "x2"]
