@@ -180,7 +180,11 @@ def animate_run(run_dir: str | Path, kind: str, fmt: str = "gif", *, frames: int
     hold = max(2, round(len(chosen) * HOLD))
     chosen = chosen + [chosen[-1]] * hold
     writer = _writer(fmt, fps=len(chosen) / (duration * (1 + HOLD)))
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
+    with style.context():  # lay out once, for the final state; frames do not move it
+        update(chosen[-1])
+        canvas.draw()
+        fig.set_layout_engine("none")
     target = Path(out) if out is not None else run.path / "figures" / f"{kind}.{fmt}"
     target.parent.mkdir(parents=True, exist_ok=True)
     with style.context():

@@ -98,8 +98,12 @@ def _draw_background(ax: Axes, G: np.ndarray, c: np.ndarray, yty: float, lo: np.
     f_sol = float(objective_value(G, c, yty, solution, alpha, l1_ratio))
     f_hi = float(np.nanpercentile(F, 60))
     span = max(f_hi - f_sol, 1e-12)
-    levels = f_sol + span * np.array([0.002, 0.01, 0.03, 0.08, 0.18, 0.35, 0.6, 1.0])
-    ax.contour(g1, g2, F, levels=levels, colors="#8f8f8f", linewidths=0.7, zorder=1)
+    levels = np.unique(f_sol + span * np.array([0.002, 0.01, 0.03, 0.08, 0.18, 0.35, 0.6,
+                                                 1.0]))
+    if levels.size < 2:  # a flat box (all on w*): evenly spaced levels of what it holds
+        levels = np.unique(np.linspace(float(np.nanmin(F)), float(np.nanmax(F)), 8)[1:-1])
+    if levels.size >= 1 and np.isfinite(levels).all():
+        ax.contour(g1, g2, F, levels=levels, colors="#8f8f8f", linewidths=0.7, zorder=1)
     ax.add_patch(Polygon([(t, 0), (0, t), (-t, 0), (0, -t)], closed=True,
                          fc=to_rgba(BALL_COLOR, 0.10), ec=BALL_COLOR, lw=1.4, zorder=1,
                          label=f"L1 ball $\\|w\\|_1 \\leq t$ = {t:.3g}" if labels else None))
