@@ -205,6 +205,17 @@ def test_repeats_are_drawn_as_median_with_band(repeated_run) -> None:
         assert any("median of 3 repeats" in t for t in _texts(fig)), kind
 
 
+def test_compare_draws_repeated_runs_with_bands(repeated_run, tmp_path) -> None:
+    from lasso_torch import plots
+
+    out = plots.plot_compare([repeated_run.path], tmp_path)
+    assert out.exists()
+    run = source.read_run(repeated_run.path)
+    series = convergence.series_from_traces(run.traces, run.solvers)
+    (rep,) = [s for s in series if s.gap_band is not None]
+    assert "median of 3 repeats" in rep.label
+
+
 def test_report_has_unique_ids_alt_text_and_coefficient_tables(repeated_run) -> None:
     text = report_html([repeated_run.path, repeated_run.path])
     import re
@@ -236,3 +247,31 @@ def test_feature_names_come_from_the_data(tmp_path) -> None:
     run = source.RunData(tmp_path, {"problem": {"feature_names": ["age", "bmi"]}})
     assert source.feature_names(run, 2) == ["age", "bmi"]
     assert source.feature_names(run, 3) == ["x0", "x1", "x2"]
+
+
+def test_estimator_and_run_table_give_the_one_se_alpha(capsys) -> None:
+    from lasso_torch.cli.tables import print_run
+    from lasso_torch.sklearn import TorchLassoCV
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 6))
+    y = X[:, 0] - 0.5 * X[:, 1] + 0.5 * rng.standard_normal(60)
+    est = TorchLassoCV(cv=3, alphas=12).fit(X, y)
+    i_min, i_1se, _ = one_se_rule(est.alphas_, est.mse_path_)
+    assert est.alpha_1se_ == est.alphas_[i_1se] and est.alpha_1se_ >= est.alpha_
+    run = SimpleNamespace(path=SimpleNamespace(name="r"), status="complete", metrics={
+        "problem": {"kind": "lasso", "n": 60, "p": 6, "alpha": 0.1, "alpha_max": 1.0,
+                    "cv": {"alpha": 0.1, "alpha_1se": 0.3}}, "solvers": {}})
+    print_run(run)
+    assert "alpha_1se 0.3" in capsys.readouterr().out
+
+
+def test_a_penalty_without_duality_gap_shows_its_kkt_violation() -> None:
+    from lasso_torch.cli.tables import SOLVER_HEADERS, certificate_cell, solver_rows
+
+    assert certificate_cell({"gap": 1e-9, "certificate": "duality gap"}) == "1.00e-09"
+    assert certificate_cell({"gap": 2e-10, "kkt": None, "certificate": "kkt"}) \
+        == "KKT 2.00e-10"
+    rows = solver_rows({"solvers": {"cd": {"status": "converged", "gap": 2e-10,
+                                           "certificate": "kkt"}}})
+    assert rows[0][SOLVER_HEADERS.index("rel gap | KKT")] == "KKT 2.00e-10"

@@ -178,11 +178,13 @@ def _floor(ax_row: Sequence[Axes], row: int, series: Sequence[Series], lo: float
 
 
 def convergence_figure(series: Sequence[Series], *, title: str | None = None,
-                       tol: float | Mapping[str, float] | None = None) -> Figure:
+                       tol: float | Mapping[str, float] | None = None,
+                       certificate: str | None = None) -> Figure:
     """Relative gap and suboptimality against iteration and time (see module docstring).
 
     ``tol`` (one value, or ``solver label -> tol``) draws the stopping tolerance as a
-    dotted line on the gap panels.
+    dotted line on the gap panels; ``certificate`` names what the top row shows when it is
+    not the relative duality gap (the KKT violation of MCP / SCAD).
     """
     if not series:
         raise ValueError("no solver recorded a convergence trace (record_every was 0)")
@@ -234,7 +236,7 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
                 ax.axhline(value, color="black", ls=":", lw=1.0,
                            label=f"tol = {value:g}" + (" (every solver)" if who and not whom
                                                        else whom))
-        axes[0, 0].set_ylabel(style.REL_GAP_LABEL)
+        axes[0, 0].set_ylabel(certificate or style.REL_GAP_LABEL)
         axes[1, 0].set_ylabel("suboptimality  $P(w_k) - P^*$")
         axes[1, 0].set_xlabel(style.ITERATION_LABEL)
         axes[1, 1].set_xlabel("solver wall time (s; recording excluded)")

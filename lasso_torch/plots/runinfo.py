@@ -135,4 +135,6 @@ def describe(run: RunData) -> str:
     reps = run.metrics.get("repeats")
     if reps:
         parts.append(f"{reps['n']} repeats of the stochastic solvers")
-    return ",  ".join(parts)
+    # a wrapped title breaks between the parts, never inside "α = 0.1 α_max"
+    return ",  ".join(part.replace(" ", "\u00a0") if i > 1 and "=" in part and len(part) < 40
+                      else part for i, part in enumerate(parts))

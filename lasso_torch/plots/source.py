@@ -66,8 +66,10 @@ def _convergence(run: RunData) -> Figure | None:
         return None
     p_star = run.metrics.get("reference", {}).get("objective")
     series = series_from_traces(run.traces, run.solvers, p_star)
+    kkt = any(info.get("certificate") == "kkt" for info in run.solvers.values())
     return convergence_figure(series, title=f"Convergence — {describe(run)}",
-                              tol=solver_tolerances(run))
+                              tol=solver_tolerances(run),
+                              certificate="KKT violation (no duality gap)" if kkt else None)
 
 
 def solver_tolerances(run: RunData) -> dict[str, float]:
