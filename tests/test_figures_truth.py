@@ -275,3 +275,31 @@ def test_a_penalty_without_duality_gap_shows_its_kkt_violation() -> None:
     rows = solver_rows({"solvers": {"cd": {"status": "converged", "gap": 2e-10,
                                            "certificate": "kkt"}}})
     assert rows[0][SOLVER_HEADERS.index("rel gap | KKT")] == "KKT 2.00e-10"
+
+
+def test_animation_frames_state_no_final_numbers() -> None:
+    from lasso_torch.plots.animate import without_final_numbers
+
+    it = np.arange(6)
+    coef = np.zeros((6, 2))
+    coef[:3] = [1.0, 0.5]
+    fig = trajectories.trajectory_figure({"ista": {"iteration": it, "coef": coef}},
+                                         {"ista": {"kind": "ista", "status": "converged"}},
+                                         np.array([0.0, 0.0]))
+    assert "exactly 0.0 at k = 5" in fig.get_axes()[0].get_title()
+    without_final_numbers(fig)
+    assert all("exactly 0.0" not in ax.get_title() for ax in fig.get_axes())
+
+
+def test_many_series_put_the_legend_beside_and_name_coinciding_curves() -> None:
+    it = np.arange(5)
+    series = [convergence.Series(f"s{i}", it, it + 1.0, np.geomspace(1, 1e-3, 5),
+                                 np.geomspace(2, 1, 5), 1.0) for i in range(10)]
+    fig = convergence.convergence_figure(series)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "s1 (same curve as s0)" in labels
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    right = max(ax.get_window_extent().x1 for ax in fig.get_axes())
+    assert fig.legends[0].get_window_extent().x0 >= right  # beside the panels

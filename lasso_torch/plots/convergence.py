@@ -148,6 +148,19 @@ def _tolerances(tol: float | Mapping[str, float] | None) -> dict[float, list[str
     return out
 
 
+def coinciding(series: Sequence[Series]) -> dict[str, str]:
+    """``label -> the first earlier label with the very same iterations and gaps`` (its
+    line hides under that one: the legend says so)."""
+    out: dict[str, str] = {}
+    for i, s in enumerate(series):
+        for t in series[:i]:
+            if np.array_equal(s.iteration, t.iteration) and np.array_equal(
+                    s.gap, t.gap, equal_nan=True):
+                out[s.label] = t.label
+                break
+    return out
+
+
 def _floor(ax_row: Sequence[Axes], row: int, series: Sequence[Series], lo: float
            ) -> float | None:
     """Draw the records at 0 / below rounding (gap, or ``P - P*``) on a floor line at
@@ -189,7 +202,9 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
     if not series:
         raise ValueError("no solver recorded a convergence trace (record_every was 0)")
     with style.context():
-        fig, axes = style.new_figure(2, 2, size=(10.0, 6.6), sharex="col", sharey="row")
+        many = len(series) > 8  # a long legend goes beside the panels, not under them
+        fig, axes = style.new_figure(2, 2, size=(14.0 if many else 10.0, 6.6),
+                                     sharex="col", sharey="row")
         for ax in axes.ravel():
             ax.set_yscale("log")
         for i, s in enumerate(series):
@@ -243,8 +258,14 @@ def convergence_figure(series: Sequence[Series], *, title: str | None = None,
         axes[0, 0].set_title("against iterations")
         axes[0, 1].set_title("against time")
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center",
-                   ncol=style.fit_columns(fig, labels, 3, "medium"))
+        same = coinciding(series)
+        labels = [lab + (f" (same curve as {same[lab]})" if lab in same else "")
+                  for lab in labels]
+        if many:
+            fig.legend(handles, labels, loc="outside right center", fontsize="small")
+        else:
+            fig.legend(handles, labels, loc="outside lower center",
+                       ncol=style.fit_columns(fig, labels, 3, "medium"))
         if title:
             fig.suptitle(style.fit_text(title, fig.get_figwidth() * 0.98, "large"))
             return fig
