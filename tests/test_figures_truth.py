@@ -303,3 +303,20 @@ def test_many_series_put_the_legend_beside_and_name_coinciding_curves() -> None:
     FigureCanvasAgg(fig).draw()
     right = max(ax.get_window_extent().x1 for ax in fig.get_axes())
     assert fig.legends[0].get_window_extent().x0 >= right  # beside the panels
+
+
+def test_repeat_data_draws_the_synthetic_data_again(tmp_path) -> None:
+    from lasso_torch import InputError
+    from lasso_torch.experiment import load_config
+
+    cfg = {"name": "rd", "output": str(tmp_path), "device": "cpu", "repeats": 2,
+           "repeat_data": True, "data": {"kind": "synthetic", "n": 40, "p": 5},
+           "solvers": [{"kind": "fista", "max_iter": 100, "record_every": 10}]}
+    run = run_config(cfg)
+    rows = run.metrics["solvers"]["fista"]["repeats"]  # a deterministic solver repeats too
+    assert [r["seed"] for r in rows] == repeat_seeds(0, 2)
+    assert rows[0]["objective"] != rows[1]["objective"]  # another data set
+    assert run.metrics["repeats"]["data"].startswith("synthetic data drawn again")
+    with pytest.raises(InputError, match="repeat_data"):
+        load_config({"name": "x", "repeats": 2, "repeat_data": True,
+                     "data": {"kind": "diabetes"}})

@@ -121,7 +121,11 @@ def solver_table(runs: Sequence[Any], with_run: bool) -> str:
     headers = (("run",) if with_run else ()) + SOLVER_HEADERS + (SCORE_HEADERS if scores else ())
     rows = [([r.path.name] if with_run else []) + row
             for r in runs for row in solver_rows(r.metrics, scores)]
-    return format_table(headers, rows, left=3 if with_run else 2)
+    table = format_table(headers, rows, left=3 if with_run else 2)
+    if with_run and any(r.metrics.get("repeats") for r in runs):
+        table += ("\n(xN): median [25th, 75th percentile] over N repeats (seeds in "
+                  "metrics.json); the other columns: the first repeat")
+    return table
 
 
 def _alpha_text(pb: dict[str, Any]) -> str:

@@ -307,6 +307,7 @@ class Config(_Strict):
     # every solver with a batch_size runs this many times, seeds derived from seed
     # (lasso_torch.experiment.repeats); deterministic solvers run once
     repeats: Annotated[PosInt, Field(le=1000)] = 1
+    repeat_data: bool = False  # repeats also draw the synthetic data again (every solver)
     output: str = "runs"
     distributed: bool = False  # each process solves on its rows; rank 0 writes the run
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
@@ -340,6 +341,13 @@ class Config(_Strict):
         if self.distributed and self.data.sample_weight is not None:
             raise ValueError("data.sample_weight does not run with distributed: true (the "
                              "sharded rows are unweighted); set distributed: false")
+        return self
+
+    @model_validator(mode="after")
+    def _repeat_data_is_synthetic(self) -> Config:
+        if self.repeat_data and not isinstance(self.data, SyntheticData):
+            raise ValueError("repeat_data draws synthetic data again; data.kind is "
+                             f"{self.data.kind!r} (use repeats alone for minibatch seeds)")
         return self
 
     @model_validator(mode="after")

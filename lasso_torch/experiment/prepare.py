@@ -40,6 +40,7 @@ class Setup:
     traces: dict[str, dict[str, np.ndarray]]
     reference: Tensor | None = field(default=None)
     sample_weight: Tensor | None = field(default=None)  # data.sample_weight, float64 (n,)
+    repeat_setups: dict[int, Setup] = field(default_factory=dict)  # repeat_data: per repeat
 
     def problem(self, config: Config) -> dict[str, Any]:
         """``lt.solve`` / ``lt.lasso_path``'s problem options of this run: the objective's

@@ -9,6 +9,8 @@ without repeats), repeat ``r`` with a seed derived from ``(seed, r)``
 run once. Each repeat's traces are the group ``<label>.repeat<r>``; its numbers a row of
 ``metrics["solvers"][label]["repeats"]``, summarized as median and quartiles
 (``repeat_stats``; the spread is stated in ``metrics["repeats"]["spread"]``).
+``repeat_data: true`` (synthetic data only) also draws the data again for every repeat
+(``data.seed`` = the repeat's seed, its own reference), and then every solver repeats.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from ..progress import Phase
 from ..solve import SolveResult
 from .backend import Local
 from .config import Config, SolverConfig
-from .prepare import Setup
-from .record import Log, account, solver_options, summary
+from .prepare import Setup, setup
+from .record import Log, account, quiet, solver_options, summary
 
 
 def repeat_seeds(seed: int, n: int) -> list[int]:
@@ -74,9 +76,25 @@ def step_rule(s: SolverConfig, res: SolveResult) -> dict[str, Any]:
     return out
 
 
+def repeat_problem(config: Config, st: Setup, backend: Local, r: int, seed: int) -> Setup:
+    """``repeat_data: true``: repeat ``r``'s problem, the synthetic data drawn again with
+    ``data.seed = seed``, alpha resolved on it and its own float64 reference (built once,
+    shared by every solver's repeat ``r``)."""
+    if r not in st.repeat_setups:
+        cfg = config.model_copy(update={"data": config.data.model_copy(update={"seed": seed})})
+        rs = setup(cfg, backend)
+        obj = cfg.objective
+        ref = backend.reference(rs.X64, rs.y64, rs.alphas[-1], float(obj.l1_ratio),
+                                obj.fit_intercept, quiet, objective=rs.problem(cfg))
+        rs.reference = ref.coef.cpu()
+        st.repeat_setups[r] = rs
+    return st.repeat_setups[r]
+
+
 def run_repeats(config: Config, st: Setup, backend: Local, which: tuple, first: Any,
              first_acc: dict[str, Any], log: Log) -> list[str]:
-    """Repeats 1.. N-1 of a stochastic solver (:mod:`.repeats`): its traces as
+    """Repeats 1.. N-1 of a stochastic solver (every solver with ``repeat_data``: then
+    each repeat also draws its own synthetic data, :func:`repeat_problem`): its traces as
     ``<label>.repeat<r>``, one row per repeat and their median and quartiles in its
     metrics. Returns the repeats' statuses."""
     i, s, label, idx = which
@@ -85,15 +103,18 @@ def run_repeats(config: Config, st: Setup, backend: Local, which: tuple, first: 
     st.metrics["repeats"] = {"n": config.repeats, "seeds": seeds, "spread": SPREAD,
                              "solvers": [*st.metrics.get("repeats", {}).get("solvers", []),
                                          label]}
+    if config.repeat_data:
+        st.metrics["repeats"]["data"] = "synthetic data drawn again with data.seed = seed"
     rows, statuses = [repeat_row(seeds[0], first, first_acc)], []
     for r, seed in enumerate(seeds[1:], 1):
+        rs = repeat_problem(config, st, backend, r, seed) if config.repeat_data else st
         with Phase(f"{label} repeat {r}", s.max_iter, log=log, announce=False,
                    tty=None if backend.rank == 0 else False) as bar:
-            res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
+            res = backend.solve(rs.X, rs.y, rs.alphas[0], float(obj.l1_ratio),
                                 **solver_options(s, obj.fit_intercept, seed),
                                 record_every=s.record_every, record_coef=idx, callback=bar,
-                                **st.problem(config))
-        acc, _ = account(res, idx, st.alphas[0], st.reference, st.beta_true)
+                                **rs.problem(config))
+        acc, _ = account(res, idx, rs.alphas[0], rs.reference, rs.beta_true)
         rows.append(repeat_row(seed, res, acc))
         statuses.append(res.status)
         if res.trace is not None:

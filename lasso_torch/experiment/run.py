@@ -96,7 +96,8 @@ def _run_solvers(config: Config, st: Setup, backend: Local, log: Log) -> list[st
         st.metrics["solvers"][label] = {**summary(res), **step_rule(s, res)}
         acc, arrays = account(res, idx, st.alphas[0], st.reference, st.beta_true)
         st.metrics["solvers"][label]["account"] = acc
-        if config.repeats > 1 and s.batch_size is not None and res.status != "interrupted":
+        if config.repeats > 1 and (s.batch_size is not None or config.repeat_data) \
+                and res.status != "interrupted":
             statuses += run_repeats(config, st, backend, (i, s, label, idx), res, acc,
                                     log)
         if res.trace is not None:
