@@ -164,11 +164,14 @@ def trajectory_figure(
                     xs = [m[0] for m in marks]
                     ax.plot(xs, np.zeros(len(xs)), "o", ms=4.5, mfc="white",
                             mec="black", mew=1.0, ls="none", zorder=4, gid=f"landing/{lab}")
-                    for k_x, count in marks if row == axes.shape[0] - 1 else ():
-                        if count > 1:
-                            ax.annotate(f"{count}", (k_x, 0.0), xytext=(0, -9),
+                    shown = [m for m in marks if m[1] > 1] if row == axes.shape[0] - 1 else []
+                    for n_shown, (k_x, count) in enumerate(shown):
+                        if count > 1:  # alternately below and above: neighbours never touch
+                            ax.annotate(f"{count}", (k_x, 0.0),
+                                        xytext=(0, -9 if n_shown % 2 == 0 else 9),
                                         textcoords="offset points", ha="center",
-                                        va="top", fontsize="x-small", zorder=5,
+                                        va="top" if n_shown % 2 == 0 else "bottom",
+                                        fontsize="x-small", zorder=5,
                                         gid=f"landcount/{lab}/{k_x:g}")
             rep = (f"\nmedian of {spread[lab][2]} repeats, band: quartiles"
                    if lab in spread else "")
