@@ -91,10 +91,12 @@ class Local:
                 build_penalty(1.0, max(float(obj.l1_ratio), 1e-12), p=X.shape[1], like=X,
                               **{k: opts[k] for k in ("penalty", "weights", "positive",
                                                       "gamma")}))
-        # the squared lasso's moments: the thresholding figure's points lie on S(z, lambda)
-        # only for that problem (none are drawn for another loss or penalty)
+        # the squared loss's moments: the thresholding figure's points lie on S(z, lambda)
+        # (the firm threshold for MCP) only for that loss (none for another loss, weights
+        # or bounds)
+        squared = obj.loss == "squared" and obj.weights is None and not obj.positive
         arrays = (problem_arrays(X, y, obj.fit_intercept, s)
-                  if X.shape[1] <= 50 and obj.plain else None)
+                  if X.shape[1] <= 50 and squared else None)
         return Problem(X, y, beta, X.shape[0], amax, arrays, s)
 
     def reference(self, X: Tensor, y: Tensor, alpha: float, l1_ratio: float,

@@ -10,6 +10,7 @@ A config names a data source, one objective and a list of solvers::
     device: auto        # auto | cpu | cuda | cuda:N
     dtype: float64      # float32 | float64
     seed: 0             # also the minibatch order of the stochastic solvers
+    repeats: 1          # N: each solver with a batch_size runs N times (seeds derived, recorded)
     output: runs        # the output root; a run goes to <output>/<stamp>-<name>/
     distributed: false  # true: rows sharded over torchrun's processes (lasso_torch.distributed)
     sweep: {objective.alpha: [0.1, 0.01]}   # optional: one run per point of the product
@@ -330,6 +331,10 @@ class Config(_Strict):
     device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$")] = "auto"
     dtype: Literal["float32", "float64"] = "float64"
     seed: Annotated[Integer, Field(ge=0)] = 0
+    # every solver with a batch_size runs this many times, seeds derived from seed
+    # (lasso_torch.experiment.repeats); deterministic solvers run once
+    repeats: Annotated[PosInt, Field(le=1000)] = 1
+    repeat_data: bool = False  # repeats also draw the synthetic data again (every solver)
     output: str = "runs"
     distributed: bool = False  # each process solves on its rows; rank 0 writes the run
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
@@ -363,6 +368,13 @@ class Config(_Strict):
         if self.distributed and self.data.sample_weight is not None:
             raise ValueError("data.sample_weight does not run with distributed: true (the "
                              "sharded rows are unweighted); set distributed: false")
+        return self
+
+    @model_validator(mode="after")
+    def _repeat_data_is_synthetic(self) -> Config:
+        if self.repeat_data and not isinstance(self.data, SyntheticData):
+            raise ValueError("repeat_data draws synthetic data again; data.kind is "
+                             f"{self.data.kind!r} (use repeats alone for minibatch seeds)")
         return self
 
     @model_validator(mode="after")

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..cv import cross_validate
+from ..cv import cross_validate, one_se_rule
 from ..errors import ConvergenceWarning, InputError
+from ..path import lasso_path
 from ..progress import Phase
 from ..solve import solve
 from ..solvers import get_solver
@@ -22,6 +23,7 @@ from .backend import Local, describe_data
 from .config import AlphaTune, Config, resolve_alphas
 from .record import Log, quiet, record_coef, solver_options
 from .resources import SLOW_BYTES, check_memory, gb
+from .rows import column_names
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Setup:
     reference: Tensor | None = field(default=None)
     sample_weight: Tensor | None = field(default=None)  # data.sample_weight, float64 (n,)
     weights: list[float] | None = field(default=None)  # tuned per-feature alphas / alpha
+    repeat_setups: dict[int, Setup] = field(default_factory=dict)  # repeat_data: per repeat
 
     def problem(self, config: Config) -> dict[str, Any]:
         """``lt.solve`` / ``lt.lasso_path``'s problem options of this run: the objective's
@@ -101,6 +104,8 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
                     "alphas": alphas if obj.is_path else None, "alpha_max": pb.alpha_max,
                     "l1_ratio": l1_ratio, "kind": obj.kind, "fit_intercept": obj.fit_intercept,
                     "standardize": obj.standardize, "data": config.data.kind,
+                    "loss": obj.loss, "gamma": obj.gamma,
+                    "feature_names": column_names(config, p),
                     **{k: v for k, v in backend.meta().items() if k == "world_size"}},
         "solvers": {},
     }
@@ -170,18 +175,25 @@ def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed
     """``objective.cv: K``: K-fold cross-validation on ``grid`` (all folds x all alphas in
     one batched path, folds shuffled by ``seed``; rows weighted by ``sample_weight``, in the
     fits and the held-out MSE). Returns the chosen alpha, the ``cv`` trace group
-    (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
-    ``metrics["problem"]["cv"]``."""
+    (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``, ``alpha_1se``: the 1-SE
+    rule's, ``n_nonzero``: the nonzero count of the path on all the data) and its summary for
+    ``metrics["problem"]["cv"]`` (with ``alpha_1se`` and the standard error ``mse_se``)."""
     with Phase(f"cross-validation: {folds} folds x {len(grid)} alphas", log=log):
         res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
                              fit_intercept=fit_intercept, tol=tol, sample_weight=sample_weight)
     if not res.converged:
         warnings.warn(f"cross-validation paths: worst relative gap {res.gaps.max():.3e} > "
                       f"tol {tol:.1e}", ConvergenceWarning, stacklevel=2)
+    _, i_1se, se = one_se_rule(res.alphas, res.mse_path)
+    full = lasso_path(X, y, res.alphas.tolist(), l1_ratio=l1_ratio, tol=tol,
+                      fit_intercept=fit_intercept, sample_weight=sample_weight)
     group = {"alphas": res.alphas, "mse_path": res.mse_path, "alpha": np.asarray(res.alpha),
-             "gaps": res.gaps}
+             "gaps": res.gaps, "alpha_1se": np.asarray(res.alphas[i_1se]),
+             "n_nonzero": (full.coefs != 0).sum(0).cpu().numpy().astype(np.int64)}
     summary_ = {"folds": folds, "num": len(grid), "alpha": res.alpha, "index": res.index,
-                "mse": float(res.mse_mean[res.index]), "converged": res.converged,
+                "mse": float(res.mse_mean[res.index]), "mse_se": float(se[res.index]),
+                "alpha_1se": float(res.alphas[i_1se]), "index_1se": i_1se,
+                "mse_1se": float(res.mse_mean[i_1se]), "converged": res.converged,
                 "time": res.time}
     return res.alpha, group, summary_
 

@@ -103,7 +103,8 @@ def summary(res: SolveResult) -> dict[str, Any]:
            "objective": float(res.objective), "gap": float(res.gap),
            "gap_abs": float(res.gap_abs), "kkt": float(res.kkt), "n_zeros": n_zeros,
            "nnz": res.coef.numel() - n_zeros, "converged": res.converged,
-           "status": res.status, "intercept": float(res.intercept)}
+           "status": res.status, "intercept": float(res.intercept),
+           "certificate": str(getattr(res, "certificate", "duality gap"))}
     notes = list(getattr(res, "notes", ()) or ())
     if notes:
         out["notes"] = notes
@@ -132,6 +133,18 @@ def identified_at(iterations: np.ndarray, coef: np.ndarray, target: np.ndarray) 
     return int(iterations[len(same) - int(np.argmin(same[::-1]))])
 
 
+def with_final(it: np.ndarray, c: np.ndarray, res: SolveResult, pick: Any
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The records with the returned iterate appended when it is not the last record (a
+    solver that converged between two records): the account, ``support_at`` included,
+    then speaks of the answer, not only of the recorded iterations."""
+    final = res.coef.detach().cpu().double().numpy().reshape(-1)[pick]
+    if it.size and int(it[-1]) >= int(res.n_iter):  # the answer is recorded already
+        return it, c
+    return (np.append(it, int(res.n_iter)).astype(it.dtype if it.size else np.int64),
+            np.vstack([c, final[None, :]]))
+
+
 def account(res: SolveResult, idx: bool | list[int], alpha: float, reference: Tensor,
             beta_true: Tensor | None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The per-coefficient account of a solve (module docstring): its ``metrics.json``
@@ -143,7 +156,8 @@ def account(res: SolveResult, idx: bool | list[int], alpha: float, reference: Te
     out: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     if "coef" in trace and len(trace["iteration"]):
-        it, c = trace["iteration"], trace["coef"]
+        it, c = with_final(np.asarray(trace["iteration"]), np.asarray(trace["coef"]), res,
+                           pick)
         lr = None if get_solver(res.solver).exact_zeros else res.lr
         out = coefficient_account(it, c, lr, alpha, None if truth is None else truth[pick])
         out["support_at"] = identified_at(it, c, ref)
@@ -200,8 +214,10 @@ def worst(statuses: list[str]) -> str:
     return next((s for s in WORST_FIRST if s in statuses), "converged")
 
 
-def path_summary(kind: str, lr: Any, rows: dict[str, Any]) -> dict[str, Any]:
-    """The path's line of ``metrics.json`` (the definitions: module docstring)."""
+def path_summary(kind: str, lr: Any, rows: dict[str, Any], certificate: str = "duality gap"
+                 ) -> dict[str, Any]:
+    """The path's line of ``metrics.json`` (the definitions: module docstring);
+    ``certificate``: what ``gap`` is (``kkt`` for MCP / SCAD, which have no duality gap)."""
     last = rows["coefs"][-1] if len(rows["coefs"]) else np.zeros(rows["coefs"].shape[1])
     n_zeros, status = int((last == 0).sum()), worst(rows["status"])
     gaps = rows["gaps"]
@@ -212,7 +228,7 @@ def path_summary(kind: str, lr: Any, rows: dict[str, Any]) -> dict[str, Any]:
             "gap": float(np.max(gaps)) if len(gaps) else None, "kkt": None,
             "n_zeros": n_zeros, "nnz": int(last.size - n_zeros),
             "converged": status == "converged", "status": status,
-            "path_points": len(rows["alphas"])}
+            "path_points": len(rows["alphas"]), "certificate": certificate}
 
 
 def problem_arrays(X: Tensor, y: Tensor, fit_intercept: bool,
@@ -296,4 +312,4 @@ __all__ = ["COEF_SUBSET", "REFERENCE_TOL", "Log", "account", "failed_summary", "
            "geometry_arrays",
            "identified_at", "labels", "path_rows", "path_summary", "problem_arrays", "quiet",
            "record_coef", "reference_metrics", "run_meta", "run_status", "solver_options",
-           "summary", "worst"]
+           "summary", "with_final", "worst"]
