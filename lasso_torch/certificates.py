@@ -227,7 +227,7 @@ def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, dataf
     ``datafit`` only names the loss. A duality gap where the problem has one, else the KKT
     violation relative to ``||grad f(0)||_inf``; the intercept is the problem's optimal one
     for ``coef``. ``reduce`` sums over the rows of every process (sharded data)."""
-    from .exact import exact_sums, small_squared
+    from .exact import datafit64, exact_sums, pen64, small_squared
 
     one = coef.dim() == 1
     kind = certificate_kind(datafit, penalty)
@@ -236,7 +236,7 @@ def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, dataf
                                    float(penalty.l1), float(penalty.l2))) is not None:
         return _final_of(*small[:5], kind, small[5])
     W = (coef[:, None] if one else coef).detach().to(torch.float64)
-    pen = _pen64(penalty)
+    pen = pen64(penalty)
     data = (X, y, sample_weight, fit_intercept, reduce)
     loss = None if isinstance(datafit, Quadratic) else datafit
     S = exact_sums(*data, W, loss, kkt=kind == "kkt")
@@ -255,7 +255,7 @@ def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, dataf
             primal, gap = gap_from_sums(S.a, S.b, S.Xtr, W, n, pen)
         else:
             if unpenalized(pen) is not None:  # the dual point where x_U^T S u = 0
-                S = exact_sums(*data, profile_unpenalized(_datafit64(datafit, *data[:4]),
+                S = exact_sums(*data, profile_unpenalized(datafit64(datafit, *data[:4]),
                                                           pen, W), loss)
             gap = primal + _dual_terms(S, pen)
         p0 = S.p0.clamp(min=tiny)
@@ -277,17 +277,6 @@ def _final_of(primal: float, gap: float, p0: float, kkt: float, intercept: float
     return Final(Certificate(t[0], t[1], t[2], t[3]), t[4], kind, t[5])
 
 
-def _pen64(penalty: object) -> object:
-    """The penalty with its tensors (alpha, weights, bounds) in float64."""
-    import copy
-
-    out = copy.copy(penalty)
-    for name, val in vars(penalty).items():
-        if isinstance(val, Tensor) and val.is_floating_point():
-            setattr(out, name, val.to(torch.float64))
-    return out
-
-
 def _dual_terms(S: object, pen: object) -> Tensor:
     """``1/n sum s l*(-kappa u) + Omega*(kappa v)``: minus the dual objective at the scaled
     generalized residual (:class:`~lasso_torch.exact.Sums` ``S``)."""
@@ -298,15 +287,3 @@ def _dual_terms(S: object, pen: object) -> Tensor:
     else:  # a = eta; u = -l'(eta) unweighted
         loss_conj = S.rows.conj(kappa * -S.rows.twin.deriv(S.a))
     return loss_conj + pen.conjugate(kappa * v)
-
-
-def _datafit64(datafit: object, X: Tensor, y: Tensor, s: Tensor | None,
-               fit_intercept: bool) -> object:
-    from .problem import make_datafit
-
-    f64 = torch.float64
-    loss = None if isinstance(datafit, Quadratic) else getattr(datafit, "fn", None) or getattr(
-        datafit, "name", None)
-    opts = {"delta": datafit.delta} if getattr(datafit, "name", "") == "huber" else {}
-    return make_datafit(loss, X.to(f64), y.to(f64), fit_intercept, False,
-                        None if s is None else s.to(f64), **opts)

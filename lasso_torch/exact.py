@@ -1,32 +1,26 @@
-r"""The final certificate's arithmetic, and the centered copy that low precision solves on.
+r"""The final certificate's arithmetic: the sums it is made of, from the returned answer.
 
 :func:`lasso_torch.certificates.final_certificate` certifies a *returned* answer. Its sums
 are made here, apart from every datafit's products (so a datafit's cancellation cannot hide
 in its own certificate):
 
 * in **float64**, whatever the data's dtype (``X`` is converted one block of rows at a
-  time: memory stays bounded by one block, about 8 MB);
-* on **centered** columns: each block is centered by the float64 (weighted) column means
-  before its product, so ``X_c^T u`` keeps its digits when the means dwarf the spread
-  (``1e7`` offsets); a sparse ``X`` stays sparse, centered implicitly
-  (``X_c^T u = X^T u - xbar sum(u)``, exact where the means are small, as they are for
-  sparse designs);
+  time: memory stays bounded by one block);
+* on **centered** columns: each block is shifted by a pivot row, so the rank-one centering
+  applied afterwards loses no digit when the means dwarf the spread (``1e7`` offsets); a
+  sparse ``X`` stays sparse, centered implicitly (``X_c^T u = X^T u - xbar sum(u)``, exact
+  where the means are small, as they are for sparse designs);
 * the intercept **profiled** in float64 for the returned ``w``: ``ybar - xbar^T w`` for
-  the squared loss, the root of ``sum_i s_i l'(eta_i) = 0`` (safeguarded Newton to
-  rounding) for the other losses. The answer's intercept is this one: the problem's optimal
-  intercept for the returned coefficients, rounded once to the data's dtype.
+  the squared loss, the root of ``sum_i s_i l'(eta_i) = 0`` for the other losses
+  (:mod:`lasso_torch.exact_loss`). The answer's intercept is this one: the problem's
+  optimal intercept for the returned coefficients, rounded once to the data's dtype.
 
-:func:`centered_copy` is the other half of the rule for low precision: a dense float32 (or
-narrower) ``X`` whose column means exceed its spread, or a float64 one whose means exceed
-it ``1e4``-fold, is centered once (a copy) before the solve, and so is ``y`` (by the same
-rule) for the losses whose intercept absorbs a shift of ``y`` (squared, Huber). Data that
-is not so shifted is solved as given, bit for bit.
-Centering with an intercept changes the coefficients of no solution, only the intercept,
-which the final certificate recomputes from the original data.
+The copy that low precision solves on is :mod:`lasso_torch.precision`.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -35,9 +29,9 @@ import torch
 from torch import Tensor
 
 from . import sparse as sp
+from .exact_loss import LossRows, profile_intercept
 
 F64 = torch.float64
-EPS64 = float(torch.finfo(F64).eps)
 BLOCK = 1 << 15  # float64 entries of X converted at a time (256 KB: the block stays in cache
 MIN_ROWS = 32  # for its two products); at least this many rows (wide X: few Python steps)
 
@@ -139,97 +133,6 @@ class Centered:
             self.weight(D).sum(0))
 
 
-class LossRows:
-    """``f(eta) = 1/n sum_i s_i l(y_i, eta_i)`` per column of ``eta (n, K)``, in float64: the
-    datafit's row functions (``loss``, ``deriv``, ``hess``, ``conj``, ``saturated``,
-    ``bracket``) on float64 labels, with no ``X`` and no solver state; a user's loss through
-    autograd (its value may be per row or one number)."""
-
-    def __init__(self, datafit: Any, y: Tensor, s: Tensor | None, n: Tensor,
-                 fit_intercept: bool = True) -> None:
-        self.s, self.n, self.fit_intercept = s, n, fit_intercept
-        self.user = not hasattr(datafit, "deriv")
-        if self.user:
-            self.fn, self.y = datafit.fn, y
-            return
-        twin = object.__new__(type(datafit))
-        twin.__dict__.update({k: v for k, v in datafit.__dict__.items()
-                              if k not in ("X", "XT", "gram", "lipschitz", "Xty", "p0")})
-        twin.X, twin.groups, twin.F, twin._warm, twin.s = None, None, 1, {}, s
-        twin.y = datafit.prepare_y(y) if hasattr(datafit, "prepare_y") else y
-        self.twin = twin
-
-    def _w(self, M: Tensor) -> Tensor:
-        return M if self.s is None else self.s[:, None] * M
-
-    def _user_value(self, e: Tensor) -> Tensor:
-        out = self.fn(e, self.y)
-        return out if out.dim() == 0 else self._w(out[:, None])[:, 0].sum() / self.n
-
-    def value(self, eta: Tensor) -> Tensor:
-        if not self.user:
-            return self._w(self.twin.loss(eta)).sum(0) / self.n
-        with torch.no_grad():
-            return torch.stack([self._user_value(eta[:, k]) for k in range(eta.shape[1])])
-
-    def derivs(self, eta: Tensor) -> tuple[Tensor, Tensor]:
-        """``(s l'(eta), s l''(eta))`` per row and column (the weighted derivatives)."""
-        if not self.user:
-            return self._w(self.twin.deriv(eta)), self._w(self.twin.hess(eta))
-        g, h = [], []
-        for k in range(eta.shape[1]):
-            e = eta[:, k].detach().requires_grad_(True)
-            with torch.enable_grad():
-                (gk,) = torch.autograd.grad(self._user_value(e), e, create_graph=True)
-                hk = (torch.autograd.grad(gk.sum(), e, allow_unused=True)[0]
-                      if gk.requires_grad else None)
-            g.append(gk.detach() * self.n)
-            h.append(torch.zeros_like(e) if hk is None else hk.detach() * self.n)
-        return torch.stack(g, 1), torch.stack(h, 1)
-
-    def bracket(self, Z: Tensor) -> tuple[Tensor, Tensor]:
-        if self.user or not hasattr(self.twin, "bracket"):
-            inf = torch.full_like(Z[0], torch.inf)
-            return -inf, inf
-        return self.twin.bracket(Z, None if self.s is None else self.s[:, None].expand_as(Z))
-
-    def conj(self, V: Tensor) -> Tensor:
-        """``1/n sum_i s_i l_i*(-v_i)`` per column. Where ``l*(-v)`` is ``g(v) - v y`` (the
-        Huber loss) and the dual point sums to 0 (the free intercept), ``y`` is centered
-        first: its mean would only cancel, taking its digits along (targets near ``1e6``)."""
-        twin = self.twin
-        if self.fit_intercept and getattr(twin, "conj_linear_in_y", False):
-            twin = object.__new__(type(self.twin))
-            twin.__dict__.update(self.twin.__dict__)
-            twin.y = self.twin.y - self._w(self.twin.y[:, None]).sum() / self.n
-        return self._w(twin.conj(V)).sum(0) / self.n
-
-    def floor(self, like: Tensor) -> Tensor:
-        """``1/n sum_i s_i min l_i``."""
-        if self.user or not hasattr(self.twin, "saturated"):
-            return like.new_zeros(())
-        return self._w(self.twin.saturated(like[:, :1])).sum() / self.n
-
-
-def profile_intercept(rows: LossRows, Z: Tensor) -> Tensor:
-    """``c (K,)`` minimizing ``sum_i s_i l(z_ik + c)`` per column: Newton steps kept inside a
-    shrinking bracket (bisection where Newton leaves it), to rounding."""
-    lo, hi = rows.bracket(Z)
-    bounded = torch.isfinite(lo) & torch.isfinite(hi)
-    c = torch.where(bounded, (lo + hi) / 2, torch.zeros_like(lo))
-    for _ in range(200):
-        d1, d2 = rows.derivs(Z + c)
-        g, h = d1.sum(0), d2.sum(0)
-        if bool((g.abs() <= 4 * EPS64 * d1.abs().sum(0)).all()):
-            break
-        hi = torch.where(g > 0, torch.minimum(hi, c), hi)  # the root lies below c
-        lo = torch.where(g < 0, torch.maximum(lo, c), lo)
-        cn = c - torch.where(h > 0, g / torch.where(h > 0, h, 1.0), torch.sign(g))
-        bounded = torch.isfinite(lo) & torch.isfinite(hi)
-        c = torch.where((cn > lo) & (cn < hi) | ~bounded, cn, (lo + hi) / 2)
-    return c
-
-
 class Sums(NamedTuple):
     """What a certificate is made of, float64, one value per column of ``W (p, K)``."""
 
@@ -321,38 +224,24 @@ def small_squared(X: Tensor, y: Tensor, w: Tensor, s: Tensor | None, fit_interce
     return primal, gap, yy / (2 * n), float(kkt.max()) if kkt.size else 0.0, float(intercept), n
 
 
-def centered_copy(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool,
-                  shift_y: bool, widen: bool = False) -> tuple[Tensor, Tensor]:
-    """``(X, y)`` as the solvers should see them: a dense ``X`` whose column means dwarf its
-    spread centered once (float32 and narrower: means above the spread; float64: above
-    ``1e4`` times it), and ``y`` by the same rule where ``shift_y`` (a loss whose intercept
-    absorbs a shift of ``y``); unchanged without an intercept, for a sparse ``X`` (centered
-    implicitly) or data that is already near centered. ``widen``: float32 data on the CPU
-    is solved in float64 (``auto`` for the GLM losses, whose Newton steps and line searches
-    cannot measure progress below float32's resolution: measured, Poisson stalls at a
-    relative gap 7e-6 and Huber crawls at 0.1 s per outer iteration in float32)."""
-    if widen and X.dtype != F64 and X.device.type == "cpu":
-        X, y = X.to(F64), y.to(F64)
-    if not fit_intercept:
-        return X, y
-    limit = 1e4 if X.dtype == F64 else 1.0
-    if shift_y and _offset(y, s, limit):
-        y64 = y.to(F64)
-        ym = y64.mean(0) if s is None else (s.to(F64) @ y64) / s.to(F64).sum()
-        y = (y64 - ym).to(y.dtype)
-    if sp.is_sparse(X) or X.shape[0] < 2 or not _offset(X, s, limit):
-        return X, y
-    xm = X.sum(0, dtype=F64) / X.shape[0] if s is None else (
-        (s.to(X.dtype) @ X).to(F64) / s.sum())
-    return X - xm.to(X.dtype), y  # x - m is exact where x and m agree to a factor 2
+def pen64(penalty: object) -> object:
+    """The penalty with its tensors (alpha, weights, bounds) in float64."""
+    out = copy.copy(penalty)
+    for name, val in vars(penalty).items():
+        if isinstance(val, Tensor) and val.is_floating_point():
+            setattr(out, name, val.to(torch.float64))
+    return out
 
 
-def _offset(A: Tensor, s: Tensor | None, limit: float) -> bool:
-    """Whether some column's (weighted) mean exceeds ``limit`` times its spread (max - min);
-    numpy for a small CPU array (a tenth of torch's per-call cost)."""
-    if A.device.type == "cpu" and A.numel() <= SMALL and s is None:
-        a = A.numpy()
-        return bool((np.abs(a.mean(0, dtype=np.float64)) > limit * np.ptp(a, 0)).any())
-    m = A.sum(0, dtype=F64) / A.shape[0] if s is None else (
-        (s.to(A.dtype) @ A).to(F64) / s.sum())
-    return bool((m.abs() > limit * (A.amax(0) - A.amin(0)).to(F64)).any())
+def datafit64(datafit: object, X: Tensor, y: Tensor, s: Tensor | None,
+               fit_intercept: bool) -> object:
+    """The problem's datafit on float64 data (to profile unpenalized features)."""
+    from .datafits import Quadratic
+    from .problem import make_datafit
+
+    f64 = torch.float64
+    loss = None if isinstance(datafit, Quadratic) else getattr(datafit, "fn", None) or getattr(
+        datafit, "name", None)
+    opts = {"delta": datafit.delta} if getattr(datafit, "name", "") == "huber" else {}
+    return make_datafit(loss, X.to(f64), y.to(f64), fit_intercept, False,
+                        None if s is None else s.to(f64), **opts)

@@ -40,9 +40,9 @@ from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight, 
 from .datafits import Quadratic
 from .differentiable import differentiable_path
 from .errors import ConvergenceWarning, InputError
-from .exact import centered_copy
 from .path_result import PathResult
 from .path_strategies import run_strategy
+from .precision import centered_copy
 from .problem import alpha_max as problem_alpha_max
 from .problem import build_penalty, loss_name, make_datafit
 from .solvers import get_solver

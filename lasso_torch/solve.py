@@ -30,7 +30,7 @@ from .datafit_build import build_datafit
 from .datafits import Quadratic
 from .differentiable import differentiable
 from .errors import ConvergenceWarning
-from .exact import centered_copy
+from .precision import centered_copy
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
 from .solvers.auto import choose, small_on_one_thread

@@ -24,7 +24,6 @@ The same config and seed give bit-identical traces on the CPU (except wall times
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +31,14 @@ import numpy as np
 
 from ..account import support_scores
 from ..claims import claim
-from ..errors import ConvergenceWarning, InputError
+from ..errors import InputError
 from ..progress import Phase
 from ..runs import Run, RunWriter, check_output_root, find_done, load_run
 from ..signals import sigterm_as_interrupt
 from .backend import Local, describe_data, open_backend
 from .config import Config, SolverConfig
 from .load import load_config, sweep_points
+from .pathrun import run_path
 from .prepare import Setup, setup
 from .record import (
     Log,
@@ -46,8 +46,6 @@ from .record import (
     failed_summary,
     geometry,
     labels,
-    path_rows,
-    path_summary,
     quiet,
     record_coef,
     reference_metrics,
@@ -76,7 +74,7 @@ def _solve_all(config: Config, st: Setup, backend: Local, log: Log) -> list[str]
     if p == 2 and "gram" in stats:
         st.traces["geometry"] = geometry(stats["gram"], stats["xty"], st.reference)
     if obj.is_path:
-        return _run_path(config, st, backend, log)
+        return run_path(config, st, backend, log)
     return _run_solvers(config, st, backend, log)
 
 
@@ -132,73 +130,6 @@ def _one_solver(config: Config, st: Setup, backend: Local, log: Log, i: int,
     return statuses
 
 
-RIDGE_REACH = 1e3  # the ridge grid reaches this many alpha_max: far enough to shrink
-
-
-def ridge_grid(alphas: list[float], alpha_max: float) -> list[float]:
-    """The ridge path's own grid: from ``RIDGE_REACH * alpha_max`` down to the smallest
-    alpha of the run's grid (ridge is nearly unshrunk at ``alpha_max``), log-spaced."""
-    top, low = RIDGE_REACH * alpha_max, min(alphas)
-    num = min(max(2 * len(alphas), 20), 200)
-    return np.geomspace(top, low, num).tolist()
-
-
-def _path(config: Config, st: Setup, backend: Local, l1_ratio: float, log: Log,
-          alphas: list[float] | None = None) -> dict[str, Any]:
-    """One path of the configured solver on the grid (:func:`.record.path_rows`);
-    ``alphas`` another grid. A comparison path (the ridge path, or the lasso path beside
-    an MCP / SCAD one: any l1_ratio other than the objective's, or l1_ratio 1 of a
-    non-convex penalty) drops the penalty's mcp / scad shape."""
-    s = config.solvers[0]
-    kw = solver_options(s, config.objective.fit_intercept, config.seed)
-    kw.update(kw.pop("options"))
-    kw.update(st.problem(config))
-    if alphas is not None:  # a comparison path: the plain L1 / L2 penalty
-        kw.update(penalty=None, gamma=None)
-    alphas = st.alphas if alphas is None else alphas
-    if kw["check_every"] is None:
-        kw.pop("check_every")
-    with Phase(f"path {s.kind} (l1_ratio {l1_ratio:g})", len(alphas), log=log,
-               unit="alpha", tty=None if backend.rank == 0 else False) as phase:
-        rows = path_rows(backend.path(st.X, st.y, alphas, l1_ratio, **kw))
-        phase.update(len(rows["alphas"]))
-    unconverged = sum(x not in ("converged", "interrupted") for x in rows["status"])
-    if unconverged and backend.rank == 0:
-        warnings.warn(f"{s.kind} path (l1_ratio {l1_ratio:g}): {unconverged} of "
-                      f"{len(rows['alphas'])} points did not converge; worst relative gap "
-                      f"{max(rows['gaps']):.3e} (tol {s.tol:.1e})", ConvergenceWarning,
-                      stacklevel=2)
-    return rows
-
-
-def _run_path(config: Config, st: Setup, backend: Local, log: Log) -> list[str]:
-    """Path mode: the configured objective, then the lasso on the same grid (beside an
-    MCP / SCAD path) or ridge on its own longer grid (:func:`ridge_grid`)."""
-    s, label = config.solvers[0], labels(config.solvers)[0]
-    l1_ratio = float(config.objective.l1_ratio)
-    log(f"path: {len(st.alphas)} alphas with {s.kind} (l1_ratio {l1_ratio:g}), then ridge")
-    main = _path(config, st, backend, l1_ratio, log)
-    group = {"alphas": main["alphas"], "coefs": main["coefs"], "gaps": main["gaps"],
-             "n_iters": main["n_iter"], "alpha_max": np.asarray(st.alpha_max)}
-    st.traces["path"] = group
-    statuses = list(main["status"])
-    nonconvex = config.objective.kind in ("mcp", "scad")
-    if statuses and statuses[-1] != "interrupted" and nonconvex:  # the lasso beside it
-        lasso = _path(config, st, backend, 1.0, log, alphas=st.alphas)
-        group["lasso_coefs"], group["lasso_gaps"] = lasso["coefs"], lasso["gaps"]
-        statuses += [x for x in lasso["status"] if x == "interrupted"]
-    elif statuses and statuses[-1] != "interrupted":  # ridge, on its own longer grid
-        ridge = _path(config, st, backend, 0.0, log, alphas=ridge_grid(st.alphas,
-                                                                        st.alpha_max))
-        group["ridge_coefs"], group["ridge_gaps"] = ridge["coefs"], ridge["gaps"]
-        group["ridge_alphas"] = ridge["alphas"]
-        statuses += [x for x in ridge["status"] if x == "interrupted"]
-    st.metrics["solvers"][label] = path_summary(
-        s.kind, s.lr, main, "kkt" if config.objective.kind in ("mcp", "scad") else "duality gap")
-    return [x for x in statuses if x in ("interrupted", "diverged", "failed")]
-
-
-# --- one run -------------------------------------------------------------------------------
 def run_single(config: Config, *, log: Log = quiet) -> Run:
     """Run one (sweep-free) config and write its folder; returns the saved run (on every
     rank of a sharded run: rank 0 writes it, the others get it as rank 0 reports it).

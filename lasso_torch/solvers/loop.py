@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 
 from ..certificates import Certificate, Final
+from ..datafits import Quadratic
 from .engine import Engine
 from .trace import Recorder, Trace
 
@@ -175,7 +176,7 @@ def _check(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float
     """Decide which columns stop at iteration ``k``; True when the whole loop stops."""
     vals = torch.stack([cert.objective.reshape(-1), cert.rel_gap.reshape(-1),
                         cert.gap.reshape(-1)]).to("cpu", torch.float64).numpy()  # one sync
-    worse = _worse_than_zero(vals) & last  # stopped at max_iter above P(0): diverged
+    worse = _worse_than_zero(vals) & last & _p0_is_objective(engine)  # above P(0): diverged
     if not cols.batch:
         return _check_one(cols, engine, cert, k, tol, checking, patience, floor, last,
                           callback, float(vals[0, 0]), float(vals[1, 0]), bool(worse[0]))
@@ -204,6 +205,14 @@ def _check(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float
             status[~final] = "stopped"
     cols.finish(engine, cert, final | (last or stop), status, k)
     return stop or not cols.active.any()
+
+
+def _p0_is_objective(engine: Engine) -> bool:
+    """Whether ``gap / rel_gap`` is ``P(0)`` itself: the squared loss with a duality gap (a
+    GLM's scale excludes the loss's floor; a KKT certificate's is a gradient norm)."""
+    df = getattr(engine, "datafit", None)
+    return isinstance(df, Quadratic) and getattr(getattr(engine, "penalty", None), "convex",
+                                                 True)
 
 
 def _worse_than_zero(vals: np.ndarray) -> np.ndarray:
