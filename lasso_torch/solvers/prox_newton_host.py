@@ -1,0 +1,108 @@
+"""The host side of the compiled proximal Newton (:mod:`lasso_torch.solvers.prox_newton`):
+which problems the numba kernels serve, the float64 Fortran copy of ``X`` (once per
+datafit), the penalty as per-feature arrays, and the compiled running certificate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..certificates import Certificate
+from ..penalties import ElasticNet
+from ..weighted import WeightedElasticNet
+from .coordinate import _cached, as_certificate
+from .glm_kernels import loss_sum, pn_certificate, profile_intercept, row_loss
+from .pn_kernels import pn_iteration
+
+CODES = {"logistic": 0, "poisson": 1, "huber": 2, "gamma": 3, "tweedie": 4}
+GRAM_RATIO = 4  # the subproblem in Gram form where n >= GRAM_RATIO (|W| + 1)
+
+
+def compiled_applies(datafit: Any, penalty: Any, w: Tensor) -> bool:
+    """Whether :func:`~lasso_torch.solvers.glm_kernels.pn_iteration` serves this problem."""
+    X = datafit.X
+    return (getattr(datafit, "name", None) in CODES and type(datafit).__module__.startswith(
+        "lasso_torch.glm") and X.device.type == "cpu" and X.layout == torch.strided
+            and datafit.F == 1 and w.dim() == 1 and w.device.type == "cpu"
+            and isinstance(penalty, (ElasticNet, WeightedElasticNet))
+            and not (isinstance(penalty.alpha, Tensor) and penalty.alpha.numel() > 1))
+
+
+def _host_design(datafit: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` on the host in float64, Fortran order, columns shifted by their means when
+    there is an intercept (once per datafit: the alphas of a path share it)."""
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        X = datafit.X.detach().to(torch.float64).numpy()
+        out = np.empty(X.shape, order="F")
+        mean = X.mean(0) if datafit.fit_intercept else np.zeros(X.shape[1])
+        np.subtract(X, mean, out=out)
+        return out, mean
+    return _cached(datafit, "glm_host", make)
+
+
+class Host:
+    """The compiled engine's state: ``w``, the linear predictor, the penalty's arrays."""
+
+    def __init__(self, datafit: Any, penalty: Any, w0: Tensor) -> None:
+        self.X, self.mean = _host_design(datafit)
+        self.datafit = datafit
+        n, p = self.X.shape
+        self.y = datafit.y.detach().to(torch.float64).numpy().copy()
+        self.s = (np.ones(n) if datafit.s is None
+                  else datafit.s.detach().to(torch.float64).numpy().copy())
+        self.code = CODES[datafit.name]
+        self.param = float(getattr(datafit, "delta", getattr(datafit, "power", 0.0)))
+        a1, a2 = float(penalty.alpha) * penalty.l1_ratio, float(penalty.alpha) * (
+            1 - penalty.l1_ratio)
+        c = getattr(penalty, "weights", None)
+        c = np.ones(p) if c is None else c.detach().to(torch.float64).numpy()
+        self.a1, self.a2 = a1 * c, a2 * c
+        lo, hi = getattr(penalty, "lower", None), getattr(penalty, "upper", None)
+        self.lo = np.full(p, -np.inf) if lo is None else lo.detach().double().numpy().copy()
+        self.hi = np.full(p, np.inf) if hi is None else hi.detach().double().numpy().copy()
+        self.w = w0.detach().to(torch.float64).numpy().copy()
+        self.intercept = bool(datafit.fit_intercept)
+        z = self.X @ self.w  # the centered columns: the intercept absorbs the shift
+        self.b = profile_intercept(self.code, self.y, self.s, z, self.param, 0.0) if (
+            self.intercept) else 0.0
+        self.eta = z + self.b
+        self.plain = isinstance(penalty, ElasticNet)
+        self.conj = getattr(datafit, "conjugate_gap", True)
+        # the running certificate, compiled for the uniform elastic net (the others: certify)
+        self.p0 = self._p0(datafit) if self.plain else 0.0
+
+    def _p0(self, datafit: Any) -> float:
+        """``P(0)`` above the loss's floor (the conjugate gap's scale), or ``max |grad f(0)|``
+        (the KKT certificate's), as :class:`~lasso_torch.glm.base.GLMDatafit` defines them."""
+        zero = np.zeros(self.X.shape[0])
+        b = profile_intercept(self.code, self.y, self.s, zero, self.param, 0.0) if (
+            self.intercept) else 0.0
+        N = self.s.sum()
+        if not self.conj:
+            g = np.array([row_loss(self.code, yi, b, self.param)[1] for yi in self.y])
+            return float(np.abs(self.X.T @ (self.s * g)).max() / N)
+        floor = datafit.saturated(datafit.y.detach().to(torch.float64)).numpy()
+        return float((loss_sum(self.code, self.y, self.s, zero + b, self.param)
+                      - (self.s * floor).sum()) / N)
+
+    def certificate(self, w: Tensor) -> Certificate | None:
+        if not self.plain or not self.p0 > 0:
+            return None
+        primal, gap, kkt, self.b = pn_certificate(
+            self.X, self.y, self.s, self.code, self.param, self.w, self.a1[0], self.a2[0],
+            self.intercept, self.b, self.conj)
+        if self.intercept:  # the datafit's own intercept (the result's) starts from here
+            b = self.b - float(self.mean @ self.w)
+            self.datafit._warm[(self.X.shape[0],)] = torch.tensor(b, dtype=w.dtype)
+        return as_certificate(primal, gap, kkt, self.p0, w)
+
+    def step(self, ws_min: int, inner_ratio: float, max_epochs: int) -> float:
+        _, t, _, _ = pn_iteration(
+            self.X, self.y, self.s, self.code, self.param, self.w, self.eta, self.a1,
+            self.a2, self.lo, self.hi, self.intercept, ws_min, inner_ratio, 1e-14,
+            max_epochs, GRAM_RATIO)
+        return t
