@@ -25,12 +25,24 @@ PENALTY_NAMES = ("l1", "lasso", "elasticnet", "l2", "ridge", "mcp", "scad")
 GAMMA = {"mcp": 3.0, "scad": 3.7}  # the usual defaults (Zhang 2010; Fan & Li 2001)
 
 
+def parse_loss(loss: str) -> tuple[str, dict[str, float]]:
+    """``"tweedie(1.3)"`` -> ``("tweedie", {"power": 1.3})`` (R's ``tweedie(var.power)``
+    idiom; ``"tweedie"`` alone has power 1.5); any other name -> ``(name, {})``."""
+    if isinstance(loss, str) and loss.startswith("tweedie(") and loss.endswith(")"):
+        try:
+            return "tweedie", {"power": float(loss[8:-1])}
+        except ValueError:
+            raise InputError(f"loss {loss!r}: write tweedie(power), e.g. tweedie(1.5)") from None
+    return loss, {}
+
+
 def loss_name(loss: str | Callable | None) -> str:
     """``"squared"``, a built-in name, or ``"autograd"`` for a callable."""
     if loss is None:
         return "squared"
     if callable(loss):
         return "autograd"
+    loss = parse_loss(loss)[0]
     if loss not in LOSS_NAMES:
         raise InputError(f"unknown loss {loss!r}; choose from {', '.join(LOSS_NAMES)} "
                          "or pass a callable loss(pred, y)")
@@ -49,6 +61,7 @@ def make_datafit(loss: str | Callable | None, X: Tensor, y: Tensor, fit_intercep
     if name == "autograd":
         return Autograd(X, y, fit_intercept, row_weights=row_weights, loss=loss)
     opts = {} if delta is None else {"delta": delta}
+    opts.update(parse_loss(loss)[1])
     df = LOSSES[name](X, y, fit_intercept, row_weights=row_weights, **opts)
     df.check()
     return df
