@@ -92,14 +92,15 @@ def lasso_path(
     catch_interrupt: bool = False,
     loss: Any = None, penalty: Any = None, weights: Any = None, positive: bool = False,
     bounds: Any = None, gamma: float | None = None, delta: float | None = None,
-    **kwargs: Any,
+    groups: Any = None, **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
 
-    ``loss``, ``penalty``, ``weights``, ``positive``, ``bounds``, ``gamma``, ``delta``: the
-    problem, as in :func:`lasso_torch.solve` (the grid's ``alpha_max`` honours them; a loss
-    other than the squared one runs the batch without screening and finishes with
-    ``prox_newton``; ``poisson`` and a user's loss need ``strategy="warm"``).
+    ``loss``, ``penalty``, ``weights``, ``positive``, ``bounds``, ``gamma``, ``delta``,
+    ``groups``: the problem, as in :func:`lasso_torch.solve` (the grid's ``alpha_max``
+    honours them). ``strategy="auto"`` runs a loss other than the squared one, or a group
+    penalty, as the warm sequence of the compiled ``prox_newton`` (warm starts, one host
+    copy of ``X`` for the whole grid).
 
     Args:
         X, y: data ``(n, p)``, ``(n,)``; results follow ``X``'s device and dtype. With
@@ -141,7 +142,7 @@ def lasso_path(
         X, y = as_data(X, y)
         make = functools.partial(make_datafit, loss, delta=delta)
     prob = {"penalty": penalty, "weights": weights, "positive": positive, "bounds": bounds,
-            "gamma": gamma}
+            "gamma": gamma, "groups": groups}
     pen = functools.partial(build_penalty, l1_ratio=l1_ratio, p=X.shape[1], like=X, **prob)
     objective = {**prob, "loss": loss, "delta": delta}
     s = check_sample_weight(sample_weight, X)
@@ -158,7 +159,7 @@ def lasso_path(
         alphas = check_alphas(alphas, X)
     if strategy == "auto":  # lasso_torch.solvers.auto's rule for paths
         strategy, chosen = choose_path(X, distributed)
-        if loss_name(loss) != "squared":
+        if loss_name(loss) != "squared" or groups is not None:  # compiled prox-Newton, warm
             strategy, chosen = "warm", "prox_newton"
         solver = solver or chosen
     t0 = time.perf_counter()

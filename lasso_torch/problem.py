@@ -21,7 +21,8 @@ from .penalties import is_plain, make_penalty
 from .weighted import WeightedElasticNet
 
 LOSS_NAMES = ("squared", *LOSSES)
-PENALTY_NAMES = ("l1", "lasso", "elasticnet", "l2", "ridge", "mcp", "scad")
+PENALTY_NAMES = ("l1", "lasso", "elasticnet", "l2", "ridge", "mcp", "scad", "group",
+                 "sparse_group")
 GAMMA = {"mcp": 3.0, "scad": 3.7}  # the usual defaults (Zhang 2010; Fan & Li 2001)
 
 
@@ -107,13 +108,21 @@ def check_weights(weights: Any, p: int, like: Tensor) -> Tensor | None:
 
 def build_penalty(alpha: float | Tensor, l1_ratio: float = 1.0, *, p: int, like: Tensor,
                   penalty: Any = None, weights: Any = None, positive: bool = False,
-                  bounds: Any = None, gamma: float | None = None) -> Any:
+                  bounds: Any = None, gamma: float | None = None, groups: Any = None) -> Any:
     """The penalty object of the options (a plain L1/L2/ElasticNet when none is given)."""
     if penalty is not None and hasattr(penalty, "prox"):
         return penalty
     kind = "elasticnet" if penalty is None else str(penalty).lower()
     if kind not in PENALTY_NAMES:
         raise InputError(f"unknown penalty {penalty!r}; choose from {', '.join(PENALTY_NAMES)}")
+    if (groups is not None) != (kind in ("group", "sparse_group")):
+        raise InputError("groups= goes with penalty='group' or 'sparse_group' (and needs it)")
+    if groups is not None:
+        if positive or bounds is not None or gamma is not None:
+            raise InputError("positive/bounds/gamma are not available with group penalties")
+        from .group_penalty import group_lasso
+        return group_lasso(alpha, groups, p, l1_ratio if kind == "sparse_group" else 0.0,
+                           weights)
     l1_ratio = {"l1": 1.0, "lasso": 1.0, "l2": 0.0, "ridge": 0.0}.get(kind, l1_ratio)
     w = check_weights(weights, p, like)
     if kind in GAMMA:

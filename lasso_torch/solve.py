@@ -167,6 +167,7 @@ def solve(
     bounds: tuple[Any, Any] | None = None,
     gamma: float | None = None,
     delta: float | None = None,
+    groups: Any = None,
     check_start: bool = False,
     **solver_options: Any,
 ) -> SolveResult:
@@ -175,7 +176,8 @@ def solve(
     Other losses and penalties (:mod:`lasso_torch.problem`): ``loss`` ``"squared"``,
     ``"logistic"`` (y in {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``, or a
     callable ``loss(pred, y)`` (gradient by autograd); ``penalty`` ``"l1"``,
-    ``"elasticnet"``, ``"mcp"``, ``"scad"`` (``gamma``) or a penalty object; ``weights``
+    ``"elasticnet"``, ``"mcp"``, ``"scad"`` (``gamma``), ``"group"``/``"sparse_group"``
+    (``groups``, :mod:`lasso_torch.group_penalty`) or a penalty object; ``weights``
     per-feature penalty factors (0: unpenalized); ``positive=True`` or
     ``bounds=(lower, upper)``. The result's ``certificate`` says what it carries:
     ``"duality gap"``, or ``"kkt"`` (non-convex penalty, user's loss: stationarity; then
@@ -237,7 +239,8 @@ def solve(
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
     s = check_sample_weight(sample_weight, X)
     pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty,
-                        weights=weights, positive=positive, bounds=bounds, gamma=gamma)
+                        weights=weights, positive=positive, bounds=bounds, gamma=gamma,
+                        groups=groups)
     full = None
     if auto and not distributed:  # the rule of lasso_torch.solvers.auto, on the data
         full = make_datafit(loss, X, y, fit_intercept, gram, s, delta)
@@ -252,13 +255,13 @@ def solve(
             fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
             stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start,
             loss=loss, penalty=penalty, weights=weights, positive=positive, bounds=bounds,
-            gamma=gamma, delta=delta))
+            gamma=gamma, delta=delta, groups=groups))
     datafit, full = build_datafit(X, y, fit_intercept, gram, s, spec, distributed, full, loss,
                                   delta)
     if y.dim() == 2:  # one alpha per batch column (target)
         pen = build_penalty(torch.full((y.shape[1],), alpha, dtype=X.dtype, device=X.device),
                             l1_ratio, p=X.shape[1], like=X, penalty=penalty, weights=weights,
-                            positive=positive, bounds=bounds, gamma=gamma)
+                            positive=positive, bounds=bounds, gamma=gamma, groups=groups)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
         opts["lr"] = lr

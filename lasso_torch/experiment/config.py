@@ -172,8 +172,9 @@ class ObjectiveConfig(_Strict):
     fit_intercept: bool = True
     standardize: bool = True
     cv: Annotated[Integer, Field(ge=2, le=100)] | None = None
-    loss: Literal["squared", "logistic", "huber", "poisson"] = "squared"
+    loss: Literal["squared", "logistic", "huber", "poisson", "gamma", "tweedie"] = "squared"
     delta: Annotated[Number, Field(gt=0.0)] | None = None
+    power: Annotated[Number, Field(gt=1.0, lt=2.0)] | None = None
     gamma: Annotated[Number, Field(gt=0.0)] | None = None
     weights: Annotated[list[Annotated[Number, Field(ge=0.0)]], Field(min_length=1)] | \
         WeightsFile | None = None
@@ -190,7 +191,10 @@ class ObjectiveConfig(_Strict):
                 weights = np.load(weights.file).astype(float).ravel().tolist()
             except (OSError, ValueError) as e:
                 raise InputError(f"objective.weights: cannot read {weights.file}: {e}") from None
-        return {"loss": None if self.loss == "squared" else self.loss,
+        loss = None if self.loss == "squared" else self.loss
+        if self.loss == "tweedie" and self.power is not None:
+            loss = f"tweedie({float(self.power)!r})"
+        return {"loss": loss,
                 "penalty": self.kind if self.kind in ("mcp", "scad") else None,
                 "gamma": self.gamma, "delta": self.delta, "weights": weights,
                 "positive": self.positive}
@@ -206,6 +210,8 @@ class ObjectiveConfig(_Strict):
             raise ValueError("gamma is an option of kind mcp or scad")
         if self.delta is not None and self.loss != "huber":
             raise ValueError("delta is an option of loss huber")
+        if self.power is not None and self.loss != "tweedie":
+            raise ValueError("power is an option of loss tweedie")
         if self.positive and self.kind in ("mcp", "scad"):
             raise ValueError(f"positive is not available with kind {self.kind}")
         return self

@@ -4,9 +4,10 @@ the running certificate of the compiled proximal Newton
 (:mod:`lasso_torch.solvers.pn_kernels`).
 
 Loss codes: 0 logistic (``y = +-1``), 1 Poisson, 2 Huber (``param = delta``), 3 Gamma,
-4 Tweedie (``param = power`` in ``(1, 2)``), all with the log link where there is a link
-(:mod:`lasso_torch.glm`). The Newton weight is ``l''`` except for Huber, where it is
-``psi(r) / r = min(1, delta / |r|)`` (a quadratic majorizer: ``l'' = 0`` beyond ``delta``).
+4 Tweedie (``param = power`` in ``(1, 2)``), 5 squared (group penalties), all with the
+log link where there is a link (:mod:`lasso_torch.glm`). The Newton weight is ``l''``
+except for Huber, where it is ``psi(r) / r = min(1, delta / |r|)`` (a quadratic majorizer:
+``l'' = 0`` beyond ``delta``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from numba import njit
 
 from .kernels import dot
 
-LOGISTIC, POISSON, HUBER, GAMMA, TWEEDIE = 0, 1, 2, 3, 4
+LOGISTIC, POISSON, HUBER, GAMMA, TWEEDIE, SQUARED = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True)
@@ -39,6 +40,9 @@ def row_loss(code, y, eta, param):  # noqa: ANN001, ANN201
     if code == GAMMA:
         e = y * np.exp(-eta)
         return e + eta, 1.0 - e, e
+    if code == SQUARED:
+        r = y - eta
+        return 0.5 * r * r, -r, 1.0
     # Tweedie, 1 < power < 2: mu^(2-p)/(2-p) - y mu^(1-p)/(1-p)
     a = np.exp((1.0 - param) * eta)
     c = np.exp((2.0 - param) * eta)

@@ -12,23 +12,29 @@ import torch
 from torch import Tensor
 
 from ..certificates import Certificate
+from ..datafits import Quadratic
+from ..group_penalty import SparseGroupLasso
 from ..penalties import ElasticNet
 from ..weighted import WeightedElasticNet
 from .coordinate import _cached, as_certificate
 from .glm_kernels import loss_sum, pn_certificate, profile_intercept, row_loss
+from .group_kernels import pn_group_iteration
 from .pn_kernels import pn_iteration
 
-CODES = {"logistic": 0, "poisson": 1, "huber": 2, "gamma": 3, "tweedie": 4}
+CODES = {"logistic": 0, "poisson": 1, "huber": 2, "gamma": 3, "tweedie": 4, "squared": 5}
 GRAM_RATIO = 4  # the subproblem in Gram form where n >= GRAM_RATIO (|W| + 1)
 
 
 def compiled_applies(datafit: Any, penalty: Any, w: Tensor) -> bool:
     """Whether :func:`~lasso_torch.solvers.glm_kernels.pn_iteration` serves this problem."""
     X = datafit.X
-    return (getattr(datafit, "name", None) in CODES and type(datafit).__module__.startswith(
-        "lasso_torch.glm") and X.device.type == "cpu" and X.layout == torch.strided
+    group = isinstance(penalty, SparseGroupLasso)
+    loss_ok = (type(datafit) is Quadratic and group) or (
+        getattr(datafit, "name", None) in CODES
+        and type(datafit).__module__.startswith("lasso_torch.glm"))
+    return (loss_ok and X.device.type == "cpu" and X.layout == torch.strided
             and datafit.F == 1 and w.dim() == 1 and w.device.type == "cpu"
-            and isinstance(penalty, (ElasticNet, WeightedElasticNet))
+            and (group or isinstance(penalty, (ElasticNet, WeightedElasticNet)))
             and not (isinstance(penalty.alpha, Tensor) and penalty.alpha.numel() > 1))
 
 
@@ -54,11 +60,18 @@ class Host:
         self.y = datafit.y.detach().to(torch.float64).numpy().copy()
         self.s = (np.ones(n) if datafit.s is None
                   else datafit.s.detach().to(torch.float64).numpy().copy())
-        self.code = CODES[datafit.name]
+        self.code = CODES["squared" if isinstance(datafit, Quadratic) else datafit.name]
         self.param = float(getattr(datafit, "delta", getattr(datafit, "power", 0.0)))
         a1, a2 = float(penalty.alpha) * penalty.l1_ratio, float(penalty.alpha) * (
             1 - penalty.l1_ratio)
-        c = getattr(penalty, "weights", None)
+        self.group = None
+        if isinstance(penalty, SparseGroupLasso):  # groups as CSR-like (ptr, idx) arrays
+            lab = penalty.labels.numpy()
+            idx = np.argsort(lab, kind="stable")
+            ptr = np.r_[0, np.cumsum(np.bincount(lab, minlength=penalty.n_groups))]
+            self.group = (ptr.astype(np.int64), idx.astype(np.int64), a1,
+                          a2 * penalty.group_weights.numpy())
+        c = None if self.group else getattr(penalty, "weights", None)
         c = np.ones(p) if c is None else c.detach().to(torch.float64).numpy()
         self.a1, self.a2 = a1 * c, a2 * c
         lo, hi = getattr(penalty, "lower", None), getattr(penalty, "upper", None)
@@ -101,6 +114,10 @@ class Host:
         return as_certificate(primal, gap, kkt, self.p0, w)
 
     def step(self, ws_min: int, inner_ratio: float, max_epochs: int) -> float:
+        if self.group is not None:
+            return pn_group_iteration(self.X, self.y, self.s, self.code, self.param, self.w,
+                                      self.eta, *self.group, self.intercept, inner_ratio,
+                                      1e-14, max_epochs)[1]
         _, t, _, _ = pn_iteration(
             self.X, self.y, self.s, self.code, self.param, self.w, self.eta, self.a1,
             self.a2, self.lo, self.hi, self.intercept, ws_min, inner_ratio, 1e-14,
