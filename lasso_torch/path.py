@@ -151,7 +151,7 @@ def lasso_path(
         M = _check_masks(masks, X)
     gram = kwargs.pop("gram", "auto")
     if alphas is None:
-        if l1_ratio <= 0:
+        if l1_ratio <= 0 and groups is None:
             raise InputError("an automatic alpha grid needs l1_ratio > 0; pass alphas= for ridge")
         amax = problem_alpha_max(make(X, y, fit_intercept, gram=False, row_weights=s), pen(1.0))
         alphas = grid(amax, n_alphas, eps, like=X)

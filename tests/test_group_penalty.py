@@ -118,3 +118,18 @@ def test_bad_groups_are_one_clear_error():
         lt.solve(X, y, 0.1, penalty="group")
     with pytest.raises(lt.InputError, match="group_weights"):
         lt.solve(X, y, 0.1, penalty="group", groups=3, weights=[1.0, 2.0])
+
+
+def test_config_schema_takes_groups():
+    from lasso_torch.experiment import validate
+
+    c = validate({"name": "g", "objective": {"kind": "group", "groups": [[0, 1], [2]],
+                                             "loss": "logistic"}})
+    opts = c.objective.problem_options()
+    assert opts["penalty"] == "group" and opts["groups"] == [[0, 1], [2]]
+    assert c.objective.l1_ratio == 0.0
+    for bad in ({"kind": "group"}, {"kind": "lasso", "groups": 2}):
+        with pytest.raises(lt.InputError, match="groups"):
+            validate({"name": "g", "objective": bad}, "cfg.yaml")
+    t = validate({"name": "t", "objective": {"loss": "tweedie", "power": 1.3}})
+    assert t.objective.problem_options()["loss"] == "tweedie(1.3)"

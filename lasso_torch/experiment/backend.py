@@ -90,7 +90,7 @@ class Local:
                              delta=opts["delta"]),
                 build_penalty(1.0, max(float(obj.l1_ratio), 1e-12), p=X.shape[1], like=X,
                               **{k: opts[k] for k in ("penalty", "weights", "positive",
-                                                      "gamma")}))
+                                                      "gamma", "groups")}))
         # the squared lasso's moments: the thresholding figure's points lie on S(z, lambda)
         # only for that problem (none are drawn for another loss or penalty)
         arrays = (problem_arrays(X, y, obj.fit_intercept, s)
