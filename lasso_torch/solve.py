@@ -222,6 +222,12 @@ def solve(
         options, solver_options: the solver's own options (``restart``, ``backtracking``,
             ``schedule``, ``ws_min``, ...): see its spec's ``options``.
     """
+    if loss == "multinomial":  # coefficients (p, K): lasso_torch.multinomial_solve
+        from .multinomial_solve import solve_multinomial
+
+        return solve_multinomial(X, y, alpha, l1_ratio, penalty=penalty, tol=tol,
+                                 max_iter=max_iter, fit_intercept=fit_intercept,
+                                 sample_weight=sample_weight, coef_init=coef_init, warn=warn)
     opts = {**(options or {}), **solver_options}
     auto = solver == "auto"
     spec = get_solver("fista" if auto else solver)
