@@ -30,13 +30,12 @@ def multinomial_classes(y: Tensor) -> tuple[Tensor, Tensor]:
     return classes, codes
 
 
-def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0, *,
+def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0,
                       penalty: str | None = None, tol: float = 1e-6, max_iter: int = 100_000,
                       fit_intercept: bool = True, sample_weight: Any = None,
-                      coef_init: Tensor | None = None, check_every: int = 10,
-                      warn: bool = True) -> Any:
-    from .solve import SolveResult
-
+                      coef_init: Tensor | None = None, warn: bool = True,
+                      check_every: int = 10) -> dict[str, Any]:
+    """The fields of :class:`lasso_torch.solve.SolveResult` (module docstring)."""
     X, y = as_data(X, y)
     if X.layout != torch.strided:
         X = X.to_dense()
@@ -83,7 +82,7 @@ def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0, *,
         warnings.warn(f"multinomial: {status} after {it} iterations; relative duality gap "
                       f"{gap / p0:.3e} (tol {tol:.1e})", ConvergenceWarning, stacklevel=3)
     f = torch.tensor
-    return SolveResult(
+    return dict(
         solver="fista (multinomial)", coef=W, intercept=b,
         n_iter=it, gap=f(gap / p0, dtype=X.dtype), gap_abs=f(gap, dtype=X.dtype),
         objective=f(primal, dtype=X.dtype), kkt=f(kkt, dtype=X.dtype),

@@ -27,6 +27,7 @@ from .checks import (
 from .datafit_build import build_datafit
 from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
+from .multinomial_solve import solve_multinomial
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
 from .solvers.auto import choose, small_on_one_thread
@@ -165,21 +166,19 @@ def solve(
     weights: Tensor | np.ndarray | None = None,
     positive: bool = False,
     bounds: tuple[Any, Any] | None = None,
-    gamma: float | None = None,
-    delta: float | None = None,
-    groups: Any = None,
+    gamma: float | None = None, delta: float | None = None, groups: Any = None,
     check_start: bool = False,
     **solver_options: Any,
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
     Other losses and penalties (:mod:`lasso_torch.problem`): ``loss`` ``"squared"``,
-    ``"logistic"`` (y in {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``, or a
-    callable ``loss(pred, y)`` (gradient by autograd); ``penalty`` ``"l1"``,
-    ``"elasticnet"``, ``"mcp"``, ``"scad"`` (``gamma``), ``"group"``/``"sparse_group"``
-    (``groups``, :mod:`lasso_torch.group_penalty`) or a penalty object; ``weights``
-    per-feature penalty factors (0: unpenalized); ``positive=True`` or
-    ``bounds=(lower, upper)``. The result's ``certificate`` says what it carries:
+    ``"logistic"`` (y in {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``,
+    ``"gamma"``, ``"tweedie(power)"``, ``"multinomial"`` (coef ``(p, K)``), or a callable
+    ``loss(pred, y)`` (gradient by autograd); ``penalty`` ``"l1"``, ``"elasticnet"``,
+    ``"mcp"``, ``"scad"`` (``gamma``), ``"group"``/``"sparse_group"`` (``groups``) or a
+    penalty object; ``weights`` per-feature penalty factors (0: unpenalized);
+    ``positive=True`` or ``bounds=(lower, upper)``. The result's ``certificate``:
     ``"duality gap"``, or ``"kkt"`` (non-convex penalty, user's loss: stationarity; then
     ``gap``/``gap_abs`` are NaN and ``kkt`` is the measure, relative to
     ``||grad f(0)||_inf`` in the loop).
@@ -222,12 +221,9 @@ def solve(
         options, solver_options: the solver's own options (``restart``, ``backtracking``,
             ``schedule``, ``ws_min``, ...): see its spec's ``options``.
     """
-    if loss == "multinomial":  # coefficients (p, K): lasso_torch.multinomial_solve
-        from .multinomial_solve import solve_multinomial
-
-        return solve_multinomial(X, y, alpha, l1_ratio, penalty=penalty, tol=tol,
-                                 max_iter=max_iter, fit_intercept=fit_intercept,
-                                 sample_weight=sample_weight, coef_init=coef_init, warn=warn)
+    if loss == "multinomial":  # coefficients (p, K); penalty "l1" or "grouped"
+        return SolveResult(**solve_multinomial(X, y, alpha, l1_ratio, penalty, tol, max_iter,
+                                               fit_intercept, sample_weight, coef_init, warn))
     opts = {**(options or {}), **solver_options}
     auto = solver == "auto"
     spec = get_solver("fista" if auto else solver)
@@ -244,9 +240,8 @@ def solve(
         check_samples(X.shape[0], fit_intercept)
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
     s = check_sample_weight(sample_weight, X)
-    pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty,
-                        weights=weights, positive=positive, bounds=bounds, gamma=gamma,
-                        groups=groups)
+    pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty, groups=groups,
+                        weights=weights, positive=positive, bounds=bounds, gamma=gamma)
     full = None
     if auto and not distributed:  # the rule of lasso_torch.solvers.auto, on the data
         full = make_datafit(loss, X, y, fit_intercept, gram, s, delta)
