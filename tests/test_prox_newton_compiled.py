@@ -164,3 +164,24 @@ def test_deviance_losses_refuse_bad_input():
         lt.solve(X, y, 0.1, loss="tweedie(2.5)")
     with pytest.raises(lt.InputError, match=r"tweedie\(power\)"):
         lt.solve(X, y, 0.1, loss="tweedie(x)")
+
+
+def test_cross_validate_poisson_by_held_out_deviance():
+    from lasso_torch.cv import cross_validate, kfold_masks
+
+    rng, X, beta = _data(5, n=90, p=6)
+    X = X - X.mean(0)
+    y = _response("poisson", rng, X, beta)
+    alphas = [0.2, 0.05, 0.01]
+    masks = kfold_masks(90, 3, seed=0, dtype=torch.float64)
+    cv = cross_validate(X, y, alphas, loss="poisson", masks=masks, tol=1e-10)
+    for f in range(3):
+        tr, te = masks[:, f].bool().numpy(), ~masks[:, f].bool().numpy()
+        for k, a in enumerate(alphas):
+            r = lt.solve(X[tr], y[tr], a, loss="poisson", tol=1e-10)
+            mu = np.exp(X[te] @ r.coef.numpy() + float(r.intercept))
+            yt = y[te]
+            half_dev = np.mean(mu - yt * np.log(mu) - (yt - np.where(yt > 0, yt * np.log(
+                np.where(yt > 0, yt, 1)), 0)))
+            assert abs(cv.mse_path[k, f] - half_dev) <= 1e-7
+    assert cv.alpha == alphas[int(np.argmin(cv.mse_path.mean(1)))]

@@ -18,6 +18,7 @@ from lasso_torch.sklearn import (  # noqa: E402
     TorchGammaRegressor,
     TorchHuberRegressor,
     TorchLogisticRegression,
+    TorchLogisticRegressionCV,
     TorchPoissonRegressor,
     TorchTweedieRegressor,
 )
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @parametrize_with_checks([  # tol 1e-7 for the multinomial FISTA: the checks' time
     TorchLogisticRegression(C=10.0, tol=1e-7), TorchPoissonRegressor(alpha=0.01),
     TorchGammaRegressor(alpha=0.01), TorchTweedieRegressor(alpha=0.01),
-    TorchHuberRegressor()])
+    TorchHuberRegressor(), TorchLogisticRegressionCV(Cs=[0.1, 1.0], cv=2, tol=1e-6)])
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -84,3 +85,24 @@ def test_warnings_are_sklearns_convergence_warning():
     y = rng.poisson(np.exp(0.5 * X[:, 0]))
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         TorchPoissonRegressor(alpha=1e-3, max_iter=1, tol=1e-14).fit(X, y)
+
+
+def test_logistic_cv_picks_the_best_deviance_and_refits():
+    from sklearn.model_selection import StratifiedKFold
+
+    rng, X = _data(4, n=150, p=8)
+    y = (X[:, 0] - X[:, 1] + rng.standard_normal(150) > 0).astype(int)
+    Cs = [0.01, 0.1, 1.0]
+    cv = TorchLogisticRegressionCV(Cs=Cs, cv=3).fit(X, y)
+    scores = []
+    for C in Cs:  # the held-out mean log-loss, by hand
+        dev = []
+        for tr, te in StratifiedKFold(3).split(X, y):
+            p = TorchLogisticRegression(C=C).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+            dev.append(-np.mean(np.where(y[te] == 1, np.log(p), np.log1p(-p))))
+        scores.append(-np.mean(dev))
+    np.testing.assert_allclose(cv.scores_, scores, rtol=1e-5)
+    best = Cs[int(np.argmax(scores))]
+    assert cv.C_[0] == best
+    np.testing.assert_allclose(cv.coef_, TorchLogisticRegression(C=best).fit(X, y).coef_,
+                               atol=1e-8)

@@ -6,8 +6,8 @@
   :func:`lasso_torch.solve` (any registered solver, on any device and dtype).
 * :class:`TorchLassoCV`, :class:`TorchElasticNetCV`: the ``alpha`` (and ``l1_ratio``)
   chosen by K-fold cross-validation, all folds x all alphas in one ``lasso_path`` call.
-* :class:`TorchLogisticRegression` (binary or multinomial), :class:`TorchPoissonRegressor`,
-  :class:`TorchGammaRegressor`, :class:`TorchTweedieRegressor`,
+* :class:`TorchLogisticRegression` (binary or multinomial; its ``CV``: deviance),
+  :class:`TorchPoissonRegressor`, :class:`TorchGammaRegressor`, :class:`TorchTweedieRegressor`,
   :class:`TorchHuberRegressor`: the GLM losses, warnings scikit-learn's
   ``ConvergenceWarning``.
 
@@ -26,7 +26,9 @@ from .glm import (
     TorchTweedieRegressor,
 )
 from .logistic import TorchLogisticRegression
+from .logistic_cv import TorchLogisticRegressionCV
 
 __all__ = ["TorchElasticNet", "TorchElasticNetCV", "TorchGammaRegressor",
            "TorchHuberRegressor", "TorchLasso", "TorchLassoCV", "TorchLogisticRegression",
-           "TorchPoissonRegressor", "TorchRidge", "TorchTweedieRegressor"]
+           "TorchLogisticRegressionCV", "TorchPoissonRegressor", "TorchRidge",
+           "TorchTweedieRegressor"]

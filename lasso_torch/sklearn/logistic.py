@@ -61,6 +61,9 @@ class TorchLogisticRegression(ClassifierMixin, BaseEstimator):
                              f"or 'group' (with groups), got {self.penalty!r}")
         return float(ratio)
 
+    def _fit_C(self) -> Any:
+        return self.C
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TorchLogisticRegression:
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=False)
@@ -69,8 +72,9 @@ class TorchLogisticRegression(ClassifierMixin, BaseEstimator):
         if self.classes_.size < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the data, "
                              f"but the data contains only one class: {self.classes_[0]!r}")
-        if not (isinstance(self.C, (int, float)) and self.C > 0):
-            raise InputError(f"C must be a number > 0, got {self.C!r}")
+        C = self._fit_C()
+        if not (isinstance(C, (int, float)) and C > 0):
+            raise InputError(f"C must be a number > 0, got {C!r}")
         ratio = self._ratio()
         if scipy_sparse.issparse(X):
             X = X.toarray()
@@ -78,7 +82,7 @@ class TorchLogisticRegression(ClassifierMixin, BaseEstimator):
         sw = np.ones(X.shape[0]) if sw is None else sw
         if self.class_weight is not None:
             sw = sw * compute_sample_weight(self.class_weight, y)
-        alpha = 1.0 / (self.C * float(sw.sum()))
+        alpha = 1.0 / (C * float(sw.sum()))
         dt, dev = torch_dtype(self.dtype, X.dtype), torch_device(self.device)
         Xt, swt = to_tensor(X, dt, dev), to_tensor(sw, dt, dev)
         common = dict(tol=self.tol, max_iter=self.max_iter, fit_intercept=self.fit_intercept,
