@@ -23,12 +23,14 @@ loss; its iterates are exactly sparse (the subproblem's are).
 
 **Compiled** (``inner="compiled"``, the default): for the built-in losses (logistic,
 Poisson, Huber, Gamma, Tweedie) on a dense CPU ``X`` with the elastic net (weighted,
-bounded, ``positive``) the whole outer iteration runs in one numba call
-(:func:`~lasso_torch.solvers.glm_kernels.pn_iteration`): the subproblem by coordinate
-descent over the working set and the intercept (Gram-free, or in Gram form where
-``n >= 4 |W|``), the inner tolerance ``inner_ratio`` times the current KKT violation (skglm's
-0.3), the line search on the true objective (the intercept joined to the step; the
-certificate profiles it again). Everything else (MCP/SCAD, a sparse or GPU ``X``, the
+bounded, ``positive``) or a group penalty, the whole outer iteration runs in one numba
+call (:func:`~lasso_torch.solvers.pn_kernels.pn_iteration`,
+:func:`~lasso_torch.solvers.group_kernels.pn_group_iteration`): the subproblem by
+coordinate descent over the working set and the intercept (Gram-free: the Gram form
+measured slower, :data:`~lasso_torch.solvers.prox_newton_host.GRAM_RATIO`), to
+``inner_ratio`` (0.1; skglm's 0.3 took more outer iterations) times the current KKT
+violation, then the line search on the true objective (the intercept joined to the step;
+the certificate profiles it again). Everything else (MCP/SCAD, a sparse or GPU ``X``, the
 squared loss, ``inner=`` a registered solver) runs the steps above in tensor code.
 """
 
