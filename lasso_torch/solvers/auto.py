@@ -14,12 +14,18 @@ The rule (measured by ``experiments/benchmark.py``, whose rows include ``auto``;
 * ridge (``l1_ratio == 0``) on the CPU: ``ws`` (one linear solve in Gram form);
 * a loss other than the squared one: ``prox_newton``, compiled on a dense CPU ``X``
   (:mod:`lasso_torch.solvers.pn_kernels`; ``fista`` with backtracking for a user's loss
-  through autograd). Measured by ``experiments/bench_glm.py`` (L1 logistic, relative gap
-  1e-6 recomputed in float64, one thread, load 7 on 2 cores): breast cancer 569 x 30 at
-  0.1 / 0.01 alpha_max 2.6 / 3.3 ms against the fastest peer's 2.3 (skglm) / 3.4
-  (liblinear) ms; 2000 x 500 77 / 178 ms against 104 (skglm) / 289 (liblinear) ms;
-  200 x 2000 at 0.1 / 0.01 alpha_max 69 / 145 ms against 134 (skglm) / 88 ms (liblinear,
-  which fits no intercept there: the only row where a peer was faster).
+  through autograd). Measured by ``experiments/bench_glm.py`` (L1 logistic with intercept,
+  relative gap 1e-6 recomputed in numpy float64, one thread, load ~7 on 2 cores; ours /
+  fastest peer, ms): 569 x 30 at 0.1 alpha_max 2.3-2.9 / 2.2 (glum), at 0.01 3.0 / 3.0
+  (glum); 2000 x 500 34 / 72 (skglm), 124 / 278 (liblinear); 200 x 2000 18 / 33,
+  32 / 63; 20000 x 100 92 / 53 (glum), 85 / 92 (glum). No other certified solver of the
+  package is faster on these (``fista`` takes 10-100x longer).
+* the squared loss, very wide and elastic net (``experiments/bench_classes_extra.py``,
+  block-correlated ``p = 250 n``): ``anderson_cd`` stays the choice, it was the fastest
+  there: 100 x 25000 at 0.1 / 0.01 alpha_max 77-80 / 313-610 ms (two runs, load ~7;
+  ws 94 / 757, celer 147 / 746, skglm 247 / 1000); elastic net ``l1_ratio = 0.5`` on
+  200 x 2000 26 / 67 ms (ws 54 / 252, celer 33 / 103). The issue's "ws 2.5x faster on
+  very wide" did not reproduce on this design.
 * group penalties (:mod:`lasso_torch.group_penalty`), any loss: ``prox_newton``, whose
   subproblem is then compiled block CD over the groups
   (:mod:`lasso_torch.solvers.group_kernels`), on a dense CPU ``X``; ``fista`` otherwise.
