@@ -125,6 +125,9 @@ def lasso_path(
     """
     if batched is not None:
         strategy = "batched" if batched else "warm"
+    if loss == "multinomial":
+        raise InputError("lasso_path does not serve loss 'multinomial' yet: solve the grid with "
+                         "lt.solve(..., loss='multinomial', coef_init=previous coef)")
     if strategy not in ("auto", "batched", "warm"):
         raise InputError(f"strategy must be 'auto', 'batched' or 'warm', got {strategy!r}")
     l1_ratio = check_l1_ratio(l1_ratio)
