@@ -207,3 +207,93 @@ def alpha_max(X: Tensor, y: Tensor, l1_ratio: float = 1.0, fit_intercept: bool =
     (one per weight column for ``(n, F)`` weights)."""
     df = Quadratic(X, y, fit_intercept, gram=False, row_weights=sample_weight)
     return make_penalty(1.0, l1_ratio).alpha_max(df.Xty)
+
+
+class Final(NamedTuple):
+    """The certificate of a returned answer (:func:`final_certificate`), float64."""
+
+    cert: Certificate  # objective, gap, rel_gap (or the relative KKT), kkt: one per column
+    intercept: Tensor  # the profiled intercept of the returned coefficients
+    kind: str  # "duality gap" or "kkt"
+    bound: Tensor  # rounding allowance on rel_gap: |error of the float64 arithmetic|
+
+
+def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, datafit: object, *,
+                      sample_weight: Tensor | None = None, fit_intercept: bool = True,
+                      reduce: object = None) -> Final:
+    """The certificate a result reports: recomputed from the returned ``coef`` ((p,) or
+    (p, K)) on the problem's own data ``X``, ``y``, ``sample_weight``, in float64 on centered
+    columns, by :func:`lasso_torch.exact.exact_sums` (never the solvers' datafit products);
+    ``datafit`` only names the loss. A duality gap where the problem has one, else the KKT
+    violation relative to ``||grad f(0)||_inf``; the intercept is the problem's optimal one
+    for ``coef``. ``reduce`` sums over the rows of every process (sharded data)."""
+    from .exact import exact_sums
+
+    one = coef.dim() == 1
+    W = (coef[:, None] if one else coef).detach().to(torch.float64)
+    kind = certificate_kind(datafit, penalty)
+    pen = _pen64(penalty)
+    data = (X, y, sample_weight, fit_intercept, reduce)
+    loss = None if isinstance(datafit, Quadratic) else datafit
+    S = exact_sums(*data, W, loss, kkt=kind == "kkt")
+    n = S.n
+    v = S.Xtr / n
+    kkt = pen.subdiff_distance(W, -v).amax(0)
+    primal = S.f + pen.value(W)
+    tiny = torch.finfo(torch.float64).tiny
+    root_n = float(n) ** 0.5 + 1.0
+    if kind == "kkt":
+        scale = (S.Xty / n).abs().amax(0).clamp(min=tiny)
+        rel, gap = kkt / scale, kkt
+        bound = 64 * EPS64 * root_n * (v.abs().amax(0) + scale) / scale
+    else:
+        if S.rows is None and is_plain(pen):
+            primal, gap = gap_from_sums(S.a, S.b, S.Xtr, W, n, pen)
+        else:
+            if unpenalized(pen) is not None:  # the dual point where x_U^T S u = 0
+                S = exact_sums(*data, profile_unpenalized(_datafit64(datafit, *data[:4]),
+                                                          pen, W), loss)
+            gap = primal + _dual_terms(S, pen)
+        p0 = S.p0.clamp(min=tiny)
+        rel = gap / p0
+        bound = 64 * EPS64 * root_n * (primal.abs() + (primal - gap).abs()) / p0
+    out = tuple(t[0] if one else t for t in (primal, gap, rel, kkt, S.intercept, bound))
+    return Final(Certificate(*out[:4]), out[4], kind, out[5])
+
+
+EPS64 = float(torch.finfo(torch.float64).eps)
+
+
+def _pen64(penalty: object) -> object:
+    """The penalty with its tensors (alpha, weights, bounds) in float64."""
+    import copy
+
+    out = copy.copy(penalty)
+    for name, val in vars(penalty).items():
+        if isinstance(val, Tensor) and val.is_floating_point():
+            setattr(out, name, val.to(torch.float64))
+    return out
+
+
+def _dual_terms(S: object, pen: object) -> Tensor:
+    """``1/n sum s l*(-kappa u) + Omega*(kappa v)``: minus the dual objective at the scaled
+    generalized residual (:class:`~lasso_torch.exact.Sums` ``S``)."""
+    v = S.Xtr / S.n
+    kappa = pen.dual_scale(v)
+    if S.rows is None:  # a = sum s r^2, b = sum s r y_c
+        loss_conj = (kappa * kappa * S.a / 2 - kappa * S.b) / S.n
+    else:  # a = eta; u = -l'(eta) unweighted
+        loss_conj = S.rows.conj(kappa * -S.rows.twin.deriv(S.a))
+    return loss_conj + pen.conjugate(kappa * v)
+
+
+def _datafit64(datafit: object, X: Tensor, y: Tensor, s: Tensor | None,
+               fit_intercept: bool) -> object:
+    from .problem import make_datafit
+
+    f64 = torch.float64
+    loss = None if isinstance(datafit, Quadratic) else getattr(datafit, "fn", None) or getattr(
+        datafit, "name", None)
+    opts = {"delta": datafit.delta} if getattr(datafit, "name", "") == "huber" else {}
+    return make_datafit(loss, X.to(f64), y.to(f64), fit_intercept, False,
+                        None if s is None else s.to(f64), **opts)

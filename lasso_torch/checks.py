@@ -99,8 +99,44 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def as_number(value: Any) -> Any:
+    """A one-element real tensor (0-d, detached: see :mod:`lasso_torch.implicit` for
+    gradients) or a numpy scalar as a Python number; anything else unchanged."""
+    if isinstance(value, Tensor) and value.numel() == 1 and not value.is_complex() and (
+            value.dtype != torch.bool):
+        return value.detach().reshape(()).item()
+    if isinstance(value, np.generic) and value.dtype.kind in "iuf":
+        return value.item()
+    return value
+
+
+HALF = (torch.float16, torch.bfloat16)
+
+
+def widen_half(X: Any, y: Any) -> tuple[Any, Any, str | None]:
+    """float16/bfloat16 data (tensors or arrays) as float32, and the note saying so: the
+    solvers iterate in float32 at least (half precision cannot hold a duality gap)."""
+    def dtype(a: Any) -> Any:
+        return a.dtype if isinstance(a, (Tensor, np.ndarray)) else None
+
+    half = [a for a in (X, y) if dtype(a) in HALF or dtype(a) == np.float16]
+    if not half:
+        return X, y, None
+
+    def wide(a: Any) -> Any:
+        if isinstance(a, Tensor) and a.dtype in HALF:
+            return a.detach().float()
+        if isinstance(a, np.ndarray) and a.dtype == np.float16:
+            return a.astype(np.float32)
+        return a
+
+    return wide(X), wide(y), (f"{str(dtype(half[0])).replace('torch.', '')} data solved in "
+                              "float32: the coefficients and certificate are float32/float64")
+
+
 def check_alpha(alpha: Any, name: str = "alpha") -> float:
-    """A finite number > 0."""
+    """A finite number > 0 (a one-element tensor or numpy scalar is one)."""
+    alpha = as_number(alpha)
     if not (_number(alpha) and math.isfinite(alpha) and alpha > 0):
         raise InputError(f"{name} must be a finite number > 0, got {alpha!r}")
     return float(alpha)
@@ -108,6 +144,7 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
 
 def check_l1_ratio(l1_ratio: Any) -> float:
     """A number in [0, 1]."""
+    l1_ratio = as_number(l1_ratio)
     if not (_number(l1_ratio) and 0.0 <= l1_ratio <= 1.0):
         raise InputError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
     return float(l1_ratio)
@@ -151,3 +188,15 @@ def check_sample_weight(sample_weight: Any, X: Tensor) -> Tensor | None:
     if not bool(torch.isfinite(s).all() & (s >= 0).all()) or not float(s.sum()) > 0:
         raise InputError("sample_weight must be finite, >= 0 and not all 0")
     return s * (n / s.sum())
+
+
+def start_coef(coef_init: Any, X: Tensor, y: Tensor) -> Tensor:
+    """The starting point: zeros, or ``coef_init`` on the data's device and dtype; ``(p,)``,
+    or ``(p, T)`` for ``T`` targets."""
+    shape = (X.shape[1],) if y.dim() == 1 else (X.shape[1], y.shape[1])
+    if coef_init is None:
+        return torch.zeros(shape, dtype=X.dtype, device=X.device)
+    w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).clone()
+    if w0.numel() != math.prod(shape):
+        raise InputError(f"coef_init must have shape {shape}, got {tuple(w0.shape)}")
+    return w0.reshape(shape)

@@ -28,21 +28,25 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight
+from .certificates import final_certificate
+from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight, widen_half
 from .datafits import Quadratic
-from .errors import InputError
+from .errors import ConvergenceWarning, InputError
+from .exact import centered_copy
 from .path_result import PathResult
 from .path_strategies import run_strategy
 from .problem import alpha_max as problem_alpha_max
 from .problem import build_penalty, loss_name, make_datafit
 from .solvers import get_solver
 from .solvers.auto import choose_path, small_on_one_thread
+from .solvers.loop import certified_status
 
 
 def grid(alpha_max: float, n_alphas: int = 100, eps: float = 1e-3,
@@ -142,13 +146,16 @@ def lasso_path(
         X, y = sharded_data(X, y, spec, grid_opts)
         make = ShardedQuadratic
     else:
-        X, y = as_data(X, y)
+        X, y = as_data(*widen_half(X, y)[:2])
         make = functools.partial(make_datafit, loss, delta=delta)
     prob = {"penalty": penalty, "weights": weights, "positive": positive, "bounds": bounds,
             "gamma": gamma, "groups": groups}
     pen = functools.partial(build_penalty, l1_ratio=l1_ratio, p=X.shape[1], like=X, **prob)
     objective = {**prob, "loss": loss, "delta": delta}
     s = check_sample_weight(sample_weight, X)
+    problem = (X, y)  # what the final certificates read
+    if not distributed:  # large means centered once where the dtype would lose them
+        X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"))
     M = None
     if masks is not None:
         M = _check_masks(masks, X)
@@ -169,8 +176,38 @@ def lasso_path(
     res = run_strategy(strategy, make, X, y, alphas, l1_ratio, tol, max_iter, fit_intercept,
                        M, s, gram, solver, distributed, catch_interrupt,
                        {**kwargs, "pen": pen, "objective": objective, "loss": loss})
+    certify_path(res, *problem, make(*problem, fit_intercept, gram=False, row_weights=s),
+                 pen(alphas), M, s, fit_intercept, tol, distributed)
     res.time = time.perf_counter() - t0
     return _squeeze(res) if masks is None else res
+
+
+def certify_path(res: PathResult, X: Tensor, y: Tensor, datafit: Any, penalty: Any,
+                 M: Tensor | None, s: Tensor | None, fit_intercept: bool, tol: float,
+                 distributed: bool = False) -> None:
+    """Every alpha's final certificate (:func:`lasso_torch.certificates.final_certificate`,
+    float64, from the returned coefficients), one batch per fold: the gaps, intercepts and
+    statuses of ``res`` replaced by the certified ones (interrupted alphas keep NaN); a
+    warning names the alphas that are not certified within ``tol``."""
+    for f in range(res.coefs.shape[0]):
+        w = s if M is None else (M[:, f] if s is None else M[:, f] * s)
+        final = final_certificate(X, y, res.coefs[f], penalty, datafit, sample_weight=w,
+                                  fit_intercept=fit_intercept,
+                                  reduce=datafit.reduce if distributed else None)
+        done = res.status[f] != "interrupted"
+        res.status[f] = certified_status(res.status[f], final, tol)
+        keep = torch.as_tensor(done, device=res.gaps.device)
+        res.gaps[f] = torch.where(keep, final.cert.rel_gap.to(res.gaps), res.gaps[f])
+        res.intercepts[f] = torch.where(keep, final.intercept.to(res.intercepts),
+                                        res.intercepts[f])
+    res.converged = torch.as_tensor(res.status == "converged")
+    bad = np.isin(res.status, ("max_iter", "stalled", "diverged"))
+    if bad.any():
+        warnings.warn(f"lasso_path: {int(bad.sum())} of {bad.size} (fold, alpha) problems not "
+                      f"certified within tol {tol:.1e} (statuses "
+                      f"{', '.join(sorted(set(res.status[bad])))}; worst certified relative "
+                      f"gap {float(res.gaps[torch.as_tensor(bad)].abs().max()):.3e})",
+                      ConvergenceWarning, stacklevel=3)
 
 
 def _check_masks(masks: Any, X: Tensor) -> Tensor:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import sparse as sp
 from .datafits import Quadratic
 from .errors import InputError
 from .glm import LOSSES, Autograd
@@ -171,7 +172,8 @@ def profile_unpenalized(datafit: Any, penalty: Any, w: Tensor, max_iter: int = 5
         return w
     W = (w[:, None] if w.dim() == 1 else w).detach().clone()
     scale = float(datafit.Xty.abs().max()) + 1e-300
-    XU = datafit.X[:, idx]
+    XU = sp.select(datafit.X, idx, 1)
+    XU = XU.to_dense() if sp.is_sparse(XU) else XU  # the few unpenalized columns
     n = datafit.n_cols * torch.ones(W.shape[1], dtype=W.dtype, device=W.device)
     for _ in range(max_iter):
         G = datafit.gradient(W)[idx]

@@ -5,7 +5,6 @@ checks -> datafit -> registry -> engine -> the one loop -> :class:`SolveResult`.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .certificates import Certificate, certificate_kind
+from .certificates import Certificate, final_certificate
 from .checks import (
     as_data,
     check_alpha,
@@ -23,14 +22,18 @@ from .checks import (
     check_options,
     check_sample_weight,
     check_samples,
+    start_coef,
+    widen_half,
 )
 from .datafit_build import build_datafit
 from .datafits import Quadratic
 from .errors import ConvergenceWarning, InputError
+from .exact import centered_copy
 from .multinomial_solve import solve_multinomial
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
 from .solvers.auto import choose, small_on_one_thread
+from .solvers.loop import STATUS_ORDER, certified_status, describe
 from .solvers.registry import SolverSpec
 
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
@@ -76,18 +79,6 @@ def _check_solver_options(spec: SolverSpec, opts: dict[str, Any]) -> None:
     if unknown:
         raise InputError(f"solver {spec.name!r} has no option {unknown[0]!r}; its options: "
                          f"{', '.join(spec.options) or 'none'}")
-
-
-def _start(coef_init: Any, X: Tensor, y: Tensor) -> Tensor:
-    """The starting point: zeros, or ``coef_init`` on the data's device and dtype; ``(p,)``,
-    or ``(p, T)`` for ``T`` targets."""
-    shape = (X.shape[1],) if y.dim() == 1 else (X.shape[1], y.shape[1])
-    if coef_init is None:
-        return torch.zeros(shape, dtype=X.dtype, device=X.device)
-    w0 = torch.as_tensor(coef_init).to(dtype=X.dtype, device=X.device).clone()
-    if w0.numel() != math.prod(shape):
-        raise InputError(f"coef_init must have shape {shape}, got {tuple(w0.shape)}")
-    return w0.reshape(shape)
 
 
 def _run(engine: Any, warm: bool, **loop: Any) -> LoopResult:
@@ -163,8 +154,7 @@ def solve(
     options: dict[str, Any] | None = None,
     loss: str | Callable[[Tensor, Tensor], Tensor] | None = None,
     penalty: Any = None,
-    weights: Tensor | np.ndarray | None = None,
-    positive: bool = False,
+    weights: Tensor | np.ndarray | None = None, positive: bool = False,
     bounds: tuple[Any, Any] | None = None,
     gamma: float | None = None, delta: float | None = None, groups: Any = None,
     check_start: bool = False,
@@ -172,16 +162,13 @@ def solve(
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
-    Other losses and penalties (:mod:`lasso_torch.problem`): ``loss`` ``"squared"``,
-    ``"logistic"`` (y in {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``,
-    ``"gamma"``, ``"tweedie(power)"``, ``"multinomial"`` (coef ``(p, K)``), or a callable
-    ``loss(pred, y)`` (gradient by autograd); ``penalty`` ``"l1"``, ``"elasticnet"``,
-    ``"mcp"``, ``"scad"`` (``gamma``), ``"group"``/``"sparse_group"`` (``groups``) or a
-    penalty object; ``weights`` per-feature penalty factors (0: unpenalized);
-    ``positive=True`` or ``bounds=(lower, upper)``. The result's ``certificate``:
-    ``"duality gap"``, or ``"kkt"`` (non-convex penalty, user's loss: stationarity; then
-    ``gap``/``gap_abs`` are NaN and ``kkt`` is the measure, relative to
-    ``||grad f(0)||_inf`` in the loop).
+    Other losses and penalties (:mod:`lasso_torch.problem`): ``loss`` ``"logistic"`` (y in
+    {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``, ``"gamma"``, ``"tweedie(p)"``,
+    ``"multinomial"`` (coef ``(p, K)``) or ``loss(pred, y)`` (autograd); ``penalty`` ``"l1"``,
+    ``"elasticnet"``, ``"mcp"``/``"scad"`` (``gamma``), ``"group"``/``"sparse_group"``
+    (``groups``) or an object; ``weights`` per-feature factors (0: unpenalized); ``positive``,
+    ``bounds=(lower, upper)``. ``certificate``: ``"duality gap"``, or ``"kkt"`` (non-convex
+    penalty, user's loss: ``gap`` NaN, ``kkt`` relative to ``||grad f(0)||_inf`` in the loop).
 
     Args:
         X, y: data (tensors or arrays); the solution lives on ``X``'s device and dtype.
@@ -226,6 +213,7 @@ def solve(
                                                fit_intercept, sample_weight, coef_init, warn))
     opts = {**(options or {}), **solver_options}
     auto = solver == "auto"
+    X, y, widened = widen_half(X, y)
     spec = get_solver("fista" if auto else solver)
     if not auto:
         _check_solver_options(spec, opts)
@@ -242,16 +230,21 @@ def solve(
     s = check_sample_weight(sample_weight, X)
     pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty, groups=groups,
                         weights=weights, positive=positive, bounds=bounds, gamma=gamma)
+    problem = (X, y, s, fit_intercept)  # what the final certificate reads
+    if not distributed:  # large means centered once where the dtype would lose them
+        X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"),
+                             widen=auto and loss_name(loss) != "squared")
     full = None
     if auto and not distributed:  # the rule of lasso_torch.solvers.auto, on the data
         full = make_datafit(loss, X, y, fit_intercept, gram, s, delta)
         spec = get_solver(choose(full, pen))
     check_every = spec.check_every if check_every is None else check_every
     check_options(tol, max_iter, check_every, lr)
-    w0 = _start(coef_init, X, y)
+    w0 = start_coef(coef_init, X, y)
     loop = dict(max_iter=max_iter, tol=tol, check_every=check_every, record_every=record_every,
                 record_coef=record_coef, callback=callback, catch_interrupt=catch_interrupt)
     if y.dim() == 2 and not spec.batched:  # one target at a time
+        X, y, s, fit_intercept = problem
         return _per_target(X, y, alpha, l1_ratio, spec.name, w0, loop, dict(
             fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
             stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start,
@@ -272,29 +265,36 @@ def solve(
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
     out = _run(engine, check_start and coef_init is not None, stall_patience=patience, **loop)
-    if warn and out.status in ("max_iter", "diverged", "stalled"):
-        warnings.warn(
-            f"{spec.name}: {out.status} after {out.n_iter} iterations; relative duality gap "
-            f"{float(out.cert.rel_gap.max()):.3e} (tol {tol:.1e})",
-            ConvergenceWarning, stacklevel=2,
-        )
-    return _result(spec, engine, out, full, datafit, pen, alpha, l1_ratio, loss, y)
+    notes = tuple(n for n in (widened, "solved in float64 (float32 data, a GLM loss)" if
+                              X.dtype != problem[0].dtype else None) if n)
+    return _result(spec, engine, out, problem, pen, full, tol, warn, distributed, notes,
+                   alpha, l1_ratio, loss, y)
 
 
-def _result(spec: SolverSpec, engine: Any, out: LoopResult, full: Any, datafit: Any,
-            pen: Any, alpha: float, l1_ratio: float, loss: Any, y: Tensor) -> SolveResult:
-    """The :class:`SolveResult` of a loop's outcome."""
-    coef = out.coef.detach()
-    kind = certificate_kind(datafit, pen)
-    nan = torch.full_like(out.cert.gap, float("nan"))
+def _result(spec: SolverSpec, engine: Any, out: LoopResult, problem: tuple, pen: Any,
+            full: Any, tol: float, warn: bool, distributed: bool, notes: tuple[str, ...],
+            alpha: float, l1_ratio: float, loss: Any, y: Tensor) -> SolveResult:
+    """The :class:`SolveResult` of a loop's outcome: the answer in the data's dtype, its
+    final certificate (recomputed in float64, reported in the data's dtype) and the status
+    that certificate decides."""
+    X, y0, s, fit_intercept = problem
+    coef = out.coef.detach().to(X.dtype)
+    final = final_certificate(X, y0, coef, pen, full, sample_weight=s,
+                              fit_intercept=fit_intercept,
+                              reduce=full.reduce if distributed else None)
+    status = min(certified_status(out.statuses, final, tol), key=STATUS_ORDER.index)
+    if warn and status in ("max_iter", "diverged", "stalled"):
+        warnings.warn(f"{spec.name}: {status} after {out.n_iter} iterations; "
+                      f"{describe(final, tol)}", ConvergenceWarning, stacklevel=3)
+    cert, kind = Certificate(*(t.to(coef.dtype) for t in final.cert)), final.kind
+    nan = torch.full_like(cert.gap, float("nan"))
     return SolveResult(
-        solver=spec.name, coef=coef, intercept=full.intercept(coef).detach(),
-        n_iter=out.n_iter, gap=out.cert.rel_gap if kind != "kkt" else nan,
-        gap_abs=out.cert.gap if kind != "kkt" else nan,
-        objective=out.cert.objective, kkt=out.cert.kkt, converged=out.status == "converged",
-        status=out.status, lr=getattr(engine, "lr", None), time=out.time,
-        alpha=float(alpha), l1_ratio=float(l1_ratio),
-        trace=out.trace.arrays() if out.trace is not None else None,
-        notes=tuple(getattr(engine, "notes", ())), certificate=kind, loss=loss_name(loss),
+        solver=spec.name, coef=coef, intercept=final.intercept.to(coef.dtype),
+        n_iter=out.n_iter, gap=cert.rel_gap if kind != "kkt" else nan,
+        gap_abs=cert.gap if kind != "kkt" else nan,
+        objective=cert.objective, kkt=cert.kkt, converged=status == "converged",
+        status=status, lr=getattr(engine, "lr", None), time=out.time,
+        alpha=float(alpha), l1_ratio=float(l1_ratio), trace=out.trace and out.trace.arrays(),
+        notes=(*notes, *getattr(engine, "notes", ())), certificate=kind, loss=loss_name(loss),
         n_iters=out.n_iters if y.dim() == 2 else None,
     )

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .. import sparse as sp
 from ..datafits import Quadratic
 from ..errors import InputError
 
@@ -115,7 +116,7 @@ class Autograd:
     def features(self, idx: Tensor) -> Autograd:
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view.X, view.p = self.X[:, idx], idx.numel()
+        view.X, view.p = sp.select(self.X, idx, 1), idx.numel()
         view.__dict__.pop("Xty", None)
         return view
 
@@ -124,17 +125,18 @@ class Autograd:
 
     @cached_property
     def Xty(self) -> Tensor:
-        return -self.gradient(self.X.new_zeros(self.p))
+        return -self.gradient(torch.zeros(self.p, dtype=self.X.dtype, device=self.X.device))
 
     @cached_property
     def p0(self) -> Tensor:
-        return self.value(self.X.new_zeros(self.p)).detach()
+        return self.value(torch.zeros(self.p, dtype=self.X.dtype, device=self.X.device)).detach()
 
     @cached_property
     def lipschitz(self) -> Tensor:
         """Gauss-Newton curvature at 0 (``d2 l / d eta2`` averaged) times ``||X_c||^2 / n``:
         a starting step only; the solvers backtrack."""
-        eta = self.linear(self.X.new_zeros(self.p))[0].detach().requires_grad_(True)
+        w0 = torch.zeros(self.p, dtype=self.X.dtype, device=self.X.device)
+        eta = self.linear(w0)[0].detach().requires_grad_(True)
         with torch.enable_grad():
             (g,) = torch.autograd.grad(self.value_at(eta), eta, create_graph=True)
             (h,) = torch.autograd.grad(g.sum(), eta)

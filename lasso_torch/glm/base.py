@@ -31,6 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .. import sparse as sp
 from ..datafits import Quadratic, as_column
 from ..errors import InputError
 
@@ -50,6 +51,10 @@ class GLMDatafit:
                  gram: bool | str = False, row_weights: Tensor | None = None,
                  **params: Any) -> None:
         self.X, self.p, self.fit_intercept = X, X.shape[1], fit_intercept
+        self.XT = sp.transpose(X)  # X^T: a CSR copy for a sparse X (its fast product)
+        # X_c^T v = X^T v - m sum(v) for any m when sum(v) = 0 (the profiled intercept's
+        # residuals, up to its rounding): subtracting the column means cancels that rounding
+        self.x_shift = sp.col_sums(X, XT=self.XT) / X.shape[0] if fit_intercept else None
         self.params = params
         self.y = self.prepare_y(y)
         self.groups: Tensor | None = None
@@ -63,6 +68,10 @@ class GLMDatafit:
 
     def prepare_y(self, y: Tensor) -> Tensor:
         return y
+
+    def _zeros(self, shape: int | tuple[int, ...]) -> Tensor:
+        """Dense zeros of ``X``'s dtype and device (``X`` may be sparse)."""
+        return torch.zeros(shape, dtype=self.X.dtype, device=self.X.device)
 
     # --- rows, weights and batch columns ---------------------------------------------------
     def _c(self, v: Tensor, axis: int = -1) -> Tensor:
@@ -106,7 +115,9 @@ class GLMDatafit:
     def features(self, idx: Tensor) -> GLMDatafit:
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view.X, view.p = self.X[:, idx], idx.numel()
+        view.X, view.p = sp.select(self.X, idx, 1), idx.numel()
+        view.XT = sp.transpose(view.X)
+        view.x_shift = None if self.x_shift is None else self.x_shift[idx]
         if "Xty" in self.__dict__:
             view.__dict__["Xty"] = self.Xty[idx]
         return view
@@ -151,7 +162,12 @@ class GLMDatafit:
         eta = self.linear(w)[0]
         s = self._s(eta)
         d = self.deriv(eta)
-        return self.X.T @ (d if s is None else s * d) / self.n_cols
+        return self.rmat(d if s is None else s * d) / self.n_cols
+
+    def rmat(self, v: Tensor) -> Tensor:
+        """``X_c^T v`` for ``v`` (n,) or (n, K) summing to 0 (see ``x_shift``)."""
+        out = self.XT @ v
+        return out if self.x_shift is None else out - as_column(self.x_shift, out) * v.sum(0)
 
     def intercept(self, w: Tensor) -> Tensor:
         return self.linear(w)[1]
@@ -161,7 +177,7 @@ class GLMDatafit:
         eta = self.linear(w)[0]
         u = -self.deriv(eta)
         s = self._s(eta)
-        return eta, u, self.X.T @ (u if s is None else s * u)
+        return eta, u, self.rmat(u if s is None else s * u)
 
     def row_hessian(self, w: Tensor) -> tuple[Tensor, Tensor]:
         """``(eta, s l''(eta))``: the Newton (IRLS) row weights at ``w``."""
@@ -173,7 +189,7 @@ class GLMDatafit:
     @cached_property
     def Xty(self) -> Tensor:
         """``-grad f(0)`` (the intercept-only model): gives ``alpha_max``. (p,) or (p, F)."""
-        w0 = self.X.new_zeros((self.p, self.F) if self.F > 1 else (self.p,))
+        w0 = self._zeros((self.p, self.F) if self.F > 1 else (self.p,))
         view = self if self.groups is None else self._one_view()
         return -view.gradient(w0)
 
@@ -187,7 +203,7 @@ class GLMDatafit:
     def p0(self) -> Tensor:
         """``f(0)`` above the loss's floor ``sum s min l / n``: 0-d or (F,)."""
         view = self if self.groups is None else self._one_view()
-        w0 = self.X.new_zeros((self.p, self.F) if self.F > 1 else (self.p,))
+        w0 = self._zeros((self.p, self.F) if self.F > 1 else (self.p,))
         eta = view.linear(w0)[0]
         return view.value_at(eta) - view._sum(view.saturated(eta), view._s(eta)) / view.n
 
@@ -199,7 +215,7 @@ class GLMDatafit:
     def lipschitz(self) -> Tensor:
         """``sup l''`` times the squared loss's constant (an estimate at the intercept-only
         model when ``l''`` is unbounded: the solvers then backtrack)."""
-        quad = Quadratic(self.X, torch.zeros_like(self.X[:, 0]), self.fit_intercept,
+        quad = Quadratic(self.X, self._zeros(self.X.shape[0]), self.fit_intercept,
                          gram=False, row_weights=self.s)
         factor = self.lipschitz_factor
         if factor is None:

@@ -69,6 +69,7 @@ class Logistic(GLMDatafit):
 class Huber(GLMDatafit):
     name = "huber"
     lipschitz_factor = 1.0
+    conj_linear_in_y = True  # conj(v) = v^2/2 - v y: y may be centered (exact.LossRows)
 
     def __init__(self, *args, delta: float = 1.35, **kwargs) -> None:
         super().__init__(*args, **kwargs)

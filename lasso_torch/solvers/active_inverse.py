@@ -39,21 +39,33 @@ class ActiveInverse:
         r = np.where(self.valid, rhs[self.idx], 0.0)
         return mm(self.inv, r)[self.valid]
 
-    def _ridge_inverse(self, M: np.ndarray) -> np.ndarray | None:
-        """``(M + a2 I)^-1`` by Cholesky; None when it is not positive definite."""
+    def _ridge_inverse(self, M: np.ndarray, scale: np.ndarray | None = None
+                       ) -> np.ndarray | None:
+        """``(M + a2 I)^-1`` by Cholesky; None when it is not positive definite *numerically*:
+        a pivot below ``1e-10`` of the diagonal (of ``scale``, the Gram block a Schur
+        complement ``M`` came from) is a rank deficiency (duplicated or collinear columns)
+        that rounding made look positive. Such a set is refused (the caller keeps its last
+        iterate), never inverted."""
+        diag = np.diag(M) if scale is None else scale
+        floor = 1e-10 * (float(np.max(np.abs(diag))) + self.a2) + 1e-300
         if M.shape[0] == 1:  # one feature at a time is the common case: no LAPACK call
             d = float(M[0, 0]) + self.a2
-            return np.array([[1.0 / d]]) if d > 0 else None
+            return np.array([[1.0 / d]]) if d > floor else None
         if self.a2 > 0:
             M = M + self.a2 * np.eye(M.shape[0])
         if M.shape[0] <= 64:  # small: numpy's LAPACK call is cheaper than torch's dispatch
             try:
-                np.linalg.cholesky(M)  # the positive-definiteness test
+                L = np.linalg.cholesky(M)  # the positive-definiteness test
             except np.linalg.LinAlgError:
                 return None
-            return np.linalg.inv(M)
+            if not np.min(np.diag(L)) ** 2 > floor:
+                return None
+            Linv = np.linalg.solve(L, np.eye(M.shape[0]))
+            return Linv.T @ Linv
         L, info = torch.linalg.cholesky_ex(torch.from_numpy(np.ascontiguousarray(M)))
-        return None if int(info) != 0 else torch.cholesky_inverse(L).numpy()
+        if int(info) != 0 or not float(torch.diagonal(L).min()) ** 2 > floor:
+            return None
+        return torch.cholesky_inverse(L).numpy()
 
     def load(self, A: np.ndarray, inv: np.ndarray) -> None:
         """Start from a known ``(G_AA + a2 I)^{-1}`` (rows and columns in ``A``'s order)."""
@@ -81,7 +93,8 @@ class ActiveInverse:
             self.inv = self.inv[keep[:, None], keep]
         B = self.G[A[:, None], new]
         MB = mm(self.inv, B)
-        Sinv = self._ridge_inverse(self.G[new[:, None], new] - mm(B.T, MB))
+        Gnn = self.G[new[:, None], new]
+        Sinv = self._ridge_inverse(Gnn - mm(B.T, MB), np.diag(Gnn))
         if Sinv is None:
             return False
         off = -mm(MB, Sinv)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..certificates import Certificate
+from ..certificates import Certificate, Final
 from .engine import Engine
 from .trace import Recorder, Trace
 
@@ -229,3 +229,34 @@ def _check_one(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: f
         return False
     cols.finish(engine, cert, cols.active.copy(), np.array([status], dtype=object), k)
     return True
+
+
+REVISABLE = ("converged", "stalled", "max_iter")  # statuses the final certificate decides
+
+
+def certified_status(status: np.ndarray, final: Final, tol: float) -> np.ndarray:
+    """Each column's status after its final certificate: ``converged`` exactly where the
+    certified value is within ``tol`` (plus the rounding allowance) and not negative beyond
+    it; a column the loop called converged that fails is ``stalled``; ``diverged``,
+    ``stopped`` and ``interrupted`` stay."""
+    rel = final.cert.rel_gap.reshape(-1).cpu().double().numpy()
+    bound = final.bound.reshape(-1).cpu().double().numpy()
+    ok = (rel <= tol + bound) & (rel >= -bound)
+    status = np.asarray(status, dtype=object).reshape(-1).copy()
+    revisable = np.isin(status, REVISABLE)
+    failed = revisable & ~ok
+    status[revisable & ok] = "converged"
+    status[failed & (status == "converged")] = "stalled"
+    return status
+
+
+def describe(final: Final, tol: float) -> str:
+    """``relative duality gap 3.2e-05 (tol 1.0e-06; certified in float64)``: what a warning
+    states of the final certificate."""
+    what = "KKT violation" if final.kind == "kkt" else "duality gap"
+    rel = final.cert.rel_gap.reshape(-1)
+    worst = float(rel.abs().amax()) if rel.numel() else float("nan")
+    if rel.numel() and bool((rel < -final.bound.reshape(-1)).any()):
+        return (f"relative {what} {float(rel.amin()):.3e} is negative beyond rounding "
+                "(a broken certificate, not a solution)")
+    return f"relative {what} {worst:.3e} (tol {tol:.1e}; certified in float64)"

@@ -41,6 +41,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .. import sparse as sp
 from ..certificates import Certificate, certify
 from ..datafits import Quadratic
 from ..errors import InputError
@@ -121,9 +122,12 @@ class ProxNewton(Engine):
         df, pen, w = self.datafit, self.penalty, self.w
         cert = self.certificate()
         u, h = _model(df, w)
-        grad = -(df.X.T @ (u if df.s is None else df.s * u)) / df.n
+        rmat = df.rmat if hasattr(df, "rmat") else df.rmatvec  # X_c^T v
+        grad = -rmat(u if df.s is None else df.s * u) / df.n
         ws = self._working_set(grad)
-        Xw = df.X[:, ws]
+        Xw = sp.select(df.X, ws, 1)
+        if sp.is_sparse(Xw):  # the working set's columns, dense (n x |W|): the subproblem's
+            Xw = Xw.to_dense()
         live = h > torch.finfo(h.dtype).tiny
         if not bool(live.any()):
             return
