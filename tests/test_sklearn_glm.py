@@ -106,3 +106,18 @@ def test_logistic_cv_picks_the_best_deviance_and_refits():
     assert cv.C_[0] == best
     np.testing.assert_allclose(cv.coef_, TorchLogisticRegression(C=best).fit(X, y).coef_,
                                atol=1e-8)
+
+
+def test_sparse_X_equals_dense():
+    from scipy import sparse
+
+    rng, X = _data(5, n=80, p=6)
+    X[np.abs(X) < 0.7] = 0.0
+    y = (X[:, 0] + 0.5 * rng.standard_normal(80) > 0).astype(int)
+    a = TorchLogisticRegression(C=1.0, tol=1e-10).fit(sparse.csr_matrix(X), y)
+    b = TorchLogisticRegression(C=1.0, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)
+    yc = rng.poisson(np.exp(0.4 * X[:, 1]))
+    a = TorchPoissonRegressor(alpha=0.01, tol=1e-10).fit(sparse.csr_matrix(X), yc)
+    b = TorchPoissonRegressor(alpha=0.01, tol=1e-10).fit(X, yc)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)

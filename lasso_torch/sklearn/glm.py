@@ -19,7 +19,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import sparse as scipy_sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -68,8 +67,6 @@ class _TorchGLM(RegressorMixin, BaseEstimator):
             raise InputError(f"alpha must be a number >= 0, got {self.alpha!r}")
         X, y = validate_fit(self, X, y, True, multi_output=False)
         self._check_y(y)
-        if scipy_sparse.issparse(X):  # the GLM datafits run on dense X (sparse: issue 27)
-            X = X.toarray()
         sw = sample_weights(sample_weight, X)
         dt, dev = torch_dtype(self.dtype, X.dtype), torch_device(self.device)
         loss, opts = self._loss()

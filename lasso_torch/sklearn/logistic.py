@@ -12,8 +12,8 @@ with ``penalty="l1"``/``"elasticnet"`` or glmnet's ``"grouped"`` (a feature's ro
 the classes in or out together): :mod:`lasso_torch.glm.multinomial`. ``sample_weight``
 and ``class_weight`` (a dict or ``"balanced"``) weight the rows; then ``alpha = 1 / (C
 sum_i s_i)``, so ``C`` means what it means to scikit-learn. ``penalty="group"`` with
-``groups`` is the group Lasso (two classes). A sparse ``X`` is densified (the GLM
-datafits run on dense ``X`` for now).
+``groups`` is the group Lasso (two classes). A sparse ``X`` stays sparse (torch CSR;
+the multinomial solver densifies it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import sparse as scipy_sparse
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_sample_weight
@@ -76,8 +75,6 @@ class TorchLogisticRegression(ClassifierMixin, BaseEstimator):
         if not (isinstance(C, (int, float)) and C > 0):
             raise InputError(f"C must be a number > 0, got {C!r}")
         ratio = self._ratio()
-        if scipy_sparse.issparse(X):
-            X = X.toarray()
         sw = sample_weights(sample_weight, X)
         sw = np.ones(X.shape[0]) if sw is None else sw
         if self.class_weight is not None:
