@@ -185,3 +185,15 @@ def test_cross_validate_poisson_by_held_out_deviance():
                 np.where(yt > 0, yt, 1)), 0)))
             assert abs(cv.mse_path[k, f] - half_dev) <= 1e-7
     assert cv.alpha == alphas[int(np.argmin(cv.mse_path.mean(1)))]
+
+
+def test_compiled_warm_path_equals_solves():
+    rng, X, beta = _data(8, n=100, p=15)
+    y = _response("logistic", rng, X, beta)
+    path = lt.lasso_path(X, y, n_alphas=8, eps=1e-2, loss="logistic", tol=1e-10)
+    assert path.strategy == "warm" and bool(np.asarray(path.converged).all())
+    for k in (0, 4, 7):
+        a = float(path.alphas[k])
+        ref = lt.solve(X, y, a, loss="logistic", tol=1e-12)
+        np.testing.assert_allclose(path.coefs[:, k].numpy(), ref.coef.numpy(), atol=1e-6)
+        assert logistic_gap64(X, y, path.coefs[:, k].numpy(), a) <= 1e-9

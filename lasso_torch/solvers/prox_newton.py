@@ -47,7 +47,7 @@ from ..datafits import Quadratic
 from ..errors import InputError
 from .engine import Engine
 from .loop import run_loop
-from .prox_newton_host import Host, compiled_applies
+from .prox_newton_host import Host, compiled_applies, pn_path
 from .registry import SolverSpec, get_solver, register
 
 
@@ -184,4 +184,5 @@ register(SolverSpec(
     "proximal Newton with working sets; weighted least-squares subproblems solved by "
     "compiled CD (the fast solver of the logistic, Huber, Poisson, Gamma, Tweedie losses)",
     options={"ws_min": 10, "inner": "compiled", "inner_ratio": 0.1}, check_every=1,
-    stall_patience=5, weights=True, colour="#9467bd", iteration="outer iteration"))
+    stall_patience=5, weights=True, path=pn_path, colour="#9467bd",
+    iteration="outer iteration"))

@@ -127,3 +127,52 @@ class Host:
             self.a2, self.lo, self.hi, self.intercept, ws_min, inner_ratio, 1e-14,
             max_epochs, GRAM_RATIO)
         return t
+
+
+def pn_path(datafit: Any, alphas: Tensor, pen: Any, tol: float, max_iter: int,
+            catch_interrupt: bool = False, *, ws_min: int = 10, inner_ratio: float = 0.1,
+            max_inner: int = 5_000, inner: str = "compiled", **_: Any
+            ) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray] | None:
+    """The warm path of the compiled prox-Newton (``SolverSpec.path``): one host copy of
+    ``X`` and one linear predictor carried from alpha to alpha, each alpha's outer
+    iterations run until the compiled running certificate is within ``tol`` (no engine,
+    loop or result per alpha); None where the compiled certificate does not apply (then
+    the warm path runs the engine per alpha). ``(W (p, A), rel_gaps, iterations, status)``."""
+    w0 = torch.zeros(datafit.p, dtype=datafit.X.dtype)
+    first = pen(float(alphas[0]))
+    if inner != "compiled" or not (isinstance(first, ElasticNet)
+                                   and compiled_applies(datafit, first, w0)):
+        return None
+    host = Host(datafit, first, w0)
+    if not host.p0 > 0:
+        return None
+    A, p = alphas.numel(), datafit.p
+    W, rel = np.zeros((A, p)), np.full(A, np.nan)
+    iters = np.zeros(A, dtype=np.int64)
+    status = np.full(A, "interrupted", dtype=object)
+    try:
+        for k, a in enumerate(alphas.tolist()):
+            penalty = pen(a)
+            rho = float(penalty.l1_ratio)
+            host.a1[:], host.a2[:] = a * rho, a * (1 - rho)
+            size, ratio = ws_min, inner_ratio
+            status[k] = "max_iter"
+            for it in range(max_iter + 1):
+                primal, gap, _, host.b = pn_certificate(
+                    host.X, host.y, host.s, host.code, host.param, host.w, host.a1[0],
+                    host.a2[0], host.intercept, host.b, host.conj)
+                rel[k] = gap / host.p0
+                if rel[k] <= tol:
+                    status[k] = "converged"
+                    break
+                if it == max_iter:
+                    break
+                if host.step(size, ratio, max_inner) == 0.0:
+                    size, ratio = min(2 * size, p), ratio * 0.1
+                iters[k] = it + 1
+            W[k] = host.w
+    except KeyboardInterrupt:
+        if not catch_interrupt:
+            raise
+    Wt = torch.from_numpy(np.ascontiguousarray(W.T)).to(datafit.X.dtype)
+    return Wt, torch.from_numpy(rel).to(datafit.X.dtype), iters, status
