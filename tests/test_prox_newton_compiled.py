@@ -5,6 +5,8 @@ picks it; Gamma and Tweedie agree with glum and with an L-BFGS-B reference writt
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 import torch
@@ -62,7 +64,7 @@ def logistic_gap64(X, y01, w, alpha):
 @pytest.mark.parametrize("loss", ["logistic", "poisson", "huber", "gamma", "tweedie(1.4)"])
 @pytest.mark.parametrize("pen", ["l1", "enet_weighted_positive"])
 def test_compiled_equals_tensor_engine(loss, pen):
-    rng, X, beta = _data(hash(loss + pen) % 1000)
+    rng, X, beta = _data(zlib.crc32((loss + pen).encode()) % 1000)  # str hash is salted
     y = _response(loss, rng, X, beta)
     sw = rng.uniform(0.2, 2.0, len(y))
     opts = dict(sample_weight=sw, loss=loss, solver="prox_newton", tol=1e-11, max_iter=500)
@@ -72,8 +74,9 @@ def test_compiled_equals_tensor_engine(loss, pen):
     a = lt.solve(X, y, 0.03, **opts)
     b = lt.solve(X, y, 0.03, inner="ws", **opts)
     assert a.converged and b.converged
-    np.testing.assert_allclose(a.coef.numpy(), b.coef.numpy(), atol=2e-6)
-    assert abs(float(a.intercept) - float(b.intercept)) <= 2e-6
+    # gaps of 1e-11 bound the coefficients to ~sqrt(gap / curvature): 1e-5 on these designs
+    np.testing.assert_allclose(a.coef.numpy(), b.coef.numpy(), atol=1e-5)
+    assert abs(float(a.intercept) - float(b.intercept)) <= 1e-5
     assert float(a.objective) <= float(b.objective) + 1e-12
 
 
