@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench gpu-check install clean
+.PHONY: demo test lint bench gpu-check install clean figures
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the README's images (docs/img) from the shipped configs, within their size budget
+figures: $(STAMP)
+	$(BIN)/python experiments/readme_figures.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

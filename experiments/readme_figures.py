@@ -1,6 +1,13 @@
 """Regenerate the README's figures (docs/img/*.png) from the shipped configs.
 
+    make figures      (= .venv/bin/python experiments/readme_figures.py)
     .venv/bin/python experiments/readme_figures.py [--runs runs/readme] [--out docs/img]
+
+Besides the images it writes ``docs/img/figures.json``: for each image its config, the
+config's hash and a hash of the figure's *drawn data* (every line's and collection's
+coordinates rounded to 7 significant digits, every text; :func:`drawn_hash`), so that
+``tests/test_readme_figures.py`` fails when an image no longer matches what this command
+draws from its config (a test compares data, never pixels).
 
 Runs ``configs/why_sparsity.yaml``, ``configs/ridge_vs_lasso_path.yaml`` and
 ``configs/two_features_geometry.yaml`` (a few seconds on a laptop CPU) into ``--runs``,
@@ -15,10 +22,13 @@ axis, which is not among them.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
+import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from lasso_torch import ConvergenceWarning
@@ -34,7 +44,7 @@ FIGURES = (  # (config, figure family, file name)
     ("two_features_geometry", "geometry", "geometry.png"),
     ("two_features_geometry", "landscape", "landscape.png"),
 )
-ANIMATION = ("two_features_geometry", "landscape", "landscape.gif", 30, 7.5, 80)
+ANIMATION = ("two_features_geometry", "landscape", "landscape.gif", 24, 7.5, 64)
 FONT_SCALE = 1.15  # the PNGs are shown at about 900 px wide: larger text stays readable
 MAX_BYTES = 300_000
 MAX_GIF_BYTES = 1_000_000
@@ -54,6 +64,40 @@ def save_small(fig: Figure, path: Path, dpi: int = DPI) -> int:
     return path.stat().st_size
 
 
+def drawn_data(fig: Figure) -> list:
+    """What a figure draws, as plain data: per axes, every line's (x, y), every
+    collection's offsets and paths, every text (titles, labels, legend entries)."""
+    def r(v: np.ndarray) -> list:
+        a = np.asarray(v, dtype=np.float64).ravel()
+        return [float(f"{x:.7g}") if np.isfinite(x) else str(x) for x in a]
+
+    out: list = []
+    for ax in fig.get_axes():
+        out.append([ax.get_title(), ax.get_xlabel(), ax.get_ylabel()])
+        out += [[ln.get_gid(), r(ln.get_xdata()), r(ln.get_ydata())] for ln in ax.get_lines()]
+        out += [r(c.get_offsets()) for c in ax.collections]
+        out += [t.get_text() for t in ax.texts]
+        leg = ax.get_legend()
+        if leg is not None:
+            out += [t.get_text() for t in leg.get_texts()]
+    for leg in fig.legends:
+        out += [t.get_text() for t in leg.get_texts()]
+    out.append(fig.get_suptitle() if hasattr(fig, "get_suptitle") else "")
+    return out
+
+
+def drawn_hash(fig: Figure) -> str:
+    """sha256 of :func:`drawn_data` (16 hex digits)."""
+    return hashlib.sha256(json.dumps(drawn_data(fig)).encode()).hexdigest()[:16]
+
+
+def config_hash(config: str) -> str:
+    """The hash of a shipped config as the run store records it."""
+    from lasso_torch.experiment import load_config
+
+    return load_config(ROOT / "configs" / f"{config}.yaml").hash()
+
+
 def main(argv: list[str] | None = None) -> list[Path]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "readme",
@@ -63,7 +107,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)  # the subgradient never converges
     runs: dict[str, source.RunData] = {}
-    written = []
+    written, manifest = [], {}
     for config, kind, name in FIGURES:
         if config not in runs:
             run = run_config(ROOT / "configs" / f"{config}.yaml",
@@ -71,6 +115,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
             runs[config] = source.read_run(run.path)
         with style.font_scale(FONT_SCALE):
             fig = source.build(runs[config], kind)
+        manifest[name] = {"config": config, "kind": kind, "config_hash": config_hash(config),
+                          "drawn": drawn_hash(fig)}
         size = save_small(fig, args.out / name)
         print(f"{args.out / name}: {size / 1000:.0f} KB  ({kind} of {runs[config].path})")
         if size > MAX_BYTES:
@@ -81,8 +127,10 @@ def main(argv: list[str] | None = None) -> list[Path]:
                               dpi=dpi, out=args.out / name)
     size = gif.stat().st_size
     print(f"{gif}: {size / 1000:.0f} KB, {frames} frames ({kind} of {runs[config].path})")
+    manifest[name] = {**manifest[f"{kind}.png"], "frames": frames}
     if size > MAX_GIF_BYTES:
         raise SystemExit(f"{name} is {size} bytes, over the README budget of {MAX_GIF_BYTES}")
+    (args.out / "figures.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return [*written, gif]
 
 

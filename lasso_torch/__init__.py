@@ -30,7 +30,7 @@ _EXPORTS: dict[str, str] = {
     "L1": "penalties", "L2": "penalties", "enet_prox": "prox", "soft_threshold": "prox",
     "run_config": "experiment.run", "Run": "runs", "load_run": "runs",
     "ConvergenceWarning": "errors", "SolveResult": "solve", "solve": "solve",
-    "SOLVERS": "solvers",
+    "SOLVERS": "solvers", "implicit": "", "nn": "", "tune": "tune", "TuneResult": "tune",
 }
 
 
@@ -62,7 +62,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the eager imports
-    from . import certificates, closed_form, cv, data, optim, prox  # noqa: F401
+    from . import certificates, closed_form, cv, data, implicit, nn, optim, prox  # noqa: F401
     from .certificates import alpha_max, duality_gap, kkt_violation  # noqa: F401
     from .data import load_csv, load_diabetes, load_npz, make_synthetic, standardize  # noqa: F401
     from .datafits import Quadratic  # noqa: F401
@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the eager imports
     from .runs import Run, load_run  # noqa: F401
     from .solve import ConvergenceWarning, SolveResult, solve  # noqa: F401
     from .solvers import SOLVERS  # noqa: F401
+    from .tune import TuneResult, tune  # noqa: F401
 
 __all__ = [
     "L1", "L2", "SOLVERS", "ConvergenceWarning", "ElasticNet", "InputError", "Lasso",
@@ -82,5 +83,5 @@ __all__ = [
     "certificates", "closed_form", "duality_gap", "enet_prox", "kkt_violation", "lasso_path",
     "optim", "prox", "solve", "soft_threshold",
     "Run", "data", "load_csv", "load_diabetes", "load_npz", "load_run", "make_synthetic",
-    "run_config", "standardize", "cv", "__version__",
+    "run_config", "standardize", "cv", "__version__", "implicit", "nn", "tune", "TuneResult",
 ]

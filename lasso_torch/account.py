@@ -92,9 +92,12 @@ def last_oscillation(coef: np.ndarray) -> list[float | None]:
     return out
 
 
-def support_final_at(iterations: np.ndarray, coef: np.ndarray) -> int:
-    """The iteration from which the sign pattern equals the last record's, to the end."""
+def support_final_at(iterations: np.ndarray, coef: np.ndarray) -> int | None:
+    """The iteration from which the sign pattern equals the last record's, to the end;
+    None when the last record is not finite (a diverged solver: NaN has no sign)."""
     it, c = _check(iterations, coef)
+    if not np.isfinite(c[-1]).all():
+        return None
     s = np.sign(c)
     same = (s == s[-1]).all(axis=1)
     return int(it[_settled_from(same[:, None])[0]])

@@ -227,11 +227,15 @@ def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, dataf
     ``datafit`` only names the loss. A duality gap where the problem has one, else the KKT
     violation relative to ``||grad f(0)||_inf``; the intercept is the problem's optimal one
     for ``coef``. ``reduce`` sums over the rows of every process (sharded data)."""
-    from .exact import exact_sums
+    from .exact import exact_sums, small_squared
 
     one = coef.dim() == 1
-    W = (coef[:, None] if one else coef).detach().to(torch.float64)
     kind = certificate_kind(datafit, penalty)
+    if one and reduce is None and isinstance(datafit, Quadratic) and is_plain(penalty) and (
+            small := small_squared(X, y, coef, sample_weight, fit_intercept,
+                                   float(penalty.l1), float(penalty.l2))) is not None:
+        return _final_of(*small[:5], kind, small[5])
+    W = (coef[:, None] if one else coef).detach().to(torch.float64)
     pen = _pen64(penalty)
     data = (X, y, sample_weight, fit_intercept, reduce)
     loss = None if isinstance(datafit, Quadratic) else datafit
@@ -262,6 +266,15 @@ def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, dataf
 
 
 EPS64 = float(torch.finfo(torch.float64).eps)
+
+
+def _final_of(primal: float, gap: float, p0: float, kkt: float, intercept: float, kind: str,
+              n: float = 1.0) -> Final:
+    """A :class:`Final` from numbers (the small numpy path), with the same rounding bound."""
+    p0 = max(p0, torch.finfo(torch.float64).tiny)
+    bound = 64 * EPS64 * (n ** 0.5 + 1.0) * (abs(primal) + abs(primal - gap)) / p0
+    t = torch.tensor([primal, gap, gap / p0, kkt, intercept, bound], dtype=torch.float64)
+    return Final(Certificate(t[0], t[1], t[2], t[3]), t[4], kind, t[5])
 
 
 def _pen64(penalty: object) -> object:

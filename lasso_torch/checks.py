@@ -200,3 +200,11 @@ def start_coef(coef_init: Any, X: Tensor, y: Tensor) -> Tensor:
     if w0.numel() != math.prod(shape):
         raise InputError(f"coef_init must have shape {shape}, got {tuple(w0.shape)}")
     return w0.reshape(shape)
+
+
+def check_solver_options(spec: Any, opts: dict[str, Any]) -> None:
+    """A solver's options are the ones its spec names (and the proximal flags)."""
+    unknown = sorted(set(opts) - set(spec.options) - {"restart", "backtracking", "schedule"})
+    if unknown:
+        raise InputError(f"solver {spec.name!r} has no option {unknown[0]!r}; its options: "
+                         f"{', '.join(spec.options) or 'none'}")

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
+from .files import read_regular
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover (not POSIX: claims always succeed)
@@ -100,9 +103,9 @@ def leftovers(root: str | Path) -> list[Leftover]:
         if not p.is_dir():
             continue
         try:
-            owner = json.loads((p / OWNER).read_text())
+            owner = json.loads(read_regular(p / OWNER, 1 << 16))  # never a FIFO or device
             owner = owner if isinstance(owner, dict) else {}
-        except (OSError, ValueError):
+        except (InputError, OSError, ValueError):
             owner = {}
         if owner:
             alive = process_alive(owner)

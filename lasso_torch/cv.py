@@ -54,6 +54,27 @@ class CVResult:
     def mse_std(self) -> np.ndarray:
         return self.mse_path.std(1)
 
+    @property
+    def alpha_1se(self) -> float:
+        """The 1-SE rule's alpha (:func:`one_se_rule`)."""
+        return float(self.alphas[one_se_rule(self.alphas, self.mse_path)[1]])
+
+
+def one_se_rule(alphas: np.ndarray, mse_path: np.ndarray) -> tuple[int, int, np.ndarray]:
+    """``(i_min, i_1se, se)``: the index of the smallest mean held-out error, the index of
+    the largest alpha whose mean error is within one standard error of that minimum (the
+    1-SE rule: the sparsest model as good as the best within the noise of the folds), and
+    the standard errors ``std / sqrt(F)`` (``mse_path (K, F)``, ``ddof = 1``)."""
+    a = np.asarray(alphas, dtype=np.float64)
+    mse = np.asarray(mse_path, dtype=np.float64)
+    mean = mse.mean(1)
+    folds = mse.shape[1]
+    se = mse.std(1, ddof=1) / np.sqrt(folds) if folds > 1 else np.zeros_like(mean)
+    i_min = int(np.argmin(mean))
+    within = np.flatnonzero(mean <= mean[i_min] + se[i_min])
+    i_1se = int(within[np.argmax(a[within])])
+    return i_min, i_1se, se
+
 
 def kfold_masks(n: int, n_folds: int = 5, *, shuffle: bool = True, seed: int = 0,
                 dtype: torch.dtype = torch.float64,
@@ -178,6 +199,7 @@ def cross_validate(
         raise InputError("every fold needs at least one held-out row")
     s = check_sample_weight(sample_weight, X)
     path = lasso_path(X, y, alphas=a.to(dtype=X.dtype, device=X.device), l1_ratio=l1_ratio,
+                      warn=False,
                       tol=tol, strategy=strategy, solver=solver, fit_intercept=fit_intercept,
                       masks=masks, max_iter=max_iter, sample_weight=s, positive=positive,
                       loss=loss, delta=delta, **problem)

@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import InputError
+from .errors import InputError, excerpt
+from .files import existing_file
 
 BLOCK_ROWS = 1024
 """Rows per independently seeded block of synthetic data."""
@@ -221,13 +222,6 @@ def load_diabetes(
 
 
 # --- files ------------------------------------------------------------------------------
-def existing_file(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"data file not found: {path}")
-    return path
-
-
 def target_column(path: Path, header: list[str], target: str | int) -> int:
     """The index of the target column, by name or (possibly negative) position."""
     if isinstance(target, int):
@@ -236,7 +230,18 @@ def target_column(path: Path, header: list[str], target: str | int) -> int:
         return target % len(header)
     if target in header:
         return header.index(target)
-    raise InputError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")
+    shown = ", ".join(excerpt(h, 24) for h in header[:8])
+    more = f" and {len(header) - 8} more" if len(header) > 8 else ""
+    raise InputError(f"{path}: no column named {excerpt(target)}; {len(header)} column(s): "
+                     f"{shown}{more}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_csv_rows(path: Path, rows: Iterable[list[str]], n: int, width: int,
@@ -249,8 +254,10 @@ def parse_csv_rows(path: Path, rows: Iterable[list[str]], n: int, width: int,
             raise InputError(f"{path}, line {line}: {len(row)} fields, expected {width}")
         try:
             values[i] = [float(v) for v in row]
-        except ValueError as e:
-            raise InputError(f"{path}, line {line}: non-numeric value ({e})") from None
+        except ValueError:
+            bad = next(v for v in row if not _is_number(v))
+            raise InputError(f"{path}, line {line}: non-numeric value {excerpt(bad, 24)}"
+                             ) from None
     return values
 
 
@@ -315,8 +322,12 @@ def load_npz(
     return check_data(to_tensor(X, dtype, device), to_tensor(y, dtype, device), str(path))
 
 
-def one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
+def one_line(e: BaseException, limit: int = 120) -> str:
+    """A library's error on one line, printable and at most ``limit`` characters (numpy
+    and csv quote the offending text: a file's contents are never echoed whole)."""
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(str(e).split()))
+    text = text if len(text) <= limit else text[:limit - 3] + "..."
+    return text or type(e).__name__
 
 
 def check_zip(path: Path) -> None:

@@ -94,7 +94,7 @@ def load_npz_shard(
     except (ValueError, OSError, zipfile.BadZipFile) as e:
         if isinstance(e, InputError):
             raise
-        raise InputError(f"{path}: not a readable .npz file ({e})") from None
+        raise InputError(f"{path}: not a readable .npz file ({one_line(e)})") from None
     return check_data(to_tensor(X, dtype, device), to_tensor(y, dtype, device),
                       f"{path} (rows {part.start}..{part.stop} of rank {rank}/{world})")
 

@@ -30,18 +30,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from . import sparse as sp
 
 F64 = torch.float64
-BLOCK_BYTES = 8 << 20  # float64 bytes of X converted and centered at a time
 EPS64 = float(torch.finfo(F64).eps)
-
-
-def _rows(X: Tensor) -> int:
-    return max(1, BLOCK_BYTES // (8 * max(X.shape[1], 1)))
+BLOCK = 1 << 15  # float64 entries of X converted at a time (256 KB: the block stays in cache
+MIN_ROWS = 32  # for its two products); at least this many rows (wide X: few Python steps)
 
 
 def _identity(t: Tensor) -> Tensor:
@@ -49,9 +47,15 @@ def _identity(t: Tensor) -> Tensor:
 
 
 class Centered:
-    """``X`` (dense or sparse, any float dtype) as float64 centered columns, one block of rows
-    at a time; ``s`` the row weights (``None``: ones); ``reduce`` sums over the rows of all
-    processes (the identity in one process)."""
+    """``X`` (dense or sparse, any float dtype) as float64 centered columns.
+
+    A dense ``X`` is read one block of rows at a time, converted to float64 and shifted by a
+    *pivot* row ``x0`` (the first row, averaged over the processes): ``X' = X - x0`` has
+    column means of the order of its spread, whatever the offsets, so the centering
+    ``X_c = X' - m'`` that the products apply afterwards (rank-one corrections, ``m'`` the
+    mean of ``X'``) loses no digit. One pass gives ``X' W``, ``X'^T S (Yc - X' W)`` and the
+    means together (:meth:`residual_products`). A sparse ``X`` stays sparse (``x0 = 0``).
+    ``s`` the row weights (None: ones); ``reduce`` sums over the rows of all processes."""
 
     def __init__(self, X: Tensor, s: Tensor | None, fit_intercept: bool,
                  reduce: Callable[[Tensor], Tensor] | None = None) -> None:
@@ -59,71 +63,80 @@ class Centered:
         self.reduce = reduce or _identity
         self.sparse = sp.is_sparse(X)
         self.s = None if s is None else s.reshape(-1).to(F64)
+        n_rows = torch.full((1,), X.shape[0], dtype=F64, device=X.device)
+        self.x0 = None
         if self.sparse:
             self.X64 = X.to(F64)
             self.XT64 = sp.transpose(self.X64)
-        rows = (torch.full((1,), X.shape[0], dtype=F64, device=X.device) if self.s is None
-                else self.s.sum()[None])
-        if fit_intercept:
-            ones = torch.ones(X.shape[0], dtype=F64, device=X.device) if self.s is None else self.s
-            sums = self.reduce(torch.cat([rows, self._raw_rmat(ones[:, None])[:, 0]]))
-            self.n = sums[0]
-            self.xbar = sums[1:] / self.n
-        else:
-            self.n = self.reduce(rows)[0]
-            self.xbar = torch.zeros(X.shape[1], dtype=F64, device=X.device)
-
-    def _raw_rmat(self, V: Tensor) -> Tensor:
-        """``X^T V`` on the raw columns (for the means)."""
-        if self.sparse:
-            return self.XT64 @ V
-        out = V.new_zeros(self.X.shape[1], V.shape[1])
-        r = _rows(self.X)
-        for i in range(0, self.X.shape[0], r):
-            out.addmm_(self.X[i:i + r].to(F64).mT, V[i:i + r])
-        return out
-
-    def blocks(self) -> Any:
-        """``(i, j, X_c[i:j])`` in float64, centered (dense ``X`` only)."""
-        r = _rows(self.X)
-        for i in range(0, self.X.shape[0], r):
-            B = self.X[i:i + r].to(F64)
-            yield i, i + B.shape[0], (B - self.xbar) if self.fit_intercept else B
+        elif fit_intercept:  # (has a row, its row 0), summed over the processes
+            both = self.reduce(torch.cat([n_rows.clamp(max=1), X[0].to(F64)]))
+            self.x0 = both[1:] / both[0]
+        self.n = self.reduce(n_rows if self.s is None else self.s.sum()[None])[0]
+        self.rows = max(MIN_ROWS, BLOCK // max(X.shape[1], 1))
 
     def weight(self, V: Tensor) -> Tensor:
         return V if self.s is None else self.s[:, None] * V
 
+    def _blocks(self) -> Any:
+        """``(i, j, X'[i:j])``: float64 rows, shifted by the pivot row."""
+        for i in range(0, self.X.shape[0], self.rows):
+            B = self.X[i:i + self.rows].to(F64)
+            yield i, i + B.shape[0], B if self.x0 is None else B - self.x0
+
+    def _colsum(self, B: Tensor, i: int, j: int) -> Tensor:
+        return B.sum(0) if self.s is None else self.s[i:j] @ B
+
+    def _means(self, colsum: Tensor) -> None:
+        """``m'`` (the mean of ``X'``) and ``xbar = x0 + m'`` from the column sums of ``X'``."""
+        m = self.reduce(colsum) / self.n if self.fit_intercept else torch.zeros_like(colsum)
+        self.m = m
+        self.xbar = m if self.x0 is None else m + self.x0
+
+    def _sparse_product(self, W: Tensor) -> Tensor:
+        ones = torch.ones(self.X.shape[0], dtype=F64, device=self.X.device)
+        self._means(self.XT64 @ (ones if self.s is None else self.s))
+        return self.X64 @ W
+
     def matmul(self, W: Tensor) -> Tensor:
-        """``X_c W``: ``(n, K)``."""
+        """``X_c W`` ``(n, K)`` (and the means, from the same pass)."""
         if self.sparse:
-            return self.X64 @ W - self.xbar @ W
+            return self._sparse_product(W) - self.m @ W
         Z = W.new_empty(self.X.shape[0], W.shape[1])
-        for i, j, B in self.blocks():
+        colsum = W.new_zeros(self.X.shape[1])
+        for i, j, B in self._blocks():
             torch.mm(B, W, out=Z[i:j])
-        return Z
+            colsum += self._colsum(B, i, j)
+        self._means(colsum)
+        return Z - self.m @ W
 
     def rmatmul(self, V: Tensor) -> Tensor:
-        """``X_c^T V`` (``V`` already weighted), summed over every process's rows."""
+        """``X_c^T V`` (``V`` already weighted), summed over every process's rows; after
+        :meth:`matmul` (which sets the means)."""
         if self.sparse:
-            out = self.XT64 @ V - self.xbar[:, None] * V.sum(0)
+            out = self.XT64 @ V
         else:
             out = V.new_zeros(self.X.shape[1], V.shape[1])
-            for i, j, B in self.blocks():
+            for i, j, B in self._blocks():
                 out.addmm_(B.mT, V[i:j])
-        return self.reduce(out)
+        return self.reduce(out) - self.m[:, None] * self.reduce(V.sum(0))
 
-    def residual_products(self, yc: Tensor, W: Tensor) -> tuple[Tensor, Tensor]:
-        """``(R, X_c^T S R)`` with ``R = yc - X_c W``: one pass over a dense ``X``."""
+    def residual_products(self, Yc: Tensor, W: Tensor) -> tuple[Tensor, Tensor]:
+        """``(R, X_c^T S R)`` with ``R = Yc - X_c W`` (``Yc`` centered, ``(n, K)``) in one pass
+        over a dense ``X``: per block ``D = Yc - X' W`` and ``T = X'^T S D``, then
+        ``R = D + m' W`` and ``X_c^T S R = T - m' sum(S D)``."""
         if self.sparse:
-            R = yc - self.matmul(W)
+            R = Yc - (self._sparse_product(W) - self.m @ W)
             return R, self.rmatmul(self.weight(R))
-        R = yc.clone()
-        out = W.new_zeros(self.X.shape[1], W.shape[1])
-        for i, j, B in self.blocks():
-            R[i:j].addmm_(B, W, alpha=-1)
-            out.addmm_(B.mT, self.weight(R[i:j]) if self.s is None else
-                       self.s[i:j, None] * R[i:j])
-        return R, self.reduce(out)
+        D = Yc.clone()
+        T = W.new_zeros(self.X.shape[1], W.shape[1])
+        colsum = W.new_zeros(self.X.shape[1])
+        for i, j, B in self._blocks():
+            D[i:j].addmm_(B, W, alpha=-1)
+            T.addmm_(B.mT, D[i:j] if self.s is None else self.s[i:j, None] * D[i:j])
+            colsum += self._colsum(B, i, j)
+        self._means(colsum)
+        return D + self.m @ W, self.reduce(T) - self.m[:, None] * self.reduce(
+            self.weight(D).sum(0))
 
 
 class LossRows:
@@ -263,6 +276,51 @@ def exact_sums(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool, redu
                 c[:K] - C.xbar @ W, eta[:, :K], None, rows)
 
 
+SMALL = 1 << 16  # entries of a dense CPU X certified in numpy (torch's per-op cost dominates)
+
+
+def small_squared(X: Tensor, y: Tensor, w: Tensor, s: Tensor | None, fit_intercept: bool,
+                  a1: float, a2: float) -> tuple[float, ...] | None:
+    """The squared loss's elastic-net certificate of one ``w (p,)`` on a small dense CPU
+    ``X`` (at most :data:`SMALL` entries), in numpy float64: ``(P(w), gap, P(0), kkt,
+    intercept, n)``, the same sums and formulas as :class:`Centered` and
+    :func:`lasso_torch.certificates.gap_from_sums` (a test holds them equal) at a tenth of
+    the per-call cost; with ``n`` (the weights' sum) last. None where it does not apply."""
+    if sp.is_sparse(X) or X.device.type != "cpu" or X.numel() > SMALL or y.dim() != 1:
+        return None
+    Xn = X.detach().numpy().astype(np.float64, copy=False)
+    yn = y.detach().numpy().astype(np.float64, copy=False)
+    wn = w.detach().numpy().astype(np.float64, copy=False)
+    sn = None if s is None else s.detach().numpy().astype(np.float64, copy=False)
+    n = float(Xn.shape[0]) if sn is None else float(sn.sum())
+    if fit_intercept:
+        B = Xn - Xn[0]  # the pivot row, then the means of the shifted columns
+        xm = (B.sum(0) if sn is None else sn @ B) / n
+        ym = (yn.sum() if sn is None else sn @ yn) / n
+        Xc, yc = B - xm, yn - ym
+        intercept = ym - (xm + Xn[0]) @ wn
+    else:
+        Xc, yc, intercept = Xn, yn, 0.0
+    r = yc - Xc @ wn
+    sr = r if sn is None else sn * r
+    Xtr = Xc.T @ sr
+    r2, ry, yy = float(sr @ r), float(sr @ yc), float((yc if sn is None else sn * yc) @ yc)
+    l1, w2 = float(np.abs(wn).sum()), float(wn @ wn)
+    primal = r2 / (2 * n) + a1 * l1 + 0.5 * a2 * w2
+    if a2 == 0:
+        k = min(1.0, a1 / (float(np.abs(Xtr).max()) / n)) if a1 > 0 and Xtr.any() else 1.0
+        gap = primal + k * (0.5 * k * r2 - ry) / n
+    elif a1 > 0:
+        dn = float(np.abs(Xtr / n - a2 * wn).max())
+        k = min(1.0, a1 / dn) if dn > 0 else 1.0
+        gap = 0.5 * (1 + k * k) * (r2 / n + a2 * w2) + a1 * l1 - k * ry / n
+    else:
+        gap = r2 / n + 0.5 * a2 * w2 - ry / n + float(Xtr @ Xtr) / (2 * n * n * a2)
+    g = -Xtr / n + a2 * wn  # the smooth part's gradient
+    kkt = np.where(wn != 0, np.abs(g + a1 * np.sign(wn)), np.maximum(np.abs(g) - a1, 0.0))
+    return primal, gap, yy / (2 * n), float(kkt.max()) if kkt.size else 0.0, float(intercept), n
+
+
 def centered_copy(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool,
                   shift_y: bool, widen: bool = False) -> tuple[Tensor, Tensor]:
     """``(X, y)`` as the solvers should see them: a dense ``X`` whose column means dwarf its
@@ -277,20 +335,24 @@ def centered_copy(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool,
         X, y = X.to(F64), y.to(F64)
     if not fit_intercept:
         return X, y
-    w = None if s is None else s.to(F64)
     limit = 1e4 if X.dtype == F64 else 1.0
-    if shift_y:
+    if shift_y and _offset(y, s, limit):
         y64 = y.to(F64)
-        ym = (y64.mean(0) if w is None else (w @ y64) / w.sum())
-        if bool((ym.abs() > limit * (y64.amax(0) - y64.amin(0))).any()):
-            y = (y64 - ym).to(y.dtype)
-    if sp.is_sparse(X) or X.shape[0] < 2:
+        ym = y64.mean(0) if s is None else (s.to(F64) @ y64) / s.to(F64).sum()
+        y = (y64 - ym).to(y.dtype)
+    if sp.is_sparse(X) or X.shape[0] < 2 or not _offset(X, s, limit):
         return X, y
-    if w is None:
-        xm = X.sum(0, dtype=F64) / X.shape[0]
-    else:
-        xm = (w.to(X.dtype) @ X).to(F64) / w.sum()
-    spread = (X.amax(0) - X.amin(0)).to(F64)
-    if bool((xm.abs() > limit * spread).any()):
-        X = X - xm.to(X.dtype)  # x - m is exact where x and m agree to a factor 2
-    return X, y
+    xm = X.sum(0, dtype=F64) / X.shape[0] if s is None else (
+        (s.to(X.dtype) @ X).to(F64) / s.sum())
+    return X - xm.to(X.dtype), y  # x - m is exact where x and m agree to a factor 2
+
+
+def _offset(A: Tensor, s: Tensor | None, limit: float) -> bool:
+    """Whether some column's (weighted) mean exceeds ``limit`` times its spread (max - min);
+    numpy for a small CPU array (a tenth of torch's per-call cost)."""
+    if A.device.type == "cpu" and A.numel() <= SMALL and s is None:
+        a = A.numpy()
+        return bool((np.abs(a.mean(0, dtype=np.float64)) > limit * np.ptp(a, 0)).any())
+    m = A.sum(0, dtype=F64) / A.shape[0] if s is None else (
+        (s.to(A.dtype) @ A).to(F64) / s.sum())
+    return bool((m.abs() > limit * (A.amax(0) - A.amin(0)).to(F64)).any())

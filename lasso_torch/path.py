@@ -38,6 +38,7 @@ from torch import Tensor
 from .certificates import final_certificate
 from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight, widen_half
 from .datafits import Quadratic
+from .differentiable import differentiable_path
 from .errors import ConvergenceWarning, InputError
 from .exact import centered_copy
 from .path_result import PathResult
@@ -75,6 +76,7 @@ def alpha_grid(X: Tensor, y: Tensor, n_alphas: int = 100, eps: float = 1e-3,
     return grid(float(df.Xty.abs().amax()) / l1_ratio, n_alphas, eps, like=X)
 
 
+@differentiable_path  # inputs that require grad: lasso_torch.differentiable
 @small_on_one_thread
 def lasso_path(
     X: Tensor | np.ndarray,
@@ -96,7 +98,8 @@ def lasso_path(
     catch_interrupt: bool = False,
     loss: Any = None, penalty: Any = None, weights: Any = None, positive: bool = False,
     bounds: Any = None, gamma: float | None = None, delta: float | None = None,
-    groups: Any = None, **kwargs: Any,
+    groups: Any = None, warn: bool = True,
+    **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
 
@@ -121,6 +124,8 @@ def lasso_path(
             of the batch (a batched solver, default ``fista``).
         masks: ``(n, F)`` 0/1 row masks: ``F`` subsets solved together.
         sample_weight: ``(n,)`` row weights.
+        warn: one ``ConvergenceWarning`` (as :func:`lasso_torch.solve` gives) when points
+            stopped at ``max_iter``, stalled or diverged, whatever the strategy.
         catch_interrupt: on Ctrl-C / SIGTERM return the alphas solved so far; the others
             have status ``interrupted`` (NaN gaps).
         kwargs: ``check_every``, ``screening``, ``stall_patience``, ``max_time``,
@@ -179,6 +184,8 @@ def lasso_path(
     certify_path(res, *problem, make(*problem, fit_intercept, gram=False, row_weights=s),
                  pen(alphas), M, s, fit_intercept, tol, distributed)
     res.time = time.perf_counter() - t0
+    if warn:
+        _warn_unconverged(res, tol)
     return _squeeze(res) if masks is None else res
 
 
@@ -187,8 +194,7 @@ def certify_path(res: PathResult, X: Tensor, y: Tensor, datafit: Any, penalty: A
                  distributed: bool = False) -> None:
     """Every alpha's final certificate (:func:`lasso_torch.certificates.final_certificate`,
     float64, from the returned coefficients), one batch per fold: the gaps, intercepts and
-    statuses of ``res`` replaced by the certified ones (interrupted alphas keep NaN); a
-    warning names the alphas that are not certified within ``tol``."""
+    statuses of ``res`` replaced by the certified ones (interrupted alphas keep NaN)."""
     for f in range(res.coefs.shape[0]):
         w = s if M is None else (M[:, f] if s is None else M[:, f] * s)
         final = final_certificate(X, y, res.coefs[f], penalty, datafit, sample_weight=w,
@@ -201,13 +207,21 @@ def certify_path(res: PathResult, X: Tensor, y: Tensor, datafit: Any, penalty: A
         res.intercepts[f] = torch.where(keep, final.intercept.to(res.intercepts),
                                         res.intercepts[f])
     res.converged = torch.as_tensor(res.status == "converged")
-    bad = np.isin(res.status, ("max_iter", "stalled", "diverged"))
-    if bad.any():
-        warnings.warn(f"lasso_path: {int(bad.sum())} of {bad.size} (fold, alpha) problems not "
-                      f"certified within tol {tol:.1e} (statuses "
-                      f"{', '.join(sorted(set(res.status[bad])))}; worst certified relative "
-                      f"gap {float(res.gaps[torch.as_tensor(bad)].abs().max()):.3e})",
-                      ConvergenceWarning, stacklevel=3)
+
+
+def _warn_unconverged(res: PathResult, tol: float) -> None:
+    """One ConvergenceWarning, as :func:`lasso_torch.solve` gives, when some points of the
+    path stopped at max_iter, stalled or diverged (every strategy)."""
+    status = [str(x) for x in np.asarray(res.status).reshape(-1)]
+    bad = [x for x in status if x in ("max_iter", "diverged", "stalled")]
+    if bad:
+        worst = float(torch.as_tensor(res.gaps).double().nan_to_num(float("inf")).max())
+        kinds = ", ".join(f"{bad.count(k)} {k}" for k in ("max_iter", "stalled", "diverged")
+                          if k in bad)
+        warnings.warn(f"lasso_path: {len(bad)} of {len(status)} points did not converge "
+                      f"({kinds}); worst relative gap {worst:.3e} (tol {tol:.1e}; certified "
+                      "in float64)",
+                      ConvergenceWarning, stacklevel=4)  # the caller of lasso_path
 
 
 def _check_masks(masks: Any, X: Tensor) -> Tensor:

@@ -7,6 +7,7 @@ checked from its zip directory and ``.npy`` headers without reading the arrays, 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,10 @@ import numpy as np
 import yaml
 
 from .errors import InputError
+from .files import open_regular, read_regular
 
-STATUSES = ("complete", "diverged", "interrupted")
-
-
+STATUSES = ("complete", "diverged", "failed", "interrupted")
+MAX_BYTES = {".json": 64 << 20, ".yaml": 1 << 20, ".npz": 4 << 30}  # per run file
 def unflatten(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """Flat ``"<group>/<field>"`` arrays as ``{group: {field: array}}``."""
     out: dict[str, dict[str, np.ndarray]] = {}
@@ -31,13 +32,17 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _present(path: Path) -> Path:
+    """``path``, or the error that its run folder lacks it."""
+    if not os.path.lexists(path):
+        raise InputError(f"not a run folder (no {path.name}): {path.parent}")
+    return path
+
+
 def read_text(path: Path) -> str:
+    data = read_regular(_present(path), MAX_BYTES.get(path.suffix))
     try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError(f"not a run folder (no {path.name}): {path.parent}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: a folder where a file is expected") from None
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at "
                          f"offset {e.start}): the file is damaged") from None
@@ -104,16 +109,15 @@ def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     headers alone (cheap: no array is read); a damaged file is an :class:`InputError`."""
     import zipfile
 
-    if not path.is_file():
-        raise InputError(f"not a run folder (no {path.name}): {path.parent}")
-    with path.open("rb") as f:
+    with os.fdopen(open_regular(_present(path), MAX_BYTES[".npz"]), "rb") as f:
         head = f.read(4)
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
         what = "an empty file" if not head else "not an .npz (zip) archive"
         raise InputError(f"{path}: {what}: the file is damaged")
     out = {}
     try:
-        with zipfile.ZipFile(path) as z:
+        with os.fdopen(open_regular(path, MAX_BYTES[".npz"]), "rb") as fh, \
+                zipfile.ZipFile(fh) as z:
             for name in z.namelist():
                 if not name.endswith(".npy"):
                     raise InputError(f"{path}: member {name!r} is not an .npy array")
@@ -162,11 +166,14 @@ def read_traces(path: Path, solvers: list[str], load: bool) -> dict[str, dict[st
     if not load:
         return {}
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with os.fdopen(open_regular(path, MAX_BYTES[".npz"]), "rb") as fh, \
+                np.load(fh, allow_pickle=False) as f:
             return unflatten({k: f[k] for k in f.files})
+    except InputError:
+        raise
     except Exception as e:  # noqa: BLE001 (a CRC or decompression error inside the zip)
         raise InputError(f"{path}: unreadable ({_one_line(e) or type(e).__name__})") from None
 
 
-__all__ = ["STATUSES", "check_meta", "check_metrics", "read_config", "read_json", "read_text",
-           "read_traces", "unflatten"]
+__all__ = ["MAX_BYTES", "STATUSES", "check_meta", "check_metrics", "read_config", "read_json",
+           "read_text", "read_traces", "unflatten"]

@@ -1,9 +1,10 @@
 """The run store: one folder per run, written atomically, never overwritten, loaded back.
 
-Layout (``<root>/<YYYYmmdd-HHMMSS>-<name>/``)::
+Layout (``<root>/<YYYYmmdd-HHMMSS>-<name>/``, the time in UTC like ``created``)::
 
     config.yaml    the validated config, defaults filled in
-    meta.json      name, created, finished, status (complete | diverged | interrupted),
+    meta.json      name, created, finished, status (complete | diverged | failed |
+                   interrupted),
                    device, dtype, seed, config_hash, versions {python, torch, numpy, lasso_torch}
     metrics.json   {"problem": {...}, "solvers": {label: {...}}, "reference": {...}}
     traces.npz     flat "<group>/<field>" arrays (group: a solver label, "reference", "path",
@@ -110,8 +111,9 @@ class RunWriter:
         except OSError as e:
             raise InputError(f"cannot create the output root {self.root}: {e.strerror}") from None
         self.name = name
-        self.created = now()
-        self.stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        start = datetime.now(timezone.utc)  # one clock: folder names and `list` are UTC
+        self.created = start.isoformat(timespec="seconds")
+        self.stamp = start.strftime("%Y%m%d-%H%M%S")
         self.tmp = self.root / f"{TMP_PREFIX}{self.stamp}-{name}-{uuid.uuid4().hex[:8]}"
         self.tmp.mkdir()
         write_owner(self.tmp)
@@ -214,18 +216,19 @@ def run_like_folders(root: str | Path = "runs") -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-                  and any((p / f).exists() for f in RUN_FILES))
+                  and any(os.path.lexists(p / f) for f in RUN_FILES))
 
 
 def find_done(root: str | Path, config_hash: str) -> Path | None:
-    """A finished run (complete or diverged) of the config with this hash, if any."""
+    """A finished run (complete, diverged or failed: rerunning would give the same) of
+    the config with this hash, if any."""
     for p in reversed(list_runs(root)):
         try:
-            meta = json.loads((p / "meta.json").read_text())
-        except (OSError, ValueError):
+            meta = read_json(p / "meta.json")
+        except (InputError, OSError):
             continue
         if isinstance(meta, dict) and meta.get("config_hash") == config_hash and meta.get(
-                "status") in ("complete", "diverged"):
+                "status") in ("complete", "diverged", "failed"):
             return p
     return None
 

@@ -22,12 +22,14 @@ from .checks import (
     check_options,
     check_sample_weight,
     check_samples,
+    check_solver_options,
     start_coef,
     widen_half,
 )
 from .datafit_build import build_datafit
 from .datafits import Quadratic
-from .errors import ConvergenceWarning, InputError
+from .differentiable import differentiable
+from .errors import ConvergenceWarning
 from .exact import centered_copy
 from .multinomial_solve import solve_multinomial
 from .problem import build_penalty, loss_name, make_datafit, solver_check
@@ -72,13 +74,6 @@ class SolveResult:
     @property
     def n_zeros(self) -> int:
         return int((self.coef == 0).sum())
-
-
-def _check_solver_options(spec: SolverSpec, opts: dict[str, Any]) -> None:
-    unknown = sorted(set(opts) - set(spec.options) - {"restart", "backtracking", "schedule"})
-    if unknown:
-        raise InputError(f"solver {spec.name!r} has no option {unknown[0]!r}; its options: "
-                         f"{', '.join(spec.options) or 'none'}")
 
 
 def _run(engine: Any, warm: bool, **loop: Any) -> LoopResult:
@@ -128,6 +123,7 @@ def build_engine(spec: SolverSpec, datafit: Quadratic, penalty: Any, w0: Tensor,
     return spec.build(datafit, penalty, w0, **{**spec.options, **options})
 
 
+@differentiable  # inputs that require grad: lasso_torch.differentiable
 @small_on_one_thread
 def solve(
     X: Tensor | np.ndarray,
@@ -216,7 +212,7 @@ def solve(
     X, y, widened = widen_half(X, y)
     spec = get_solver("fista" if auto else solver)
     if not auto:
-        _check_solver_options(spec, opts)
+        check_solver_options(spec, opts)
     if distributed:
         from .distributed.datafit import sharded_data
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from clirun import run_cli
 
 from lasso_torch import InputError
 from lasso_torch.experiment import run_config
+from lasso_torch.run_files import MAX_BYTES
 from lasso_torch.runs import load_run
 
 
@@ -70,6 +72,41 @@ DAMAGES: dict[str, dict[str, Damage]] = {
         "pickled": lambda b: _npz(**{"cd/iteration": np.array([{"a": 1}], dtype=object)}),
     },
 }
+
+
+# special files in place of each run file: read only regular files, so a FIFO never blocks
+# and a device never streams; each is one "unreadable" row like any other damage
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _device(path: Path) -> None:  # a link to a character device that never ends
+    path.symlink_to("/dev/zero")
+
+
+def _loop(path: Path) -> None:  # a symbolic link loop
+    path.symlink_to(path.name + ".other")
+    path.with_name(path.name + ".other").symlink_to(path.name)
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+    (path / "inner").write_text("{}")
+
+
+def _dangling(path: Path) -> None:
+    path.symlink_to("/nonexistent/lasso-torch-file")
+
+
+def _oversized(path: Path) -> None:  # sparse: over the cap without using the disk
+    with path.open("wb") as f:
+        f.truncate(MAX_BYTES[path.suffix] + 1)
+
+
+SPECIAL = {"fifo": _fifo, "device": _device, "symlink_loop": _loop, "folder": _folder,
+           "dangling_link": _dangling, "oversized": _oversized}
+for _file in DAMAGES:
+    DAMAGES[_file].update(SPECIAL)
 CASES = [(f, d) for f, ds in DAMAGES.items() for d in ds]
 
 
@@ -102,9 +139,11 @@ def results(good, tmp_path_factory):
             shutil.copytree(g, root / g.name)
         bad = root / "20000101-000000-damaged"
         shutil.copytree(good[0], bad)
-        new = DAMAGES[file][damage]((bad / file).read_bytes())
+        new = None if damage in SPECIAL else DAMAGES[file][damage]((bad / file).read_bytes())
         if new is None:
             (bad / file).unlink()
+            if damage in SPECIAL:
+                SPECIAL[damage](bad / file)
         else:
             (bad / file).write_bytes(new)
         roots[name] = (root, bad, {g.name: _digest(root / g.name) for g in good})
@@ -114,6 +153,8 @@ def results(good, tmp_path_factory):
         cases[f"{name}|compare"] = (root.parent, ["compare", g0, str(bad)])
         cases[f"{name}|compare_plot"] = (root.parent, ["compare", g0, str(bad), "--plot",
                                                        "--out", str(root.parent / "cmp")])
+        cases[f"{name}|report"] = (root.parent, ["report", str(bad), "--out",
+                                                 str(root.parent / "r.html")])
     out = run_cli(cases, tmp_path_factory.mktemp("cli"))
     return roots, out
 
@@ -132,7 +173,7 @@ def test_damaged_run_is_one_line_and_good_runs_untouched(results, good, file, da
     assert "unreadable" in row
     reason = next(ln for ln in listed.out.splitlines() if ln.strip().startswith(bad.name + ":"))
     assert file in reason or (file != "meta.json" and damage == "missing")
-    for cmd in ("plot", "compare", "compare_plot"):
+    for cmd in ("plot", "compare", "compare_plot", "report"):
         r = out[f"{name}|{cmd}"]
         assert r.rc == 2, (cmd, r.err)
         line = r.one_error_line()

@@ -325,3 +325,31 @@ def test_every_alpha_of_a_path_and_cv_fold_is_certified():
                          cv.coefs[f, :, k].numpy(), a)
             assert cv.status[f, k] == "converged" and g <= TOL + ALLOW
             assert float(cv.gaps[f, k]) == pytest.approx(g, abs=1e-7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 1000), l1_ratio=st.sampled_from([1.0, 0.5, 0.0]),
+       weighted=st.booleans(), fit_intercept=st.booleans(), shift=st.sampled_from([0.0, 1e6]))
+def test_small_numpy_path_equals_the_blocked_torch_path(seed, l1_ratio, weighted, fit_intercept,
+                                                        shift):
+    from lasso_torch import exact
+    from lasso_torch.certificates import final_certificate
+    from lasso_torch.datafits import Quadratic
+    from lasso_torch.penalties import make_penalty
+
+    rng = np.random.default_rng(seed)
+    X = torch.tensor(rng.standard_normal((30, 7)) + shift)
+    y = torch.tensor(rng.standard_normal(30))
+    w = torch.tensor(rng.standard_normal(7) * (rng.random(7) > 0.4))
+    s = torch.tensor(rng.uniform(0, 2, 30)) if weighted else None
+    pen = make_penalty(0.1, l1_ratio)
+    df = Quadratic(X, y, fit_intercept)
+    small = final_certificate(X, y, w, pen, df, sample_weight=s, fit_intercept=fit_intercept)
+    saved = exact.SMALL
+    exact.SMALL = 0
+    try:
+        big = final_certificate(X, y, w, pen, df, sample_weight=s, fit_intercept=fit_intercept)
+    finally:
+        exact.SMALL = saved
+    for a, b in zip((*small.cert, small.intercept), (*big.cert, big.intercept), strict=True):
+        assert float(a) == pytest.approx(float(b), rel=1e-9, abs=1e-12)

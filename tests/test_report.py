@@ -76,8 +76,8 @@ def test_one_run_report(runs) -> None:
     assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     figures = [a.get("id") for t, a in parsed.tags if t == "figure"]
     run = source.read_run(runs[0])
-    expect = [f"fig-{k}" for k in plots.FAMILIES if source.build(run, k) is not None]
-    assert figures == expect and "fig-landscape" in figures
+    expect = [f"run0-fig-{k}" for k in plots.FAMILIES if source.build(run, k) is not None]
+    assert figures == expect and "run0-fig-landscape" in figures
     imgs = [a["src"] for t, a in parsed.tags if t == "img"]
     assert len(imgs) == len(expect) and all(s.startswith("data:image/png;base64,")
                                             for s in imgs)

@@ -121,17 +121,29 @@ def test_interrupt_keeps_the_partial_run(tmp_path, monkeypatch):
     assert not list((tmp_path / "runs").glob(".tmp-*"))
 
 
-def test_error_midway_keeps_the_run_and_reraises(tmp_path, monkeypatch):
+def test_a_solver_error_is_recorded_and_the_others_run(tmp_path, monkeypatch):
     real = backend.solve
     calls = []
 
     def solve(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 3:  # the reference, fista, then cd
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(backend, "solve", solve)
+    run = run_config(small(tmp_path))
+    m = run.metrics["solvers"]
+    assert run.status == "failed" and list(m) == ["fista", "cd", "fista-2"]
+    assert m["cd"]["status"] == "failed" and m["cd"]["error"] == "RuntimeError: boom"
+    assert m["fista"]["status"] == m["fista-2"]["status"] == "converged"
+
+
+def test_an_error_outside_the_solvers_keeps_the_run_and_reraises(tmp_path, monkeypatch):
+    def reference(*args, **kwargs):  # the first solve is the reference's
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(backend, "solve", reference)
     with pytest.raises(RuntimeError, match="boom"):
         run_config(small(tmp_path))
     (path,) = (tmp_path / "runs").iterdir()

@@ -13,12 +13,15 @@ import sys
 import time
 
 import pytest
+import torch
 from clirun import ENV
 from typer.testing import CliRunner
 
 from lasso_torch.claims import claim, leftovers
 from lasso_torch.cli import app
+from lasso_torch.experiment import run_config
 from lasso_torch.runs import RunWriter, list_runs, load_run
+from lasso_torch.signals import exit_code
 
 CLI = [sys.executable, "-m", "lasso_torch.cli"]
 LONG = """\
@@ -40,24 +43,59 @@ def _wait_for(proc: subprocess.Popen, prefix: str) -> list[str]:
     raise AssertionError("".join(lines))
 
 
+class SignalAtStep(torch.optim.SGD):
+    """SGD that sends this process the signal named by ``sig`` at its 20th step."""
+
+    def __init__(self, params, lr=0.01, sig="SIGHUP"):
+        super().__init__(params, lr=lr)
+        self.sig, self.k = sig, 0
+
+    def step(self, closure=None):
+        self.k += 1
+        if self.k == 20:
+            os.kill(os.getpid(), getattr(signal, self.sig))
+        return super().step(closure)
+
+
+@pytest.mark.parametrize("sig", ["SIGHUP", "SIGQUIT"])
+def test_hangup_and_quit_keep_the_partial_run(tmp_path, sig):
+    """SIGHUP (a closed terminal) and SIGQUIT (Ctrl-\\) as SIGTERM: the partial run is
+    kept, ``interrupted_by`` names the signal, no temporary folder is left, and the
+    handlers are restored afterwards."""
+    before = signal.getsignal(getattr(signal, sig))
+    run_config({"name": "s", "output": str(tmp_path), "data": {
+        "kind": "synthetic", "n": 30, "p": 4}, "solvers": [
+        {"kind": "cd"}, {"kind": f"{__name__}:SignalAtStep", "label": "slow",
+                         "options": {"sig": sig}, "max_iter": 10000, "tol": 0}]})
+    (path,) = list_runs(tmp_path)
+    run = load_run(path)
+    assert run.status == "interrupted" and run.meta["interrupted_by"] == sig
+    assert exit_code(sig) == 128 + getattr(signal, sig)  # the CLI's exit status
+    assert run.metrics["solvers"]["cd"]["converged"]
+    assert run.metrics["solvers"]["slow"]["status"] == "interrupted"
+    assert not list(tmp_path.glob(".tmp-*"))
+    assert signal.getsignal(getattr(signal, sig)) is before
+
+
 def test_sigterm_keeps_the_partial_run_like_ctrl_c(tmp_path):
+    sig = "SIGTERM"
     (tmp_path / "c.yaml").write_text(LONG.replace("SLOW", "subgradient"))
     proc = subprocess.Popen([*CLI, "run", "c.yaml", "--no-plots"], cwd=tmp_path, env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = _wait_for(proc, "solver slow")
         time.sleep(1.0)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(getattr(signal, sig))
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
     err = "".join(lines) + err
-    assert proc.returncode == 143, err
-    assert "Traceback" not in err and "terminated (SIGTERM)" in err
+    assert proc.returncode == 128 + getattr(signal, sig), err
+    assert "Traceback" not in err and f"terminated ({sig})" in err
     (path,) = list_runs(tmp_path / "runs")
     run = load_run(path)
-    assert run.status == "interrupted" and run.meta["interrupted_by"] == "SIGTERM"
+    assert run.status == "interrupted" and run.meta["interrupted_by"] == sig
     assert run.metrics["solvers"]["fista"]["converged"]
     assert run.metrics["solvers"]["slow"]["status"] == "interrupted"
     assert 0 < run.metrics["solvers"]["slow"]["n_iter"] < 100000000

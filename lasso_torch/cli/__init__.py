@@ -12,9 +12,9 @@
 User errors (a bad key, value, file or YAML, a damaged run folder) print one line on
 stderr naming the key, file or value, and exit with status 2, without a traceback.
 Ctrl-C during ``run`` keeps the partial run (``status: interrupted``) and exits with 130;
-SIGTERM does the same and exits with 143. Torch is imported only by the commands that
-solve or draw, so ``--help``, ``--version`` and ``list`` answer at once. Also runnable
-as ``python -m lasso_torch.cli``.
+SIGTERM, SIGHUP and SIGQUIT do the same and exit with 128 + the signal (143, 129, 131).
+Torch is imported only by the commands that solve or draw, so ``--help``, ``--version``
+and ``list`` answer at once. Also runnable as ``python -m lasso_torch.cli``.
 
 The app and its shared error handling: :mod:`.common`; the commands: :mod:`.commands`;
 the tables they print: :mod:`.tables`.

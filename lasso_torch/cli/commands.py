@@ -93,7 +93,14 @@ def _exit(code: int) -> NoReturn:
 
 
 def _stopped(code: int) -> str:
-    return "terminated (SIGTERM)" if code == 143 else "interrupted"
+    import signal
+
+    if code == 130 or code <= 128:
+        return "interrupted"
+    try:
+        return f"terminated ({signal.Signals(code - 128).name})"
+    except ValueError:
+        return "terminated"
 
 
 def _report_runs(runs: list[Any]) -> None:
@@ -106,13 +113,24 @@ def _report_runs(runs: list[Any]) -> None:
         if not r.skipped:
             typer.echo(f"run saved to {r.path}")
     _exit_if_stopped(runs)
+    failed = [(r, label, m) for r in runs if not r.skipped
+              for label, m in (r.metrics.get("solvers") or {}).items()
+              if m.get("status") == "failed"]
+    if failed:  # recorded in the run, and the exit status says so
+        for r, label, m in failed:
+            typer.echo(f"error: solver {label} failed: {m.get('error')} (the run is saved "
+                       f"in {r.path.name}, status failed)", err=True)
+        _exit(1)
 
 
 def _exit_if_stopped(runs: list[Any], quiet: bool = False) -> None:
-    """Exit 130 (Ctrl-C) or 143 (SIGTERM) if a run was interrupted."""
+    """Exit 130 (Ctrl-C), or 128 + the signal (143 SIGTERM, 129 SIGHUP, 131 SIGQUIT), if a
+    run was interrupted."""
+    from ..signals import exit_code
+
     stopped = [r for r in runs if r.status == "interrupted"]
     if stopped:
-        code = 143 if stopped[0].meta.get("interrupted_by") == "SIGTERM" else 130
+        code = exit_code(stopped[0].meta.get("interrupted_by"))
         if not quiet:
             typer.echo(f"{_stopped(code)}: the partial run is kept (status interrupted)",
                        err=True)
@@ -226,6 +244,9 @@ def plot(
         "trajectories or paths.")] = "png",
     frames: Annotated[int, typer.Option(help="Animations: at most this many frames.")] = 40,
     duration: Annotated[float, typer.Option(help="Animations: length in seconds.")] = 6.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace figures of the same name (default: nothing is overwritten; "
+        "a new figure is <kind>-2.<format>, -3...).")] = False,
 ) -> None:
     """Draw a run's figures (or animations) into <run>/figures/; print each file's size."""
     with user_errors():
@@ -237,10 +258,10 @@ def plot(
             if not kind:
                 fail(f"--format {fmt}: name the animation, --kind landscape, trajectories "
                       "or paths")
-            paths = [plot_animation(run_dir, k, fmt, frames=frames, duration=duration)
-                     for k in kind]
+            paths = [plot_animation(run_dir, k, fmt, frames=frames, duration=duration,
+                                    force=force) for k in kind]
         else:
-            paths = plot_run(run_dir, kind or None, fmt)
+            paths = plot_run(run_dir, kind or None, fmt, force=force)
         for p in paths:
             echo_file("figure", p)
 

@@ -25,9 +25,21 @@ app = typer.Typer(
 FORMAT_HELP = "Figure format: png, svg or pdf."
 
 
+MAX_MESSAGE = 600  # characters of an error line, at most
+
+
+def bounded(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` cut to ``limit`` characters (saying how long it was), non-printable
+    characters shown as ``?``: no error line floods a terminal or a log."""
+    text = "".join(c if c.isprintable() else "?" for c in message)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 40]}... ({len(text):,} characters in all)"
+
+
 def fail(message: str) -> NoReturn:
-    """``error: message`` on stderr, exit status 2."""
-    typer.echo(f"error: {message}", err=True)
+    """``error: message`` (bounded: :func:`bounded`) on stderr, exit status 2."""
+    typer.echo(f"error: {bounded(message)}", err=True)
     raise typer.Exit(2)
 
 
@@ -85,4 +97,5 @@ def echo_file(what: str, path: Path) -> None:
     typer.echo(f"{what}: {path} ({path.stat().st_size / 1000:.0f} KB)")
 
 
-__all__ = ["FORMAT_HELP", "app", "echo_file", "fail", "log", "one_line", "user_errors"]
+__all__ = ["FORMAT_HELP", "MAX_MESSAGE", "app", "bounded", "echo_file", "fail", "log",
+           "one_line", "user_errors"]

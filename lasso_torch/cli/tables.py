@@ -13,8 +13,8 @@ import typer
 from ..errors import InputError
 from .common import one_line
 
-SOLVER_HEADERS = ("solver", "status", "iters", "time [s]", "objective", "P - P*", "rel gap",
-                  "zeros", "nnz", "support at")
+SOLVER_HEADERS = ("solver", "status", "iters", "time [s]", "objective", "P - P*",
+                  "rel gap | KKT", "zeros", "nnz", "support at")
 SCORE_HEADERS = ("precision", "recall")  # against the true coefficients (synthetic data)
 LIST_HEADERS = ("run", "created (UTC)", "status", "n", "p", "objective", "alpha", "solvers",
                 "best gap")
@@ -60,6 +60,28 @@ def _support(m: dict[str, Any], scores: bool) -> list[str]:
                    if scores else [])
 
 
+def certificate_cell(m: dict[str, Any]) -> str:
+    """The certificate a solver carries: its relative duality gap, or ``KKT 1.2e-09``
+    where the problem has no duality gap (MCP, SCAD: ``certificate`` is ``kkt``)."""
+    if m.get("certificate") == "kkt":
+        value = m.get("gap") if m.get("kkt") is None else m.get("kkt")
+        return "KKT " + fmt(value, ".2e")
+    return fmt(m.get("gap"), ".2e")
+
+
+def _spread(stats: dict[str, Any], key: str, spec: str, fallback: str) -> str:
+    """``median [q1, q3]`` of a repeated solver's field (``repeat_stats``), else
+    ``fallback``; ``never`` counted for support_at."""
+    q = stats.get(key)
+    if not q:
+        return fallback
+    if q.get("median") is None:
+        return "never" if q.get("never") else "-"
+    text = (f"{format(q['median'], spec)} [{format(q['q1'], spec)}, "
+            f"{format(q['q3'], spec)}]")
+    return text + (f" ({q['never']} never)" if q.get("never") else "")
+
+
 def solver_rows(metrics: dict[str, Any], scores: bool = False) -> list[list[str]]:
     """One row per solver of a run's metrics, then the reference (``scores``: with the
     precision and recall columns)."""
@@ -69,9 +91,19 @@ def solver_rows(metrics: dict[str, Any], scores: bool = False) -> list[list[str]
     for label, m in metrics.get("solvers", {}).items():
         obj = m.get("objective")
         sub = obj - p_star if obj is not None and p_star is not None else None
-        rows.append([label, m.get("status"), fmt(m.get("n_iter")), fmt(m.get("time"), ".3f"),
-                     fmt(obj, ".10g"), fmt(sub, ".2e"), fmt(m.get("gap"), ".2e"),
-                     fmt(m.get("n_zeros")), fmt(m.get("nnz")), *_support(m, scores)])
+        row = [label, m.get("status"), fmt(m.get("n_iter")), fmt(m.get("time"), ".3f"),
+               fmt(obj, ".10g"), fmt(sub, ".2e"), certificate_cell(m),
+               fmt(m.get("n_zeros")), fmt(m.get("nnz")), *_support(m, scores)]
+        stats = m.get("repeat_stats")
+        if stats:  # repeats: median [q1, q3] over the seeds
+            row[0] = f"{label} (x{len(m.get('repeats') or [])})"
+            row[6] = _spread(stats, "gap", ".2e", row[6])
+            row[7] = _spread(stats, "n_zeros", ".0f", row[7])
+            row[9] = _spread(stats, "support_at", ".0f", row[9])
+            if scores:
+                row[10] = _spread(stats, "precision", ".2f", row[10])
+                row[11] = _spread(stats, "recall", ".2f", row[11])
+        rows.append(row)
     if ref:  # a reference that did not converge shows its status and no P*
         reached = ref.get("objective", ref.get("objective_reached"))
         status = "" if ref.get("converged", True) else ref.get("status", "not converged")
@@ -89,7 +121,11 @@ def solver_table(runs: Sequence[Any], with_run: bool) -> str:
     headers = (("run",) if with_run else ()) + SOLVER_HEADERS + (SCORE_HEADERS if scores else ())
     rows = [([r.path.name] if with_run else []) + row
             for r in runs for row in solver_rows(r.metrics, scores)]
-    return format_table(headers, rows, left=3 if with_run else 2)
+    table = format_table(headers, rows, left=3 if with_run else 2)
+    if with_run and any(r.metrics.get("repeats") for r in runs):
+        table += ("\n(xN): median [25th, 75th percentile] over N repeats (seeds in "
+                  "metrics.json); the other columns: the first repeat")
+    return table
 
 
 def _alpha_text(pb: dict[str, Any]) -> str:
@@ -106,6 +142,16 @@ def print_run(run: Any) -> None:
     typer.echo(f"\n{run.path.name}: {pb.get('kind')}, n={pb.get('n')}, p={pb.get('p')}, "
                f"{_alpha_text(pb)}, status {run.status}")
     typer.echo(solver_table([run], with_run=False))
+    reps = run.metrics.get("repeats")
+    if reps:
+        typer.echo(f"(x{reps['n']}): {reps.get('spread', 'median [q1, q3]')} (seeds "
+                   f"{', '.join(map(str, reps.get('seeds', [])))}); the other columns: the "
+                   "first repeat (the config's seed)")
+    cv = pb.get("cv") or {}
+    if cv.get("alpha_1se") is not None:
+        typer.echo(f"cross-validation: alpha_min {fmt(cv.get('alpha'), '.4g')} (minimum mean "
+                   f"error), alpha_1se {fmt(cv['alpha_1se'], '.4g')} (largest alpha within "
+                   "one standard error of it: the 1-SE rule)")
     ref = run.metrics.get("reference") or {}
     if ref and not ref.get("converged", True):
         typer.echo(f"the reference did not converge ({ref.get('status')}, relative gap "

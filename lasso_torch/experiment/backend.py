@@ -91,10 +91,13 @@ class Local:
                 build_penalty(1.0, max(float(obj.l1_ratio), 1e-12), p=X.shape[1], like=X,
                               **{k: opts[k] for k in ("penalty", "weights", "positive",
                                                       "gamma", "groups")}))
-        # the squared lasso's moments: the thresholding figure's points lie on S(z, lambda)
-        # only for that problem (none are drawn for another loss or penalty)
+        # the squared loss's moments: the thresholding figure's points lie on S(z, lambda)
+        # (the firm threshold for MCP) only for that loss (none for another loss, weights
+        # or bounds)
+        squared = (obj.loss == "squared" and obj.weights is None and not obj.positive
+                   and obj.groups is None)
         arrays = (problem_arrays(X, y, obj.fit_intercept, s)
-                  if X.shape[1] <= 50 and obj.plain else None)
+                  if X.shape[1] <= 50 and squared else None)
         return Problem(X, y, beta, X.shape[0], amax, arrays, s)
 
     def reference(self, X: Tensor, y: Tensor, alpha: float, l1_ratio: float,
@@ -122,7 +125,7 @@ class Local:
         """Warm-started with the configured solver, largest alpha first; Ctrl-C keeps the
         alphas solved."""
         return lasso_path(X, y, alphas, l1_ratio=l1_ratio, strategy="warm",
-                          catch_interrupt=True, **kw)
+                          catch_interrupt=True, warn=False, **kw)  # record.py warns
 
     def stop_reason(self) -> str | None:
         """meta.json's ``error`` for a run stopped by Ctrl-C or SIGTERM (none here)."""
@@ -201,7 +204,7 @@ class Sharded(Local):
     def path(self, X: Tensor, y: Tensor, alphas: list[float], l1_ratio: float,
              **kw: Any) -> PathResult:
         """All alphas in one batch (the batched sharded path)."""
-        return lasso_path(X, y, alphas, l1_ratio=l1_ratio, distributed=True, **kw)
+        return lasso_path(X, y, alphas, l1_ratio=l1_ratio, distributed=True, warn=False, **kw)
 
     def stop_reason(self) -> str | None:
         if terminated():  # the launcher stops every rank when one fails: say so

@@ -10,6 +10,7 @@ A config names a data source, one objective and a list of solvers::
     device: auto        # auto | cpu | cuda | cuda:N
     dtype: float64      # float32 | float64
     seed: 0             # also the minibatch order of the stochastic solvers
+    repeats: 1          # N: each solver with a batch_size runs N times (seeds derived, recorded)
     output: runs        # the output root; a run goes to <output>/<stamp>-<name>/
     distributed: false  # true: rows sharded over torchrun's processes (lasso_torch.distributed)
     sweep: {objective.alpha: [0.1, 0.01]}   # optional: one run per point of the product
@@ -141,6 +142,19 @@ class AlphaGrid(_Strict):
         return self
 
 
+class AlphaTune(_Strict):
+    """Alpha by :func:`lasso_torch.tune` (per feature: solved at max alpha_j, weights
+    alpha_j / max; criterion holdout: a seeded val_fraction of the rows)."""
+
+    tune: Literal["hypergradient"]
+    criterion: Literal["holdout", "cv"] = "holdout"
+    per_feature: bool = False
+    folds: Annotated[Integer, Field(ge=2, le=100)] = 5
+    val_fraction: Annotated[Number, Field(gt=0.0, lt=1.0)] = 0.25
+    max_iter: Annotated[Integer, Field(ge=1, le=10_000)] = 50
+    start_fraction: Annotated[Number, Field(gt=0.0)] = 0.1
+
+
 PositiveAlpha = Annotated[Number, Field(gt=0.0)]
 
 
@@ -166,7 +180,7 @@ class ObjectiveConfig(_Strict):
 
     kind: Literal["lasso", "ridge", "elasticnet", "mcp", "scad", "group", "sparse_group"] = \
         "lasso"
-    alpha: PositiveAlpha | AlphaFraction | AlphaGrid | Annotated[
+    alpha: PositiveAlpha | AlphaFraction | AlphaGrid | AlphaTune | Annotated[
         list[PositiveAlpha], Field(min_length=1)
     ] = Field(default_factory=lambda: AlphaFraction(fraction=0.1))
     l1_ratio: Annotated[Number, Field(ge=0.0, le=1.0)] | None = None
@@ -189,12 +203,9 @@ class ObjectiveConfig(_Strict):
         (``loss``, ``penalty``, ``gamma``, ``delta``, ``weights``, ``positive``)."""
         weights = self.weights
         if isinstance(weights, WeightsFile):
-            import numpy as np
+            from ..files import read_npy
 
-            try:
-                weights = np.load(weights.file).astype(float).ravel().tolist()
-            except (OSError, ValueError) as e:
-                raise InputError(f"objective.weights: cannot read {weights.file}: {e}") from None
+            weights = read_npy(weights.file, "objective.weights").ravel().tolist()
         loss = None if self.loss == "squared" else self.loss
         if self.loss == "tweedie" and self.power is not None:
             loss = f"tweedie({float(self.power)!r})"
@@ -222,6 +233,11 @@ class ObjectiveConfig(_Strict):
             raise ValueError("groups goes with kind group or sparse_group (and they need it)")
         if self.positive and self.kind in ("mcp", "scad"):
             raise ValueError(f"positive is not available with kind {self.kind}")
+        if isinstance(self.alpha, AlphaTune) and (
+                self.loss != "squared" or self.kind not in ("lasso", "elasticnet")
+                or self.cv is not None or self.weights is not None or self.positive):
+            raise ValueError("alpha: {tune: hypergradient} tunes the squared-loss lasso or "
+                             "elastic net, with no cv, weights or positive (criterion: cv)")
         return self
 
     @model_validator(mode="after")
@@ -249,6 +265,7 @@ class ObjectiveConfig(_Strict):
 
 
 # --- solvers ---------------------------------------------------------------------------
+RESERVED_LABELS = ("reference", "problem", "path", "geometry")  # traces.npz's own groups
 SHARED_OPTIONS = {"restart", "backtracking", "schedule"}  # lt.solve takes them for any solver
 
 
@@ -277,6 +294,17 @@ class SolverConfig(_Strict):
     record_every: Annotated[Integer, Field(ge=0)] = 10
     record_coef: Literal["auto", "all", "none"] | list[Annotated[Integer, Field(ge=0)]] = "auto"
     options: dict[str, Any] = Field(default_factory=dict)  # the solver's own options
+
+    @field_validator("label")
+    @classmethod
+    def _not_reserved(cls, label: str | None) -> str | None:
+        """A label names the solver's arrays in traces.npz (``<label>/<field>``): the
+        groups a run writes itself are not labels."""
+        if label is not None and (label in RESERVED_LABELS or label.endswith(".account")):
+            raise ValueError(f"{label!r} is reserved (traces.npz holds its own "
+                             f"{', '.join(RESERVED_LABELS)} and <label>.account arrays); "
+                             "choose another label")
+        return label
 
     @field_validator("kind")
     @classmethod
@@ -317,6 +345,10 @@ class Config(_Strict):
     device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$")] = "auto"
     dtype: Literal["float32", "float64"] = "float64"
     seed: Annotated[Integer, Field(ge=0)] = 0
+    # every solver with a batch_size runs this many times, seeds derived from seed
+    # (lasso_torch.experiment.repeats); deterministic solvers run once
+    repeats: Annotated[PosInt, Field(le=1000)] = 1
+    repeat_data: bool = False  # repeats also draw the synthetic data again (every solver)
     output: str = "runs"
     distributed: bool = False  # each process solves on its rows; rank 0 writes the run
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
@@ -353,6 +385,13 @@ class Config(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _repeat_data_is_synthetic(self) -> Config:
+        if self.repeat_data and not isinstance(self.data, SyntheticData):
+            raise ValueError("repeat_data draws synthetic data again; data.kind is "
+                             f"{self.data.kind!r} (use repeats alone for minibatch seeds)")
+        return self
+
+    @model_validator(mode="after")
     def _cv_is_not_distributed(self) -> Config:
         if self.distributed and self.objective.cv is not None:
             raise ValueError("objective.cv (cross-validated alpha) does not run distributed; "
@@ -364,11 +403,18 @@ class Config(_Strict):
         return self.model_dump(mode="json")
 
     def hash(self) -> str:
-        """A digest of what determines the results (everything but ``output`` and ``sweep``)."""
+        """A digest of what determines the results: everything but ``output`` and
+        ``sweep``, and the *content* of every input file (``data.path``,
+        ``data.sample_weight.file``, ``objective.weights.file``), so a sweep point whose
+        data file changed is not "done already"."""
         d = self.dump()
         d.pop("output"), d.pop("sweep")
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+        from .digest import file_digest, input_files
 
+        files = input_files(d)
+        if files:  # (none: the digest of earlier versions, so their sweeps still resume)
+            d["input_digests"] = {f: file_digest(f) for f in files}
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
@@ -376,6 +422,8 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
     a = objective.alpha
     if isinstance(a, AlphaFraction):
         return [a.fraction * alpha_max]
+    if isinstance(a, AlphaTune):  # the start; setup replaces it by the tuned alpha
+        return [a.start_fraction * alpha_max]
     if isinstance(a, AlphaGrid):  # the package's one grid, from max_fraction * alpha_max
         from ..path import grid
 
@@ -387,7 +435,7 @@ def resolve_alphas(objective: ObjectiveConfig, alpha_max: float) -> list[float]:
 
 
 __all__ = [
-    "AlphaFraction", "AlphaGrid", "Config", "CsvData", "DataConfig", "DiabetesData",
+    "AlphaFraction", "AlphaGrid", "AlphaTune", "Config", "CsvData", "DataConfig", "DiabetesData",
     "NpzData", "ObjectiveConfig", "SampleWeightFile", "SolverConfig", "SyntheticData",
     "resolve_alphas",
 ]

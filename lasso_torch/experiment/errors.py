@@ -25,6 +25,7 @@ from ..errors import InputError
 from .config import Config
 
 Step = str | int
+MAX_ERROR = 500  # characters of a config error, at most
 
 
 def _unwrap(tp: Any) -> list[Any]:
@@ -182,7 +183,10 @@ def validate(raw: dict[str, Any], source: str = "config",
         return Config.model_validate(raw)
     except ValidationError as e:
         key, message = best_error(e)
-        raise InputError(f"{_blamed(key, source, overrides or {})}: {message}") from None
+        text = f"{_blamed(key, source, overrides or {})}: {message}"
+        if len(text) > MAX_ERROR:  # a value expanded from aliases, a sweep's whole list
+            text = f"{text[:MAX_ERROR - 40]}... ({len(text):,} characters in all)"
+        raise InputError(text) from None
 
 
 __all__ = ["best_error", "classify", "describe", "dotted", "valid_keys", "validate"]

@@ -14,34 +14,103 @@ from typing import Any
 
 import yaml
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
+from ..files import kind_of, read_regular
 from .config import Config
 from .errors import validate
 
+MAX_CONFIG_BYTES = 1 << 20  # a config file, at most
+MAX_EXPANDED = 200_000  # nodes plus scalar characters of a config once aliases are expanded
+
+
+class _Duplicate(yaml.YAMLError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``safe_load`` that refuses a key written twice in one mapping (YAML would keep the
+    last silently); keys brought in by a ``<<`` merge may still be overridden."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in seen:
+                        raise _Duplicate(f"key {excerpt(key)} written twice (lines "
+                                         f"{seen[key]} and {line}); keep one")
+                    seen[key] = line
+                except TypeError:
+                    continue  # an unhashable key: the mapping constructor says so
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
+    """Nodes plus scalar characters of ``node`` with every alias expanded (counted through
+    a memo, so a billion-laughs document is measured without being built)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in active:
+        raise yaml.YAMLError("a recursive alias (a node that contains itself)")
+    active.add(key)
+    if isinstance(node, yaml.ScalarNode):
+        size = 1 + len(node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(v, memo, active) for v in node.value)
+    else:
+        size = 1 + sum(_expanded_size(k, memo, active) + _expanded_size(v, memo, active)
+                       for k, v in node.value)
+    active.discard(key)
+    memo[key] = size = min(size, 10 * MAX_EXPANDED)
+    return size
+
+
+def strict_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with duplicate keys refused and the size once aliases are
+    expanded capped at :data:`MAX_EXPANDED` (a :class:`yaml.YAMLError` otherwise)."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node, {}, set())
+        if size > MAX_EXPANDED:
+            raise yaml.YAMLError(f"the config expands to over {MAX_EXPANDED:,} nodes and "
+                                 "characters once its aliases (*name) are expanded; write "
+                                 "it out, or use fewer nested aliases")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """``yaml.safe_load`` a config file; a missing file or bad YAML is an :class:`InputError`."""
+    """Read a config file (a regular file of at most 1 MB: never a FIFO or a device) with
+    :func:`strict_yaml`; any problem is an :class:`InputError` naming the file."""
     path = Path(path).expanduser()
     if path.is_dir():
         raise InputError(f"{path} is a folder; give the config file (a .yaml file) itself")
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise InputError(f"config file not found: {path}")
+    data = read_regular(path, MAX_CONFIG_BYTES)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = e.object[: e.start].count(b"\n") + 1
         raise InputError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} on line "
                          f"{line}); save the config as UTF-8") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot read the config ({e.strerror})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = strict_yaml(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InputError(f"{path}: malformed YAML{where}: {e.problem or e.context}") from None
     except yaml.YAMLError as e:
-        raise InputError(f"{path}: malformed YAML: {' '.join(str(e).split())}") from None
+        raise InputError(f"{path}: {' '.join(str(e).split())}") from None
     if raw is None:
         raise InputError(f"{path}: the config is empty")
     return raw
@@ -76,9 +145,11 @@ def parse_override(item: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise InputError(f"--set expects key=value, got {item!r}")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
-        raise InputError(f"--set {key}: cannot read the value {text!r}") from None
+        value = strict_yaml(text) if text.strip() else None
+    except yaml.YAMLError as e:
+        why = "" if isinstance(e, yaml.MarkedYAMLError) else f" ({' '.join(str(e).split())})"
+        raise InputError(f"--set {key}: cannot read the value {excerpt(text, 60)}{why}"
+                         ) from None
     return key.strip(), value
 
 
@@ -122,7 +193,12 @@ def _resolve_data_path(raw: Any, base: Path, label: str, note: str) -> None:
             path = Path(os.path.abspath(base / path))
         node[field] = str(path)
         if not path.is_file():
-            why = "is a folder" if path.is_dir() else "not found"
+            why = "not found"
+            if os.path.lexists(path):
+                try:
+                    why = f"is {kind_of(os.stat(path).st_mode)}, not a regular file"
+                except OSError as e:  # a link loop, a dangling link
+                    why = f"cannot be read ({e.strerror})"
             raise InputError(f"{label}: {key} {written!r}: data file {why}: {path}"
                              + (f" ({note})" if path != Path(written) else ""))
 
@@ -169,7 +245,7 @@ def sweep_points(config: Config) -> list[tuple[dict[str, Any], Config]]:
         raw = apply_overrides(base, pt)
         suffix = "-".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in pt.items())
         raw["name"] = f"{config.name}-{suffix}"[:120] if suffix else config.name
-        out.append((pt, validate(raw, f"sweep point {pt}")))
+        out.append((pt, validate(raw, f"sweep point {excerpt(pt, 120)}")))
     return out
 
 

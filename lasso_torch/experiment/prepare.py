@@ -13,14 +13,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..cv import cross_validate
+from ..cv import cross_validate, one_se_rule
 from ..errors import ConvergenceWarning, InputError
+from ..path import lasso_path
 from ..progress import Phase
 from ..solve import solve
 from ..solvers import get_solver
-from .backend import Local
-from .config import Config, resolve_alphas
+from .backend import Local, describe_data
+from .config import AlphaTune, Config, resolve_alphas
 from .record import Log, quiet, record_coef, solver_options
+from .resources import SLOW_BYTES, check_memory, gb
+from .rows import column_names
 
 
 @dataclass
@@ -38,11 +41,14 @@ class Setup:
     traces: dict[str, dict[str, np.ndarray]]
     reference: Tensor | None = field(default=None)
     sample_weight: Tensor | None = field(default=None)  # data.sample_weight, float64 (n,)
+    weights: list[float] | None = field(default=None)  # tuned per-feature alphas / alpha
+    repeat_setups: dict[int, Setup] = field(default_factory=dict)  # repeat_data: per repeat
 
     def problem(self, config: Config) -> dict[str, Any]:
         """``lt.solve`` / ``lt.lasso_path``'s problem options of this run: the objective's
         (:meth:`ObjectiveConfig.problem_options`) and the data's ``sample_weight``."""
-        return {**config.objective.problem_options(), "sample_weight": self.sample_weight}
+        opts = {**config.objective.problem_options(), "sample_weight": self.sample_weight}
+        return opts if self.weights is None else {**opts, "weights": self.weights}
 
 
 def alpha_max_error(amax: float) -> InputError:
@@ -69,6 +75,8 @@ def check_solvers(config: Config) -> None:
                 solve(X, y, 0.1, float(config.objective.l1_ratio), warn=False, **kw)
             except InputError as e:
                 raise InputError(f"solvers.{i} ({s.kind}): {e}") from None
+            except Exception:  # noqa: BLE001 (a user's optimizer that raises: the run
+                pass  # records it as failed, with its error, and runs the other solvers)
 
 
 def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
@@ -76,7 +84,12 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
     torch.manual_seed(config.seed)
     backend.check(config)
     check_solvers(config)
-    pb = backend.load(config)
+    need = check_memory(config, backend.world)  # refused before anything is allocated
+    if need is not None and need > SLOW_BYTES:  # minutes of generating or reading: say so
+        with Phase(f"data ({describe_data(config)}, about {gb(need)} in memory)", log=log):
+            pb = backend.load(config)
+    else:
+        pb = backend.load(config)
     obj = config.objective
     l1_ratio = float(obj.l1_ratio)
     if not (math.isfinite(pb.alpha_max) and pb.alpha_max > 0):
@@ -91,6 +104,8 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
                     "alphas": alphas if obj.is_path else None, "alpha_max": pb.alpha_max,
                     "l1_ratio": l1_ratio, "kind": obj.kind, "fit_intercept": obj.fit_intercept,
                     "standardize": obj.standardize, "data": config.data.kind,
+                    "loss": obj.loss, "gamma": obj.gamma,
+                    "feature_names": column_names(config, p),
                     **{k: v for k, v in backend.meta().items() if k == "world_size"}},
         "solvers": {},
     }
@@ -113,8 +128,44 @@ def setup(config: Config, backend: Local, log: Log = quiet) -> Setup:
             sample_weight=pb.sample_weight)
         alphas = [alpha]
         metrics["problem"]["alpha"] = alpha
+    weights = None
+    if isinstance(obj.alpha, AlphaTune):
+        alpha, weights, traces["tune"], metrics["problem"]["tune"] = tuned_alpha(
+            obj, config.seed, X, y, alphas[0], log, pb.sample_weight)
+        alphas = [alpha]
+        metrics["problem"]["alpha"] = alpha
     return Setup(pb.X, pb.y, X, y, alphas, pb.alpha_max, pb.beta_true, metrics, traces,
-                 sample_weight=pb.sample_weight)
+                 sample_weight=pb.sample_weight, weights=weights)
+
+
+def tuned_alpha(obj: Any, seed: int, X: Tensor, y: Tensor, start: float, log: Log = quiet,
+                sample_weight: Tensor | None = None
+                ) -> tuple[float, list[float] | None, dict[str, np.ndarray], dict[str, Any]]:
+    """``alpha: {tune: hypergradient}``: :func:`lasso_torch.tune` from ``start``. Returns
+    alpha, the per-feature weights (``per_feature``: ``alpha_j / max alpha``), the ``tune``
+    trace group (the alpha iterates, criterion, gradient norm, inner tol per outer step)
+    and its summary for ``metrics["problem"]["tune"]``."""
+    from ..tune import tune
+
+    t = obj.alpha
+    if sample_weight is not None:
+        raise InputError("objective.alpha: {tune: hypergradient} does not take "
+                         "data.sample_weight yet")
+    with Phase(f"hypergradient tuning ({t.criterion}, "
+               f"{'per feature' if t.per_feature else 'one alpha'})", log=log):
+        res = tune(X, y, weights="per_feature" if t.per_feature else "single",
+                   criterion=t.criterion, n_folds=t.folds, val_fraction=t.val_fraction,
+                   alpha0=start, max_iter=t.max_iter, seed=seed,
+                   l1_ratio=float(obj.l1_ratio), fit_intercept=obj.fit_intercept)
+    a = res.alpha
+    alpha, weights = (float(a.max()), (a / a.max()).tolist()) if t.per_feature else (a, None)
+    group = {"alphas": res.alphas, "criterion": res.criteria, "grad_norm": res.grad_norms,
+             "inner_tol": res.inner_tols}
+    summary_ = {"criterion": t.criterion, "per_feature": t.per_feature, "alpha": alpha,
+                "value": res.criterion_value, "grad_norm": float(res.grad_norms[-1]),
+                "n_iter": res.n_iter, "n_solves": res.n_solves, "status": res.status,
+                "time": res.time}
+    return alpha, weights, group, summary_
 
 
 def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed: int,
@@ -124,20 +175,28 @@ def cross_validated_alpha(folds: int, l1_ratio: float, fit_intercept: bool, seed
     """``objective.cv: K``: K-fold cross-validation on ``grid`` (all folds x all alphas in
     one batched path, folds shuffled by ``seed``; rows weighted by ``sample_weight``, in the
     fits and the held-out MSE). Returns the chosen alpha, the ``cv`` trace group
-    (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``) and its summary for
-    ``metrics["problem"]["cv"]``."""
+    (``alphas``, ``mse_path`` (K, folds), ``alpha``, ``gaps``, ``alpha_1se``: the 1-SE
+    rule's, ``n_nonzero``: the nonzero count of the path on all the data) and its summary for
+    ``metrics["problem"]["cv"]`` (with ``alpha_1se`` and the standard error ``mse_se``)."""
     with Phase(f"cross-validation: {folds} folds x {len(grid)} alphas", log=log):
         res = cross_validate(X, y, grid, l1_ratio, n_folds=folds, seed=seed,
                              fit_intercept=fit_intercept, tol=tol, sample_weight=sample_weight)
     if not res.converged:
         warnings.warn(f"cross-validation paths: worst relative gap {res.gaps.max():.3e} > "
                       f"tol {tol:.1e}", ConvergenceWarning, stacklevel=2)
+    _, i_1se, se = one_se_rule(res.alphas, res.mse_path)
+    full = lasso_path(X, y, res.alphas.tolist(), l1_ratio=l1_ratio, tol=tol,
+                      fit_intercept=fit_intercept, sample_weight=sample_weight)
     group = {"alphas": res.alphas, "mse_path": res.mse_path, "alpha": np.asarray(res.alpha),
-             "gaps": res.gaps}
+             "gaps": res.gaps, "alpha_1se": np.asarray(res.alphas[i_1se]),
+             "n_nonzero": (full.coefs != 0).sum(0).cpu().numpy().astype(np.int64)}
     summary_ = {"folds": folds, "num": len(grid), "alpha": res.alpha, "index": res.index,
-                "mse": float(res.mse_mean[res.index]), "converged": res.converged,
+                "mse": float(res.mse_mean[res.index]), "mse_se": float(se[res.index]),
+                "alpha_1se": float(res.alphas[i_1se]), "index_1se": i_1se,
+                "mse_1se": float(res.mse_mean[i_1se]), "converged": res.converged,
                 "time": res.time}
     return res.alpha, group, summary_
 
 
-__all__ = ["Setup", "alpha_max_error", "check_solvers", "cross_validated_alpha", "setup"]
+__all__ = ["Setup", "alpha_max_error", "check_solvers", "cross_validated_alpha", "setup",
+           "tuned_alpha"]

@@ -33,7 +33,7 @@ from ..account import coefficient_account, support_scores
 from ..errors import ConvergenceWarning, InputError
 from ..path import PathResult
 from ..runs import versions
-from ..signals import terminated
+from ..signals import stop_signal, terminated
 from ..solve import SolveResult
 from ..solvers import get_solver
 from .config import Config, SolverConfig
@@ -41,7 +41,8 @@ from .config import Config, SolverConfig
 Log = Callable[[str], None]
 COEF_SUBSET = 100  # coefficients recorded per iteration when p is large ("auto")
 REFERENCE_TOL = 1e-12  # the reference solution's relative duality gap
-WORST_FIRST = ("interrupted", "diverged", "stalled", "max_iter", "converged")
+WORST_FIRST = ("interrupted", "failed", "diverged", "stalled", "max_iter", "converged")
+ERROR_CHARS = 300  # an error recorded in a run, at most
 
 
 def quiet(_: str) -> None:
@@ -102,11 +103,23 @@ def summary(res: SolveResult) -> dict[str, Any]:
            "objective": float(res.objective), "gap": float(res.gap),
            "gap_abs": float(res.gap_abs), "kkt": float(res.kkt), "n_zeros": n_zeros,
            "nnz": res.coef.numel() - n_zeros, "converged": res.converged,
-           "status": res.status, "intercept": float(res.intercept)}
+           "status": res.status, "intercept": float(res.intercept),
+           "certificate": str(getattr(res, "certificate", "duality gap"))}
     notes = list(getattr(res, "notes", ()) or ())
     if notes:
         out["notes"] = notes
     return out
+
+
+def failed_summary(kind: str, error: BaseException) -> dict[str, Any]:
+    """The ``metrics.json`` line of a solver that raised: status ``failed``, its error
+    (one line, at most :data:`ERROR_CHARS` characters), no numbers."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    if len(text) > ERROR_CHARS:
+        text = text[:ERROR_CHARS - 3] + "..."
+    return {"kind": kind, "status": "failed", "converged": False, "error": text,
+            "objective": None, "gap": None, "kkt": None, "n_iter": None, "time": None,
+            "n_zeros": None, "nnz": None}
 
 
 def identified_at(iterations: np.ndarray, coef: np.ndarray, target: np.ndarray) -> int | None:
@@ -120,6 +133,18 @@ def identified_at(iterations: np.ndarray, coef: np.ndarray, target: np.ndarray) 
     return int(iterations[len(same) - int(np.argmin(same[::-1]))])
 
 
+def with_final(it: np.ndarray, c: np.ndarray, res: SolveResult, pick: Any
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The records with the returned iterate appended when it is not the last record (a
+    solver that converged between two records): the account, ``support_at`` included,
+    then speaks of the answer, not only of the recorded iterations."""
+    final = res.coef.detach().cpu().double().numpy().reshape(-1)[pick]
+    if it.size and int(it[-1]) >= int(res.n_iter):  # the answer is recorded already
+        return it, c
+    return (np.append(it, int(res.n_iter)).astype(it.dtype if it.size else np.int64),
+            np.vstack([c, final[None, :]]))
+
+
 def account(res: SolveResult, idx: bool | list[int], alpha: float, reference: Tensor,
             beta_true: Tensor | None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The per-coefficient account of a solve (module docstring): its ``metrics.json``
@@ -131,7 +156,8 @@ def account(res: SolveResult, idx: bool | list[int], alpha: float, reference: Te
     out: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     if "coef" in trace and len(trace["iteration"]):
-        it, c = trace["iteration"], trace["coef"]
+        it, c = with_final(np.asarray(trace["iteration"]), np.asarray(trace["coef"]), res,
+                           pick)
         lr = None if get_solver(res.solver).exact_zeros else res.lr
         out = coefficient_account(it, c, lr, alpha, None if truth is None else truth[pick])
         out["support_at"] = identified_at(it, c, ref)
@@ -188,8 +214,10 @@ def worst(statuses: list[str]) -> str:
     return next((s for s in WORST_FIRST if s in statuses), "converged")
 
 
-def path_summary(kind: str, lr: Any, rows: dict[str, Any]) -> dict[str, Any]:
-    """The path's line of ``metrics.json`` (the definitions: module docstring)."""
+def path_summary(kind: str, lr: Any, rows: dict[str, Any], certificate: str = "duality gap"
+                 ) -> dict[str, Any]:
+    """The path's line of ``metrics.json`` (the definitions: module docstring);
+    ``certificate``: what ``gap`` is (``kkt`` for MCP / SCAD, which have no duality gap)."""
     last = rows["coefs"][-1] if len(rows["coefs"]) else np.zeros(rows["coefs"].shape[1])
     n_zeros, status = int((last == 0).sum()), worst(rows["status"])
     gaps = rows["gaps"]
@@ -200,7 +228,7 @@ def path_summary(kind: str, lr: Any, rows: dict[str, Any]) -> dict[str, Any]:
             "gap": float(np.max(gaps)) if len(gaps) else None, "kkt": None,
             "n_zeros": n_zeros, "nnz": int(last.size - n_zeros),
             "converged": status == "converged", "status": status,
-            "path_points": len(rows["alphas"])}
+            "path_points": len(rows["alphas"]), "certificate": certificate}
 
 
 def problem_arrays(X: Tensor, y: Tensor, fit_intercept: bool,
@@ -257,9 +285,12 @@ def geometry(gram: np.ndarray, xty: np.ndarray, lasso: Tensor) -> dict[str, np.n
 
 
 def run_status(statuses: list[str], interrupted: bool) -> str:
-    """meta.json's status: interrupted, diverged (a solver diverged) or complete."""
+    """meta.json's status: interrupted, failed (a solver raised), diverged (a solver
+    diverged) or complete."""
     if interrupted or "interrupted" in statuses:
         return "interrupted"
+    if "failed" in statuses:
+        return "failed"
     return "diverged" if "diverged" in statuses else "complete"
 
 
@@ -273,11 +304,12 @@ def run_meta(config: Config, device: torch.device, status: str, error: str | Non
     if error:
         meta["error"] = error
     if status == "interrupted" and (terminated() or not error):
-        meta["interrupted_by"] = "SIGTERM" if terminated() else "SIGINT"
+        meta["interrupted_by"] = stop_signal() or "SIGINT"
     return meta
 
 
-__all__ = ["COEF_SUBSET", "REFERENCE_TOL", "Log", "account", "geometry", "geometry_arrays",
+__all__ = ["COEF_SUBSET", "REFERENCE_TOL", "Log", "account", "failed_summary", "geometry",
+           "geometry_arrays",
            "identified_at", "labels", "path_rows", "path_summary", "problem_arrays", "quiet",
            "record_coef", "reference_metrics", "run_meta", "run_status", "solver_options",
-           "summary", "worst"]
+           "summary", "with_final", "worst"]

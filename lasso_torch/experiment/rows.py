@@ -3,8 +3,10 @@ of the configured data (all of them in one process)."""
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -49,6 +51,31 @@ def describe_data(config: Config) -> str:
     """The data source in a few words, with the resolved path of a file."""
     d = config.data
     return f"{d.kind} file {d.path}" if isinstance(d, (CsvData, NpzData)) else f"{d.kind} data"
+
+
+def column_names(config: Config, p: int) -> list[str] | None:
+    """The features' names, carried from the data into every figure and table: the CSV
+    header (without the target and a ``sample_weight`` column), the diabetes set's
+    variables; None for synthetic and NPZ data (the figures then say ``x0 .. x{p-1}``)."""
+    d = config.data
+    if isinstance(d, DiabetesData):
+        names = list(data_mod.DIABETES_FEATURES)
+    elif isinstance(d, CsvData):
+        try:
+            with open(d.path, newline="", encoding="utf-8") as f:
+                header = [h.strip() for h in next(csv.reader(f, delimiter=d.delimiter))]
+        except (OSError, StopIteration, UnicodeDecodeError, csv.Error):
+            return None
+        drop = {data_mod.target_column(Path(d.path), header, d.target)}
+        sw = d.sample_weight
+        if isinstance(sw, str) and sw in header:
+            drop.add(header.index(sw))
+        elif isinstance(sw, int) and -len(header) <= sw < len(header):
+            drop.add(sw % len(header))
+        names = [h for i, h in enumerate(header) if i not in drop]
+    else:
+        return None
+    return names if len(names) == p else None
 
 
 def load_rows(config: Config, rank: int = 0, world: int = 1

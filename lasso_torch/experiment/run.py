@@ -37,12 +37,13 @@ from ..progress import Phase
 from ..runs import Run, RunWriter, check_output_root, find_done, load_run
 from ..signals import sigterm_as_interrupt
 from .backend import Local, describe_data, open_backend
-from .config import Config
+from .config import Config, SolverConfig
 from .load import load_config, sweep_points
 from .prepare import Setup, setup
 from .record import (
     Log,
     account,
+    failed_summary,
     geometry,
     labels,
     path_rows,
@@ -55,6 +56,7 @@ from .record import (
     solver_options,
     summary,
 )
+from .repeats import run_repeats, step_rule
 
 
 # --- the solves --------------------------------------------------------------------------
@@ -79,47 +81,86 @@ def _solve_all(config: Config, st: Setup, backend: Local, log: Log) -> list[str]
 
 
 def _run_solvers(config: Config, st: Setup, backend: Local, log: Log) -> list[str]:
-    """Each configured solver at the one alpha, with its account."""
-    obj, p = config.objective, st.X.shape[1]
+    """Each configured solver at the one alpha, with its account. A solver that raises (a
+    user's optimizer failing in ``__init__`` or ``step``) is recorded ``failed`` with its
+    error and the next solver runs (one process only: under torch.distributed a rank's
+    error stops the run, as its peers wait in a collective)."""
     statuses = []
     for i, (s, label) in enumerate(zip(config.solvers, labels(config.solvers), strict=True)):
         log(f"solver {label} ({s.kind}): max_iter {s.max_iter}, tol {s.tol:g}")
-        idx = record_coef(s, f"solvers.{i}", p, st.reference)
-        with Phase(label, s.max_iter, log=log, announce=False,
-                   tty=None if backend.rank == 0 else False) as bar:
-            res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
-                                **solver_options(s, obj.fit_intercept, config.seed),
-                                record_every=s.record_every, record_coef=idx, callback=bar,
-                                **st.problem(config))
-        statuses.append(res.status)
-        st.metrics["solvers"][label] = summary(res)
-        acc, arrays = account(res, idx, st.alphas[0], st.reference, st.beta_true)
-        st.metrics["solvers"][label]["account"] = acc
-        if res.trace is not None:
-            st.traces[label] = dict(res.trace)
-            if not isinstance(idx, bool):
-                st.traces[label]["coef_index"] = np.asarray(idx, dtype=np.int64)
-        if arrays:
-            st.traces[f"{label}.account"] = arrays
-        if res.status == "interrupted":
+        try:
+            got = _one_solver(config, st, backend, log, i, s, label)
+        except Exception as e:  # noqa: BLE001 (recorded in the run; the others still run)
+            if backend.world > 1:
+                raise
+            got = ["failed"]
+            st.metrics["solvers"][label] = failed_summary(s.kind, e)
+            st.traces.pop(label, None)
+            st.traces.pop(f"{label}.account", None)
+            log(f"solver {label} ({s.kind}) failed: {st.metrics['solvers'][label]['error']}")
+        statuses += got
+        if got[0] == "interrupted":
             break
     return statuses
 
 
-def _path(config: Config, st: Setup, backend: Local, l1_ratio: float, log: Log
-          ) -> dict[str, Any]:
-    """One path of the configured solver on the grid (:func:`.record.path_rows`)."""
+def _one_solver(config: Config, st: Setup, backend: Local, log: Log, i: int,
+                s: SolverConfig, label: str) -> list[str]:
+    """One solver's solve and account into ``st`` (and its repeats); returns the
+    statuses, its own first."""
+    obj, p = config.objective, st.X.shape[1]
+    idx = record_coef(s, f"solvers.{i}", p, st.reference)
+    with Phase(label, s.max_iter, log=log, announce=False,
+               tty=None if backend.rank == 0 else False) as bar:
+        res = backend.solve(st.X, st.y, st.alphas[0], float(obj.l1_ratio),
+                            **solver_options(s, obj.fit_intercept, config.seed),
+                            record_every=s.record_every, record_coef=idx, callback=bar,
+                            **st.problem(config))
+    st.metrics["solvers"][label] = {**summary(res), **step_rule(s, res)}
+    acc, arrays = account(res, idx, st.alphas[0], st.reference, st.beta_true)
+    st.metrics["solvers"][label]["account"] = acc
+    statuses = [res.status]
+    if config.repeats > 1 and (s.batch_size is not None or config.repeat_data) \
+            and res.status != "interrupted":
+        statuses += run_repeats(config, st, backend, (i, s, label, idx), res, acc, log)
+    if res.trace is not None:
+        st.traces[label] = dict(res.trace)
+        if not isinstance(idx, bool):
+            st.traces[label]["coef_index"] = np.asarray(idx, dtype=np.int64)
+    if arrays:
+        st.traces[f"{label}.account"] = arrays
+    return statuses
+
+
+RIDGE_REACH = 1e3  # the ridge grid reaches this many alpha_max: far enough to shrink
+
+
+def ridge_grid(alphas: list[float], alpha_max: float) -> list[float]:
+    """The ridge path's own grid: from ``RIDGE_REACH * alpha_max`` down to the smallest
+    alpha of the run's grid (ridge is nearly unshrunk at ``alpha_max``), log-spaced."""
+    top, low = RIDGE_REACH * alpha_max, min(alphas)
+    num = min(max(2 * len(alphas), 20), 200)
+    return np.geomspace(top, low, num).tolist()
+
+
+def _path(config: Config, st: Setup, backend: Local, l1_ratio: float, log: Log,
+          alphas: list[float] | None = None) -> dict[str, Any]:
+    """One path of the configured solver on the grid (:func:`.record.path_rows`);
+    ``alphas`` another grid. A comparison path (the ridge path, or the lasso path beside
+    an MCP / SCAD one: any l1_ratio other than the objective's, or l1_ratio 1 of a
+    non-convex penalty) drops the penalty's mcp / scad shape."""
     s = config.solvers[0]
     kw = solver_options(s, config.objective.fit_intercept, config.seed)
     kw.update(kw.pop("options"))
     kw.update(st.problem(config))
-    if l1_ratio == 0.0:  # the ridge path beside it: no mcp/scad shape
+    if alphas is not None:  # a comparison path: the plain L1 / L2 penalty
         kw.update(penalty=None, gamma=None)
+    alphas = st.alphas if alphas is None else alphas
     if kw["check_every"] is None:
         kw.pop("check_every")
-    with Phase(f"path {s.kind} (l1_ratio {l1_ratio:g})", len(st.alphas), log=log,
+    with Phase(f"path {s.kind} (l1_ratio {l1_ratio:g})", len(alphas), log=log,
                unit="alpha", tty=None if backend.rank == 0 else False) as phase:
-        rows = path_rows(backend.path(st.X, st.y, st.alphas, l1_ratio, **kw))
+        rows = path_rows(backend.path(st.X, st.y, alphas, l1_ratio, **kw))
         phase.update(len(rows["alphas"]))
     unconverged = sum(x not in ("converged", "interrupted") for x in rows["status"])
     if unconverged and backend.rank == 0:
@@ -131,7 +172,8 @@ def _path(config: Config, st: Setup, backend: Local, l1_ratio: float, log: Log
 
 
 def _run_path(config: Config, st: Setup, backend: Local, log: Log) -> list[str]:
-    """Path mode: the configured objective, then ridge on the same grid."""
+    """Path mode: the configured objective, then the lasso on the same grid (beside an
+    MCP / SCAD path) or ridge on its own longer grid (:func:`ridge_grid`)."""
     s, label = config.solvers[0], labels(config.solvers)[0]
     l1_ratio = float(config.objective.l1_ratio)
     log(f"path: {len(st.alphas)} alphas with {s.kind} (l1_ratio {l1_ratio:g}), then ridge")
@@ -140,12 +182,20 @@ def _run_path(config: Config, st: Setup, backend: Local, log: Log) -> list[str]:
              "n_iters": main["n_iter"], "alpha_max": np.asarray(st.alpha_max)}
     st.traces["path"] = group
     statuses = list(main["status"])
-    if statuses and statuses[-1] != "interrupted":
-        ridge = _path(config, st, backend, 0.0, log)
+    nonconvex = config.objective.kind in ("mcp", "scad")
+    if statuses and statuses[-1] != "interrupted" and nonconvex:  # the lasso beside it
+        lasso = _path(config, st, backend, 1.0, log, alphas=st.alphas)
+        group["lasso_coefs"], group["lasso_gaps"] = lasso["coefs"], lasso["gaps"]
+        statuses += [x for x in lasso["status"] if x == "interrupted"]
+    elif statuses and statuses[-1] != "interrupted":  # ridge, on its own longer grid
+        ridge = _path(config, st, backend, 0.0, log, alphas=ridge_grid(st.alphas,
+                                                                        st.alpha_max))
         group["ridge_coefs"], group["ridge_gaps"] = ridge["coefs"], ridge["gaps"]
+        group["ridge_alphas"] = ridge["alphas"]
         statuses += [x for x in ridge["status"] if x == "interrupted"]
-    st.metrics["solvers"][label] = path_summary(s.kind, s.lr, main)
-    return [x for x in statuses if x in ("interrupted", "diverged")]
+    st.metrics["solvers"][label] = path_summary(
+        s.kind, s.lr, main, "kkt" if config.objective.kind in ("mcp", "scad") else "duality gap")
+    return [x for x in statuses if x in ("interrupted", "diverged", "failed")]
 
 
 # --- one run -------------------------------------------------------------------------------

@@ -54,6 +54,10 @@ def read_file(path: Path) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"{KEY}: file not found: {path}")
     try:
+        data_mod.existing_file(path)  # a regular file: no FIFO, device or /proc file
+    except InputError as e:
+        raise InputError(f"{KEY}: {e}") from None
+    try:
         if path.suffix == ".npy":
             return np.load(path, allow_pickle=False)
         return np.loadtxt(path, delimiter=",", ndmin=1, dtype=np.float64)

@@ -58,6 +58,18 @@ class Autograd:
         if out.dim() == 0 and self.s is not None:
             raise InputError("a loss returning one number cannot take row weights; "
                              "return the per-row losses")
+        eta = self.y.detach() + 1e-2 * torch.linspace(-1, 1, self.y.numel(), dtype=self.y.dtype,
+                                                      device=self.y.device)
+        eta.requires_grad_(True)  # near the data, residuals of both signs: any curvature?
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(self.value_at(eta), eta, create_graph=True)
+            flat = not g.requires_grad or not bool(
+                torch.autograd.grad(g.sum(), eta)[0].abs().max() > 0)
+        if flat:
+            raise InputError("loss(pred, y) is piecewise linear (no second derivative, as "
+                             "built from torch.maximum, abs or relu): the intercept's Newton "
+                             "step and the step size need curvature; smooth it (e.g. a "
+                             "Huber-smoothed pinball loss)")
 
     def value_at(self, eta: Tensor) -> Tensor:
         out = self.fn(eta, self.y)

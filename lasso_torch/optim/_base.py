@@ -21,7 +21,23 @@ state dict of plain data, and a stop at the first non-finite iterate.
   into. The eval flag is saved too; the next iterates after a round trip are bit-identical.
 * **Non-finite iterates.** ``step()`` checks every ``check_finite`` steps (one host sync;
   ``0`` never) that the parameters are finite and raises ``FloatingPointError`` naming
-  the parameter, the step and the step size.
+  the parameter, the step and the step size (``meta`` tensors, which hold no values, are
+  not checked).
+* **Refused groups leave nothing behind.** A group that fails its checks (a penalty
+  class instead of an instance, ``lr <= 0``, complex parameters, an unknown schedule) is
+  removed again before the error is raised: the optimizer steps as before.
+* **Complex parameters are refused** (a ``TypeError``): the penalties' prox (soft
+  thresholding, ...) is defined on real numbers. Optimize ``torch.view_as_real(w)``
+  instead if the real and imaginary parts are penalized separately.
+* **schedule= and torch LR schedulers.** A decreasing ``schedule`` writes ``group["lr"]``
+  itself at every step, so it cannot be combined with a ``torch.optim.lr_scheduler``
+  (which writes it too): ``step()`` refuses the pair with a ``ValueError``. Use
+  ``schedule="constant"`` (the default) with a torch scheduler, or the built-in schedule
+  alone.
+* **load_state_dict checks the state.** A state dict of another optimizer (a
+  ``torch.optim.Adam`` checkpoint into :class:`ProxAdam`) lacks this optimizer's group
+  keys or per-parameter state, and is refused with a ``ValueError`` naming what is
+  missing, before anything is changed.
 """
 
 from __future__ import annotations
@@ -73,13 +89,14 @@ def _positive(lr: Any) -> bool:
 
 
 def check_finite_params(opt: Optimizer, step: int) -> None:
-    """Raise ``FloatingPointError`` if a parameter holds nan/inf (one host sync in all)."""
-    params = [p for g in opt.param_groups for p in g["params"]]
+    """Raise ``FloatingPointError`` if a parameter holds nan/inf (one host sync in all;
+    ``meta`` tensors hold no values and are skipped)."""
+    params = [p for g in opt.param_groups for p in g["params"] if not p.is_meta]
     if not params or bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
         return
     for gi, g in enumerate(opt.param_groups):
         for pi, p in enumerate(g["params"]):
-            if not bool(torch.isfinite(p).all()):
+            if not p.is_meta and not bool(torch.isfinite(p).all()):
                 raise FloatingPointError(
                     f"{type(opt).__name__}: parameter {pi} of param group {gi} (shape "
                     f"{tuple(p.shape)}) is not finite after step {step} at lr={g['lr']:.3g}: "
@@ -105,14 +122,33 @@ class PenalizedOptimizer(Optimizer):
         super().add_param_group(param_group)
         g = self.param_groups[-1]
         i = len(self.param_groups) - 1
-        check_penalty(g["penalty"], f"param group {i}: penalty")
-        check_lr(g["lr"], f"param group {i}: lr")
-        schedule_factor(g["schedule"], 0)
+        try:
+            self.check_group(g, f"param group {i}")
+        except Exception:
+            self.param_groups.pop()  # a refused group leaves nothing behind
+            raise
         g.setdefault("base_lr", float(g["lr"]))
         g.setdefault("steps", 0)
 
+    def check_group(self, g: dict[str, Any], where: str) -> None:
+        """A new group's checks (a subclass adds its own): penalty, lr, schedule, real
+        parameters."""
+        check_penalty(g["penalty"], f"{where}: penalty")
+        check_lr(g["lr"], f"{where}: lr")
+        schedule_factor(g["schedule"], 0)
+        complex_ = [j for j, p in enumerate(g["params"]) if p.is_complex()]
+        if complex_:
+            raise TypeError(f"{where}: parameter {complex_[0]} is complex "
+                            f"({g['params'][complex_[0]].dtype}); {type(self).__name__} "
+                            "works on real parameters (the penalties' prox is defined on "
+                            "real numbers): optimize torch.view_as_real(w) instead")
+
     def _lr(self, group: dict[str, Any]) -> float:
         """This step's ``lr`` for ``group`` (the schedule applied), counting the step."""
+        if group["schedule"] != "constant" and "initial_lr" in group:
+            raise ValueError(f"schedule={group['schedule']!r} and a torch.optim.lr_scheduler "
+                             "both set group['lr']; keep one: schedule='constant' with the "
+                             "torch scheduler, or the built-in schedule without it")
         if group["schedule"] != "constant":
             group["lr"] = group["base_lr"] * schedule_factor(group["schedule"], group["steps"])
         if not _positive(group["lr"]):
@@ -153,6 +189,7 @@ class PenalizedOptimizer(Optimizer):
 
     # --- a state dict of plain data ---------------------------------------------------
     _wide_state: tuple[str, ...] = ()  # state keys whose dtype load_state_dict must keep
+    _state_keys: tuple[str, ...] = ()  # keys every parameter's state holds (once it has one)
 
     def state_dict(self) -> dict[str, Any]:
         sd = super().state_dict()
@@ -164,6 +201,7 @@ class PenalizedOptimizer(Optimizer):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a :meth:`state_dict`; the penalties stay those of this optimizer."""
         sd = dict(state_dict)
+        self._check_state_dict(sd)
         was_eval = bool(sd.pop("eval", False))
         penalties = [g["penalty"] for g in self.param_groups]
         saved_ids = [i for g in sd["param_groups"] for i in g["params"]]
@@ -177,3 +215,23 @@ class PenalizedOptimizer(Optimizer):
         for g, pen in zip(self.param_groups, penalties, strict=True):
             g["penalty"] = pen
         self._eval = was_eval
+
+    def _check_state_dict(self, sd: dict[str, Any]) -> None:
+        """A state dict of this optimizer: its group keys and per-parameter state, else a
+        ``ValueError`` naming what is missing (nothing is loaded)."""
+        name = type(self).__name__
+        if not isinstance(sd.get("param_groups"), list) or not isinstance(sd.get("state"), dict):
+            raise ValueError(f"{name}.load_state_dict: not an optimizer state dict (no "
+                             "'param_groups' list and 'state' mapping)")
+        need = set(self.param_groups[0]) - {"params", "penalty"} if self.param_groups else set()
+        for i, g in enumerate(sd["param_groups"]):
+            missing = sorted(need - set(g))
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: param group {i} lacks "
+                                 f"{', '.join(missing)}: the state dict of another optimizer "
+                                 f"(a torch.optim checkpoint?), not of a {name}")
+        for key, st in sd["state"].items():
+            missing = sorted(set(self._state_keys) - set(st)) if st else []
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: the state of parameter {key} "
+                                 f"lacks {', '.join(missing)}: not the state of a {name}")

@@ -56,6 +56,19 @@ class ProxAdam(PenalizedOptimizer):
         defaults = dict(lr=lr, penalty=penalty, betas=tuple(betas), eps=eps, schedule=schedule)
         super().__init__(params, defaults, check_finite)
 
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
+
+    def check_group(self, g: dict[str, Any], where: str) -> None:
+        """And ``eps`` representable in each parameter's dtype: in float16 the default
+        ``1e-8`` is 0, and a coordinate with no gradient yet divides by ``0``."""
+        super().check_group(g, where)
+        for j, p in enumerate(g["params"]):
+            if p.is_floating_point() and float(torch.tensor(g["eps"], dtype=p.dtype)) == 0.0:
+                tiny = torch.finfo(p.dtype).smallest_normal
+                raise ValueError(f"{where}: eps={g['eps']:g} underflows to 0 in {p.dtype} "
+                                 f"(parameter {j}); take eps >= {tiny:.3g} (e.g. eps=1e-4 "
+                                 "in float16) or float32 parameters")
+
     def update(self) -> None:
         """The step from the gradients in ``p.grad`` (no ``Optimizer.step`` wrapper)."""
         for group in self.param_groups:

@@ -49,11 +49,12 @@ def _check_format(fmt: str) -> None:
 
 
 def plot_run(run_dir: str | Path, kinds: Sequence[str] | None = None,
-             fmt: str = "png") -> list[Path]:
+             fmt: str = "png", force: bool = False) -> list[Path]:
     """Draw a run's figures into ``run_dir/figures/<kind>.<fmt>``; return the paths.
 
     ``kinds`` is a subset of :data:`FAMILIES` (default: every family the run has data
-    for); asking for a family the run has no data for raises :class:`InputError`.
+    for); asking for a family the run has no data for raises :class:`InputError`. A
+    figure that exists is never overwritten (``<kind>-2.<fmt>``...) unless ``force``.
     """
     _check_format(fmt)
     unknown = [k for k in (kinds or ()) if k not in FAMILIES]
@@ -68,16 +69,21 @@ def plot_run(run_dir: str | Path, kinds: Sequence[str] | None = None,
             if kinds:
                 raise InputError(f"run {run.path} has no data for the {kind!r} figure")
             continue
-        written.append(style.save(fig, run.path / "figures" / kind, fmt))
+        target = run.path / "figures" / f"{kind}.{fmt}"
+        target = target if force else free_path(target)
+        written.append(style.save(fig, target.with_suffix(""), fmt))
     return written
 
 
 def plot_animation(run_dir: str | Path, kind: str, fmt: str = "gif", *, frames: int = 40,
-                   duration: float = 6.0) -> Path:
-    """``<run>/figures/<kind>.gif`` (or ``.mp4``): see :func:`.animate.animate_run`."""
+                   duration: float = 6.0, force: bool = False) -> Path:
+    """``<run>/figures/<kind>.gif`` (or ``.mp4``; ``-2``... if it exists, unless
+    ``force``): see :func:`.animate.animate_run`."""
     from .animate import animate_run
 
-    return animate_run(run_dir, kind, fmt, frames=frames, duration=duration)
+    target = Path(run_dir).expanduser() / "figures" / f"{kind}.{fmt}"
+    return animate_run(run_dir, kind, fmt, frames=frames, duration=duration,
+                       out=target if force else free_path(target))
 
 
 def free_path(path: Path) -> Path:

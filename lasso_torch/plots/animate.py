@@ -3,11 +3,12 @@
 * ``landscape``: every solver's iterates advancing over the RSS contours (p = 2);
 * ``trajectories``: each coefficient's curve advancing over the iterations, the circles
   appearing where a coefficient lands on exactly 0.0;
-* ``paths``: alpha sweeping up the lasso path to alpha_max, beside the L1 ball of
-  ``t(alpha) = ||w(alpha)||_1`` shrinking to a point: its slice through ``w(alpha)`` in
-  the plane of the two features that leave last (the other coefficients held at their
-  values), a diamond of radius ``|w_a| + |w_b|`` with ``w(alpha)`` on its edge (the whole
-  ball when p = 2).
+* ``paths``: the paths figure itself (same panels, colours, labels), alpha sweeping down
+  from alpha_max: features enter one by one; the names and order numbers (the final
+  state) on the last frame.
+
+Early frames never state the end: titles keep their first line, legend entries their
+name (:func:`without_final_numbers`); the last frame is held (``HOLD``).
 
 The static figures of :mod:`.source` are drawn once with all the data; a frame shows the
 part of every tagged artist (``gid``) recorded up to the frame's iteration. Frames are
@@ -25,12 +26,10 @@ import numpy as np
 from matplotlib import animation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Polygon
 
 from ..errors import InputError
 from . import style
-from .paths import feature_colors
-from .source import RunData, build, describe, read_run
+from .source import RunData, build, read_run
 
 ANIMATED = ("landscape", "trajectories", "paths")
 MOVIE_FORMATS = ("gif", "mp4")
@@ -64,6 +63,8 @@ def _progressive(fig: Figure, run: RunData, x_is_iteration: bool) -> tuple[np.nd
     recorded = {lab: np.asarray(run.group(lab).get("iteration", ())) for lab in run.solvers}
     every = np.concatenate([v for v in recorded.values() if v.size] or [np.zeros(1)])
     label = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize="large", weight="bold")
+    counts = [t for ax in fig.get_axes() for t in ax.texts
+              if (t.get_gid() or "").startswith("landcount/")]
 
     def update(k: int) -> None:
         for ln, (x, y) in full.items():
@@ -76,74 +77,65 @@ def _progressive(fig: Figure, run: RunData, x_is_iteration: bool) -> tuple[np.nd
             elif kind == "iterates":
                 keep = recorded.get(rest, np.arange(x.size)) <= k
                 ln.set_data(x[keep], y[keep])
+        for text in counts:  # landcount/<label>/<iteration>: shown once it happened
+            text.set_visible(float(text.get_gid().rpartition("/")[2]) <= k)
         label.set_text(f"k = {k}")
 
     return every, update
 
 
 def _path_sweep(run: RunData) -> tuple[Figure, np.ndarray, Update]:
-    """The lasso path revealed from the smallest alpha up to each frame's alpha, and the
-    L1 diamond of the solution's norm at that alpha, shrinking to 0 at alpha_max."""
+    """The paths figure itself (same panels, colours and labels as ``paths.png``),
+    revealed from ``alpha_max`` down the grid: each frame draws every curve for the alphas
+    at or above the frame's alpha, a cursor there and the count of nonzeros; the names,
+    the leave-order numbers and the true coefficients (the final state) appear on the
+    last frame only."""
     path = run.group("path")
     if "alphas" not in path or "coefs" not in path:
         raise InputError(f"run {run.path} has no path (objective.alpha is not a grid)")
-    order = np.argsort(np.asarray(path["alphas"], dtype=np.float64))
-    a = np.asarray(path["alphas"], dtype=np.float64)[order]
-    W = np.asarray(path["coefs"], dtype=np.float64)[order]
+    fig = build(run, "paths")
+    a = np.sort(np.asarray(path["alphas"], dtype=np.float64))[::-1]
+    W = np.asarray(path["coefs"], dtype=np.float64)[np.argsort(
+        -np.asarray(path["alphas"], dtype=np.float64), kind="stable")]
     p = W.shape[1]
-    leaves = np.argsort([-(a[W[:, j] != 0].max(initial=0.0)) for j in range(p)], kind="stable")
-    ja, jb = (int(leaves[0]), int(leaves[1])) if p > 1 else (0, 0)
-    norms = np.abs(W).sum(1)
-    radii = np.abs(W[:, ja]) + np.abs(W[:, jb]) if p > 1 else norms
-    t0 = float(radii.max()) or 1.0
-    colors = feature_colors(p)
-    with style.context():
-        fig, axes = style.new_figure(1, 2, size=(10.4, 4.6),
-                                     gridspec_kw={"width_ratios": [1.5, 1]})
-        ax, dax = axes[0, 0], axes[0, 1]
-        revealed = []
-        for j in range(p):
-            ax.plot(a, W[:, j], color=colors[j], lw=0.8, alpha=0.25)
-            (ln,) = ax.plot(a[:1], W[:1, j], color=colors[j], lw=1.8)
-            revealed.append(ln)
-        amax = float(path.get("alpha_max", run.problem.get("alpha_max", a[-1])))
-        ax.axvline(amax, color="black", ls="--", lw=1.0)
-        ax.axhline(0.0, color="black", lw=0.8)
-        cursor = ax.axvline(a[0], color="#d62728", lw=1.4)
-        ax.set_xscale("log")
-        ax.set_xlabel("α (scikit-learn scaling, log axis; dashed: $α_{max}$)")
-        ax.set_ylabel("coefficient $w_j(α)$")
-        diamond = Polygon([(t0, 0), (0, t0), (-t0, 0), (0, -t0)], closed=True,
-                          fc=(0.55, 0.43, 0.19, 0.12), ec="#8c6d31", lw=1.6)
-        dax.add_patch(diamond)
-        dax.axhline(0.0, color="black", lw=0.8)
-        dax.axvline(0.0, color="black", lw=0.8)
-        (trail,) = dax.plot([], [], color="#7f7f7f", lw=1.0)
-        (point,) = dax.plot([], [], "o", color="#d62728", mec="black", ms=8)
-        lim = 1.1 * t0
-        dax.set_xlim(-lim, lim)
-        dax.set_ylim(-lim, lim)
-        dax.set_aspect("equal")
-        dax.set_xlabel(f"$w_{{{ja}}}$")
-        dax.set_ylabel(f"$w_{{{jb}}}$")
-        fig.suptitle(describe(run), fontsize="medium")
+    lines = [ln for ax in fig.get_axes() for ln in ax.get_lines()
+             if (ln.get_gid() or "").split("/")[0] in ("path", "compare", "ridge", "entries")]
+    full = {ln: (np.asarray(ln.get_xdata(), dtype=np.float64), np.asarray(ln.get_ydata()))
+            for ln in lines}
+    final = [t for ax in fig.get_axes() for t in ax.texts
+             if (t.get_gid() or "").split("/")[0] in ("name", "order")]
+    final += [c for ax in fig.get_axes() for c in ax.collections if c.get_gid() == "truth"]
+    cursors = [ax.axvline(a[0], color="#d62728", lw=1.4, zorder=7) for ax in fig.get_axes()]
+    label = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize="large", weight="bold")
 
     def update(i: int) -> None:
         k = int(i)
-        for j, ln in enumerate(revealed):
-            ln.set_data(a[: k + 1], W[: k + 1, j])
-        cursor.set_xdata([a[k], a[k]])
-        r = float(radii[k])
-        diamond.set_xy([(r, 0), (0, r), (-r, 0), (0, -r), (r, 0)])
-        trail.set_data(W[: k + 1, ja], W[: k + 1, jb])
-        point.set_data([W[k, ja]], [W[k, jb]])
-        zeros = int((W[k] == 0.0).sum())
-        ax.set_title(f"α = {a[k]:.3g} = {a[k] / amax:.3g} α_max: {zeros} of {p} exactly 0.0")
-        t = float(norms[k])
-        dax.set_title(f"L1 ball $\\|w\\|_1 \\leq t(α)$ = {t:.3g}" + (
-            "" if p == 2 else f",\nits slice through w(α) ($w_{{{ja}}}, w_{{{jb}}}$ free)"))
+        for ln, (x, y) in full.items():
+            keep = x >= a[k] * (1 - 1e-12)
+            ln.set_data(x[keep], y[keep])
+        for artist in final:
+            artist.set_visible(k == len(a) - 1)
+        for cur in cursors:
+            cur.set_xdata([a[k], a[k]])
+        label.set_text(f"α = {a[k]:.3g}: {int((W[k] != 0).sum())} of {p} nonzero")
 
     return fig, np.arange(len(a)), update
+
+
+HOLD = 0.25  # the last frame is held this fraction of the frames longer
+
+
+def without_final_numbers(fig: Figure) -> None:
+    """An early frame must not state the end: panel titles keep their first line (the
+    solver), legend entries their name before ``:`` (no final counts or iterations)."""
+    for ax in fig.get_axes():
+        ax.set_title(ax.get_title().split("\n")[0])
+    for leg in [*fig.legends, *[a.get_legend() for a in fig.get_axes() if a.get_legend()]]:
+        for text in leg.get_texts():
+            text.set_text(text.get_text().split(": ")[0])
+    for text in fig.texts:
+        if (text.get_gid() or "").startswith("landcount/"):
+            text.set_visible(False)
 
 
 def _writer(fmt: str, fps: float) -> animation.AbstractMovieWriter:
@@ -181,9 +173,18 @@ def animate_run(run_dir: str | Path, kind: str, fmt: str = "gif", *, frames: int
         if fig is None:
             raise InputError(f"run {run.path} has no data for the {kind!r} figure")
         values, update = _progressive(fig, run, x_is_iteration=kind == "trajectories")
-    chosen = pick_frames(values, frames)
-    writer = _writer(fmt, fps=len(chosen) / duration)
-    FigureCanvasAgg(fig)
+    chosen = list(pick_frames(values, frames))
+    if kind != "paths":
+        without_final_numbers(fig)
+    # hold the last frame (the answer) for about a quarter of the animation
+    hold = max(2, round(len(chosen) * HOLD))
+    chosen = chosen + [chosen[-1]] * hold
+    writer = _writer(fmt, fps=len(chosen) / (duration * (1 + HOLD)))
+    canvas = FigureCanvasAgg(fig)
+    with style.context():  # lay out once, for the final state; frames do not move it
+        update(chosen[-1])
+        canvas.draw()
+        fig.set_layout_engine("none")
     target = Path(out) if out is not None else run.path / "figures" / f"{kind}.{fmt}"
     target.parent.mkdir(parents=True, exist_ok=True)
     with style.context():

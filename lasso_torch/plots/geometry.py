@@ -42,6 +42,30 @@ def _fmt_point(w: np.ndarray) -> str:
     return "(" + ", ".join("0" if v == 0.0 else f"{v:.3g}" for v in w) + ")"
 
 
+def _panel(ax, G, c, yty, lo, hi, ols, point, f_touch, color, ball, name, shape) -> None:
+    """One ball with the RSS contours around OLS and the contour that touches it."""
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
+    F = datafit_value(G, c, float(yty), np.stack([g1, g2], axis=-1))
+    f_ols = float(datafit_value(G, c, float(yty), ols))
+    levels = np.unique(f_ols + (f_touch - f_ols) * np.array([0.08, 0.3, 0.6]))
+    if levels.size == 3:  # none when the ball holds OLS (nothing to touch)
+        ax.contour(g1, g2, F, levels=levels, colors="#9e9e9e", linewidths=0.8)
+        ax.contour(g1, g2, F, levels=[f_touch], colors=color, linewidths=1.3,
+                   linestyles="--")
+    ax.add_patch(ball)
+    ax.axhline(0.0, color="black", lw=0.7)
+    ax.axvline(0.0, color="black", lw=0.7)
+    ax.plot(*ols, "k*", ms=12, ls="none", label=f"OLS {_fmt_point(ols)}")
+    ax.plot(*point, "o" if shape == "corner" else "s", color=color, ms=9, mec="black",
+            ls="none", zorder=5, label=f"{name} {_fmt_point(point)}: "
+            + ("a corner, one coefficient exactly 0" if np.any(point == 0.0)
+               else "both nonzero"))
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small")
+
+
 def geometry_figure(
     gram: np.ndarray,
     xty: np.ndarray,
@@ -54,10 +78,12 @@ def geometry_figure(
     feature_names: tuple[str, str] = ("$w_1$", "$w_2$"),
     title: str | None = None,
 ) -> Figure:
-    """The L1 diamond of budget ``t``, the L2 circle through the ridge solution, the RSS
-    contours around OLS, and the three solutions marked (see module docstring).
+    """Two panels as in the textbook picture (ESL, Fig. 3.11): the L1 diamond of budget
+    ``t`` (left) and the L2 disk through the ridge solution (right), each with the RSS
+    contours around OLS and the contour that touches the ball (dashed), its solution
+    marked: a corner for the lasso, a smooth point for ridge (module docstring).
 
-    The circle's radius is ``||ridge||_2`` (the ridge solution's own budget; ``t`` when the
+    The disk's radius is ``||ridge||_2`` (the ridge solution's own budget; ``t`` when the
     run solved the ridge problem constrained to the same budget).
     """
     G = np.asarray(gram, dtype=np.float64)
@@ -65,50 +91,32 @@ def geometry_figure(
     ols, lasso, ridge = (np.asarray(v, dtype=np.float64) for v in (ols, lasso, ridge))
     r = float(np.linalg.norm(ridge))
     same_budget = np.isclose(r, t, rtol=1e-6)
-    f_ols, f_lasso, f_ridge = (float(datafit_value(G, c, float(yty), v))
-                               for v in (ols, lasso, ridge))
-    top = max(f_lasso, f_ridge)
-    levels = f_ols + (top - f_ols) * np.array([0.04, 0.15, 0.35, 0.6, 0.8])
-    near = np.minimum(abs(levels - f_lasso), abs(levels - f_ridge)) < 0.12 * (top - f_ols)
-    levels = levels[~near]
-    # the box holds both balls and every drawn ellipse whole (the outermost is at `top`)
-    reach = ellipse_extent(G, top - f_ols)
+    f_lasso, f_ridge = (float(datafit_value(G, c, float(yty), v)) for v in (lasso, ridge))
+    f_ols = float(datafit_value(G, c, float(yty), ols))
+    # one box for both panels: both balls, OLS and both touching ellipses whole
+    reach = ellipse_extent(G, max(f_lasso, f_ridge) - f_ols)
     lo = np.minimum(np.minimum(ols - reach, -max(t, r)), 0)
     hi = np.maximum(np.maximum(ols + reach, max(t, r)), 0)
     pad = 0.06 * float((hi - lo).max())
     lo, hi = lo - pad, hi + pad
-    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
-    F = datafit_value(G, c, float(yty), np.stack([g1, g2], axis=-1))
     with style.context():
-        fig, axes = style.new_figure(1, 1, size=(8.6, 4.3))
-        ax = axes[0, 0]
-        ax.contour(g1, g2, F, levels=np.sort(levels), colors="#9e9e9e", linewidths=0.8)
-        for f_touch, color in ((f_lasso, LASSO_COLOR), (f_ridge, RIDGE_COLOR)):
-            ax.contour(g1, g2, F, levels=[f_touch], colors=color, linewidths=1.0,
-                       linestyles="--")
+        fig, axes = style.new_figure(1, 2, size=(9.6, 5.6))
+        lax, rax = axes[0, 0], axes[0, 1]
         diamond = Polygon([(t, 0), (0, t), (-t, 0), (0, -t)], closed=True,
-                          fc=to_rgba(LASSO_COLOR, 0.13), ec=LASSO_COLOR, lw=1.8,
+                          fc=to_rgba(LASSO_COLOR, 0.15), ec=LASSO_COLOR, lw=1.8,
                           label=f"L1 ball $\\|w\\|_1 \\leq t$, t = {t:.3g}")
-        circle = Circle((0, 0), r, fc=to_rgba(RIDGE_COLOR, 0.10), ec=RIDGE_COLOR, lw=1.8,
-                        label="L2 ball $\\|w\\|_2 \\leq t$" if same_budget
-                        else f"L2 ball $\\|w\\|_2 \\leq$ {r:.3g}")
-        ax.add_patch(diamond)
-        ax.add_patch(circle)
-        ax.axhline(0.0, color="black", lw=0.7)
-        ax.axvline(0.0, color="black", lw=0.7)
-        ax.plot(*ols, "k*", ms=12, ls="none", label=f"OLS {_fmt_point(ols)}")
-        ax.plot(*lasso, "o", color=LASSO_COLOR, ms=9, mec="black", ls="none",
-                label=f"lasso {_fmt_point(lasso)}: "
-                + ("a corner" if np.any(lasso == 0.0) else "an edge, both nonzero"))
-        ax.plot(*ridge, "s", color=RIDGE_COLOR, ms=8, mec="black", ls="none",
-                label=f"ridge {_fmt_point(ridge)}: smooth edge")
-        ax.set_xlim(lo[0], hi[0])
-        ax.set_ylim(lo[1], hi[1])
-        ax.set_aspect("equal")
-        ax.set_anchor("S")  # keep the title under a suptitle when the aspect shrinks the box
-        ax.set_xlabel(f"{feature_names[0]} (coefficient of feature 1)")
-        ax.set_ylabel(f"{feature_names[1]} (coefficient of feature 2)")
-        ax.set_title(title or "RSS contours (grey) around OLS meet the L1 ball at a corner,\n"
-                     "the L2 ball on its smooth edge (dashed: the touching contours)")
-        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), ncol=1)
+        disk = Circle((0, 0), r, fc=to_rgba(RIDGE_COLOR, 0.12), ec=RIDGE_COLOR, lw=1.8,
+                      label="L2 ball $\\|w\\|_2 \\leq t$" if same_budget
+                      else f"L2 ball $\\|w\\|_2 \\leq$ {r:.3g}")
+        _panel(lax, G, c, yty, lo, hi, ols, lasso, f_lasso, LASSO_COLOR, diamond, "lasso",
+               "corner")
+        _panel(rax, G, c, yty, lo, hi, ols, ridge, f_ridge, RIDGE_COLOR, disk, "ridge",
+               "smooth")
+        lax.set_title("Lasso: the RSS contours first touch\nthe L1 diamond at a corner")
+        rax.set_title("Ridge: they touch the L2 disk\non its smooth edge")
+        for ax in (lax, rax):
+            ax.set_xlabel(f"{feature_names[0]} (coefficient of feature 1)")
+        lax.set_ylabel(f"{feature_names[1]} (coefficient of feature 2)")
+        if title:
+            fig.suptitle(title)
     return fig

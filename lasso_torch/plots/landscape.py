@@ -5,8 +5,11 @@ around the OLS point, with the L1 diamond and the L2 circle of the solution's bu
 ``t = ||w*||_1``, the OLS point and the solution ``w*``. Each solver's recorded iterates
 ``w_0, w_1, ...`` are a polyline with markers in the solver's colour; where a coordinate
 became exactly ``0.0`` and stayed, the iterate is marked (a diamond) with its iteration.
-A zoom panel frames the solution on the axis: subgradient descent keeps crossing the
-axis there, the proximal solvers land on it and stay.
+Beside it, one small panel per solver draws the coordinate that is 0 in the solution
+against the iteration on a symmetric-log axis, the band ``±lr·alpha`` shaded: subgradient
+descent, Adam and momentum keep crossing the axis, the proximal solvers land on it and
+stay. (Drawn in one zoom, those iterates tangle.) CD is drawn under ISTA where their
+paths coincide.
 
 Artists are tagged with ``gid`` for the animation (:mod:`.animate`):
 ``iterates/<label>`` (the polyline, one vertex per record) and ``zero/<label>/<k>``
@@ -23,7 +26,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, Polygon, Rectangle
+from matplotlib.patches import Circle, Polygon
+from matplotlib.ticker import NullLocator
 
 from . import style
 from .geometry import datafit_value
@@ -76,17 +80,30 @@ def _limits(points: np.ndarray, t: float, ols: np.ndarray) -> tuple[np.ndarray, 
     return lo - pad, hi + pad
 
 
+def objective_value(G: np.ndarray, c: np.ndarray, yty: float, w: np.ndarray, alpha: float,
+                    l1_ratio: float = 1.0) -> np.ndarray:
+    """The full objective ``f(w) + alpha (rho ||w||_1 + (1 - rho)/2 ||w||^2)`` at points
+    ``w (..., 2)``: its contours have kinks where a coordinate is 0."""
+    w = np.asarray(w, dtype=np.float64)
+    pen = l1_ratio * np.abs(w).sum(-1) + 0.5 * (1 - l1_ratio) * (w ** 2).sum(-1)
+    return datafit_value(G, c, yty, w) + alpha * pen
+
+
 def _draw_background(ax: Axes, G: np.ndarray, c: np.ndarray, yty: float, lo: np.ndarray,
                      hi: np.ndarray, t: float, ols: np.ndarray, solution: np.ndarray,
-                     labels: bool) -> None:
-    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 240), np.linspace(lo[1], hi[1], 240))
-    F = datafit_value(G, c, yty, np.stack([g1, g2], axis=-1))
-    f_ols, f_sol = (float(datafit_value(G, c, yty, v)) for v in (ols, solution))
-    span = max(f_sol - f_ols, 1e-12)
-    levels = f_ols + span * np.array([0.05, 0.25, 0.6, 1.6, 2.6, 4.0, 6.0, 9.0])
-    ax.contour(g1, g2, F, levels=levels, colors="#a8a8a8", linewidths=0.7, zorder=1)
-    ax.contour(g1, g2, F, levels=[f_sol], colors=BALL_COLOR, linewidths=0.9,
-               linestyles="--", zorder=1)
+                     labels: bool, alpha: float = 0.0, l1_ratio: float = 1.0) -> None:
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 241), np.linspace(lo[1], hi[1], 241))
+    pts = np.stack([g1, g2], axis=-1)
+    F = objective_value(G, c, yty, pts, alpha, l1_ratio)
+    f_sol = float(objective_value(G, c, yty, solution, alpha, l1_ratio))
+    f_hi = float(np.nanpercentile(F, 60))
+    span = max(f_hi - f_sol, 1e-12)
+    levels = np.unique(f_sol + span * np.array([0.002, 0.01, 0.03, 0.08, 0.18, 0.35, 0.6,
+                                                 1.0]))
+    if levels.size < 2:  # a flat box (all on w*): evenly spaced levels of what it holds
+        levels = np.unique(np.linspace(float(np.nanmin(F)), float(np.nanmax(F)), 8)[1:-1])
+    if levels.size >= 1 and np.isfinite(levels).all():
+        ax.contour(g1, g2, F, levels=levels, colors="#8f8f8f", linewidths=0.7, zorder=1)
     ax.add_patch(Polygon([(t, 0), (0, t), (-t, 0), (0, -t)], closed=True,
                          fc=to_rgba(BALL_COLOR, 0.10), ec=BALL_COLOR, lw=1.4, zorder=1,
                          label=f"L1 ball $\\|w\\|_1 \\leq t$ = {t:.3g}" if labels else None))
@@ -102,10 +119,10 @@ def _draw_background(ax: Axes, G: np.ndarray, c: np.ndarray, yty: float, lo: np.
 
 
 def _draw_iterates(ax: Axes, label: str, it: np.ndarray, c: np.ndarray, color: str,
-                   lw: float, text: str | None) -> None:
+                   lw: float, text: str | None, zorder: float = 3.0) -> None:
     ms = 2.6 if len(it) > 60 else 4.5
     ax.plot(c[:, 0], c[:, 1], "-o", color=color, lw=lw, ms=ms, mec="white", mew=0.3,
-            alpha=0.9, zorder=3, gid=f"iterates/{label}", label=text)
+            alpha=0.9, zorder=zorder, gid=f"iterates/{label}", label=text)
     for k_rec, k_it, _ in zero_events(it, c):
         ax.plot([c[k_rec, 0]], [c[k_rec, 1]], "D", ms=9, mfc="white", mec=color, mew=2.0,
                 ls="none", zorder=5, gid=f"zero/{label}/{k_it}")
@@ -122,9 +139,13 @@ def landscape_figure(
     *,
     zoom: float | None = None,
     title: str | None = None,
+    alpha: float = 0.0,
+    l1_ratio: float = 1.0,
 ) -> Figure:
-    """RSS contours, L1 diamond and L2 circle of budget ``t = ||solution||_1``, OLS, the
-    solution, and every solver's iterates, beside a zoom on the solution.
+    """Contours of the objective (``alpha`` > 0: the full penalized objective, kinked
+    along the axes; 0: the RSS alone), L1 diamond and L2 circle of budget
+    ``t = ||solution||_1``, OLS, the solution, and every solver's iterates, beside a zoom
+    on the solution.
 
     Args:
         gram, xty, yty: ``X_c^T X_c / n`` (2, 2), ``X_c^T y_c / n`` (2,), ``y_c^T y_c / n``.
@@ -146,44 +167,88 @@ def landscape_figure(
     half = ZOOM_FRACTION * t if zoom is None else float(zoom)
     lo, hi = _limits(np.concatenate([coefs[lab] for lab in labels]), t, ols)
     null = w_star == 0.0
+    strips = half > 0 and bool(null.any())
     with style.context():
-        panels = 2 if half > 0 else 1
-        fig, axes = style.new_figure(1, panels, size=(5.6 * panels, 5.6),
-                                     gridspec_kw={"width_ratios": [1.25, 1][:panels]})
-        main = axes[0, 0]
-        _draw_background(main, G, c, float(yty), lo, hi, t, ols, w_star, labels=True)
+        fig = Figure(figsize=(11.6 if strips else 6.2, max(6.0, 1.15 * len(labels) + 1.4)
+                              if strips else 6.0), layout="constrained")
+        grid = fig.add_gridspec(len(labels) if strips else 1, 2 if strips else 1,
+                                width_ratios=[1.2, 1] if strips else [1])
+        main = fig.add_subplot(grid[:, 0])
+        _draw_background(main, G, c, float(yty), lo, hi, t, ols, w_star, labels=True,
+                         alpha=alpha, l1_ratio=l1_ratio)
         widths = {lab: 1.0 if len(iters[lab]) > 60 else 1.8 for lab in labels}
-        for lab in labels:  # long (subgradient) traces thin, so the others stay visible
+        # exact solvers that share a path (CD under ISTA): the later-drawn thinner on top
+        for z, lab in enumerate(labels):
             text = _legend_text(lab, solvers[lab], iters[lab], coefs[lab], null)
-            _draw_iterates(main, lab, iters[lab], coefs[lab], colors[lab], widths[lab], text)
+            _draw_iterates(main, lab, iters[lab], coefs[lab], colors[lab],
+                           widths[lab] + (1.2 if solvers[lab].get("kind") == "cd" else 0.0),
+                           text, zorder=2.5 if solvers[lab].get("kind") == "cd" else 3 + z / 10)
         main.set_xlim(lo[0], hi[0])
         main.set_ylim(lo[1], hi[1])
         main.set_aspect("equal")
         main.set_xlabel("$w_1$")
         main.set_ylabel("$w_2$")
-        main.set_title("Iterates on the RSS contours (grey; dashed: through w*)")
-        if panels == 2:
-            zax = axes[0, 1]
-            zlo, zhi = w_star - half, w_star + half
-            main.add_patch(Rectangle(tuple(zlo), 2 * half, 2 * half, fill=False, ec="black",
-                                     lw=0.9, ls=":", zorder=7, gid="zoombox"))
-            _draw_background(zax, G, c, float(yty), zlo, zhi, t, ols, w_star, labels=False)
-            for lab in labels:
-                _draw_iterates(zax, lab, iters[lab], coefs[lab], colors[lab], widths[lab],
-                               None)
-            zax.set_xlim(zlo[0], zhi[0])
-            zax.set_ylim(zlo[1], zhi[1])
-            zax.set_aspect("equal")
-            zax.set_xlabel("$w_1$")
-            zax.set_title(f"zoom: ±{half:.2g} around w* (dotted box)")
+        main.set_title("Iterates on the contours of the objective P(w)\n"
+                       "(" + ("kinked along the axes by α‖w‖₁" if alpha > 0 else "RSS only")
+                       + ")")
+        if strips:
+            _strips(fig, grid, labels, solvers, iters, coefs, colors, null, alpha, t)
         handles, texts = main.get_legend_handles_labels()
         if any(g.startswith("zero/") for g in _gids(fig)):
             handles.append(Line2D([], [], marker="D", mfc="white", mec="black", ls="none"))
             texts.append("iterate where a coordinate became exactly 0.0 and stayed")
-        fig.legend(handles, texts, loc="outside lower center", ncol=2, fontsize="small")
+        fig.legend(handles, texts, loc="outside lower center",
+                   ncol=style.fit_columns(fig, texts, 2), fontsize="small")
         if title:
             fig.suptitle(title)
     return fig
+
+
+def _strips(fig: Figure, grid: Any, labels: list[str], solvers: Mapping[str, Any],
+            iters: Mapping[str, np.ndarray], coefs: Mapping[str, np.ndarray],
+            colors: Mapping[str, str], null: np.ndarray, alpha: float, t: float) -> None:
+    """One small panel per solver: the coordinate(s) that are 0 in the solution against
+    k, on a symmetric-log axis (linear within the smallest ``lr α``), the band
+    ``±lr α`` shaded (a subgradient step's overshoot; the prox's zero zone): crossing
+    the axis again and again, or landing on it and staying."""
+    j = int(np.flatnonzero(null)[0])
+    bands = [float(solvers[lab]["lr"]) * alpha for lab in labels
+             if solvers[lab].get("lr") is not None and alpha > 0]
+    lin = min(bands) if bands else 1e-3 * t
+    top = max(float(np.abs(coefs[lab][:, j]).max()) for lab in labels) or 1.0
+    first = None
+    for i, lab in enumerate(labels):
+        ax = fig.add_subplot(grid[i, 1], sharex=first, sharey=first)
+        first = first or ax
+        it, w = iters[lab], coefs[lab][:, j]
+        lr = solvers[lab].get("lr")
+        if lr is not None and alpha > 0:
+            ax.axhspan(-float(lr) * alpha, float(lr) * alpha, color=colors[lab], alpha=0.15,
+                       lw=0, gid=f"bandlr/{lab}")
+        ax.axhline(0.0, color="black", lw=0.7)
+        ax.plot(it, w, color=colors[lab], lw=1.0, gid=f"coef/{lab}")
+        for _, k_it, jj in zero_events(it, coefs[lab]):
+            if jj == j:
+                ax.plot([k_it], [0.0], "D", ms=6, mfc="white", mec=colors[lab], mew=1.6,
+                        ls="none", zorder=5, gid=f"zero/{lab}/{k_it}")
+        ax.set_yscale("symlog", linthresh=lin, linscale=0.6)
+        ax.set_ylim(-1.3 * top, 1.3 * top)
+        big = 10.0 ** np.floor(np.log10(1.3 * top))
+        ticks = [0.0, big] + ([lin] if big / lin > 8 else [])
+        ax.set_yticks(sorted({*ticks, *(-v for v in ticks)}),
+                      [f"{v:.2g}" for v in sorted({*ticks, *(-v for v in ticks)})])
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.text(0.99, 0.95, style.solver_label(lab, solvers[lab]).split(",")[0],
+                transform=ax.transAxes, ha="right", va="top", fontsize="small",
+                color=colors[lab], gid=f"name/{lab}")
+        ax.tick_params(labelsize="x-small")
+        if i < len(labels) - 1:
+            ax.tick_params(labelbottom=False)
+    style.iteration_axis(first)
+    ax.set_xlabel("iteration k")
+    first.set_title(f"$w_{j + 1}$ (0 in the solution) against k: symmetric-log axis,\n"
+                    "shaded: ±lr·α (the step's overshoot of 0, the prox's zero zone)",
+                    fontsize="small")
 
 
 def _gids(fig: Figure) -> list[str]:

@@ -8,76 +8,35 @@ with plain arrays. Nothing here solves.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..runs import load_run
+from . import style
+from .bands import band
 from .convergence import convergence_figure, series_from_traces
 from .cv import cv_figure
 from .geometry import geometry_figure
 from .landscape import landscape_figure
 from .paths import path_figure
+from .runinfo import (  # noqa: F401 (re-exported: plots.source.read_run, describe)
+    RunData,
+    base_step,
+    describe,
+    feature_names,
+    objective_name,
+    penalty_kind,
+    read_run,
+    run_loss,
+    run_objective,
+)
 from .sparsity import sparsity_figure
 from .thresholding import partial_residual_points, thresholding_figure
 from .trajectories import trajectory_figure
 
 FAMILIES = ("trajectories", "convergence", "sparsity", "paths", "geometry", "landscape",
             "thresholding", "cv")
-_STAMP = re.compile(r"^\d{8}-\d{6}-")
-
-
-@dataclass
-class RunData:
-    """What the figures need from one run folder."""
-
-    path: Path
-    metrics: dict[str, Any]
-    traces: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        """The run's name (the folder name without its time stamp when meta has none)."""
-        return str(self.meta.get("name") or _STAMP.sub("", self.path.name))
-
-    @property
-    def problem(self) -> dict[str, Any]:
-        return self.metrics.get("problem", {})
-
-    @property
-    def solvers(self) -> dict[str, dict[str, Any]]:
-        return self.metrics.get("solvers", {})
-
-    def group(self, name: str) -> dict[str, np.ndarray]:
-        return self.traces.get(name, {})
-
-
-def read_run(run_dir: str | Path) -> RunData:
-    """Load a run folder through the run store (:func:`lasso_torch.runs.load_run`)."""
-    run = load_run(run_dir)
-    return RunData(run.path, run.metrics, run.traces, run.meta, run.config or {})
-
-
-def describe(run: RunData) -> str:
-    """One line naming the run and its problem, in scikit-learn's alpha scaling."""
-    pb = run.problem
-    parts = [run.name]
-    if "n" in pb and "p" in pb:
-        parts.append(f"n = {pb['n']}, p = {pb['p']}")
-    alpha, amax = pb.get("alpha"), pb.get("alpha_max")
-    if alpha is not None:
-        rel = f" = {alpha / amax:.3g} α_max" if amax else ""
-        parts.append(f"α = {alpha:.3g}{rel}")
-    if "l1_ratio" in pb:
-        parts.append(f"l1_ratio = {pb['l1_ratio']:g}")
-    return ",  ".join(parts)
 
 
 def _solver_traces(run: RunData, field_name: str) -> dict[str, dict[str, np.ndarray]]:
@@ -92,8 +51,14 @@ def _trajectories(run: RunData) -> Figure | None:
     ref = run.group("reference").get("coef")
     zeros = {lab: info.get("n_zeros") for lab, info in run.solvers.items()}
     p = run.problem.get("p", len(ref) if ref is not None else None)
+    bands = {}
+    for lab in list(traces):
+        b = band(run.traces, lab, "coef")
+        if b is not None:  # repeats: the median trajectory, quartile bands
+            traces[lab] = {**traces[lab], "iteration": b["iteration"], "coef": b["median"]}
+            bands[lab] = (b["q1"], b["q3"], b["n"])
     return trajectory_figure(traces, run.solvers, ref, n_features=p, final_zeros=zeros,
-                             title=describe(run))
+                             title=describe(run), spread=bands)
 
 
 def _convergence(run: RunData) -> Figure | None:
@@ -101,8 +66,10 @@ def _convergence(run: RunData) -> Figure | None:
         return None
     p_star = run.metrics.get("reference", {}).get("objective")
     series = series_from_traces(run.traces, run.solvers, p_star)
+    kkt = any(info.get("certificate") == "kkt" for info in run.solvers.values())
     return convergence_figure(series, title=f"Convergence — {describe(run)}",
-                              tol=solver_tolerances(run))
+                              tol=solver_tolerances(run),
+                              certificate="KKT violation (no duality gap)" if kkt else None)
 
 
 def solver_tolerances(run: RunData) -> dict[str, float]:
@@ -123,8 +90,8 @@ def _sparsity(run: RunData) -> Figure | None:
                                                            for t in traces.values())
     ref = run.metrics.get("reference", {}).get("n_zeros")
     solvers = {lab: info for lab, info in run.solvers.items() if lab in traces}
-    fig = sparsity_figure(traces, solvers, n_features=int(p), reference_zeros=ref)
-    fig.suptitle(describe(run), fontsize="medium")
+    fig = sparsity_figure(run.traces, solvers, n_features=int(p), reference_zeros=ref)
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -133,9 +100,16 @@ def _paths(run: RunData) -> Figure | None:
     if "alphas" not in path or "coefs" not in path:
         return None
     amax = path.get("alpha_max", run.problem.get("alpha_max"))
+    p = int(np.shape(path["coefs"])[1])
+    compare = ("Lasso (L1), same α grid", path["lasso_coefs"]) if "lasso_coefs" in path \
+        else None
+    truth = run.group("problem").get("beta_true")
     fig = path_figure(path["alphas"], path["coefs"], path.get("ridge_coefs"), float(amax),
-                      l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
-    fig.suptitle(describe(run), fontsize="medium")
+                      l1_ratio=float(run.problem.get("l1_ratio", 1.0)),
+                      feature_names=feature_names(run, p), objective=run_objective(run),
+                      ridge_alphas=path.get("ridge_alphas"), compare=compare,
+                      beta_true=truth if truth is not None and len(truth) == p else None)
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -150,7 +124,7 @@ def _geometry(run: RunData) -> Figure | None:
         return None
     fig = geometry_figure(pb["gram"], pb["xty"], float(pb["yty"]), geo["ols"], geo["lasso"],
                           geo["ridge"], float(geo["t"]))
-    fig.suptitle(describe(run), fontsize="medium")
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -165,8 +139,10 @@ def _landscape(run: RunData) -> Figure | None:
     ols = run.group("geometry").get("ols")
     if ols is None:
         ols = np.linalg.lstsq(pb["gram"], pb["xty"], rcond=None)[0]
+    alpha = run.problem.get("alpha") or 0.0
     return landscape_figure(pb["gram"], pb["xty"], float(pb["yty"]), ols, ref, traces,
-                            run.solvers, title=describe(run))
+                            run.solvers, title=describe(run), alpha=float(alpha),
+                            l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
 
 
 def _thresholding(run: RunData) -> Figure | None:
@@ -180,15 +156,23 @@ def _thresholding(run: RunData) -> Figure | None:
     pb, path = run.group("problem"), run.group("path")
     alpha = (run.metrics.get("reference") or {}).get("alpha", run.problem.get("alpha"))
     coef = run.group("reference").get("coef")
-    title = None
+    title, kind, loss = None, penalty_kind(run), run_loss(run)
+    gamma = (run.config.get("objective") or {}).get("gamma") or 3.0
+    rule = f"Firm thresholding (MCP, γ = {gamma:g})" if kind == "mcp" else (
+        "SCAD thresholding" if kind == "scad" else "Soft thresholding")
     if "coefs" in path and "alphas" in path and len(path["alphas"]):
         zeros = (path["coefs"] == 0.0).sum(1)
         k = int(np.argmin(np.abs(zeros - path["coefs"].shape[1] / 2)))
         alpha, coef = float(path["alphas"][k]), path["coefs"][k]
         amax = run.problem.get("alpha_max")
         rel = f" = {alpha / amax:.3g} α_max" if amax else ""
-        title = (f"Soft thresholding at one point of the path: α = {alpha:.3g}{rel},\n"
+        title = (f"{rule} at one point of the path: α = {alpha:.3g}{rel},\n"
                  f"the grid point with {int(zeros[k])} of {len(coef)} coefficients at 0.0")
+    elif loss != "squared":
+        title = (f"{rule}: the prox of the penalty, applied after each gradient step\n"
+                 f"of the {loss} loss (ISTA / FISTA), λ = α = {alpha:.3g}")
+    elif kind in ("mcp", "scad"):
+        title = f"{rule} vs soft thresholding, λ = α = {alpha:.3g}"
     if alpha is None or not alpha > 0:
         return None
     points, label, note = None, "solution", None
@@ -196,12 +180,16 @@ def _thresholding(run: RunData) -> Figure | None:
         points = partial_residual_points(pb["gram"], pb["xty"], coef, float(alpha), rho)
         if rho < 1:
             label = "solution, scaled by $(\\|x_j\\|^2/n + α(1-ρ))$"
+        elif kind == "mcp":
+            label = "MCP solution (on the firm curve)"
     elif coef is not None:
-        note = (f"the solution's {len(coef)} points are not drawn: the run stored no Gram "
-                "moments (problem/gram, kept for p <= 50)")
+        why = (f"the {loss} loss has no partial residual" if loss != "squared" else
+               "the run stored no Gram moments (squared loss, p <= 50 only)")
+        note = f"the solution's {len(coef)} points are not drawn: {why}"
     fig = thresholding_figure(float(alpha) * rho, points=points, points_label=label,
-                              note=note, title=title)
-    fig.suptitle(describe(run), fontsize="medium")
+                              note=note, title=title,
+                              gamma=float(gamma) if kind == "mcp" else 3.0)
+    style.suptitle(fig, describe(run))
     return fig
 
 
@@ -211,8 +199,10 @@ def _cv(run: RunData) -> Figure | None:
     if "alphas" not in cv or "mse_path" not in cv:
         return None
     fig = cv_figure(cv["alphas"], cv["mse_path"], float(cv["alpha"]),
-                    l1_ratio=float(run.problem.get("l1_ratio", 1.0)))
-    fig.suptitle(describe(run), fontsize=9)
+                    n_nonzero=cv.get("n_nonzero"),
+                    title=f"{run_objective(run)}: {np.shape(cv['mse_path'])[1]}-fold "
+                    "cross-validation")
+    style.suptitle(fig, describe(run), fontsize=9)
     return fig
 
 

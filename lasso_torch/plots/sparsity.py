@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from . import style
+from .bands import SPREAD_TEXT, band
 
 
 def recorded_steps(iteration: np.ndarray, n_zeros: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,6 +37,20 @@ def recorded_steps(iteration: np.ndarray, n_zeros: np.ndarray) -> tuple[np.ndarr
             xs.append([np.nan, it[i]])
             ys.append([np.nan, nz[i]])
     return np.concatenate(xs), np.concatenate(ys)
+
+
+def coinciding(traces: Mapping[str, Mapping[str, np.ndarray]], labels: list[str]
+               ) -> dict[str, list[str]]:
+    """``label -> the other labels with the very same (iteration, n_zeros) record``: the
+    legend says so, as their lines lie on each other."""
+    out: dict[str, list[str]] = {}
+    single = [lab for lab in labels if band(traces, lab, "n_zeros") is None]
+    for a in single:
+        for b in single:
+            if a != b and np.array_equal(traces[a]["iteration"], traces[b]["iteration"]) \
+                    and np.array_equal(traces[a]["n_zeros"], traces[b]["n_zeros"]):
+                out.setdefault(a, []).append(b)
+    return out
 
 
 def _every(label: str, info: Mapping[str, Any], iteration: np.ndarray) -> str:
@@ -64,13 +80,25 @@ def sparsity_figure(
         raise ValueError("no solver recorded an n_zeros trace (record_every was 0)")
     colors = style.assign_colors({lab: solvers[lab] for lab in labels})
     with style.context():
-        fig, axes = style.new_figure(1, 1, size=(9.6 if len(labels) > 6 else 6.4, 4.0))
+        fig, axes = style.new_figure(
+            1, 1, size=(10.4 if len(labels) > 6 else 7.2, 4.0 + 0.16 * len(labels)))
         ax = axes[0, 0]
         handles: list = []
         if reference_zeros is not None:
             handles.append(ax.axhline(reference_zeros, color="black", ls="--", lw=1.1,
                        label=f"solution: {reference_zeros} of {n_features} zeros"))
         for i, lab in enumerate(labels):  # wide lines first: overlapping counts stay visible
+            rep = band(traces, lab, "n_zeros")
+            if rep is not None:  # repeats: the median and its interquartile band
+                ax.fill_between(rep["iteration"], rep["q1"], rep["q3"], color=colors[lab],
+                                alpha=0.25, lw=0, gid=f"band/{lab}")
+                ax.plot(rep["iteration"], rep["median"], "s", color=colors[lab], ms=3.0,
+                        ls="none", gid=f"median/{lab}")  # at the records only
+                handles.append(Line2D([], [], color=colors[lab], marker="s", ms=4, ls="none",
+                                      label=(
+                    f"{style.solver_label(lab, solvers[lab])} "
+                    f"({SPREAD_TEXT.format(n=rep['n'])})")))
+                continue
             it, nz = recorded_steps(traces[lab]["iteration"], traces[lab]["n_zeros"])
             lw = max(3.4 - 0.7 * i, 1.2)
             ms = max(6.0 - 1.2 * i, 2.5)
@@ -80,14 +108,21 @@ def sparsity_figure(
             handles.append(Line2D([], [], color=colors[lab], lw=lw, marker="o", ms=ms,
                                   label=_every(lab, solvers[lab], traces[lab]["iteration"])))
         style.iteration_axis(ax)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(-0.02 * n_features - 0.3, n_features * 1.02 + 0.3)
+        solver_handles = dict(zip(labels, handles[-len(labels):], strict=True))
+        for lab, twins in coinciding(traces, labels).items():
+            h = solver_handles[lab]
+            first = min([lab, *twins], key=labels.index)
+            h.set_label(h.get_label() + (f"; {len(twins) + 1} coincide: drawn widest"
+                                         if lab == first else f"; same counts as {first}"))
         ax.set_xlabel(style.ITERATION_LABEL)
         ax.set_ylabel("coefficients exactly 0.0  (#{j : $w_j$ == 0.0})")
         ax.set_title(title or f"Exact zeros over iterations (p = {n_features})")
-        many = len(labels) > 6  # a legend of many solvers goes beside the axes, not on them
-        ax.legend(handles=handles, loc="upper left" if many else "lower right",
-                  bbox_to_anchor=(1.01, 1.0) if many else (1.0, 0.07), fontsize="small"
-                  if many else None, title="dots: records; lines only between "
-                  "records one iteration apart", title_fontsize="small")
+        # the legend under the axes, never over the counts nor squeezing the panel
+        fig.legend(handles=handles, loc="outside lower center",
+                   ncol=style.fit_columns(fig, [h.get_label() for h in handles], 2),
+                   fontsize="small", title="dots: records; lines only between "
+                   "records one iteration apart", title_fontsize="small")
     return fig
 

@@ -122,10 +122,74 @@ def solver_label(label: str, info: Mapping[str, Any] | None = None) -> str:
     info = info or {}
     kind = info.get("kind")
     name = label if kind in (None, label) else f"{label} [{kind}]"
-    lr = info.get("lr")
-    if lr is None or kind == "cd":
-        return name
-    return f"{name}, lr {float(lr):.2g}"
+    step = step_text(info)
+    return name if step is None or kind == "cd" else f"{name}, {step}"
+
+
+def step_text(info: Mapping[str, Any]) -> str | None:
+    """The step by its rule: ``lr 0.05`` (constant), ``lr 0.05/√(k+1)`` (``inv_sqrt``),
+    ``lr 0.05/(k+1)`` (``inv``), from the first step ``lr0`` (never the last step)."""
+    schedule = info.get("schedule") or "constant"
+    lr = info.get("lr0") if schedule != "constant" else info.get("lr")
+    if lr is None:
+        return None
+    rule = {"inv_sqrt": "/√(k+1)", "inv": "/(k+1)"}.get(str(schedule), "")
+    return f"lr {float(lr):.2g}{rule}"
+
+
+def nonzero_top_axis(ax: Axes, alphas: np.ndarray, nnz: np.ndarray, ticks: int = 7) -> Axes:
+    """glmnet's top axis: the number of nonzero coefficients at a few alphas of the grid
+    (log x shared with ``ax``); returns the top axis (its tick labels are the counts)."""
+    a = np.asarray(alphas, dtype=np.float64)
+    order = np.argsort(a)
+    a, nnz = a[order], np.asarray(nnz)[order]
+    idx = np.unique(np.round(np.linspace(0, a.size - 1, min(ticks, a.size))).astype(int))
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(a[idx], [str(int(v)) for v in nnz[idx]])
+    top.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    top.set_xlabel("nonzero coefficients", fontsize="small")
+    return top
+
+
+CHAR_WIDTH = 0.58  # average glyph width, in units of the font size (DejaVu Sans)
+
+
+def _points(fontsize: Any) -> float:
+    from matplotlib.font_manager import FontProperties
+
+    return float(FontProperties(size=fontsize).get_size_in_points())
+
+
+def fit_columns(fig: Figure, labels: list[str], most: int = 3,
+                fontsize: Any = "small") -> int:
+    """Legend columns that fit the figure's width: at most ``most``, one when the
+    longest entry alone is as wide as the figure (a legend never wider than its figure)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    width = fig.get_figwidth() * 72.0
+    renderer = RendererAgg(10, 10, 72.0)  # at 72 dpi, one pixel is one point
+    prop = FontProperties(size=_points(fontsize))
+    longest = max((renderer.get_text_width_height_descent(t, prop, ismath="TeX" if False
+                                                          else "$" in t)[0]
+                   for t in labels), default=1.0)
+    entry = longest + 3.2 * _points(fontsize)  # the handle, its gap and the column gap
+    return int(max(1, min(most, len(labels) or 1, (width - 10.0) // entry)))
+
+
+def fit_text(text: str, width_inches: float, fontsize: Any = "medium") -> str:
+    """``text`` wrapped (at spaces, each line separately) to fit ``width_inches``."""
+    import textwrap
+
+    chars = max(12, int(width_inches * 72.0 / (CHAR_WIDTH * _points(fontsize))))
+    return "\n".join(textwrap.fill(line, chars) if len(line) > chars else line
+                     for line in text.split("\n"))
+
+
+def suptitle(fig: Figure, text: str, fontsize: Any = "medium") -> None:
+    """A figure title wrapped to the figure's width."""
+    with context():
+        fig.suptitle(fit_text(text, fig.get_figwidth() * 0.98, fontsize), fontsize=fontsize)
 
 
 def save(fig: Figure, path: Path, fmt: str = "png", dpi: int | None = None) -> Path:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from . import style
 
@@ -134,7 +135,7 @@ def thresholding_figure(
         zm = max(zm, 1.08 * float(np.abs(points[0]).max()))
     zoom = zm > ZOOM_WHEN * lam
     with style.context():
-        fig, axes = style.new_figure(1, 2 if zoom else 1, size=(10.4 if zoom else 6.0, 4.8))
+        fig, axes = style.new_figure(1, 2 if zoom else 1, size=(11.4 if zoom else 7.6, 4.8))
         ax = axes[0, 0]
         _draw(ax, lam, zm, points, points_label, legend=True, gamma=gamma)
         ax.set_xlabel("z = $x_j^T r_j / n$  (partial-residual correlation, $\\|x_j\\|^2/n = 1$)")
@@ -148,7 +149,11 @@ def thresholding_figure(
             zax.set_title(f"zoom on the zero zone: z in ±{3 * lam:.3g}")
             ax.indicate_inset(bounds=(-3 * lam, -3 * lam, 6 * lam, 6 * lam), inset_ax=zax,
                               edgecolor="black", alpha=0.8)
-        if note:
-            fig.text(0.5, 0.0, note, ha="center", va="bottom", fontsize="small",
-                     color="#7f0000", gid="note")
+        if note:  # a legend line: laid out with the axes, never over a label
+            handles, labels = ax.get_legend_handles_labels()
+            note_handle = Line2D([], [], ls="none", label=note)
+            ax.legend(handles + [note_handle], labels + [note], loc="upper left",
+                      fontsize="small")
+            ax.get_legend().get_texts()[-1].set_color("#7f0000")
+            ax.get_legend().get_texts()[-1].set_gid("note")
     return fig

@@ -30,13 +30,28 @@ ACTIVE_COLOR = "#3182bd"  # coefficient is nonzero in the solution
 UNKNOWN_COLOR = "#636363"
 
 
-def landing_index(values: np.ndarray) -> int | None:
+def landing_index(values: np.ndarray, min_hold: int = 1) -> int | None:
     """Index of the first record from which ``values`` is exactly 0.0 to the end, after
-    having been nonzero; ``None`` if it ends nonzero or was never nonzero."""
+    having been nonzero; ``None`` if it ends nonzero or was never nonzero, or if it is 0.0
+    at fewer than ``min_hold`` records (a minibatch iterate at 0.0 at the last record
+    only has not "stayed" anywhere)."""
     nonzero = np.flatnonzero(values != 0.0)
-    if nonzero.size == 0 or nonzero[-1] == values.size - 1:
+    if nonzero.size == 0 or nonzero[-1] >= values.size - min_hold:
         return None
     return int(nonzero[-1] + 1)
+
+
+def min_hold(info: Mapping[str, Any] | None) -> int:
+    """Records at 0.0 that make a landing: 2 (it stayed past one record) unless the solver
+    converged (its last record is the certified answer: 1)."""
+    return 1 if (info or {}).get("status") == "converged" else 2
+
+
+def landing_marks(x: np.ndarray) -> list[tuple[float, int]]:
+    """``(iteration, how many coefficients landed there)``: landings at one iteration are
+    one circle with a count, not circles drawn over each other."""
+    values, counts = np.unique(np.asarray(x, dtype=np.float64), return_counts=True)
+    return [(float(v), int(c)) for v, c in zip(values, counts, strict=True)]
 
 
 def _zero_count(last: np.ndarray, k: int, p: int | None, run_zeros: int | None) -> str:
@@ -72,6 +87,7 @@ def trajectory_figure(
     n_features: int | None = None,
     final_zeros: Mapping[str, int | None] | None = None,
     title: str | None = None,
+    spread: Mapping[str, tuple[np.ndarray, np.ndarray, int]] | None = None,
 ) -> Figure:
     """Coefficient value against iteration, one column of panels per solver.
 
@@ -90,7 +106,10 @@ def trajectory_figure(
         feature_index: which features the ``m`` recorded columns are.
         n_features: ``p``, when only ``m < p`` coefficients were recorded.
         final_zeros: ``label -> `` the run's own zero count of all ``p`` coefficients.
+        spread: ``label -> (q1, q3, n)`` (T, m) for a repeated solver whose ``coef`` trace
+            is the median over its ``n`` repeats: the quartile band of every coefficient.
     """
+    spread = spread or {}
     labels = [lab for lab, tr in traces.items() if "coef" in tr and np.size(tr["coef"])]
     if not labels:
         raise ValueError("no trace has recorded coefficients (record_coef was off)")
@@ -121,8 +140,11 @@ def trajectory_figure(
             band, col = divmod(i, ncols)
             axes = grid[band * per:(band + 1) * per]
             it = np.asarray(traces[lab]["iteration"])
-            landed = [j for j in range(c.shape[1]) if landing_index(c[:, j]) is not None]
-            landed_x = [it[landing_index(c[:, j])] for j in landed]
+            hold = min_hold(solvers.get(lab))
+            landed = [j for j in range(c.shape[1])
+                      if landing_index(c[:, j], hold) is not None]
+            landed_x = [it[landing_index(c[:, j], hold)] for j in landed]
+            marks = landing_marks(np.asarray(landed_x))
             any_landed = any_landed or bool(landed_x)
             for row in range(axes.shape[0]):
                 ax = axes[row, col]
@@ -134,13 +156,30 @@ def trajectory_figure(
                              else NULL_COLOR if null[j] else ACTIVE_COLOR)
                     ax.plot(it, c[:, j], color=color, lw=0.9, alpha=0.85, zorder=2,
                             gid=f"coef/{lab}")
-                if landed_x:
-                    ax.plot(landed_x, np.zeros(len(landed_x)), "o", ms=4.5, mfc="white",
+                    if lab in spread:
+                        ax.fill_between(it, spread[lab][0][:, j], spread[lab][1][:, j],
+                                        color=color, alpha=0.15, lw=0, zorder=1,
+                                        gid=f"band/{lab}")
+                if marks:
+                    xs = [m[0] for m in marks]
+                    ax.plot(xs, np.zeros(len(xs)), "o", ms=4.5, mfc="white",
                             mec="black", mew=1.0, ls="none", zorder=4, gid=f"landing/{lab}")
-            axes[0, col].set_title(f"{style.solver_label(lab, solvers.get(lab))}\n"
-                                   + _zero_count(c[-1], int(it[-1]), n_features,
-                                                 (final_zeros or {}).get(lab)),
-                                   fontsize="small" if bands > 1 else None)
+                    shown = [m for m in marks if m[1] > 1] if row == axes.shape[0] - 1 else []
+                    for n_shown, (k_x, count) in enumerate(shown):
+                        if count > 1:  # alternately below and above: neighbours never touch
+                            ax.annotate(f"{count}", (k_x, 0.0),
+                                        xytext=(0, -9 if n_shown % 2 == 0 else 9),
+                                        textcoords="offset points", ha="center",
+                                        va="top" if n_shown % 2 == 0 else "bottom",
+                                        fontsize="x-small", zorder=5,
+                                        gid=f"landcount/{lab}/{k_x:g}")
+            rep = (f"\nmedian of {spread[lab][2]} repeats, band: quartiles"
+                   if lab in spread else "")
+            tsize = "small" if bands > 1 else "medium"
+            axes[0, col].set_title(style.fit_text(
+                f"{style.solver_label(lab, solvers.get(lab))}{rep}\n"
+                + _zero_count(c[-1], int(it[-1]), n_features, (final_zeros or {}).get(lab)),
+                width * 0.95 / ncols, tsize), fontsize=tsize)
             if band == bands - 1 or i + ncols >= len(labels):
                 axes[-1, col].set_xlabel(style.ITERATION_LABEL if bands == 1 else "iteration k")
         for ax in grid.ravel():  # after plotting: xlim(left=0) ends x autoscaling
@@ -158,9 +197,12 @@ def trajectory_figure(
             handles.append(Line2D([], [], color=NULL_COLOR, label="0 in the solution"))
         if any_landed:
             handles.append(Line2D([], [], marker="o", mfc="white", mec="black", ls="none",
-                                  label="iteration where $w_j$ became exactly 0.0 and stayed"))
+                                  label="iteration where $w_j$ became exactly 0.0 and stayed "
+                                  "(number: how many at that iteration)"))
         if handles:
-            fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+            fig.legend(handles=handles, loc="outside lower center",  # never wider than it
+                       ncol=style.fit_columns(fig, [h.get_label() for h in handles],
+                                              len(handles), "medium"))
         if title:
-            fig.suptitle(title)
+            fig.suptitle(style.fit_text(title, width * 0.98, "large"))
     return fig

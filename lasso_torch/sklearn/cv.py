@@ -37,7 +37,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import check_scalar
 
-from ..cv import cross_validate, heldout_mse, masks_from_folds
+from ..cv import cross_validate, heldout_mse, masks_from_folds, one_se_rule
 from ..errors import InputError
 from ..path import grid
 from .estimators import TorchElasticNet, TorchLinearModel
@@ -93,6 +93,9 @@ class _TorchLinearModelCV(TorchLinearModel):
         for i, a in enumerate(self.alphas):  # scikit-learn's messages
             check_scalar(a, f"alphas[{i}]", Real, min_val=0.0, include_boundaries="left")
         alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+        if alphas.size == 0:
+            raise InputError("alphas: an empty list; give at least one alpha > 0, or an "
+                             "int (the number of alphas of the grid)")
         return np.tile(np.sort(alphas)[::-1], (len(l1_ratios), 1))
 
     def get_metadata_routing(self) -> MetadataRouter:
@@ -137,6 +140,9 @@ class _TorchLinearModelCV(TorchLinearModel):
                 best = mean[r, i]
                 self.alpha_, self.l1_ratio_ = float(alphas[r, i]), float(l1_ratios[r])
         self.mse_path_ = np.squeeze(mse_paths)
+        r = int(np.flatnonzero(l1_ratios == self.l1_ratio_)[0])
+        # the 1-SE rule on the chosen l1_ratio's grid (lasso_torch.cv.one_se_rule)
+        self.alpha_1se_ = float(alphas[r, one_se_rule(alphas[r], mse_paths[r])[1]])
         # as scikit-learn: one grid per l1_ratio when it built them, else the given grid
         explicit = not isinstance(self.alphas, Integral)
         self.alphas_ = alphas[0] if len(l1_ratios) == 1 or explicit else alphas
@@ -210,7 +216,9 @@ class TorchLassoCV(_TorchLinearModelCV):
 
     Parameters: eps, alphas, fit_intercept, precompute, max_iter, tol, copy_X, cv, verbose,
     n_jobs, positive, random_state, selection (scikit-learn's), solver, device, dtype.
-    Attributes: alpha_, alphas_ (K,), mse_path_ (K, n_folds), n_folds_, and the refit's
+    Attributes: alpha_, alpha_1se_ (the 1-SE rule: the largest alpha whose mean error is
+    within one standard error of the minimum; not the refit alpha), alphas_ (K,), mse_path_
+    (K, n_folds), n_folds_, and the refit's
     coef_, intercept_, n_iter_, dual_gap_, status_.
     """
 

@@ -173,11 +173,12 @@ def _check(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float
            checking: bool, patience: int | None, floor: float, last: bool,
            callback: Callable[[int, Tensor, Certificate], bool | None] | None) -> bool:
     """Decide which columns stop at iteration ``k``; True when the whole loop stops."""
-    vals = torch.stack([cert.objective.reshape(-1), cert.rel_gap.reshape(-1)]).to(
-        "cpu", torch.float64).numpy()  # the check's one host sync
+    vals = torch.stack([cert.objective.reshape(-1), cert.rel_gap.reshape(-1),
+                        cert.gap.reshape(-1)]).to("cpu", torch.float64).numpy()  # one sync
+    worse = _worse_than_zero(vals) & last  # stopped at max_iter above P(0): diverged
     if not cols.batch:
         return _check_one(cols, engine, cert, k, tol, checking, patience, floor, last,
-                          callback, float(vals[0, 0]), float(vals[1, 0]))
+                          callback, float(vals[0, 0]), float(vals[1, 0]), bool(worse[0]))
     obj, rel = vals[0], vals[1]
     diverged = ~(np.isfinite(obj) & np.isfinite(rel))
     status = np.where(diverged, "diverged", "max_iter").astype(object)
@@ -186,6 +187,7 @@ def _check(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float
         return False
     done = (rel <= tol) & ~diverged
     status[done] = "converged"
+    status[worse & ~done & ~diverged] = "diverged"
     gids = cols.ids
     improved = rel < cols.best[gids] * (1 - 1e-3)
     cols.best[gids] = np.where(improved, rel, cols.best[gids])
@@ -204,14 +206,25 @@ def _check(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float
     return stop or not cols.active.any()
 
 
+def _worse_than_zero(vals: np.ndarray) -> np.ndarray:
+    """Per column, whether ``P(w) > P(0)`` (``P(0) = gap / rel_gap``) beyond rounding:
+    an answer worse than all zeros."""
+    obj, rel, gap = vals
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p0 = np.where(rel > 0, gap / rel, np.inf)
+    return np.isfinite(p0) & (obj > p0 * (1 + 1e-9))
+
+
 def _check_one(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float,
                checking: bool, patience: int | None, floor: float, last: bool,
                callback: Callable[[int, Tensor, Certificate], bool | None] | None,
-               obj: float, rel: float) -> bool:
+               obj: float, rel: float, worse: bool = False) -> bool:
     """:func:`_check` for one problem, in Python floats (a tiny solve's checks are cheap)."""
     status = None
     if not (math.isfinite(obj) and math.isfinite(rel)):
         status = "diverged"
+    elif worse and not (checking and rel <= tol):
+        status = "diverged"  # max_iter with an objective above P(0): it went the wrong way
     elif checking and rel <= tol:
         status = "converged"
     elif checking:
@@ -242,12 +255,11 @@ def certified_status(status: np.ndarray, final: Final, tol: float) -> np.ndarray
     rel = final.cert.rel_gap.reshape(-1).cpu().double().numpy()
     bound = final.bound.reshape(-1).cpu().double().numpy()
     ok = (rel <= tol + bound) & (rel >= -bound)
-    status = np.asarray(status, dtype=object).reshape(-1).copy()
-    revisable = np.isin(status, REVISABLE)
-    failed = revisable & ~ok
-    status[revisable & ok] = "converged"
-    status[failed & (status == "converged")] = "stalled"
-    return status
+    out = np.asarray(status, dtype=object).reshape(-1).copy()
+    for k, st in enumerate(out.tolist()):
+        if st in REVISABLE:
+            out[k] = "converged" if ok[k] else "stalled" if st == "converged" else st
+    return out
 
 
 def describe(final: Final, tol: float) -> str:

@@ -63,7 +63,12 @@ class TorchOptimizerEngine(Engine):
     """``optimizer`` (a ``torch.optim.Optimizer`` class) on ``f_B(w) + penalty(w)``."""
 
     def __init__(self, datafit: Quadratic, penalty: ElasticNet, w0: Tensor, *,
-                 optimizer: type, **options: Any) -> None:
+                 optimizer: type, smooth_only: str | None = None, **options: Any) -> None:
+        if smooth_only and not _smooth(penalty):
+            raise InputError(f"solver {smooth_only!r} ({optimizer.__name__}) assumes a smooth "
+                             "objective and this penalty has an L1 part: it would stall or "
+                             "diverge; take a proximal solver (fista, cd, prox_adam), or ask "
+                             f"for it explicitly as solver='torch.optim.{optimizer.__name__}'")
         self.datafit, self.penalty = datafit, penalty
         eng, kwargs = _split(dict(options))
         self.w = w0.detach().clone().requires_grad_(True)
@@ -103,6 +108,18 @@ class TorchOptimizerEngine(Engine):
         return self.w.detach()
 
 
+
+
+def _smooth(penalty: Any) -> bool:
+    """Whether a penalty is differentiable everywhere (ridge; no penalty at all)."""
+    if penalty is None:
+        return True
+    if not isinstance(penalty, ElasticNet) or type(penalty).prox is not ElasticNet.prox:
+        return False
+    return penalty.l1_ratio == 0 or not bool(torch.as_tensor(penalty.alpha).any())
+
+
+SMOOTH_ONLY = ("lbfgs",)  # short names refused on a non-smooth objective (full name: asked)
 
 
 def _notes(optimizer: type, opt: torch.optim.Optimizer) -> tuple[str, ...]:
@@ -164,13 +181,32 @@ COLOURS = {"sgd": "#8c564b", "adam": "#9467bd", "adamw": "#c49c94", "rmsprop": "
 
 
 def torch_spec(name: str, cls: type, summary: str = "") -> SolverSpec:
-    """The spec of an autograd solver running ``cls``."""
+    """The spec of an autograd solver running ``cls`` (a short name of
+    :data:`SMOOTH_ONLY` refuses a non-smooth objective)."""
+    smooth_only = name if name in SMOOTH_ONLY else None
     return SolverSpec(
-        name, lambda df, pen, w0, **o: TorchOptimizerEngine(df, pen, w0, optimizer=cls, **o),
+        name, lambda df, pen, w0, **o: TorchOptimizerEngine(df, pen, w0, optimizer=cls,
+                                                            smooth_only=smooth_only, **o),
         summary or f"{cls.__module__}.{cls.__name__} on loss + penalty through autograd",
         options={**ENGINE_OPTIONS, **_optimizer_options(cls)}, stall_patience=None,
         exact_zeros=False, weights=True, uses_lr=True, colour=COLOURS.get(name, "#bab0ac"),
         family="optimizer")
+
+
+def _import(name: str, mod: str, attr: str) -> Any:
+    """``mod.attr`` imported; every failure one :class:`InputError` (importing runs the
+    module's code: a module that raises, or calls ``sys.exit``, is refused, not obeyed)."""
+    if not mod or mod.startswith(".") or not attr:
+        raise InputError(f"solver {name!r}: write an absolute import path, package.module:Class "
+                         "(a relative module or an empty part cannot be imported)")
+    try:
+        return getattr(importlib.import_module(mod), attr)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001 (SystemExit too: the module's code ran)
+        why = " ".join(f"{type(e).__name__}: {e}".split())
+        raise InputError(f"solver {name!r}: cannot import {attr!r} from {mod!r} "
+                         f"({why[:200]})") from None
 
 
 def _resolve(name: str) -> SolverSpec | None:
@@ -181,10 +217,7 @@ def _resolve(name: str) -> SolverSpec | None:
         mod, attr = name.split(":", 1)
     else:
         return None
-    try:
-        cls = getattr(importlib.import_module(mod), attr)
-    except (ImportError, AttributeError, ValueError) as e:
-        raise InputError(f"solver {name!r}: cannot import {attr!r} from {mod!r} ({e})") from None
+    cls = _import(name, mod, attr)
     if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
         raise InputError(f"solver {name!r}: {cls!r} is not a torch.optim.Optimizer subclass")
     return register(torch_spec(name, cls))
