@@ -15,6 +15,7 @@ Usage::
 
     python experiments/bench_classes.py --quick      # a few minutes
     python experiments/bench_classes.py              # the full table of BENCHMARK.md
+    python experiments/bench_classes.py --extra      # issue 23's classes (GLMs, very wide)
 """
 
 from __future__ import annotations
@@ -192,7 +193,23 @@ def main() -> None:
     ap.add_argument("--no-path", action="store_true")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--out", default="runs/bench_classes")
+    ap.add_argument("--extra", action="store_true",
+                    help="only the classes of issue 23: very wide p = 250 n, elastic net "
+                         "l1_ratio 0.5 (bench_classes_extra.py), the GLM classes "
+                         "(bench_glm.py: logistic small-real, wide, tall; bench_glm_more.py: "
+                         "Poisson, multinomial)")
     args = ap.parse_args()
+    if args.extra:
+        import bench_classes_extra
+        import bench_glm
+        import bench_glm_more
+
+        torch.set_num_threads(1)
+        bench_classes_extra.main(args.quick, args.repeats)
+        sys.argv = [sys.argv[0], "--repeats", str(args.repeats)]
+        bench_glm.main()
+        bench_glm_more.main(args.repeats)
+        return
     torch.set_num_threads(args.threads)
     from threadpoolctl import threadpool_limits
 

@@ -124,6 +124,24 @@ def heldout_mse(X: Tensor, y: Tensor, test: Tensor, coefs: Tensor, intercepts: T
     return torch.stack(out)
 
 
+def heldout_deviance(X: Tensor, y: Tensor, test: Tensor, coefs: Tensor, intercepts: Tensor,
+                     sample_weight: Tensor | None, loss: Any, delta: float | None) -> Tensor:
+    """``(F, K)`` held-out mean loss above its floor (half the mean deviance for the
+    Poisson, Gamma and Tweedie losses, the mean log-loss for the logistic), weighted."""
+    from .problem import make_datafit
+
+    W = test if sample_weight is None else test * sample_weight[:, None]
+    out = []
+    for f in range(test.shape[1]):
+        rows = test[:, f].nonzero().squeeze(1)
+        Xf = X.index_select(0, rows) if is_sparse(X) else X[rows]
+        df = make_datafit(loss, Xf, y[rows], False, False, W[rows, f], delta)
+        eta = Xf @ coefs[f] + intercepts[f]
+        floor = df.saturated(eta)
+        out.append(df.value_at(eta) - (W[rows, f][:, None] * floor).sum(0) / W[rows, f].sum())
+    return torch.stack(out)
+
+
 def cross_validate(
     X: Tensor | np.ndarray,
     y: Tensor | np.ndarray,
@@ -142,8 +160,12 @@ def cross_validate(
     strategy: str = "auto",
     solver: str | None = None,
     positive: bool = False,
+    loss: Any = None,
+    delta: float | None = None,
+    **problem: Any,
 ) -> CVResult:
-    """Held-out MSE of every alpha on every fold, and the alpha that minimizes its mean.
+    """Held-out MSE of every alpha on every fold, and the alpha that minimizes its mean
+    (for another ``loss``: the held-out deviance, :func:`heldout_deviance`, in ``mse_path``).
 
     Args:
         X, y: data ``(n, p)``, ``(n,)``; the solves run on ``X``'s device and dtype.
@@ -159,6 +181,8 @@ def cross_validate(
             sequence per fold on the CPU, the batch on a GPU; ``"batched"``: all folds x
             alphas at once; ``"warm"``: each fold's warm sequence).
         positive: coefficients constrained to ``w >= 0`` (as :func:`lasso_torch.solve`).
+        loss, delta, problem: the problem as in :func:`lasso_torch.solve` (``penalty``,
+            ``groups``, ``weights``, ...).
     """
     t0 = time.perf_counter()
     X, y = as_data(X, y)
@@ -177,8 +201,13 @@ def cross_validate(
     path = lasso_path(X, y, alphas=a.to(dtype=X.dtype, device=X.device), l1_ratio=l1_ratio,
                       warn=False,
                       tol=tol, strategy=strategy, solver=solver, fit_intercept=fit_intercept,
-                      masks=masks, max_iter=max_iter, sample_weight=s, positive=positive)
-    mse = heldout_mse(X, y, test, path.coefs, path.intercepts, s).T.double().cpu().numpy()
+                      masks=masks, max_iter=max_iter, sample_weight=s, positive=positive,
+                      loss=loss, delta=delta, **problem)
+    if loss is None or loss == "squared":
+        err = heldout_mse(X, y, test, path.coefs, path.intercepts, s)
+    else:
+        err = heldout_deviance(X, y, test, path.coefs, path.intercepts, s, loss, delta)
+    mse = err.T.double().cpu().numpy()
     index = int(np.argmin(mse.mean(1)))
     alphas_np = a.numpy()
     return CVResult(alphas=alphas_np, mse_path=mse, alpha=float(alphas_np[index]), index=index,

@@ -98,15 +98,16 @@ def lasso_path(
     catch_interrupt: bool = False,
     loss: Any = None, penalty: Any = None, weights: Any = None, positive: bool = False,
     bounds: Any = None, gamma: float | None = None, delta: float | None = None,
-    warn: bool = True,
+    groups: Any = None, warn: bool = True,
     **kwargs: Any,
 ) -> PathResult:
     """The regularization path of the Lasso (elastic net with ``l1_ratio < 1``).
 
-    ``loss``, ``penalty``, ``weights``, ``positive``, ``bounds``, ``gamma``, ``delta``: the
-    problem, as in :func:`lasso_torch.solve` (the grid's ``alpha_max`` honours them; a loss
-    other than the squared one runs the batch without screening and finishes with
-    ``prox_newton``; ``poisson`` and a user's loss need ``strategy="warm"``).
+    ``loss``, ``penalty``, ``weights``, ``positive``, ``bounds``, ``gamma``, ``delta``,
+    ``groups``: the problem, as in :func:`lasso_torch.solve` (the grid's ``alpha_max``
+    honours them). ``strategy="auto"`` runs a loss other than the squared one, or a group
+    penalty, as the warm sequence of the compiled ``prox_newton`` (warm starts, one host
+    copy of ``X`` for the whole grid).
 
     Args:
         X, y: data ``(n, p)``, ``(n,)``; results follow ``X``'s device and dtype. With
@@ -133,6 +134,9 @@ def lasso_path(
     """
     if batched is not None:
         strategy = "batched" if batched else "warm"
+    if loss == "multinomial":
+        raise InputError("lasso_path does not serve loss 'multinomial' yet: solve the grid with "
+                         "lt.solve(..., loss='multinomial', coef_init=previous coef)")
     if strategy not in ("auto", "batched", "warm"):
         raise InputError(f"strategy must be 'auto', 'batched' or 'warm', got {strategy!r}")
     l1_ratio = check_l1_ratio(l1_ratio)
@@ -150,7 +154,7 @@ def lasso_path(
         X, y = as_data(*widen_half(X, y)[:2])
         make = functools.partial(make_datafit, loss, delta=delta)
     prob = {"penalty": penalty, "weights": weights, "positive": positive, "bounds": bounds,
-            "gamma": gamma}
+            "gamma": gamma, "groups": groups}
     pen = functools.partial(build_penalty, l1_ratio=l1_ratio, p=X.shape[1], like=X, **prob)
     objective = {**prob, "loss": loss, "delta": delta}
     s = check_sample_weight(sample_weight, X)
@@ -162,7 +166,7 @@ def lasso_path(
         M = _check_masks(masks, X)
     gram = kwargs.pop("gram", "auto")
     if alphas is None:
-        if l1_ratio <= 0:
+        if l1_ratio <= 0 and groups is None:
             raise InputError("an automatic alpha grid needs l1_ratio > 0; pass alphas= for ridge")
         amax = problem_alpha_max(make(X, y, fit_intercept, gram=False, row_weights=s), pen(1.0))
         alphas = grid(amax, n_alphas, eps, like=X)
@@ -170,7 +174,7 @@ def lasso_path(
         alphas = check_alphas(alphas, X)
     if strategy == "auto":  # lasso_torch.solvers.auto's rule for paths
         strategy, chosen = choose_path(X, distributed)
-        if loss_name(loss) != "squared":
+        if loss_name(loss) != "squared" or groups is not None:  # compiled prox-Newton, warm
             strategy, chosen = "warm", "prox_newton"
         solver = solver or chosen
     t0 = time.perf_counter()

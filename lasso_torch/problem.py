@@ -22,8 +22,20 @@ from .penalties import is_plain, make_penalty
 from .weighted import WeightedElasticNet
 
 LOSS_NAMES = ("squared", *LOSSES)
-PENALTY_NAMES = ("l1", "lasso", "elasticnet", "l2", "ridge", "mcp", "scad")
+PENALTY_NAMES = ("l1", "lasso", "elasticnet", "l2", "ridge", "mcp", "scad", "group",
+                 "sparse_group")
 GAMMA = {"mcp": 3.0, "scad": 3.7}  # the usual defaults (Zhang 2010; Fan & Li 2001)
+
+
+def parse_loss(loss: str) -> tuple[str, dict[str, float]]:
+    """``"tweedie(1.3)"`` -> ``("tweedie", {"power": 1.3})`` (R's ``tweedie(var.power)``
+    idiom; ``"tweedie"`` alone has power 1.5); any other name -> ``(name, {})``."""
+    if isinstance(loss, str) and loss.startswith("tweedie(") and loss.endswith(")"):
+        try:
+            return "tweedie", {"power": float(loss[8:-1])}
+        except ValueError:
+            raise InputError(f"loss {loss!r}: write tweedie(power), e.g. tweedie(1.5)") from None
+    return loss, {}
 
 
 def loss_name(loss: str | Callable | None) -> str:
@@ -32,6 +44,7 @@ def loss_name(loss: str | Callable | None) -> str:
         return "squared"
     if callable(loss):
         return "autograd"
+    loss = parse_loss(loss)[0]
     if loss not in LOSS_NAMES:
         raise InputError(f"unknown loss {loss!r}; choose from {', '.join(LOSS_NAMES)} "
                          "or pass a callable loss(pred, y)")
@@ -50,6 +63,7 @@ def make_datafit(loss: str | Callable | None, X: Tensor, y: Tensor, fit_intercep
     if name == "autograd":
         return Autograd(X, y, fit_intercept, row_weights=row_weights, loss=loss)
     opts = {} if delta is None else {"delta": delta}
+    opts.update(parse_loss(loss)[1])
     df = LOSSES[name](X, y, fit_intercept, row_weights=row_weights, **opts)
     df.check()
     return df
@@ -95,13 +109,21 @@ def check_weights(weights: Any, p: int, like: Tensor) -> Tensor | None:
 
 def build_penalty(alpha: float | Tensor, l1_ratio: float = 1.0, *, p: int, like: Tensor,
                   penalty: Any = None, weights: Any = None, positive: bool = False,
-                  bounds: Any = None, gamma: float | None = None) -> Any:
+                  bounds: Any = None, gamma: float | None = None, groups: Any = None) -> Any:
     """The penalty object of the options (a plain L1/L2/ElasticNet when none is given)."""
     if penalty is not None and hasattr(penalty, "prox"):
         return penalty
     kind = "elasticnet" if penalty is None else str(penalty).lower()
     if kind not in PENALTY_NAMES:
         raise InputError(f"unknown penalty {penalty!r}; choose from {', '.join(PENALTY_NAMES)}")
+    if (groups is not None) != (kind in ("group", "sparse_group")):
+        raise InputError("groups= goes with penalty='group' or 'sparse_group' (and needs it)")
+    if groups is not None:
+        if positive or bounds is not None or gamma is not None:
+            raise InputError("positive/bounds/gamma are not available with group penalties")
+        from .group_penalty import group_lasso
+        return group_lasso(alpha, groups, p, l1_ratio if kind == "sparse_group" else 0.0,
+                           weights)
     l1_ratio = {"l1": 1.0, "lasso": 1.0, "l2": 0.0, "ridge": 0.0}.get(kind, l1_ratio)
     w = check_weights(weights, p, like)
     if kind in GAMMA:

@@ -30,6 +30,7 @@ from .datafit_build import build_datafit
 from .datafits import Quadratic
 from .differentiable import differentiable
 from .errors import ConvergenceWarning
+from .multinomial_solve import solve_multinomial
 from .precision import centered_copy
 from .problem import build_penalty, loss_name, make_datafit, solver_check
 from .solvers import LoopResult, get_solver, run_loop
@@ -149,25 +150,21 @@ def solve(
     options: dict[str, Any] | None = None,
     loss: str | Callable[[Tensor, Tensor], Tensor] | None = None,
     penalty: Any = None,
-    weights: Tensor | np.ndarray | None = None,
-    positive: bool = False,
+    weights: Tensor | np.ndarray | None = None, positive: bool = False,
     bounds: tuple[Any, Any] | None = None,
-    gamma: float | None = None,
-    delta: float | None = None,
+    gamma: float | None = None, delta: float | None = None, groups: Any = None,
     check_start: bool = False,
     **solver_options: Any,
 ) -> SolveResult:
     """Minimize ``1/(2n)||y - Xw - b||^2 + alpha (l1_ratio |w|_1 + (1-l1_ratio)/2 |w|^2)``.
 
-    Other losses and penalties (:mod:`lasso_torch.problem`): ``loss`` ``"squared"``,
-    ``"logistic"`` (y in {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``, or a
-    callable ``loss(pred, y)`` (gradient by autograd); ``penalty`` ``"l1"``,
-    ``"elasticnet"``, ``"mcp"``, ``"scad"`` (``gamma``) or a penalty object; ``weights``
-    per-feature penalty factors (0: unpenalized); ``positive=True`` or
-    ``bounds=(lower, upper)``. The result's ``certificate`` says what it carries:
-    ``"duality gap"``, or ``"kkt"`` (non-convex penalty, user's loss: stationarity; then
-    ``gap``/``gap_abs`` are NaN and ``kkt`` is the measure, relative to
-    ``||grad f(0)||_inf`` in the loop).
+    Other losses and penalties (:mod:`lasso_torch.problem`): ``loss`` ``"logistic"`` (y in
+    {0,1} or {-1,1}), ``"huber"`` (``delta``), ``"poisson"``, ``"gamma"``, ``"tweedie(p)"``,
+    ``"multinomial"`` (coef ``(p, K)``) or ``loss(pred, y)`` (autograd); ``penalty`` ``"l1"``,
+    ``"elasticnet"``, ``"mcp"``/``"scad"`` (``gamma``), ``"group"``/``"sparse_group"``
+    (``groups``) or an object; ``weights`` per-feature factors (0: unpenalized); ``positive``,
+    ``bounds=(lower, upper)``. ``certificate``: ``"duality gap"``, or ``"kkt"`` (non-convex
+    penalty, user's loss: ``gap`` NaN, ``kkt`` relative to ``||grad f(0)||_inf`` in the loop).
 
     Args:
         X, y: data (tensors or arrays); the solution lives on ``X``'s device and dtype.
@@ -207,6 +204,9 @@ def solve(
         options, solver_options: the solver's own options (``restart``, ``backtracking``,
             ``schedule``, ``ws_min``, ...): see its spec's ``options``.
     """
+    if loss == "multinomial":  # coefficients (p, K); penalty "l1" or "grouped"
+        return SolveResult(**solve_multinomial(X, y, alpha, l1_ratio, penalty, tol, max_iter,
+                                               fit_intercept, sample_weight, coef_init, warn))
     opts = {**(options or {}), **solver_options}
     auto = solver == "auto"
     X, y, widened = widen_half(X, y)
@@ -224,7 +224,7 @@ def solve(
         check_samples(X.shape[0], fit_intercept)
     alpha, l1_ratio = check_alpha(alpha), check_l1_ratio(l1_ratio)
     s = check_sample_weight(sample_weight, X)
-    pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty,
+    pen = build_penalty(alpha, l1_ratio, p=X.shape[1], like=X, penalty=penalty, groups=groups,
                         weights=weights, positive=positive, bounds=bounds, gamma=gamma)
     problem = (X, y, s, fit_intercept)  # what the final certificate reads
     if not distributed:  # large means centered once where the dtype would lose them
@@ -245,13 +245,13 @@ def solve(
             fit_intercept=fit_intercept, lr=lr, gram=gram, sample_weight=s,
             stall_patience=stall_patience, warn=warn, options=opts, check_start=check_start,
             loss=loss, penalty=penalty, weights=weights, positive=positive, bounds=bounds,
-            gamma=gamma, delta=delta))
+            gamma=gamma, delta=delta, groups=groups))
     datafit, full = build_datafit(X, y, fit_intercept, gram, s, spec, distributed, full, loss,
                                   delta)
     if y.dim() == 2:  # one alpha per batch column (target)
         pen = build_penalty(torch.full((y.shape[1],), alpha, dtype=X.dtype, device=X.device),
                             l1_ratio, p=X.shape[1], like=X, penalty=penalty, weights=weights,
-                            positive=positive, bounds=bounds, gamma=gamma)
+                            positive=positive, bounds=bounds, gamma=gamma, groups=groups)
     opts = {k: v for k, v in opts.items() if k in spec.options}
     if spec.uses_lr:
         opts["lr"] = lr

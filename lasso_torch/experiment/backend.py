@@ -90,11 +90,12 @@ class Local:
                              delta=opts["delta"]),
                 build_penalty(1.0, max(float(obj.l1_ratio), 1e-12), p=X.shape[1], like=X,
                               **{k: opts[k] for k in ("penalty", "weights", "positive",
-                                                      "gamma")}))
+                                                      "gamma", "groups")}))
         # the squared loss's moments: the thresholding figure's points lie on S(z, lambda)
         # (the firm threshold for MCP) only for that loss (none for another loss, weights
         # or bounds)
-        squared = obj.loss == "squared" and obj.weights is None and not obj.positive
+        squared = (obj.loss == "squared" and obj.weights is None and not obj.positive
+                   and obj.groups is None)
         arrays = (problem_arrays(X, y, obj.fit_intercept, s)
                   if X.shape[1] <= 50 and squared else None)
         return Problem(X, y, beta, X.shape[0], amax, arrays, s)

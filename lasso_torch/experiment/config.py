@@ -178,7 +178,8 @@ class ObjectiveConfig(_Strict):
     relative gap 1e-6); the run then solves at that one alpha (not a path).
     """
 
-    kind: Literal["lasso", "ridge", "elasticnet", "mcp", "scad"] = "lasso"
+    kind: Literal["lasso", "ridge", "elasticnet", "mcp", "scad", "group", "sparse_group"] = \
+        "lasso"
     alpha: PositiveAlpha | AlphaFraction | AlphaGrid | AlphaTune | Annotated[
         list[PositiveAlpha], Field(min_length=1)
     ] = Field(default_factory=lambda: AlphaFraction(fraction=0.1))
@@ -186,12 +187,16 @@ class ObjectiveConfig(_Strict):
     fit_intercept: bool = True
     standardize: bool = True
     cv: Annotated[Integer, Field(ge=2, le=100)] | None = None
-    loss: Literal["squared", "logistic", "huber", "poisson"] = "squared"
+    loss: Literal["squared", "logistic", "huber", "poisson", "gamma", "tweedie"] = "squared"
     delta: Annotated[Number, Field(gt=0.0)] | None = None
+    power: Annotated[Number, Field(gt=1.0, lt=2.0)] | None = None
     gamma: Annotated[Number, Field(gt=0.0)] | None = None
     weights: Annotated[list[Annotated[Number, Field(ge=0.0)]], Field(min_length=1)] | \
         WeightsFile | None = None
     positive: bool = False
+    groups: Annotated[Integer, Field(ge=1)] | Annotated[
+        list[Annotated[list[Annotated[Integer, Field(ge=0)]], Field(min_length=1)]],
+        Field(min_length=1)] | None = None
 
     def problem_options(self) -> dict[str, Any]:
         """The keyword options of ``lt.solve`` / ``lt.lasso_path`` for this objective
@@ -201,8 +206,13 @@ class ObjectiveConfig(_Strict):
             from ..files import read_npy
 
             weights = read_npy(weights.file, "objective.weights").ravel().tolist()
-        return {"loss": None if self.loss == "squared" else self.loss,
-                "penalty": self.kind if self.kind in ("mcp", "scad") else None,
+        loss = None if self.loss == "squared" else self.loss
+        if self.loss == "tweedie" and self.power is not None:
+            loss = f"tweedie({float(self.power)!r})"
+        return {"loss": loss,
+                "penalty": self.kind if self.kind in ("mcp", "scad", "group",
+                                                      "sparse_group") else None,
+                "groups": self.groups,
                 "gamma": self.gamma, "delta": self.delta, "weights": weights,
                 "positive": self.positive}
 
@@ -217,6 +227,10 @@ class ObjectiveConfig(_Strict):
             raise ValueError("gamma is an option of kind mcp or scad")
         if self.delta is not None and self.loss != "huber":
             raise ValueError("delta is an option of loss huber")
+        if self.power is not None and self.loss != "tweedie":
+            raise ValueError("power is an option of loss tweedie")
+        if (self.groups is None) == (self.kind in ("group", "sparse_group")):
+            raise ValueError("groups goes with kind group or sparse_group (and they need it)")
         if self.positive and self.kind in ("mcp", "scad"):
             raise ValueError(f"positive is not available with kind {self.kind}")
         if isinstance(self.alpha, AlphaTune) and (
@@ -235,7 +249,7 @@ class ObjectiveConfig(_Strict):
 
     @model_validator(mode="after")
     def _ratio(self) -> ObjectiveConfig:
-        fixed = {"lasso": 1.0, "ridge": 0.0, "mcp": 1.0, "scad": 1.0}.get(self.kind)
+        fixed = {"lasso": 1.0, "ridge": 0.0, "mcp": 1.0, "scad": 1.0, "group": 0.0}.get(self.kind)
         if fixed is not None:
             if self.l1_ratio is not None and self.l1_ratio != fixed:
                 raise ValueError(f"l1_ratio of a {self.kind} is {fixed:g}, got {self.l1_ratio}; "

@@ -1,0 +1,218 @@
+r"""Compiled GLM row kernels (numba, cached on disk like :mod:`lasso_torch.solvers.kernels`):
+each loss's ``l``, ``l'``, Newton weight and conjugate per row, the profiled intercept and
+the running certificate of the compiled proximal Newton
+(:mod:`lasso_torch.solvers.pn_kernels`).
+
+Loss codes: 0 logistic (``y = +-1``), 1 Poisson, 2 Huber (``param = delta``), 3 Gamma,
+4 Tweedie (``param = power`` in ``(1, 2)``), 5 squared (group penalties), all with the
+log link where there is a link (:mod:`lasso_torch.glm`). The Newton weight is ``l''``
+except for Huber, where it is ``psi(r) / r = min(1, delta / |r|)`` (a quadratic majorizer:
+``l'' = 0`` beyond ``delta``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .kernels import dot
+
+LOGISTIC, POISSON, HUBER, GAMMA, TWEEDIE, SQUARED = 0, 1, 2, 3, 4, 5
+
+
+@njit(cache=True)
+def row_loss(code, y, eta, param):  # noqa: ANN001, ANN201
+    """``(l, l', Newton weight)`` of one row."""
+    if code == LOGISTIC:  # one exp, one log1p: e = exp(-|eta|)
+        z = y * eta
+        e = np.exp(-abs(eta))
+        c = 1.0 / (1.0 + e)
+        return (np.log1p(e) + max(-z, 0.0), -y * (e * c if z >= 0 else c), e * c * c)
+    if code == POISSON:
+        m = np.exp(eta)
+        return m - y * eta, m - y, m
+    if code == HUBER:
+        r = y - eta
+        a = abs(r)
+        if a <= param:
+            return 0.5 * r * r, -r, 1.0
+        return param * a - 0.5 * param * param, -param * np.sign(r), param / a
+    if code == GAMMA:
+        e = y * np.exp(-eta)
+        return e + eta, 1.0 - e, e
+    if code == SQUARED:
+        r = y - eta
+        return 0.5 * r * r, -r, 1.0
+    # Tweedie, 1 < power < 2: mu^(2-p)/(2-p) - y mu^(1-p)/(1-p)
+    a = np.exp((1.0 - param) * eta)
+    c = np.exp((2.0 - param) * eta)
+    return (c / (2.0 - param) - y * a / (1.0 - param), c - y * a,
+            (2.0 - param) * c - (1.0 - param) * y * a)
+
+
+@njit(cache=True)
+def loss_sum(code, y, s, eta, param):  # noqa: ANN001, ANN201
+    """``sum_i s_i l(y_i, eta_i)``."""
+    out = 0.0
+    for i in range(eta.shape[0]):
+        if s[i] != 0.0:
+            out += s[i] * row_loss(code, y[i], eta[i], param)[0]
+    return out
+
+
+@njit(cache=True)
+def pen_value(w, idx, a1, a2):  # noqa: ANN001, ANN201
+    out = 0.0
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        out += a1[j] * abs(w[j]) + 0.5 * a2[j] * w[j] * w[j]
+    return out
+
+
+@njit(cache=True, inline="always")
+def prox_box(z, H, a1, a2, lo, hi):  # noqa: ANN001, ANN202
+    """``clip(S(z, a1) / (H + a2), lo, hi)`` (exactly 0 in the zero zone)."""
+    if z > a1:
+        v = (z - a1) / (H + a2)
+    elif z < -a1:
+        v = (z + a1) / (H + a2)
+    else:
+        v = 0.0
+    return min(max(v, lo), hi)
+
+
+@njit(cache=True)
+def violation(gj, wj, a1, a2, lo, hi):  # noqa: ANN001, ANN201
+    """``dist(-grad_j, d Omega_j(w_j) + normal cone of [lo, hi])``."""
+    g = gj + a2 * wj
+    if wj == 0.0:
+        up = -g - a1 if hi > 0 else 0.0  # room to move up
+        down = g - a1 if lo < 0 else 0.0
+        return max(up, down, 0.0)
+    if wj > 0.0:
+        return max(g + a1, 0.0) if wj >= hi else abs(g + a1)
+    return max(a1 - g, 0.0) if wj <= lo else abs(g - a1)
+
+
+@njit(cache=True)
+def model_rows(code, y, s, eta, param, g, h):  # noqa: ANN001, ANN202
+    """Fill ``g = s l'``, ``h = s w_newton`` (floored); return ``sum s l``."""
+    n = eta.shape[0]
+    val = 0.0
+    top = 0.0
+    for i in range(n):
+        li, di, hi = row_loss(code, y[i], eta[i], param)
+        g[i] = s[i] * di
+        h[i] = hi
+        if s[i] != 0.0:
+            val += s[i] * li
+            top = max(top, hi)
+    floor = 1e-12 * top
+    for i in range(n):
+        h[i] = s[i] * max(h[i], floor)
+    return val
+
+
+@njit(cache=True)
+def profile_intercept(code, y, s, z, param, b):  # noqa: ANN001, ANN201
+    """``argmin_b sum_i s_i l(y_i, z_i + b)`` by Newton from ``b`` on the increasing
+    ``phi'(b) = sum_i s_i l'(z_i + b)``, bisecting whenever a step leaves the bracket the
+    signs of ``phi'`` have established (to rounding; one pass over the rows a step)."""
+    lo, hi = -np.inf, np.inf
+    for _ in range(200):
+        d1 = d2 = 0.0
+        for i in range(z.shape[0]):
+            if s[i] != 0.0:
+                _, di, wi = row_loss(code, y[i], z[i] + b, param)
+                d1 += s[i] * di
+                d2 += s[i] * wi
+        if d1 == 0.0:
+            break
+        if d1 > 0.0:
+            hi = b
+        else:
+            lo = b
+        new = b - d1 / d2 if d2 > 0.0 else np.nan
+        if not (lo < new < hi):  # outside the bracket (or no curvature): bisect
+            if np.isfinite(lo) and np.isfinite(hi):
+                new = 0.5 * (lo + hi)
+            else:
+                new = b + (1.0 if d1 < 0.0 else -1.0) * (1.0 + abs(b))
+        if abs(new - b) <= 1e-14 * (1.0 + abs(b)):
+            b = new
+            break
+        b = new
+    return b
+
+
+@njit(cache=True)
+def row_conj(code, y, v, param):  # noqa: ANN001, ANN201
+    """``l_i*(-v)`` at a dual point ``v = kappa u`` (:mod:`lasso_torch.glm.losses`)."""
+    if code == LOGISTIC:
+        q = min(max(y * v, 0.0), 1.0)
+        out = 0.0
+        if q > 0.0:
+            out += q * np.log(q)
+        if q < 1.0:
+            out += (1.0 - q) * np.log1p(-q)
+        return out
+    if code == POISSON:
+        t = max(y - v, 0.0)
+        return t * np.log(t) - t if t > 0.0 else 0.0
+    if code == HUBER:
+        return 0.5 * v * v - v * y
+    # Gamma: t = 1 + v >= 0, l*(-v) = t log(t / y) - t
+    t = max(1.0 + v, 0.0)
+    return t * np.log(t / y) - t if t > 0.0 else 0.0
+
+
+@njit(cache=True)
+def pn_certificate(X, y, s, code, param, w, a1, a2, intercept, b, conj):  # noqa: ANN001, ANN201
+    """``(P(w), gap, kkt, b)`` of the uniform elastic net (``a1``, ``a2`` scalars) at the
+    profiled intercept ``b`` (warm from the given one): the conjugate gap of
+    :mod:`lasso_torch.certificates` (``kappa`` scales ``u`` into the lasso's dual ball;
+    ``conj`` False: the gap is the KKT violation)."""
+    n, p = X.shape
+    N = s.sum()
+    z = np.zeros(n)
+    for j in range(p):
+        if w[j] != 0.0:
+            col = X[:, j]
+            for i in range(n):
+                z[i] += w[j] * col[i]
+    if intercept:
+        b = profile_intercept(code, y, s, z, param, b)
+    su = np.empty(n)
+    f = 0.0
+    for i in range(n):
+        li, di, _ = row_loss(code, y[i], z[i] + b, param)
+        su[i] = -s[i] * di
+        if s[i] != 0.0:
+            f += s[i] * li
+    f /= N
+    pen = 0.0
+    vmax = 0.0
+    kkt = 0.0
+    v = np.empty(p)
+    for j in range(p):
+        v[j] = dot(X[:, j], su) / N
+        vmax = max(vmax, abs(v[j]))
+        pen += a1 * abs(w[j]) + 0.5 * a2 * w[j] * w[j]
+        kkt = max(kkt, violation(-v[j], w[j], a1, a2, -np.inf, np.inf))
+    primal = f + pen
+    if not conj:
+        return primal, kkt, kkt, b
+    if a2 == 0.0:
+        kappa = 1.0 if vmax <= a1 else a1 / vmax
+        pconj = 0.0
+    else:
+        kappa = 1.0
+        pconj = 0.0
+        for j in range(p):
+            t = max(abs(v[j]) - a1, 0.0)
+            pconj += t * t / (2.0 * a2)
+    lconj = 0.0
+    for i in range(n):
+        if s[i] != 0.0:
+            lconj += s[i] * row_conj(code, y[i], kappa * su[i] / s[i], param)
+    return primal, primal + lconj / N + pconj, kkt, b
