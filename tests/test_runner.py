@@ -10,7 +10,7 @@ import torch
 
 import lasso_torch as lt
 from lasso_torch.experiment import backend, run_config, validate
-from lasso_torch.experiment.record import geometry_arrays
+from lasso_torch.experiment.geometry import geometry_arrays
 from lasso_torch.runs import list_runs
 
 FIELDS = ("iteration", "time", "objective", "gap", "kkt", "n_zeros", "coef")

@@ -37,6 +37,7 @@ from ..runs import Run, RunWriter, check_output_root, find_done, load_run
 from ..signals import sigterm_as_interrupt
 from .backend import Local, describe_data, open_backend
 from .config import Config, SolverConfig
+from .geometry import geometry
 from .load import load_config, sweep_points
 from .pathrun import run_path
 from .prepare import Setup, setup
@@ -44,7 +45,6 @@ from .record import (
     Log,
     account,
     failed_summary,
-    geometry,
     labels,
     quiet,
     record_coef,
