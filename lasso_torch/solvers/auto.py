@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..datafits import Quadratic
-from ..penalties import ElasticNet
+from ..penalties import ElasticNet, is_plain
 from .registry import SolverSpec, get_solver, register
 
 TALL_RATIO = 4
@@ -45,8 +45,10 @@ def choose(datafit: Quadratic, penalty: ElasticNet, distributed: bool = False) -
     X = datafit.X
     if not isinstance(datafit, Quadratic):  # logistic, Huber, Poisson, a user's loss
         return "prox_newton" if getattr(datafit, "name", "") != "autograd" else "fista"
-    if distributed or X.device.type != "cpu" or X.layout != torch.strided:
-        return "fista"  # a GPU, sharded rows, or a sparse X: the batched proximal solver
+    if distributed or X.device.type != "cpu":
+        return "fista"  # a GPU or sharded rows: the batched proximal solver
+    if X.layout != torch.strided:  # a sparse X: its compiled working sets (CSC)
+        return "anderson_cd" if is_plain(penalty) or hasattr(penalty, "_bounds") else "fista"
     if penalty.l1_ratio == 0:
         return "ws"
     if _tall(X):
@@ -70,8 +72,10 @@ def choose_path(X: torch.Tensor, distributed: bool = False) -> tuple[str, str]:
     ``n < p <= 8192``, of ``anderson_cd``'s engine beyond. Measured for 100 alphas at one
     thread (load ~1; anderson_cd's compiled path / ws): 1000 x 500 0.074 / 1.16 s,
     20000 x 200 0.048 / 0.149 s; 200 x 2000 2.39 / 0.33 s, 500 x 1000 2.51 / 1.23 s."""
-    if distributed or X.device.type != "cpu" or X.layout != torch.strided:
+    if distributed or X.device.type != "cpu":
         return "batched", "fista"
+    if X.layout != torch.strided:  # the sparse engine's warm path (solvers.sparse_path)
+        return "warm", "anderson_cd"
     n, p = X.shape
     return "warm", "ws" if n < p <= WIDE_PATH_MAX_P else "anderson_cd"
 
