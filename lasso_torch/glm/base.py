@@ -31,6 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .. import sparse as sp
 from ..datafits import Quadratic, as_column
 from ..errors import InputError
 
@@ -106,7 +107,8 @@ class GLMDatafit:
     def features(self, idx: Tensor) -> GLMDatafit:
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view.X, view.p = self.X[:, idx], idx.numel()
+        view.X, view.p = sp.select(self.X, idx, 1), idx.numel()
+        view.__dict__.pop("XT", None)
         if "Xty" in self.__dict__:
             view.__dict__["Xty"] = self.Xty[idx]
         return view
@@ -151,7 +153,7 @@ class GLMDatafit:
         eta = self.linear(w)[0]
         s = self._s(eta)
         d = self.deriv(eta)
-        return self.X.T @ (d if s is None else s * d) / self.n_cols
+        return self.XT @ (d if s is None else s * d) / self.n_cols
 
     def intercept(self, w: Tensor) -> Tensor:
         return self.linear(w)[1]
@@ -161,7 +163,12 @@ class GLMDatafit:
         eta = self.linear(w)[0]
         u = -self.deriv(eta)
         s = self._s(eta)
-        return eta, u, self.X.T @ (u if s is None else s * u)
+        return eta, u, self.XT @ (u if s is None else s * u)
+
+    @cached_property
+    def XT(self) -> Tensor:
+        """``X^T`` for its products (a CSR copy for a sparse ``X``, made once)."""
+        return sp.transpose(self.X)
 
     def row_hessian(self, w: Tensor) -> tuple[Tensor, Tensor]:
         """``(eta, s l''(eta))``: the Newton (IRLS) row weights at ``w``."""
@@ -173,7 +180,8 @@ class GLMDatafit:
     @cached_property
     def Xty(self) -> Tensor:
         """``-grad f(0)`` (the intercept-only model): gives ``alpha_max``. (p,) or (p, F)."""
-        w0 = self.X.new_zeros((self.p, self.F) if self.F > 1 else (self.p,))
+        w0 = torch.zeros((self.p, self.F) if self.F > 1 else (self.p,), dtype=self.X.dtype,
+                         device=self.X.device)  # X may be sparse
         view = self if self.groups is None else self._one_view()
         return -view.gradient(w0)
 
@@ -187,7 +195,8 @@ class GLMDatafit:
     def p0(self) -> Tensor:
         """``f(0)`` above the loss's floor ``sum s min l / n``: 0-d or (F,)."""
         view = self if self.groups is None else self._one_view()
-        w0 = self.X.new_zeros((self.p, self.F) if self.F > 1 else (self.p,))
+        w0 = torch.zeros((self.p, self.F) if self.F > 1 else (self.p,), dtype=self.X.dtype,
+                         device=self.X.device)  # X may be sparse
         eta = view.linear(w0)[0]
         return view.value_at(eta) - view._sum(view.saturated(eta), view._s(eta)) / view.n
 
@@ -199,7 +208,8 @@ class GLMDatafit:
     def lipschitz(self) -> Tensor:
         """``sup l''`` times the squared loss's constant (an estimate at the intercept-only
         model when ``l''`` is unbounded: the solvers then backtrack)."""
-        quad = Quadratic(self.X, torch.zeros_like(self.X[:, 0]), self.fit_intercept,
+        zeros = torch.zeros(self.X.shape[0], dtype=self.X.dtype, device=self.X.device)
+        quad = Quadratic(self.X, zeros, self.fit_intercept,
                          gram=False, row_weights=self.s)
         factor = self.lipschitz_factor
         if factor is None:

@@ -90,9 +90,16 @@ SMALL = 2_000_000  # entries of X up to which one intra-op thread is the safer c
 
 
 def _small_cpu(X: object) -> bool:
-    """A dense CPU ``X`` (tensor or numpy array) of at most :data:`SMALL` entries."""
+    """A CPU ``X`` (tensor, numpy array, scipy.sparse) of at most :data:`SMALL` entries
+    (stored entries plus ``n + p`` for a sparse one: its vectors are the work there)."""
     if isinstance(X, torch.Tensor):
-        return X.device.type == "cpu" and X.layout == torch.strided and X.numel() <= SMALL
+        if X.device.type != "cpu":
+            return False
+        if X.layout != torch.strided:
+            return X.values().numel() + sum(X.shape) <= SMALL
+        return X.numel() <= SMALL
+    if hasattr(X, "nnz") and hasattr(X, "shape"):  # scipy.sparse
+        return X.nnz + sum(X.shape) <= SMALL
     return isinstance(X, np.ndarray) and X.size <= SMALL
 
 

@@ -32,9 +32,11 @@ from torch import Tensor
 from ..certificates import Certificate, certify
 from ..datafits import Quadratic
 from ..errors import InputError
+from ..sparse import is_sparse
 from .engine import Engine
 from .loop import run_loop
 from .registry import SolverSpec, get_solver, register
+from .sparse_newton import sparse_direction
 
 
 def irls_rows(X: Tensor, ys: Tensor, h: Tensor, fit_intercept: bool) -> tuple[Tensor, Tensor]:
@@ -99,6 +101,8 @@ class ProxNewton(Engine):
         df, pen, w = self.datafit, self.penalty, self.w
         cert = self.certificate()
         u, h = _model(df, w)
+        if is_sparse(df.X):  # the subproblem on X's CSC columns, never densified (issue 27)
+            return self._accept(w, *sparse_direction(self, cert, u, h))
         grad = -(df.X.T @ (u if df.s is None else df.s * u)) / df.n
         ws = self._working_set(grad)
         Xw = df.X[:, ws]
@@ -120,6 +124,10 @@ class ProxNewton(Engine):
                        check_every=spec.check_every, stall_patience=spec.stall_patience)
         d = torch.zeros_like(w)
         d[ws] = res.coef.to(w) - w[ws]
+        self._accept(w, d, grad)
+
+    def _accept(self, w: Tensor, d: Tensor, grad: Tensor) -> None:
+        """The line search along ``d``; no decrease: larger, more precise subproblems."""
         self.w = self._line_search(w, d, grad)
         if self.w is w:  # no decrease: a larger working set, a more precise subproblem
             self.ws_min, self.tighten = min(2 * self.ws_min, w.numel()), self.tighten * 0.1
@@ -149,4 +157,4 @@ register(SolverSpec(
     "proximal Newton with working sets; weighted least-squares subproblems solved by ws "
     "(the fast solver of the logistic, Huber and Poisson losses)",
     options={"ws_min": 10, "inner": "ws"}, check_every=1, stall_patience=5,
-    weights=True, colour="#9467bd", iteration="outer iteration"))
+    weights=True, colour="#9467bd", iteration="outer iteration", sparse=True))
