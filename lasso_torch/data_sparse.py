@@ -8,8 +8,10 @@ E2006, ...: ``label index:value ...`` per line) with scikit-learn's
 stored entries (to 0.5 %) at uniformly drawn rows and at columns drawn with power-law
 (Zipf) frequencies ``P(j) ~ (j + 1)^-power`` (a few frequent terms, a long tail of rare
 ones; a draw on an entry already stored adds to it, and more are drawn), values
-``log(1 + count)`` with counts geometric(1/2) (term frequencies); ``beta`` has
-``informative`` nonzeros of random sign and magnitude in [1, 2] among the 5000 most
+``log(1 + count)`` with counts geometric(1/2) (term frequencies) times the smooth idf
+``ln((1 + n) / (1 + df_j)) + 1``, each row then scaled to unit l2 norm (scikit-learn's
+``TfidfTransformer``; ``tfidf=False``: the raw term frequencies); ``beta`` has
+``informative`` nonzeros of random sign and magnitude in [1, 2] among columns 10..5000 (the
 frequent columns (seeded), and::
 
     y = X beta + sigma eps,   sigma = std(X beta) / sqrt(snr)
@@ -64,6 +66,7 @@ def load_svmlight(path: str | Path, *, n_features: int | None = None,
 
 def make_sparse_synthetic(n: int = 20_000, p: int = 50_000, density: float = 0.001, *,
                           power: float = 1.1, informative: int = 100, snr: float = 3.0,
+                          tfidf: bool = True,
                           seed: int = 0, loss: str = "squared", dtype: torch.dtype =
                           torch.float64, device: str | torch.device = "cpu"
                           ) -> tuple[Tensor, Tensor, Tensor]:
@@ -87,9 +90,16 @@ def make_sparse_synthetic(n: int = 20_000, p: int = 50_000, density: float = 0.0
         A = A + scipy_sparse.csr_matrix(
             (vals, (rng.integers(0, n, size=k), rng.choice(p, size=k, p=freq))), shape=(n, p))
         A.sum_duplicates()
+    if tfidf:  # scikit-learn's TfidfTransformer: smooth idf, rows of unit l2 norm
+        df = np.bincount(A.indices, minlength=p)
+        A.data *= (np.log((1.0 + n) / (1.0 + df)) + 1.0)[A.indices]
+        norms = np.sqrt(np.asarray(A.multiply(A).sum(1)).ravel())
+        A = scipy_sparse.diags(np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0),
+                                        0.0)) @ A
+        A = A.tocsr()
     k = min(informative, p)
     beta = np.zeros(p)
-    support = rng.choice(min(p, 5000), size=k, replace=False)
+    support = rng.choice(np.arange(min(10, p - k), min(p, 5000)), size=k, replace=False)
     beta[support] = rng.choice([-1.0, 1.0], k) * rng.uniform(1.0, 2.0, k)
     signal = A @ beta
     y = signal + rng.standard_normal(n) * (signal.std() / np.sqrt(snr) if signal.std() > 0

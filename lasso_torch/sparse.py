@@ -30,14 +30,16 @@ def as_csr(X: Tensor) -> Tensor:
 
 
 def from_scipy(A: Any, dtype: torch.dtype, device: torch.device | str) -> Tensor:
-    """A scipy.sparse matrix/array as a torch sparse CSR tensor (indices int64)."""
+    """A scipy.sparse matrix/array as a torch sparse CSR tensor (scipy's index dtype, int32
+    or int64: torch takes both, and an int32 copy would cost a pass)."""
     A = A.tocsr()
     A.sort_indices()
+    idx = np.result_type(A.indptr, A.indices)
     with warnings.catch_warnings():  # torch's "beta state" notice
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(
-            torch.from_numpy(A.indptr.astype("int64")),
-            torch.from_numpy(A.indices.astype("int64")),
+            torch.from_numpy(A.indptr.astype(idx)),
+            torch.from_numpy(A.indices.astype(idx)),
             torch.from_numpy(A.data).to(dtype), size=A.shape, check_invariants=True).to(device)
 
 
@@ -67,9 +69,10 @@ def transpose(X: Tensor) -> Tensor:
             shape=tuple(X.shape)).tocsc()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
+            idx = np.result_type(A.indptr, A.indices)  # int32 kept: no copy (torch takes it)
             return torch.sparse_csr_tensor(
-                torch.from_numpy(A.indptr.astype(np.int64, copy=False)),
-                torch.from_numpy(A.indices.astype(np.int64, copy=False)),
+                torch.from_numpy(A.indptr.astype(idx, copy=False)),
+                torch.from_numpy(A.indices.astype(idx, copy=False)),
                 torch.from_numpy(A.data), size=(X.shape[1], X.shape[0]))
     return X.mT.to_sparse_csr()
 

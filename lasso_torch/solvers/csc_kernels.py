@@ -177,18 +177,26 @@ def scaled_objective(s, rr, w, ws, nw, center, l1, l2):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True)
-def _anderson(M, A, w, ws, rr, wt, at):  # noqa: ANN001, ANN201
-    """The extrapolated ``w`` (into ``wt``) and ``rr`` (into ``at``) from the stored iterates
-    (rows of ``M``, ``A``); False when the weights do not exist."""
+def _extrapolate(indptr, indices, data, colsum, M, w, ws, rr, wt, at):  # noqa: ANN001, ANN201
+    """The extrapolated ``w`` (into ``wt``) from the stored iterates (rows of ``M``) and its
+    raw residual (into ``at``: ``rr`` moved along the working set's columns by ``wt - w``,
+    ``O(n + nnz_W)``, nothing stored per epoch); False when the weights do not exist."""
     c = anderson_weights(M)
     if c.shape[0] == 0:
         return False
+    n = rr.shape[0] - 1
     wt[:] = w
     mt = np.empty(ws.shape[0], dtype=M.dtype)
     combine(c, M, mt)
+    at[:] = rr
     for k in range(ws.shape[0]):
-        wt[ws[k]] = mt[k]
-    combine(c, A, at)
+        j = ws[k]
+        d = mt[k] - w[j]
+        wt[j] = mt[k]
+        if d != 0.0:
+            for t in range(indptr[j], indptr[j + 1]):
+                at[indices[t]] -= d * data[t]
+            at[n] -= d * colsum[j]
     return True
 
 
@@ -203,9 +211,7 @@ def inner(indptr, indices, data, s, xbar, colsum, yc, rr, w, norms, l1, l2, lo, 
     ``a2``: ``alpha rho``, ``alpha (1 - rho)``), else the KKT violation :func:`box_kkt`
     (``n``-scaled). Stops at ``<= target``, after ``max_epochs``, or after ``patience``
     checks without a 0.1 % improvement once below ``floor``. Returns ``(epochs, value)``."""
-    n = yc.shape[0]
     M = np.empty((K + 1, ws.shape[0]), dtype=w.dtype)
-    A = np.empty((K + 1, n + 1), dtype=rr.dtype)
     wt, at = np.empty_like(w), np.empty_like(rr)
     g = np.zeros(w.shape[0], dtype=rr.dtype)
     best, since, val, slot = np.inf, 0, np.inf, 0
@@ -230,12 +236,11 @@ def inner(indptr, indices, data, s, xbar, colsum, yc, rr, w, norms, l1, l2, lo, 
             continue
         for k in range(ws.shape[0]):
             M[slot, k] = w[ws[k]]
-        A[slot] = rr
         slot += 1
         if slot == K + 1:
             slot = 0
-            if _anderson(M, A, w, ws, rr, wt, at) and scaled_objective(
-                    s, at, wt, ws, nw, center, l1, l2) < scaled_objective(
+            if _extrapolate(indptr, indices, data, colsum, M, w, ws, rr, wt, at) and \
+                    scaled_objective(s, at, wt, ws, nw, center, l1, l2) < scaled_objective(
                     s, rr, w, ws, nw, center, l1, l2):
                 w[:] = wt
                 rr[:] = at

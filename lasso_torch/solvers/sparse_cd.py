@@ -46,7 +46,7 @@ from ..sparse import csc_arrays, transpose
 from . import csc_kernels as ck
 from .coordinate import _cached, as_certificate
 from .engine import Engine
-from .kernels import enet_certificate, kkt_scores, select_ws
+from .kernels import enet_certificate, kkt_scores
 from .loop import stall_floor
 
 
@@ -114,6 +114,20 @@ def penalty_arrays(penalty: Any, p: int, nw: float, dtype: np.dtype
     lo, hi = penalty._bounds(like)
     return tuple(np.ascontiguousarray(v.double().numpy() * k, dtype=dtype)
                  for v, k in ((a1, nw), (a2, nw), (lo, 1.0), (hi, 1.0)))
+
+
+def select(score: np.ndarray, w: np.ndarray, ws_min: int) -> tuple[np.ndarray, int]:
+    """:func:`~lasso_torch.solvers.kernels.select_ws` by a partial sort (``O(p)``, not the
+    full sort's ``O(p log p)``: 20 ms of a 50000-feature solve): the support, then the
+    highest scores, ``max(ws_min, 2 |support|)`` features in all (sorted), and how many
+    violators were left out."""
+    supp = w != 0
+    n_supp = int(supp.sum())
+    n_viol = int(((score > 0) & ~supp).sum())
+    size = min(w.shape[0], max(ws_min, 2 * n_supp))
+    key = np.where(supp, -np.inf, -score)
+    ws = np.argpartition(key, size - 1)[:size] if size < w.shape[0] else np.arange(size)
+    return np.sort(ws), max(n_supp + n_viol - size, 0)
 
 
 class SparseCD(Engine):
@@ -236,7 +250,7 @@ class SparseCD(Engine):
             score = self.penalty.features(torch.from_numpy(keep)).subdiff_distance(
                 wt, torch.from_numpy(-gk).double()).numpy()
             score = np.where(score > 0, score, -1.0 + np.abs(gk) / max(np.abs(gk).max(), 1e-300))
-        ws, left = select_ws(score, wk, self.ws_min)
+        ws, left = select(score, wk, self.ws_min)
         return keep[ws], left
 
     def _screen(self, g: np.ndarray, gap: float) -> None:
