@@ -159,3 +159,17 @@ def test_memory_stays_o_nnz():
                          relative=True)
     assert float(gap) <= 1e-8
     assert grown < 400, f"grew by {grown:.0f} MiB"  # X is 5 MB; n-vectors 8 MB each
+
+
+def test_column_norms_of_stored_columns_with_large_means():
+    """A fully stored column with a mean 1e6 times its spread: the centered norm without
+    cancellation (the one-pass formula would lose every digit)."""
+    rng = np.random.default_rng(0)
+    D = np.zeros((50, 3))
+    D[:, 0] = 1e6 + rng.standard_normal(50)
+    D[::3, 1] = rng.standard_normal(17)
+    D[:, 2] = rng.standard_normal(50)
+    sparse = Quadratic(from_scipy(scipy_sparse.csr_matrix(D), torch.float64, "cpu"),
+                       torch.tensor(rng.standard_normal(50)))
+    Dc = D - D.mean(0)
+    np.testing.assert_allclose(host(sparse).norms, (Dc * Dc).sum(0), rtol=1e-9)

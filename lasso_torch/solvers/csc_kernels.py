@@ -53,24 +53,32 @@ def col_dot(indptr, indices, data, s, v, j):  # noqa: ANN001, ANN201
 @njit(cache=True)
 def col_stats(indptr, indices, data, s, nw, center, idx, xbar, colsum, norms):  # noqa: ANN001, ANN201
     """For ``j`` in ``idx``: ``colsum_j = sum s x_ij``, ``xbar_j = colsum_j / nw`` (0
-    without ``center``) and the centered weighted squared norm ``norms_j``."""
+    without ``center``) and the centered weighted squared norm ``norms_j``, in one pass
+    (``sum s x^2 - colsum^2 / nw``), or two where that would cancel (a column whose mean
+    carries over half its square: its entries centered first)."""
     for k in range(idx.shape[0]):
         j = idx[k]
         cs = 0.0
-        sw = 0.0
-        for t in range(indptr[j], indptr[j + 1]):
-            si = s[indices[t]] if s.shape[0] else 1.0
-            cs += si * data[t]
-            sw += si
-        m = cs / nw if center else 0.0
         sq = 0.0
         for t in range(indptr[j], indptr[j + 1]):
             si = s[indices[t]] if s.shape[0] else 1.0
-            v = data[t] - m
+            v = data[t]
+            cs += si * v
             sq += si * v * v
+        m = cs / nw if center else 0.0
+        norm = sq - m * cs
+        if center and m * cs > 0.5 * sq:  # cancellation: the two-pass sum
+            sw = 0.0
+            sq = 0.0
+            for t in range(indptr[j], indptr[j + 1]):
+                si = s[indices[t]] if s.shape[0] else 1.0
+                v = data[t] - m
+                sq += si * v * v
+                sw += si
+            norm = sq + m * m * max(nw - sw, 0.0)
         colsum[j] = cs
         xbar[j] = m
-        norms[j] = sq + m * m * max(nw - sw, 0.0)
+        norms[j] = max(norm, 0.0)
 
 
 @njit(cache=True)
