@@ -133,7 +133,7 @@ def timed(fn, repeats):
     return best, out
 
 
-def single_rows(data, repeats, budget):
+def single_rows(data, repeats, budget, with_peers=True):
     rows = []
     for name, (loss, X, y) in data.items():
         A, yn = to_scipy(X), y.numpy()
@@ -157,7 +157,7 @@ def single_rows(data, repeats, budget):
                 row[s] = t if gap <= TARGET else float("inf")
                 if s == "auto":
                     row["auto_is"] = res.solver
-            for pname, fit in peers(loss).items():
+            for pname, fit in (peers(loss) if with_peers else {}).items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     fit(A[:200], yn[:200], a, 1e-2)  # numba warm-up
@@ -191,7 +191,7 @@ def fmt(t: float) -> str:
     return "—" if not np.isfinite(t) else f"{t * 1e3:.3g} ms"
 
 
-def path_rows(data, eps=1e-2, n_alphas=100):
+def path_rows(data, eps=1e-2, n_alphas=100, with_peers=True):
     rows = []
     Xw, yw, _ = make_sparse_synthetic(60, 100, 0.1, informative=5)  # first-call costs
     lt.lasso_path(Xw, yw, n_alphas=3, fit_intercept=False)
@@ -204,10 +204,13 @@ def path_rows(data, eps=1e-2, n_alphas=100):
         a_np = alphas.numpy()
         fns = {"lasso_torch auto": lambda tol, X=X, yc=yc, alphas=alphas: lt.lasso_path(
             X, yc, alphas=alphas, tol=tol, fit_intercept=False).coefs}
-        from sklearn.linear_model import lasso_path as sk_path
-        fns["scikit-learn lasso_path"] = lambda tol, A=A, y=ycn, a=a_np: sk_path(
-            A, y, alphas=a, tol=tol, max_iter=1_000_000)[1]
+        if with_peers:
+            from sklearn.linear_model import lasso_path as sk_path
+            fns["scikit-learn lasso_path"] = lambda tol, A=A, y=ycn, a=a_np: sk_path(
+                A, y, alphas=a, tol=tol, max_iter=1_000_000)[1]
         try:
+            if not with_peers:
+                raise ImportError
             from celer import celer_path
             celer_path(A[:100], ycn[:100], "lasso", alphas=a_np[:2], tol=1e-2)
             fns["celer_path"] = lambda tol, A=A, y=ycn, a=a_np: celer_path(
