@@ -133,6 +133,23 @@ def timed(fn, repeats):
     return best, out
 
 
+def in_child(fn, limit):
+    """``fn()`` in a forked process (its time measured there), or ``(inf, None)`` after
+    ``limit`` seconds: a peer's compiled solver cannot be interrupted from Python."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=lambda: q.put(fn()))
+    proc.start()
+    proc.join(limit)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        return float("inf"), None
+    return q.get() if not q.empty() else (float("inf"), None)
+
+
 def single_rows(data, repeats, budget, with_peers=True):
     rows = []
     for name, (loss, X, y) in data.items():
@@ -163,8 +180,11 @@ def single_rows(data, repeats, budget, with_peers=True):
                     fit(A[:200], yn[:200], a, 1e-2)  # numba warm-up
                     tol = TARGET
                     for _ in range(5):
-                        t, coef = timed(lambda fit=fit, tol=tol, A=A, yn=yn, a=a:
-                                        fit(A, yn, a, tol), repeats)
+                        t, coef = in_child(lambda fit=fit, tol=tol, A=A, yn=yn, a=a: timed(
+                            lambda: fit(A, yn, a, tol), repeats), 6 * budget)
+                        if coef is None:  # out of time
+                            gap = float("inf")
+                            break
                         gap = rel_gap(loss, X, y, coef, a, fi)
                         if gap <= TARGET or t > budget:
                             break

@@ -168,6 +168,30 @@ class SparseCD(Engine):
         self._at: tuple[np.ndarray, Certificate] | None = None
         self._coef: Tensor | None = None
         self._inner = 0.0
+        # the last certificate's sums stay valid while w does not move (a path's next
+        # alpha starts where the last one stopped: no second pass over X for it)
+        self._sums = getattr(self, "_last", None)
+
+    def _xtr_sums(self) -> tuple[np.ndarray, float, float]:
+        """``X_c^T S r`` over the features not screened (at least), ``sum s r^2`` and
+        ``sum s r y_c`` at ``w``; from the sums kept across :meth:`set_penalty` when ``w``
+        has not moved (only the columns they missed are read)."""
+        h = self.h
+        if self._sums is not None:
+            g, r2, ry, done = self._sums
+            missing = self.keep[~done[self.keep]]
+            if missing.size:
+                ck.xtr(*h.arrays, h.xbar, self.rr, missing, g)
+                done[missing] = True
+            return g, r2, ry
+        ck.residual(*h.arrays[:3], h.s, h.yc, self.w, self.rr)  # fresh: no drift
+        g = np.zeros(self.p, dtype=self.rr.dtype)
+        ck.xtr(*h.arrays, h.xbar, self.rr, self.keep, g)
+        r2, ry = ck.sums(h.s, self.rr, h.yc, h.nw, h.center)
+        done = np.zeros(self.p, dtype=bool)
+        done[self.keep] = True
+        self._sums = (g, r2, ry, done)
+        return g, r2, ry
 
     def coef(self) -> Tensor:
         if self._coef is None:
@@ -182,14 +206,13 @@ class SparseCD(Engine):
         if self._at is not None:
             return self._at
         h, w = self.h, self.w
-        ck.residual(*h.arrays[:3], h.s, h.yc, w, self.rr)  # fresh: no drift
-        g = np.zeros(self.p, dtype=self.rr.dtype)
-        ck.xtr(*h.arrays, h.xbar, self.rr, self.keep, g)
-        r2, ry = ck.sums(h.s, self.rr, h.yc, h.nw, h.center)
+        g, r2, ry = self._xtr_sums()
         if self.plain:
             out = enet_certificate(r2, ry, g, w, self.keep, h.nw, self.a1, self.a2)
             if self.keep.shape[0] < self.p and out[1] <= self.tol * self.p0:
-                ck.xtr(*h.arrays, h.xbar, self.rr, self.all_idx, g)  # the whole problem's
+                done = self._sums[3]  # the whole problem's: the columns not read yet
+                ck.xtr(*h.arrays, h.xbar, self.rr, np.flatnonzero(~done), g)
+                done[:] = True
                 out = enet_certificate(r2, ry, g, w, self.all_idx, h.nw, self.a1, self.a2)
             cert = as_certificate(*out, self.p0, self.coef())
         else:
@@ -197,7 +220,7 @@ class SparseCD(Engine):
             cert = certificate_from_sums(self.datafit, self.coef().double().cpu(), t[0], t[1],
                                          torch.from_numpy(g).double(), self.penalty)
             cert = Certificate(*(c.to(device=self.device, dtype=self.dtype) for c in cert))
-        self._at = (g, cert)
+        self._at, self._last = (g, cert), self._sums
         return self._at
 
     def certificate(self) -> Certificate:
@@ -211,7 +234,7 @@ class SparseCD(Engine):
             ck.epoch(*h.arrays, h.xbar, h.colsum, self.rr, self.w, h.norms, self.l1, self.l2,
                      self.lo, self.hi, order)
             self.epochs += 1
-            self._at, self._coef = None, None
+            self._at = self._coef = self._sums = self._last = None
             return
         g, cert = self._certificate()
         gap = float(cert.gap)
@@ -233,7 +256,7 @@ class SparseCD(Engine):
                                    h.center, self.a1, self.a2, gap_mode, target,
                                    self.max_epochs, K, self.check if gap_mode else 1, 20, floor)
         self.epochs += ep
-        self._at, self._coef = None, None
+        self._at = self._coef = self._sums = self._last = None
 
     def _working_set(self, g: np.ndarray) -> tuple[np.ndarray, int]:
         """The working set among the features not screened, and how many violators it

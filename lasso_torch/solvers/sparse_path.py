@@ -6,10 +6,12 @@ say ``sparse=True`` so ``solve``, the path and CV hand them a sparse ``X`` as it
 The warm path on a sparse ``X`` (:func:`sparse_path`, the specs' ``path``): one engine, one
 residual and one set of column statistics for the whole grid; per alpha the penalty is
 swapped (screening starts over) and outer iterations run from the previous solution until
-the engine's certificate is within ``tol / 2``. The whole grid is then certified once by
-the project's formula (:func:`~lasso_torch.certificates.certificate_from_sums` on the
-datafit's own sums, torch sparse products in the data's dtype): that certificate, not the
-engine's, decides each alpha's status.
+the engine's certificate is within ``tol / 2``. Each alpha's status is then decided by its
+certificate over every column (screened ones included) from a residual recomputed from
+scratch, in float64 (the compiled :func:`~lasso_torch.solvers.kernels.enet_certificate`,
+tested equal to :func:`~lasso_torch.certificates.certify`); no certificate of the whole
+``(p, A)`` grid in torch (on 24000 features x 100 alphas that took 1.1 s of a 1.7 s path).
+Its ``X_c^T r`` is the next alpha's first: one pass over ``X`` per alpha at least.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..certificates import certificate_from_sums
 from ..datafits import Quadratic
 from ..penalties import is_plain
 from ..sparse import is_sparse
@@ -56,6 +57,7 @@ def sparse_path(datafit: Quadratic, alphas: Tensor, pen: Any, tol: float, max_it
     eng = SparseCD(datafit, pen(float(alphas[0])), w0, tol=0.5 * tol, **opts)
     W, iters = np.zeros((A, p), dtype=eng.w.dtype), np.zeros(A, dtype=np.int64)
     reason = np.full(A, "interrupted", dtype=object)
+    rel = np.full(A, np.nan)
     try:
         for k, a in enumerate(alphas.tolist()):
             eng.set_penalty(pen(a))
@@ -72,19 +74,18 @@ def sparse_path(datafit: Quadratic, alphas: Tensor, pen: Any, tol: float, max_it
                 eng.step()
                 iters[k] += 1
             W[k] = eng.w
+            eng.keep, eng._at = eng.all_idx, None  # every column: the whole problem's gap
+            rel[k] = float(eng.certificate().rel_gap)
     except KeyboardInterrupt:
         if not catch_interrupt:
             raise
     Wt = torch.from_numpy(np.ascontiguousarray(W.T)).to(device=datafit.X.device,
                                                         dtype=datafit.X.dtype)
-    cert = certificate_from_sums(datafit, Wt, *datafit.sums(Wt), pen(alphas))
-    rel = cert.rel_gap.clone()
-    cut = torch.from_numpy(reason == "interrupted").to(rel.device)
-    rel[cut] = torch.nan
-    r = rel.cpu().numpy()
-    status = np.where(cut.cpu().numpy(), reason, np.where(
-        ~np.isfinite(r), "diverged", np.where(r <= tol, "converged", reason)))
-    return Wt, rel, iters, status
+    cut = reason == "interrupted"
+    rel[cut] = np.nan
+    status = np.where(cut, reason, np.where(
+        ~np.isfinite(rel), "diverged", np.where(rel <= tol, "converged", reason)))
+    return Wt, torch.from_numpy(rel).to(Wt), iters, status
 
 
 def _sparse_first(spec: Any) -> Any:
