@@ -138,16 +138,20 @@ def in_child(fn, limit):
     ``limit`` seconds: a peer's compiled solver cannot be interrupted from Python."""
     import multiprocessing as mp
 
+    import queue
+
     ctx = mp.get_context("fork")
     q = ctx.Queue()
     proc = ctx.Process(target=lambda: q.put(fn()))
     proc.start()
-    proc.join(limit)
+    try:  # read before joining: a child blocks on a large result until it is read
+        out = q.get(timeout=limit)
+    except queue.Empty:
+        out = (float("inf"), None)
     if proc.is_alive():
         proc.kill()
-        proc.join()
-        return float("inf"), None
-    return q.get() if not q.empty() else (float("inf"), None)
+    proc.join()
+    return out
 
 
 def single_rows(data, repeats, budget, with_peers=True):
