@@ -137,7 +137,6 @@ def in_child(fn, limit):
     """``fn()`` in a forked process (its time measured there), or ``(inf, None)`` after
     ``limit`` seconds: a peer's compiled solver cannot be interrupted from Python."""
     import multiprocessing as mp
-
     import queue
 
     ctx = mp.get_context("fork")
