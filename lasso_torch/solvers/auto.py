@@ -12,11 +12,17 @@ The rule (measured by ``experiments/benchmark.py``, whose rows include ``auto``;
   Gram form on tall data; on 20000 x 200 at 0.02 and 0.005 alpha_max it took 33-38 ms
   where ``cd`` took 36-45 ms and scikit-learn 37-45 ms);
 * a sparse ``X`` on the CPU (any shape, ridge included): ``anderson_cd`` on its CSC columns
-  (:mod:`lasso_torch.solvers.sparse_cd`; ``fista`` for MCP/SCAD). Measured on a tf-idf
-  text design 20000 x 50000 at 0.1 % (``experiments/bench_classes.py --sparse``, 1 thread,
-  load ~6): 0.1 and 0.01 alpha_max in 0.23 s each where ``fista`` on torch CSR products
-  took 3-4x longer and scikit-learn 2.8-3.4 s; on a GPU the batched ``fista`` stays (the
-  CSC kernels run on the host: its matrix would be copied back);
+  (:mod:`lasso_torch.solvers.sparse_cd`; ``fista`` for MCP/SCAD). Measured
+  (``experiments/bench_classes.py --sparse``, 1 thread): a tf-idf text design 20000 x 50000
+  at 0.1 %, 0.1 and 0.01 alpha_max, in 21 and 25 ms, ``fista`` on torch CSR products 171
+  and 699 ms (scikit-learn 0.83 s, skglm 28 and 66 ms). The crossover by density
+  (``experiments/sparse_crossover.py``, 3000 x 1000, 0.1 / 0.01 alpha_max): against
+  ``fista`` on CSR the CSC kernels win at every density (1 %: 1.6 / 4.2 ms against 13 /
+  12 ms; 60 %: 40 / 104 ms against 461 / 358 ms); against ``anderson_cd`` on the matrix
+  densified they win up to 30 % (19 / 77 ms against 40 / 83 ms) and lose at 60 % (40 / 104
+  ms against 22 / 36 ms): a sparse matrix that dense is better passed dense (auto does not
+  densify: memory is the user's call). On a GPU the batched ``fista`` stays (the CSC kernels
+  run on the host: the matrix would be copied back);
 * ridge (``l1_ratio == 0``) on the CPU: ``ws`` (one linear solve in Gram form);
 * a loss other than the squared one: ``prox_newton`` (``fista`` with backtracking for a
   user's loss through autograd). Weighted, bounded and non-convex penalties go to the same
