@@ -16,6 +16,7 @@ Usage::
     python experiments/bench_classes.py --quick      # a few minutes
     python experiments/bench_classes.py              # the full table of BENCHMARK.md
     python experiments/bench_classes.py --extra      # issue 23's classes (GLMs, very wide)
+    python experiments/bench_classes.py --sparse     # the sparse classes (bench_sparse.py)
 """
 
 from __future__ import annotations
@@ -198,7 +199,11 @@ def main() -> None:
                          "l1_ratio 0.5 (bench_classes_extra.py), the GLM classes "
                          "(bench_glm.py: logistic small-real, wide, tall; bench_glm_more.py: "
                          "Poisson, multinomial)")
+    ap.add_argument("--sparse", action="store_true", help="the sparse classes only "
+                    "(bench_sparse.py: text-like, one-hot, sparse logistic)")
     args = ap.parse_args()
+    if args.sparse:
+        return sparse_main(args)
     if args.extra:
         import bench_classes_extra
         import bench_glm
@@ -238,6 +243,22 @@ def main() -> None:
         {"rows": rows, "paths": paths, "steps": steps, "overhead_ms": ov, "note": extra},
         default=str))
     print(md)
+
+
+def sparse_main(args) -> None:
+    """The sparse classes (issue 27): single alphas and 100-alpha paths, one process."""
+    import bench_sparse
+
+    torch.set_num_threads(args.threads)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(args.threads)
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {args.threads} threads, "
+          f"load average {os.getloadavg()[0]:.1f}, min of {args.repeats}", flush=True)
+    out = bench_sparse.run(args.quick, args.repeats, args.budget, paths=not args.no_path)
+    path = Path(args.out)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "bench_sparse.json").write_text(json.dumps(out, default=str))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ def check_scale(X: Tensor, y: Tensor, source: str | None = "data") -> None:
     at = f"{source}: " if source else ""
     big = torch.finfo(X.dtype).max / max(X.shape[0], X.shape[1], 1)
     for name, t in (("X", X), ("y", y)):
+        t = t.values() if t.layout != torch.strided else t  # a sparse X: its stored values
         if t.numel() == 0:
             continue
         lo, hi = torch.aminmax(t)  # one pass (the inf-norm kernel takes 10x longer)

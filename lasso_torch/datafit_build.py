@@ -51,15 +51,20 @@ def build_datafit(X: Tensor, y: Tensor, fit_intercept: bool, gram: bool | str | 
     flag = True if G is not None else gram
     if full is None or G is not None:
         full = Quadratic(X, y, fit_intercept=fit_intercept, gram=flag, row_weights=s)
-    by_gram = spec.name in GRAM_ONLY and (full.use_gram or G is not None)
-    if is_sparse(X) and not (spec.batched or by_gram):
+    # a sparse X as it is, for a solver that takes one (unless ws is asked for its Gram
+    # matrix; cd and anderson_cd leave a given one aside: their CSC epochs need none)
+    native = is_sparse(X) and spec.sparse and not (
+        spec.name in GRAM_ONLY and (gram is True or G is not None))
+    by_gram = spec.name in GRAM_ONLY and (full.use_gram or G is not None) and not native
+    if is_sparse(X) and not (spec.batched or by_gram or native):
         raise InputError(f"solver {spec.name!r} needs a dense X; a sparse X runs with the "
-                         f"batched solvers (ista, fista, ...) or ws with gram=True")
-    if (by_gram and is_sparse(X)) or s is None or spec.weights:
+                         f"batched solvers (ista, fista, ...), cd, anderson_cd, ws and "
+                         f"prox_newton")
+    if (by_gram and is_sparse(X)) or s is None or spec.weights or native:
         df = full
     else:
         df = Quadratic(*weighted_rows(X, y, s, fit_intercept), fit_intercept=False, gram=flag)
-    if G is not None:
+    if G is not None and not native:
         df.__dict__["gram"] = G.to(dtype=X.dtype, device=X.device)
     elif by_gram and is_sparse(X):
         _ = df.gram  # computed once here: the engine reads no row of X

@@ -110,8 +110,8 @@ def _solve_one(X: Tensor, y: Tensor, rows: Tensor | None, s: Tensor | None, alph
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gram: bool | str = "auto"
-        if is_sparse(X):  # ws reads a sparse X through its Gram matrix only
-            solver, gram = ("ws", True) if X.shape[1] <= 4096 else ("fista", "auto")
+        if is_sparse(X) and not get_solver(solver).sparse:  # the sparse working sets
+            solver = "anderson_cd"
         return solve(X, y, alpha, l1_ratio, solver, tol=tol, max_iter=max_iter, gram=gram,
                      fit_intercept=fit_intercept, coef_init=start, sample_weight=s, warn=False,
                      **objective)
@@ -210,7 +210,8 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
     gram = True if G is not None else gram
     df = full = make(Xf, yf, fit_intercept, gram=gram, row_weights=s)
     if isinstance(full, Quadratic) and type(full) is Quadratic:  # as solve builds it
-        gram = True if is_sparse(Xf) and spec.name in GRAM_ONLY and gram == "auto" else gram
+        gram = True if (is_sparse(Xf) and spec.name in GRAM_ONLY and gram == "auto"
+                        and not spec.sparse) else gram
         df, full = build_datafit(Xf, yf, fit_intercept, gram if G is None else G, s, spec,
                                  False)
     elif s is not None and not spec.weights:

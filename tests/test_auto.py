@@ -35,7 +35,8 @@ def test_auto_for_ridge_other_losses_and_sparse_x():
     assert choose(df, lt.penalties.make_penalty(0.1, 0.0)) == "ws"
     yb = (y > y.median()).double()
     assert lt.solve(X, yb, 0.01, loss="logistic").solver == "prox_newton"
-    assert lt.solve(X.to_sparse_csr(), y, 0.1).solver == "fista"
+    assert lt.solve(X.to_sparse_csr(), y, 0.1).solver == "anderson_cd"  # CSC kernels
+    assert choose_path(X.to_sparse_csr()) == ("warm", "anderson_cd")
     assert choose_path(X) == ("warm", "anderson_cd")
 
 

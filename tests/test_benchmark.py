@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -81,3 +82,25 @@ def test_problem_class_rows_on_tiny_data(bench, one_torch_thread):
     md = bc.markdown(rows, peers, paths, "note")
     timed = [p for p in paths if "time_s" in p]  # a peer not installed is a note, no row
     assert md.count("| tiny |") == len(rows) + len(timed)
+
+
+def test_sparse_class_rows_on_tiny_data(one_torch_thread):
+    """bench_sparse's rows (machinery, not timings) on tiny sparse data: every time it keeps
+    is certified by the script's own float64 gap; auto runs the sparse engines."""
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(ROOT / "experiments"))
+    try:
+        import bench_sparse as bs
+    finally:
+        sys.path.remove(str(ROOT / "experiments"))
+    from lasso_torch.data_sparse import make_sparse_synthetic
+
+    X, y, _ = make_sparse_synthetic(200, 300, 0.03, informative=10)
+    data = {"text": ("squared", X, y)}
+    rows = bs.single_rows(data, repeats=1, budget=1.0, with_peers=False)
+    assert [(r["class"], r["frac"]) for r in rows] == [("text", f) for f in bs.FRACTIONS]
+    assert {r["auto_is"] for r in rows} == {"anderson_cd"}
+    assert all(np.isfinite(r["auto"]) for r in rows)  # certified to 1e-6 by the script
+    paths = bs.path_rows({"text": data["text"]}, n_alphas=10, with_peers=False)
+    ours = [p for p in paths if p["solver"] == "lasso_torch auto"]
+    assert ours and ours[0]["certified"] == 10

@@ -67,7 +67,7 @@ def test_solve_scipy_sparse_and_solvers_that_need_dense():
     d = lt.solve(A.toarray(), y, 0.02, 1.0, "fista", tol=1e-12, max_iter=100_000)
     assert float((r.coef - d.coef).abs().max()) <= 1e-10
     with pytest.raises(InputError, match="dense X"):
-        lt.solve(A, y, 0.02, 1.0, "cd")
+        lt.solve(A, y, 0.02, 1.0, "adam")
 
 
 def test_path_and_cv_sparse_equal_dense():

@@ -33,6 +33,7 @@ from torch import Tensor
 from .. import data as data_mod
 from ..certificates import alpha_max as compute_alpha_max
 from ..checks import check_samples
+from ..data_sparse import standardize_sparse
 from ..distributed import (
     ShardedQuadratic,
     agree,
@@ -48,6 +49,7 @@ from ..progress import Phase
 from ..signals import shield_sigterm, sigterm_as_interrupt, terminated
 from ..solve import SolveResult, solve
 from ..solvers import solver_names
+from ..sparse import is_sparse
 from .config import Config
 from .record import REFERENCE_TOL, Log, problem_arrays
 from .rows import Problem, describe_data, load_rows, resolve_device
@@ -78,7 +80,7 @@ class Local:
         obj = config.objective
         check_samples(X.shape[0], obj.fit_intercept, obj.standardize)
         if obj.standardize:  # weighted mean and std with data.sample_weight
-            X = data_mod.standardize(X, s)[0]
+            X = (standardize_sparse if is_sparse(X) else data_mod.standardize)(X, s)[0]
         data_mod.check_scale(X, y, describe_data(config) + (" (standardized)"
                                                             if obj.standardize else ""))
         amax = float(compute_alpha_max(X, y, _ratio(float(obj.l1_ratio)), obj.fit_intercept,

@@ -3,7 +3,7 @@
 A config names a data source, one objective and a list of solvers::
 
     name: why_sparsity
-    data: {kind: synthetic, n: 200, p: 40, correlation: 0.6}   # | csv | npz | diabetes
+    data: {kind: synthetic, n: 200, p: 40, correlation: 0.6}   # | csv | npz | diabetes | libsvm
     objective: {kind: lasso, alpha: {fraction: 0.1}}           # alpha: number | fraction | grid
     #   objective: {alpha: {num: 100}, cv: 5}   picks alpha from the grid by 5-fold CV
     solvers: [{kind: fista}, {kind: cd}, {kind: adam, lr: 0.01, batch_size: 32}]
@@ -115,8 +115,29 @@ class DiabetesData(_Strict):
     sample_weight: SampleWeightFile | None = None
 
 
+class LibsvmData(_Strict):
+    """A libsvm / svmlight file, ``X`` kept sparse; ``path`` read as :class:`CsvData`'s."""
+    kind: Literal["libsvm", "svmlight"]  # lasso_torch.data_sparse.load_svmlight
+    path: str
+    n_features: PosInt | None = None
+    sample_weight: SampleWeightFile | None = None
+
+
+class SparseSyntheticData(_Strict):
+    """A text-like sparse design (:func:`lasso_torch.data_sparse.make_sparse_synthetic`)."""
+    kind: Literal["sparse_synthetic"]
+    n: PosInt = 20_000
+    p: PosInt = 50_000
+    density: Annotated[Number, Field(gt=0.0, le=1.0)] = 0.001
+    power: Annotated[Number, Field(ge=0.0)] = 1.1
+    informative: PosInt = 100
+    snr: Annotated[Number, Field(gt=0.0)] = 3.0
+    seed: Annotated[Integer, Field(ge=0)] | None = None  # None: the top-level seed
+    sample_weight: SampleWeightFile | None = None
+
+
 DataConfig = Annotated[
-    Union[SyntheticData, CsvData, NpzData, DiabetesData],  # noqa: UP007 (discriminated)
+    Union[SyntheticData, CsvData, NpzData, DiabetesData, LibsvmData, SparseSyntheticData],  # noqa: UP007,E501
     Field(discriminator="kind"),
 ]
 

@@ -15,7 +15,15 @@ from torch import Tensor
 from .. import data as data_mod
 from .. import data_shards
 from ..errors import InputError
-from .config import Config, CsvData, DiabetesData, NpzData, SyntheticData
+from .config import (
+    Config,
+    CsvData,
+    DiabetesData,
+    LibsvmData,
+    NpzData,
+    SparseSyntheticData,
+    SyntheticData,
+)
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -50,7 +58,8 @@ class Problem:
 def describe_data(config: Config) -> str:
     """The data source in a few words, with the resolved path of a file."""
     d = config.data
-    return f"{d.kind} file {d.path}" if isinstance(d, (CsvData, NpzData)) else f"{d.kind} data"
+    return (f"{d.kind} file {d.path}" if isinstance(d, (CsvData, NpzData, LibsvmData))
+            else f"{d.kind} data")
 
 
 def column_names(config: Config, p: int) -> list[str] | None:
@@ -91,6 +100,8 @@ def load_rows(config: Config, rank: int = 0, world: int = 1
         if config.objective.loss == "logistic":  # labels of the same sparse linear model
             y = (y > y.median()).to(y.dtype)
         return X, y, beta
+    if isinstance(d, (LibsvmData, SparseSyntheticData)):  # X stays sparse (torch CSR)
+        return _sparse_rows(config, d, world)
     if world == 1 and isinstance(d, CsvData):
         X, y = data_mod.load_csv(d.path, d.target, delimiter=d.delimiter)
     elif world == 1 and isinstance(d, NpzData):
@@ -106,3 +117,19 @@ def load_rows(config: Config, rank: int = 0, world: int = 1
     else:  # pragma: no cover (the schema allows nothing else)
         raise InputError(f"data.kind {d.kind!r} is not supported")
     return X, y, None
+
+
+def _sparse_rows(config: Config, d: LibsvmData | SparseSyntheticData, world: int
+                 ) -> tuple[Tensor, Tensor, Tensor | None]:
+    """A sparse data kind's rows (all of them: sparse data runs in one process)."""
+    from .. import data_sparse
+
+    if world > 1:
+        raise InputError(f"data.kind {d.kind!r}: sparse data runs locally (not sharded)")
+    if isinstance(d, LibsvmData):
+        X, y = data_sparse.load_svmlight(d.path, n_features=d.n_features)
+        return X, y, None
+    seed = config.seed if d.seed is None else d.seed
+    return data_sparse.make_sparse_synthetic(
+        d.n, d.p, d.density, power=d.power, informative=d.informative, snr=d.snr, seed=seed,
+        loss=config.objective.loss)

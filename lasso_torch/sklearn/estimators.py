@@ -44,8 +44,8 @@ from .inputs import (
 )
 from .sklearn_path import enet_path_torch, least_squares
 
-SPARSE_GRAM_MAX = 4096  # features up to which a sparse X (or positive=True) is solved in
-# Gram form (ws; cd), beyond by fista
+SPARSE_GRAM_MAX = 4096  # features up to which a dense X with positive=True is solved in
+# Gram form (cd), beyond by fista; a sparse X runs cd on its CSC columns
 
 
 def warn_unconverged(res: SolveResult, tol_abs: Any, stacklevel: int = 3) -> None:
@@ -134,10 +134,10 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
         if name == "auto":  # scikit-learn's algorithm (ridge is solved directly); positive
             # CD runs on the Gram matrix (lasso_torch.solvers.penalty_cd): fista when wide
             wide = getattr(self, "positive", False) and X.shape[1] > SPARSE_GRAM_MAX
-            name = "fista" if wide else "cd"
+            name = "fista" if wide and not scipy_sparse.issparse(X) else "cd"
         spec = get_solver(name)
-        if scipy_sparse.issparse(X) and not spec.batched:
-            name = "ws" if X.shape[1] <= SPARSE_GRAM_MAX else "fista"
+        if scipy_sparse.issparse(X) and not (spec.batched or spec.sparse):
+            name = "cd"  # compiled CD on the CSC columns (lasso_torch.solvers.sparse_cd)
             spec = get_solver(name)
         opts: dict[str, Any] = {}
         if "selection" in spec.options:
@@ -172,8 +172,6 @@ class TorchLinearModel(RegressorMixin, BaseEstimator):
         if positive and w0 is not None:  # a previous fit's negative entries: infeasible
             w0 = w0.clamp(min=0)
         name, opts = self._solver(X)
-        if scipy_sparse.issparse(X) and name == "ws":
-            gram = True if not isinstance(gram, torch.Tensor) else gram
         return solve(Xt, yt, float(self.alpha), l1_ratio, name, tol=2 * self.tol,
                      max_iter=self.max_iter, fit_intercept=self.fit_intercept,
                      sample_weight=swt, coef_init=w0, gram=gram, warn=False, check_start=True,

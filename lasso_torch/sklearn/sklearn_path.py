@@ -101,7 +101,7 @@ def enet_path_torch(X: Any, y: Any, *, l1_ratio: float = 0.5, eps: float = 1e-3,
     for yk in cols:
         res = lasso_path(Xt, yk, alphas=alphas, n_alphas=n_alphas or 100, eps=eps,
                          l1_ratio=l1_ratio, tol=2 * tol, fit_intercept=False, positive=positive,
-                         strategy="batched" if is_sparse(Xt) else "warm",
+                         strategy="warm",
                          max_iter=max(max_iter, 1))
         p0 = float((yk * yk).sum()) / (2 * yk.shape[0])
         out_a = res.alphas.double().numpy()

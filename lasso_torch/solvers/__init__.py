@@ -12,6 +12,8 @@ from .loop import LoopResult, Trace, run_loop
 from .penalty_cd import PenaltyCD  # after cd, ws and anderson_cd: their builders dispatch to it
 from .prox_newton import ProxNewton
 from .registry import REGISTRY, SolverSpec, get_solver, register, solver_names
+from .sparse_cd import SparseCD
+from .sparse_path import sparse_path  # after penalty_cd: cd, ws, anderson_cd take a sparse X
 from .torch_optim import ProxOptimizerEngine, TorchOptimizerEngine
 from .working_set import WorkingSet
 
@@ -24,7 +26,7 @@ EXACT_ZERO_SOLVERS = solver_names(family="solver", exact_zeros=True)
 __all__ = [
     "EXACT_ZERO_SOLVERS", "REGISTRY", "SOLVERS", "AndersonCD", "CoordinateDescent", "Engine",
     "LoopResult", "PenaltyCD", "ProxNewton",
-    "ProxOptimizerEngine", "ProximalEngine", "SolverSpec", "SubgradientEngine",
+    "ProxOptimizerEngine", "ProximalEngine", "SolverSpec", "SparseCD", "SubgradientEngine",
     "TorchOptimizerEngine", "Trace", "WorkingSet", "get_solver", "register", "run_loop",
-    "solver_names",
+    "solver_names", "sparse_path",
 ]

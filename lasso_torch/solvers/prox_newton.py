@@ -41,14 +41,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .. import sparse as sp
 from ..certificates import Certificate, certify
 from ..datafits import Quadratic
 from ..errors import InputError
+from ..sparse import is_sparse
 from .engine import Engine
 from .loop import run_loop
 from .prox_newton_host import Host, compiled_applies, pn_path
 from .registry import SolverSpec, get_solver, register
+from .sparse_newton import sparse_direction
 
 
 def irls_rows(X: Tensor, ys: Tensor, h: Tensor, fit_intercept: bool) -> tuple[Tensor, Tensor]:
@@ -122,12 +123,12 @@ class ProxNewton(Engine):
         df, pen, w = self.datafit, self.penalty, self.w
         cert = self.certificate()
         u, h = _model(df, w)
+        if is_sparse(df.X):  # the subproblem on X's CSC columns, never densified (issue 27)
+            return self._accept(w, *sparse_direction(self, cert, u, h))
         rmat = df.rmat if hasattr(df, "rmat") else df.rmatvec  # X_c^T v
         grad = -rmat(u if df.s is None else df.s * u) / df.n
         ws = self._working_set(grad)
-        Xw = sp.select(df.X, ws, 1)
-        if sp.is_sparse(Xw):  # the working set's columns, dense (n x |W|): the subproblem's
-            Xw = Xw.to_dense()
+        Xw = df.X[:, ws]
         live = h > torch.finfo(h.dtype).tiny
         if not bool(live.any()):
             return
@@ -146,6 +147,10 @@ class ProxNewton(Engine):
                        check_every=spec.check_every, stall_patience=spec.stall_patience)
         d = torch.zeros_like(w)
         d[ws] = res.coef.to(w) - w[ws]
+        self._accept(w, d, grad)
+
+    def _accept(self, w: Tensor, d: Tensor, grad: Tensor) -> None:
+        """The line search along ``d``; no decrease: larger, more precise subproblems."""
         self.w = self._line_search(w, d, grad)
         if self.w is w:  # no decrease: a larger working set, a more precise subproblem
             self.ws_min, self.tighten = min(2 * self.ws_min, w.numel()), self.tighten * 0.1
@@ -182,7 +187,8 @@ class ProxNewton(Engine):
 register(SolverSpec(
     "prox_newton", ProxNewton,
     "proximal Newton with working sets; weighted least-squares subproblems solved by "
-    "compiled CD (the fast solver of the logistic, Huber, Poisson, Gamma, Tweedie losses)",
+    "compiled CD (the fast solver of the logistic, Huber, Poisson, Gamma, Tweedie losses; "
+    "on a sparse X, CD on its CSC columns)",
     options={"ws_min": 10, "inner": "compiled", "inner_ratio": 0.1}, check_every=1,
     stall_patience=5, weights=True, path=pn_path, colour="#9467bd",
-    iteration="outer iteration"))
+    iteration="outer iteration", sparse=True))

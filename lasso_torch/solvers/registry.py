@@ -38,6 +38,9 @@ class SolverSpec:
         uses_lr: whether ``lr`` means something to it (default ``1/L``).
         colour: its colour in every figure.
         iteration: what one iteration is (``"step"``, ``"epoch"``, ``"outer iteration"``).
+        sparse: whether it takes a sparse ``X`` as it is (``cd``, ``anderson_cd``, ``ws``:
+            :mod:`lasso_torch.solvers.sparse_path`; ``prox_newton``); the batched solvers
+            take one too.
         path: ``path(datafit, alphas, pen, tol, max_iter, catch_interrupt, **options)``, a
             compiled warm path over a whole grid (``(W, rel_gaps, n_iters, status)``, or
             None where it does not apply), or None: the warm path runs the engine per alpha.
@@ -60,6 +63,7 @@ class SolverSpec:
     colour: str = "#555555"
     iteration: str = "step"
     family: str = "solver"
+    sparse: bool = False
     path: Callable[..., Any] | None = None
 
 
