@@ -113,7 +113,7 @@ def main() -> None:
     fig.tight_layout()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "dictionary_learning.png", dpi=110)
+    fig.savefig(out / "dictionary_learning.png", dpi=150)
     print(f"figure: {out / 'dictionary_learning.png'}")
 
 

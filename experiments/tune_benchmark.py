@@ -183,7 +183,7 @@ def figure(curve, res, sp_iter, out: Path) -> None:
                  fontsize=10)
     fig.tight_layout()
     out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "tune_validation_curve.png", dpi=110)
+    fig.savefig(out / "tune_validation_curve.png", dpi=150)
     print(f"figure: {out / 'tune_validation_curve.png'}")
 
 

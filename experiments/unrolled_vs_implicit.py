@@ -109,7 +109,7 @@ def main() -> None:
     fig.tight_layout()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "unrolled_vs_implicit.png", dpi=110)
+    fig.savefig(out / "unrolled_vs_implicit.png", dpi=150)
     print(f"figure: {out / 'unrolled_vs_implicit.png'}")
 
 

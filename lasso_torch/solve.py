@@ -252,9 +252,8 @@ def solve(
         pen = build_penalty(torch.full((y.shape[1],), alpha, dtype=X.dtype, device=X.device),
                             l1_ratio, p=X.shape[1], like=X, penalty=penalty, weights=weights,
                             positive=positive, bounds=bounds, gamma=gamma, groups=groups)
-    opts = {k: v for k, v in opts.items() if k in spec.options}
-    if spec.uses_lr:
-        opts["lr"] = lr
+    opts = {**{k: v for k, v in opts.items() if k in spec.options},
+            **({"lr": lr} if spec.uses_lr else {})}
     solver_check(spec, datafit, pen, opts)
     _backtrack_if_needed(spec, datafit, lr, opts)
     engine = build_engine(spec, datafit, pen, w0, {**opts, "tol": tol})

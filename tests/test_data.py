@@ -173,11 +173,12 @@ def _xy(n: int = 20, p: int = 5):
             torch.randn(n, generator=g, dtype=torch.float64))
 
 
-def test_requires_grad_inputs_are_detached():
+def test_requires_grad_inputs_solve_the_same_and_carry_the_implicit_gradient():
     X, y = _xy()
     res = lt.solve(X.requires_grad_(), y.requires_grad_(), 0.1)
     ref = lt.solve(X.detach(), y.detach(), 0.1)
-    assert res.converged and torch.equal(res.coef, ref.coef) and not res.coef.requires_grad
+    assert res.converged and torch.equal(res.coef.detach(), ref.coef)
+    assert res.coef.requires_grad and not ref.coef.requires_grad  # lasso_torch.implicit
 
 
 @pytest.mark.parametrize("bad,words", [

@@ -118,7 +118,7 @@ def test_an_unconverged_path_warns_like_solve(strategy):
     X = torch.randn(40, 12, dtype=torch.float64)
     y = X[:, 0] - 2 * X[:, 3] + 0.1 * torch.randn(40, dtype=torch.float64)
     with pytest.warns(lt.ConvergenceWarning, match=r"lasso_path: \d+ of 6 points did not "
-                      r"converge \(\d+ max_iter\); worst relative duality gap"):
+                      r"converge \(\d+ max_iter\); worst relative gap"):
         res = lt.lasso_path(X, y, n_alphas=6, strategy=strategy, solver="fista", max_iter=1,
                             tol=1e-14)
     assert any(s != "converged" for s in res.status)

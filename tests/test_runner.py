@@ -151,13 +151,18 @@ def test_an_error_outside_the_solvers_keeps_the_run_and_reraises(tmp_path, monke
     assert meta["status"] == "interrupted" and "boom" in meta["error"]
 
 
-def test_path_run_has_lasso_and_ridge_on_one_grid(tmp_path):
+def test_path_run_has_lasso_and_ridge_on_their_grids(tmp_path):
     cfg = small(tmp_path, objective={"alpha": {"num": 12, "min_fraction": 1e-2}},
                 solvers=[{"kind": "cd", "max_iter": 5000, "tol": 1e-10}])
     run = run_config(cfg)
     path = run.traces["path"]
     alphas, coefs, ridge = path["alphas"], path["coefs"], path["ridge_coefs"]
-    assert alphas.shape == (12,) and coefs.shape == (12, 8) and ridge.shape == (12, 8)
+    assert alphas.shape == (12,) and coefs.shape == (12, 8)
+    # ridge on its own grid: 1000 alpha_max (where it has shrunk) down to the lasso's end
+    r_alphas = path["ridge_alphas"]
+    assert ridge.shape == (r_alphas.size, 8) and r_alphas.size == 24
+    assert r_alphas[0] == pytest.approx(1e3 * float(path["alpha_max"]))
+    assert r_alphas[-1] == pytest.approx(alphas[-1])
     assert np.all(np.diff(alphas) < 0)
     assert alphas[0] == pytest.approx(float(path["alpha_max"]))
     assert np.all(coefs[0] == 0.0)  # nothing enters at alpha_max
@@ -356,7 +361,7 @@ def test_every_phase_says_what_it_does_without_a_terminal(tmp_path):
     text = "\n".join(lines)
     for start in ("reference (cd, tol 1e-12): up to 200000 it",
                   "cross-validation: 3 folds x 5 alphas ...",
-                  "path cd (l1_ratio 1): up to 4 alpha", "path cd (l1_ratio 0): up to 4 alpha"):
+                  "path cd (l1_ratio 1): up to 4 alpha", "path cd (l1_ratio 0): up to 20 alpha"):
         assert start in text, text
 
 

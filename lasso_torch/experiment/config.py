@@ -46,20 +46,20 @@ from .schema import (  # noqa: F401  (the data kinds, re-exported: the schema's 
     PosInt,
     SampleWeightFile,
     SparseSyntheticData,
+    Strict,
     SyntheticData,
-    _not_bool,
-    _Strict,
+    not_bool,
 )
 
 
 # --- objective -------------------------------------------------------------------------
-class AlphaFraction(_Strict):
+class AlphaFraction(Strict):
     """``alpha = fraction * alpha_max``."""
 
     fraction: Annotated[Number, Field(gt=0.0)]
 
 
-class AlphaGrid(_Strict):
+class AlphaGrid(Strict):
     """``num`` log-spaced values from ``max_fraction`` down to ``min_fraction`` of alpha_max."""
 
     num: Annotated[Integer, Field(ge=2, le=1000)] = 30
@@ -73,7 +73,7 @@ class AlphaGrid(_Strict):
         return self
 
 
-class AlphaTune(_Strict):
+class AlphaTune(Strict):
     """Alpha by :func:`lasso_torch.tune` (per feature: solved at max alpha_j, weights
     alpha_j / max; criterion holdout: a seeded val_fraction of the rows)."""
 
@@ -89,13 +89,13 @@ class AlphaTune(_Strict):
 PositiveAlpha = Annotated[Number, Field(gt=0.0)]
 
 
-class WeightsFile(_Strict):
+class WeightsFile(Strict):
     """Per-feature penalty factors read from a ``.npy`` file (one number per feature)."""
 
     file: str
 
 
-class ObjectiveConfig(_Strict):
+class ObjectiveConfig(Strict):
     """Lasso (l1_ratio 1), ridge (0) or elastic net; alpha absolute, a fraction, or a grid.
 
     ``alpha``: a number; ``{fraction: f}`` (of alpha_max); a list of numbers or
@@ -200,7 +200,7 @@ RESERVED_LABELS = ("reference", "problem", "path", "geometry")  # traces.npz's o
 SHARED_OPTIONS = {"restart", "backtracking", "schedule"}  # lt.solve takes them for any solver
 
 
-class SolverConfig(_Strict):
+class SolverConfig(Strict):
     """One solver run (see :func:`lasso_torch.solve` for the options).
 
     ``kind``: any solver of the registry (``fista``, ``cd``, ``ws``, ``prox_adam``, ...), a
@@ -264,7 +264,7 @@ class SolverConfig(_Strict):
 
 
 # --- the whole config ------------------------------------------------------------------
-class Config(_Strict):
+class Config(Strict):
     """A validated experiment config; ``model_dump(mode="json")`` is what a run stores."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+=-]+$", max_length=120)]

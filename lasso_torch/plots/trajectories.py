@@ -197,8 +197,10 @@ def trajectory_figure(
             handles.append(Line2D([], [], color=NULL_COLOR, label="0 in the solution"))
         if any_landed:
             handles.append(Line2D([], [], marker="o", mfc="white", mec="black", ls="none",
-                                  label="iteration where $w_j$ became exactly 0.0 and stayed "
-                                  "(number: how many at that iteration)"))
+                                  label=style.fit_text(
+                                      "iteration where $w_j$ became exactly 0.0 and stayed "
+                                      "(number: how many at that iteration)", width * 0.85,
+                                      "medium")))
         if handles:
             fig.legend(handles=handles, loc="outside lower center",  # never wider than it
                        ncol=style.fit_columns(fig, [h.get_label() for h in handles],

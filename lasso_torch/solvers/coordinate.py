@@ -51,7 +51,7 @@ from .registry import SolverSpec, register
 _HOST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # datafit -> its host copies
 
 
-def _cached(datafit: Quadratic, key: str, make: Callable[[], Any]) -> Any:
+def cached_on(datafit: Quadratic, key: str, make: Callable[[], Any]) -> Any:
     """``make()`` once per datafit (shared by the engines of a warm path's alphas)."""
     store = _HOST.setdefault(datafit, {})
     if key not in store:
@@ -62,7 +62,7 @@ def _cached(datafit: Quadratic, key: str, make: Callable[[], Any]) -> Any:
 def host_arrays(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
     """The centered design (Fortran order, the data's dtype) and ``y_c`` on the host,
     computed once per datafit."""
-    return _cached(datafit, "arrays", lambda: _centered(datafit))
+    return cached_on(datafit, "arrays", lambda: _centered(datafit))
 
 
 def _centered(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +80,7 @@ def host_gram(datafit: Quadratic) -> tuple[np.ndarray, np.ndarray]:
     def make() -> tuple[np.ndarray, np.ndarray]:
         Xc, yc = host_arrays(datafit)
         return np.ascontiguousarray(mm(Xc.T, Xc)), mm(Xc.T, yc)
-    return _cached(datafit, "gram", make)
+    return cached_on(datafit, "gram", make)
 
 
 def as_certificate(primal: float, gap: float, kkt: float, p0: float, like: Tensor

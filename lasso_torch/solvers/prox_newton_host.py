@@ -16,7 +16,7 @@ from ..datafits import Quadratic
 from ..group_penalty import SparseGroupLasso
 from ..penalties import ElasticNet
 from ..weighted import WeightedElasticNet
-from .coordinate import _cached, as_certificate
+from .coordinate import as_certificate, cached_on
 from .glm_kernels import loss_sum, pn_certificate, profile_intercept, row_loss
 from .group_kernels import pn_group_iteration
 from .pn_kernels import pn_iteration
@@ -51,7 +51,7 @@ def _host_design(datafit: Any) -> tuple[np.ndarray, np.ndarray]:
         mean = X.mean(0) if datafit.fit_intercept else np.zeros(X.shape[1])
         np.subtract(X, mean, out=out)
         return out, mean
-    return _cached(datafit, "glm_host", make)
+    return cached_on(datafit, "glm_host", make)
 
 
 class Host:

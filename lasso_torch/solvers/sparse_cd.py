@@ -44,7 +44,7 @@ from ..errors import InputError
 from ..penalties import is_plain
 from ..sparse import csc_arrays, transpose
 from . import csc_kernels as ck
-from .coordinate import _cached, as_certificate
+from .coordinate import as_certificate, cached_on
 from .engine import Engine
 from .kernels import enet_certificate, kkt_scores
 from .loop import stall_floor
@@ -87,7 +87,7 @@ def host(datafit: Quadratic) -> CSC:
         s = np.empty(0, data.dtype) if datafit.s is None else datafit.s.cpu().numpy()
         return stats(indptr, indices, data, s, datafit.yc.detach().cpu().numpy(),
                      float(datafit.n), datafit.fit_intercept)
-    return _cached(datafit, "csc", make)
+    return cached_on(datafit, "csc", make)
 
 
 def stats(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, s: np.ndarray,

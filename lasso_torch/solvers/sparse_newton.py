@@ -24,14 +24,14 @@ from torch import Tensor
 
 from ..penalties import is_plain
 from . import csc_kernels as ck
-from .coordinate import _cached
+from .coordinate import cached_on
 from .loop import stall_floor
 from .sparse_cd import csc_of, penalty_arrays, stats
 
 
 def _csc(df: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``X``'s CSC arrays on the host, once per datafit (from its ``X^T``)."""
-    return _cached(df, "csc_arrays", lambda: csc_of(df.X, df.XT))
+    return cached_on(df, "csc_arrays", lambda: csc_of(df.X, df.XT))
 
 
 def _working_set(engine: Any, grad: Tensor) -> Tensor:
