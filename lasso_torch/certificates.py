@@ -273,8 +273,9 @@ def _final_of(primal: float, gap: float, p0: float, kkt: float, intercept: float
     """A :class:`Final` from numbers (the small numpy path), with the same rounding bound."""
     p0 = max(p0, torch.finfo(torch.float64).tiny)
     bound = 64 * EPS64 * (n ** 0.5 + 1.0) * (abs(primal) + abs(primal - gap)) / p0
-    t = torch.tensor([primal, gap, gap / p0, kkt, intercept, bound], dtype=torch.float64)
-    return Final(Certificate(t[0], t[1], t[2], t[3]), t[4], kind, t[5])
+    t = torch.tensor([primal, gap, gap / p0, kkt, intercept, bound],
+                     dtype=torch.float64).unbind()
+    return Final(Certificate(*t[:4]), t[4], kind, t[5])
 
 
 def _dual_terms(S: object, pen: object) -> Tensor:

@@ -176,7 +176,8 @@ def _check(cols: _Columns, engine: Engine, cert: Certificate, k: int, tol: float
     """Decide which columns stop at iteration ``k``; True when the whole loop stops."""
     vals = torch.stack([cert.objective.reshape(-1), cert.rel_gap.reshape(-1),
                         cert.gap.reshape(-1)]).to("cpu", torch.float64).numpy()  # one sync
-    worse = _worse_than_zero(vals) & last & _p0_is_objective(engine)  # above P(0): diverged
+    worse = (_worse_than_zero(vals) & _p0_is_objective(engine) if last  # above P(0):
+             else np.zeros(vals.shape[1], dtype=bool))  # diverged (checked at the end only)
     if not cols.batch:
         return _check_one(cols, engine, cert, k, tol, checking, patience, floor, last,
                           callback, float(vals[0, 0]), float(vals[1, 0]), bool(worse[0]))
