@@ -216,3 +216,16 @@ def pn_certificate(X, y, s, code, param, w, a1, a2, intercept, b, conj):  # noqa
         if s[i] != 0.0:
             lconj += s[i] * row_conj(code, y[i], kappa * su[i] / s[i], param)
     return primal, primal + lconj / N + pconj, kkt, b
+
+
+@njit(cache=True)
+def intercept_step(q, h, xd, hsum, N):  # noqa: ANN001, ANN201
+    """The Newton model's exact step on its unpenalized intercept: ``d = -sum(q) / (N hsum)``
+    applied to the model gradient ``q`` (weights ``h``) and the direction ``xd`` in place;
+    returns ``(d, gradient)``."""
+    gb = q.sum() / N
+    d = -gb / hsum
+    for i in range(q.shape[0]):
+        q[i] += d * h[i]
+        xd[i] += d
+    return d, gb

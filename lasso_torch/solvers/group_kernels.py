@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .glm_kernels import loss_sum, model_rows
+from .glm_kernels import intercept_step, loss_sum, model_rows
 from .kernels import dot
 
 
@@ -106,11 +106,7 @@ def _block_cd(X, ptr, idx, g, h, wsub, a1, a2g, L, N, intercept, tol, max_epochs
                     dn += d * d
             move = max(move, Lg * np.sqrt(dn))
         if intercept and hsum > 0:
-            gb = q.sum() / N
-            d = -gb / hsum
-            for i in range(n):
-                q[i] += d * h[i]
-                xd[i] += d
+            d, gb = intercept_step(q, h, xd, hsum, N)
             db += d
             move = max(move, abs(gb))
         if move <= tol:

@@ -32,7 +32,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .glm_kernels import loss_sum, model_rows, pen_value, prox_box, violation
+from .glm_kernels import (
+    intercept_step,
+    loss_sum,
+    model_rows,
+    pen_value,
+    prox_box,
+    violation,
+)
 from .kernels import dot, select_ws
 
 
@@ -70,11 +77,7 @@ def _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
                 wsub[jj] = new
                 move = max(move, H * abs(d))
         if intercept and hsum > 0:
-            gb = q.sum() / N
-            d = -gb / hsum
-            for i in range(n):
-                q[i] += d * h[i]
-                xd[i] += d
+            d, gb = intercept_step(q, h, xd, hsum, N)
             db += d
             move = max(move, abs(gb))
         if move <= tol:
