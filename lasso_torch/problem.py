@@ -187,13 +187,19 @@ def profile_unpenalized(datafit: Any, penalty: Any, w: Tensor, max_iter: int = 5
         eye = torch.eye(idx.numel(), dtype=W.dtype, device=W.device)
         d = -torch.linalg.solve(H + 1e-14 * eye, G.T.unsqueeze(-1))[..., 0].T
         f0, t = datafit.value(W), torch.ones_like(n)
+        slope = (G * d).sum(0)
+        if bool((slope.abs() <= 1e-15 * f0.abs().clamp(min=1e-300)).all()):
+            W[idx] += d  # a decrease below f's rounding: the Newton step, then done
+            break
         for _ in range(40):
             cand = W.clone()
             cand[idx] += t * d
-            ok = datafit.value(cand) <= f0 + 1e-4 * t * (G * d).sum(0)
+            ok = datafit.value(cand) <= f0 + 1e-4 * t * slope
             if bool(ok.all()):
                 break
             t = torch.where(ok, t, t / 2)
+        else:  # no decrease the float64 objective can measure: as good as it gets
+            break
         W[idx] += t * d
     return W[:, 0] if w.dim() == 1 else W
 
