@@ -47,11 +47,15 @@ def centered_copy(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool,
 
 
 def _offset(A: Tensor, s: Tensor | None, limit: float) -> bool:
-    """Whether some column's (weighted) mean exceeds ``limit`` times its spread (max - min);
-    numpy for a small CPU array (a tenth of torch's per-call cost)."""
+    """Whether some non-constant column's (weighted) mean exceeds ``limit`` times its spread
+    (max - min; a constant column, an intercept's column of ones say, centers to exactly 0
+    anyway); numpy for a small CPU array (a tenth of torch's per-call cost)."""
     if A.device.type == "cpu" and A.numel() <= SMALL and s is None:
         a = A.numpy()
-        return bool((np.abs(a.mean(0, dtype=np.float64)) > limit * np.ptp(a, 0)).any())
+        spread = np.ptp(a, 0)
+        return bool(((np.abs(a.mean(0, dtype=np.float64)) > limit * spread) & (spread > 0))
+                    .any())
     m = A.sum(0, dtype=F64) / A.shape[0] if s is None else (
         (s.to(A.dtype) @ A).to(F64) / s.sum())
-    return bool((m.abs() > limit * (A.amax(0) - A.amin(0)).to(F64)).any())
+    spread = (A.amax(0) - A.amin(0)).to(F64)
+    return bool(((m.abs() > limit * spread) & (spread > 0)).any())
