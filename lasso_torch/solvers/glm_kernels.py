@@ -219,6 +219,15 @@ def pn_certificate(X, y, s, code, param, w, a1, a2, intercept, b, conj):  # noqa
 
 
 @njit(cache=True)
+def column_step(q, h, xd, col, d):  # noqa: ANN001, ANN201
+    """Coordinate ``j`` of the Newton model moved by ``d``: its gradient ``q += d h x_j`` and
+    the direction ``xd += d x_j`` in place."""
+    for i in range(q.shape[0]):
+        q[i] += d * h[i] * col[i]
+        xd[i] += d * col[i]
+
+
+@njit(cache=True)
 def intercept_step(q, h, xd, hsum, N):  # noqa: ANN001, ANN201
     """The Newton model's exact step on its unpenalized intercept: ``d = -sum(q) / (N hsum)``
     applied to the model gradient ``q`` (weights ``h``) and the direction ``xd`` in place;

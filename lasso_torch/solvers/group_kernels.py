@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .glm_kernels import intercept_step, loss_sum, model_rows
+from .glm_kernels import column_step, intercept_step, loss_sum, model_rows
 from .kernels import dot
 
 
@@ -70,7 +70,6 @@ def _group_lipschitz(X, cols, h, N):  # noqa: ANN001, ANN202
 
 @njit(cache=True)
 def _block_cd(X, ptr, idx, g, h, wsub, a1, a2g, L, N, intercept, tol, max_epochs, xd):  # noqa: ANN001, ANN202, E501
-    n = X.shape[0]
     q = g.copy()
     hsum = h.sum() / N
     db = 0.0
@@ -98,10 +97,7 @@ def _block_cd(X, ptr, idx, g, h, wsub, a1, a2g, L, N, intercept, tol, max_epochs
                 j = cols[k]
                 d = u[k] * scale - wsub[j]
                 if d != 0.0:
-                    col = X[:, j]
-                    for i in range(n):
-                        q[i] += d * h[i] * col[i]
-                        xd[i] += d * col[i]
+                    column_step(q, h, xd, X[:, j], d)
                     wsub[j] += d
                     dn += d * d
             move = max(move, Lg * np.sqrt(dn))

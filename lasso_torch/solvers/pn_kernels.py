@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from .glm_kernels import (
+    column_step,
     intercept_step,
     loss_sum,
     model_rows,
@@ -71,9 +72,7 @@ def _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
             new = prox_box(H * old - dot(col, q) / N, H, a1[j], a2[j], lo[j], hi[j])
             if new != old:
                 d = new - old
-                for i in range(n):
-                    q[i] += d * h[i] * col[i]
-                    xd[i] += d * col[i]
+                column_step(q, h, xd, col, d)
                 wsub[jj] = new
                 move = max(move, H * abs(d))
         if intercept and hsum > 0:
