@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from .errors import InputError
+from .penalties import AlphaSplit
 from .prox import soft_threshold
 
 
@@ -61,7 +62,7 @@ def group_labels(groups: Any, p: int) -> np.ndarray:
     return np.unique(arr, return_inverse=True)[1].ravel()
 
 
-class SparseGroupLasso:
+class SparseGroupLasso(AlphaSplit):
     """``alpha (l1_ratio |w|_1 + (1 - l1_ratio) sum_g c_g ||w_g||_2)`` (module docstring)."""
 
     convex = True
@@ -90,14 +91,6 @@ class SparseGroupLasso:
         lab, _ = self._g(w)
         out = torch.zeros((self.n_groups, *w.shape[1:]), dtype=w.dtype, device=w.device)
         return out.index_add_(0, lab, w * w).sqrt()
-
-    @property
-    def l1(self) -> float | Tensor:
-        return self.alpha * self.l1_ratio
-
-    @property
-    def l2(self) -> float | Tensor:
-        return self.alpha * (1.0 - self.l1_ratio)
 
     def value(self, w: Tensor) -> Tensor:
         _, c = self._g(w)

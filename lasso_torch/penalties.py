@@ -15,7 +15,25 @@ from torch import Tensor
 from .prox import enet_prox, group_prox_diag, group_soft_threshold, soft_threshold
 
 
-class ElasticNet:
+class AlphaSplit:
+    """``alpha`` split by ``l1_ratio`` between the L1 part and the other (the ridge term, or
+    the group norms): what every elastic-net-like penalty exposes."""
+
+    alpha: float | Tensor
+    l1_ratio: float
+
+    @property
+    def l1(self) -> float | Tensor:
+        """Weight of ``|w|_1``: ``alpha * l1_ratio``."""
+        return self.alpha * self.l1_ratio
+
+    @property
+    def l2(self) -> float | Tensor:
+        """Weight of the other part: ``alpha * (1 - l1_ratio)``."""
+        return self.alpha * (1.0 - self.l1_ratio)
+
+
+class ElasticNet(AlphaSplit):
     """``alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)``."""
 
     def __init__(self, alpha: float | Tensor, l1_ratio: float = 0.5) -> None:
@@ -28,16 +46,6 @@ class ElasticNet:
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
         self.alpha = alpha
         self.l1_ratio = float(l1_ratio)
-
-    @property
-    def l1(self) -> float | Tensor:
-        """Weight of ``|w|_1``: ``alpha * l1_ratio``."""
-        return self.alpha * self.l1_ratio
-
-    @property
-    def l2(self) -> float | Tensor:
-        """Weight of ``|w|^2 / 2``: ``alpha * (1 - l1_ratio)``."""
-        return self.alpha * (1.0 - self.l1_ratio)
 
     def value(self, w: Tensor) -> Tensor:
         """Penalty value (a scalar for ``w`` of shape ``(p,)``, ``(K,)`` for ``(p, K)``)."""

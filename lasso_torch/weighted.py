@@ -32,7 +32,7 @@ import math
 import torch
 from torch import Tensor
 
-from .penalties import ElasticNet
+from .penalties import AlphaSplit, ElasticNet
 from .prox import clip, soft_threshold
 
 INF = math.inf
@@ -46,7 +46,7 @@ def per_feature(v: Tensor | None, like: Tensor) -> Tensor | None:
     return v[:, None] if like.dim() == 2 else v
 
 
-class WeightedElasticNet:
+class WeightedElasticNet(AlphaSplit):
     """``alpha sum_j c_j (rho |w_j| + (1 - rho)/2 w_j^2)`` on ``lower <= w <= upper``."""
 
     convex = True
@@ -57,14 +57,6 @@ class WeightedElasticNet:
         ElasticNet(alpha, l1_ratio)  # the same checks of alpha and l1_ratio
         self.alpha, self.l1_ratio = alpha, float(l1_ratio)
         self.weights, self.lower, self.upper = weights, lower, upper
-
-    @property
-    def l1(self) -> float | Tensor:
-        return self.alpha * self.l1_ratio
-
-    @property
-    def l2(self) -> float | Tensor:
-        return self.alpha * (1.0 - self.l1_ratio)
 
     def _a(self, like: Tensor) -> tuple[Tensor, Tensor]:
         """``(a1, a2)`` per feature (and per column) against ``like``."""
