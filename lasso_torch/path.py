@@ -181,6 +181,9 @@ def lasso_path(
     res = run_strategy(strategy, make, X, y, alphas, l1_ratio, tol, max_iter, fit_intercept,
                        M, s, gram, solver, distributed, catch_interrupt,
                        {**kwargs, "pen": pen, "objective": objective, "loss": loss})
+    if X.dtype != problem[0].dtype:  # widened by centered_copy: the answer in the data's
+        res.coefs, res.intercepts, res.gaps = (t.to(problem[0].dtype) for t in (  # dtype
+            res.coefs, res.intercepts, res.gaps))
     certify_path(res, *problem, make(*problem, fit_intercept, gram=False, row_weights=s),
                  pen(alphas), M, s, fit_intercept, tol, distributed)
     res.time = time.perf_counter() - t0

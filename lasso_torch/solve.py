@@ -38,6 +38,8 @@ from .solvers.auto import choose, small_on_one_thread
 from .solvers.loop import STATUS_ORDER, certified_status, describe
 from .solvers.registry import SolverSpec
 
+WIDENED = "solved in float64 (float32 data: a GLM loss, or a sparse X with offsets)"
+
 __all__ = ["ConvergenceWarning", "SolveResult", "solve", "build_engine"]
 
 
@@ -260,8 +262,7 @@ def solve(
     patience = None if spec.stall_patience is None or stall_patience is None else min(
         stall_patience, spec.stall_patience)
     out = _run(engine, check_start and coef_init is not None, stall_patience=patience, **loop)
-    notes = tuple(n for n in (widened, "solved in float64 (float32 data, a GLM loss)" if
-                              X.dtype != problem[0].dtype else None) if n)
+    notes = tuple(n for n in (widened, WIDENED if X.dtype != problem[0].dtype else None) if n)
     return _result(spec, engine, out, problem, pen, full, tol, warn, distributed, notes,
                    alpha, l1_ratio, loss, y)
 

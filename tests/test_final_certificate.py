@@ -353,3 +353,17 @@ def test_small_numpy_path_equals_the_blocked_torch_path(seed, l1_ratio, weighted
         exact.SMALL = saved
     for a, b in zip((*small.cert, small.intercept), (*big.cert, big.intercept), strict=True):
         assert float(a) == pytest.approx(float(b), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["auto", "fista"])
+def test_sparse_float32_with_an_offset_column_is_widened_and_certified(solver):
+    rng = np.random.default_rng(5)
+    A = np.where(rng.random((200, 20)) < 0.3, rng.standard_normal((200, 20)), 0.0)
+    A[:, 0] = 1e4 + rng.standard_normal(200)  # implicit centering cancels in float32
+    A = A.astype(np.float32)
+    y = (A[:, 0].astype(np.float64) + rng.standard_normal(200)).astype(np.float32)
+    alpha = 0.1 * float(lt.alpha_max(torch.tensor(A, dtype=torch.float64),
+                                     torch.tensor(y, dtype=torch.float64)))
+    res = lt.solve(sps.csr_matrix(A), y, alpha=alpha, solver=solver, max_iter=2000)
+    assert res.coef.dtype == torch.float32 and any("float64" in n for n in res.notes)
+    assert _status_is_true(res, A.astype(np.float64), y.astype(np.float64), alpha) is not None
