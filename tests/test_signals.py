@@ -193,7 +193,7 @@ name: s
 data: {kind: synthetic, n: 200, p: 30, correlation: 0.5}
 objective: {alpha: {fraction: 0.1}}
 solvers: [{kind: subgradient, max_iter: 6000, tol: 0, record_every: 0}]
-sweep: {objective.alpha.fraction: [0.3, 0.2, 0.1, 0.05]}
+sweep: {objective.alpha.fraction: [0.1, 0.05, 0.03, 0.02]}
 """
 
 
@@ -211,4 +211,7 @@ def test_two_copies_of_one_sweep_run_each_point_once(tmp_path):
     assert saved == 4
     skipped = "".join(err for _, err in outs)
     assert "another process is running it now" in skipped or "done already" in skipped
-    assert json.loads((runs[0].path / "meta.json").read_text())["status"] == "complete"
+    # every point finished (at 0.3 alpha_max the constant-step subgradient ends above P(0),
+    # which the loop calls 'diverged': those fractions are kept out of this test)
+    assert [json.loads((r.path / "meta.json").read_text())["status"] for r in runs] == [
+        "complete"] * 4
