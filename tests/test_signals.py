@@ -192,7 +192,7 @@ SWEEP = """\
 name: s
 data: {kind: synthetic, n: 200, p: 30, correlation: 0.5}
 objective: {alpha: {fraction: 0.1}}
-solvers: [{kind: subgradient, max_iter: 6000, tol: 0, record_every: 0}]
+solvers: [{kind: subgradient, max_iter: 2500, tol: 0, record_every: 0}]
 sweep: {objective.alpha.fraction: [0.1, 0.05, 0.03, 0.02]}
 """
 

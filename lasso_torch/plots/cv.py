@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..cv import one_se_rule
 from . import style
 
 FOLD_COLOR = "#9a9a9a"
@@ -45,6 +44,8 @@ def cv_figure(alphas: np.ndarray, mse_path: np.ndarray, alpha_chosen: float | No
     order = np.argsort(alphas)
     alphas, mse = alphas[order], mse[order]
     mean = mse.mean(1)
+    from ..cv import one_se_rule  # here: drawing a saved run never imports torch
+
     best, i_1se, se = one_se_rule(alphas, mse)
     if alpha_chosen is None:
         alpha_chosen = float(alphas[best])
