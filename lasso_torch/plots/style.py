@@ -8,6 +8,7 @@ with the Agg canvas.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..colours import SOLVER_COLOURS
+
 
 def solver_color(kind: str) -> str | None:
-    """A solver kind's colour, from its spec in the solver registry (None if unknown)."""
+    """A solver kind's colour (None if unknown): from the solver registry where it is loaded
+    (a solver the user registered has its own), else from :mod:`lasso_torch.colours`
+    (drawing a saved run imports neither torch nor the solvers)."""
+    if "lasso_torch.solvers" not in sys.modules:
+        return SOLVER_COLOURS.get(str(kind))
     from ..solvers import get_solver
 
     try:

@@ -147,5 +147,5 @@ register(SolverSpec(
     "anderson_cd", AndersonCD,
     "working-set coordinate descent with Anderson extrapolation, compiled (skglm's scheme)",
     options={"ws_min": 100, "inner_ratio": 0.3, "K": 5}, check_every=1, stall_patience=5,
-    colour="#9467bd", iteration="outer iteration",
+    iteration="outer iteration",
     path=functools.partial(gram_path, max_epochs=50_000)))

@@ -180,4 +180,4 @@ def _build(datafit: Quadratic, penalty: ElasticNet, w0: torch.Tensor, **options:
 
 register(SolverSpec(
     "auto", _build, "the fastest certified solver for the data (the rule above)",
-    check_every=1, family="auto", colour="#000000"))
+    check_every=1, family="auto"))

@@ -166,5 +166,5 @@ def _plain_path(*args: Any, selection: str = "cyclic", **options: Any) -> Any:
 
 register(SolverSpec(
     "cd", CoordinateDescent, "coordinate descent, cyclic or random (the reference)",
-    options={"selection": "cyclic", "seed": 0}, check_every=1, colour="#4d4d4d",
+    options={"selection": "cyclic", "seed": 0}, check_every=1,
     iteration="epoch", path=_plain_path))

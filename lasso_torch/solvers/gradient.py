@@ -175,14 +175,14 @@ register(SolverSpec(
     "ista", lambda df, pen, w0, **o: ProximalEngine(df, pen, w0, accelerated=False, **o),
     "proximal gradient, step 1/L: exact zeros from some iteration on",
     options={"lr": None, "backtracking": False, **STOCHASTIC}, batched=True, weights=True,
-    sharded=True, uses_lr=True, colour="#1f77b4"))
+    sharded=True, uses_lr=True))
 register(SolverSpec(
     "fista", lambda df, pen, w0, **o: ProximalEngine(df, pen, w0, accelerated=True, **o),
     "ISTA + Nesterov momentum + adaptive restart, optional backtracking",
     options={"lr": None, "restart": True, "backtracking": False, **STOCHASTIC}, batched=True,
-    weights=True, sharded=True, uses_lr=True, colour="#2ca02c"))
+    weights=True, sharded=True, uses_lr=True))
 register(SolverSpec(
     "subgradient", SubgradientEngine,
     "torch.optim.SGD on the full loss through autograd: never exact zeros",
     options={"lr": None, **STOCHASTIC}, stall_patience=None, exact_zeros=False,
-    batched=True, weights=True, uses_lr=True, colour="#d62728"))
+    batched=True, weights=True, uses_lr=True))

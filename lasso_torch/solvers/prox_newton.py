@@ -190,5 +190,5 @@ register(SolverSpec(
     "compiled CD (the fast solver of the logistic, Huber, Poisson, Gamma, Tweedie losses; "
     "on a sparse X, CD on its CSC columns)",
     options={"ws_min": 10, "inner": "compiled", "inner_ratio": 0.1}, check_every=1,
-    stall_patience=5, weights=True, path=pn_path, colour="#9467bd",
+    stall_patience=5, weights=True, path=pn_path,
     iteration="outer iteration", sparse=True))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..colours import DEFAULT, SOLVER_COLOURS
 from ..errors import InputError
 
 
@@ -60,11 +61,15 @@ class SolverSpec:
     weights: bool = False
     sharded: bool = False
     uses_lr: bool = False
-    colour: str = "#555555"
+    colour: str = ""  # "": lasso_torch.colours' entry for the name
     iteration: str = "step"
     family: str = "solver"
     sparse: bool = False
     path: Callable[..., Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.colour:
+            object.__setattr__(self, "colour", SOLVER_COLOURS.get(self.name, DEFAULT))
 
 
 REGISTRY: dict[str, SolverSpec] = {}

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..colours import OTHER_OPTIMIZER, SOLVER_COLOURS
 from ..datafits import Quadratic
 from ..errors import InputError
 from ..optim import ProxAdam, ProxSGD, TruncatedSGD
@@ -176,10 +177,6 @@ def _optimizer_options(cls: type) -> dict[str, Any]:
                                                                     p.VAR_KEYWORD)}
 
 
-COLOURS = {"sgd": "#8c564b", "adam": "#9467bd", "adamw": "#c49c94", "rmsprop": "#7f7f7f",
-           "adagrad": "#aec7e8"}
-
-
 def torch_spec(name: str, cls: type, summary: str = "") -> SolverSpec:
     """The spec of an autograd solver running ``cls`` (a short name of
     :data:`SMOOTH_ONLY` refuses a non-smooth objective)."""
@@ -189,7 +186,8 @@ def torch_spec(name: str, cls: type, summary: str = "") -> SolverSpec:
                                                             smooth_only=smooth_only, **o),
         summary or f"{cls.__module__}.{cls.__name__} on loss + penalty through autograd",
         options={**ENGINE_OPTIONS, **_optimizer_options(cls)}, stall_patience=None,
-        exact_zeros=False, weights=True, uses_lr=True, colour=COLOURS.get(name, "#bab0ac"),
+        exact_zeros=False, weights=True, uses_lr=True,
+        colour=SOLVER_COLOURS.get(name, OTHER_OPTIMIZER),
         family="optimizer")
 
 
@@ -227,16 +225,14 @@ for _short, _cls in SHORT.items():
     register(torch_spec(_short, getattr(torch.optim, _cls)))
 add_resolver(_resolve)
 
-_PROX = {"prox_sgd": (ProxSGD, "proximal SGD (momentum optional): exact zeros", "#17becf"),
-         "prox_adam": (ProxAdam, "Adam's step, then the prox in Adam's diagonal metric",
-                       "#bcbd22"),
-         "truncated_sgd": (TruncatedSGD, "SGD, then coordinates that crossed 0 set to 0",
-                           "#e377c2")}
-for _name, (_cls, _summary, _colour) in _PROX.items():
+_PROX = {"prox_sgd": (ProxSGD, "proximal SGD (momentum optional): exact zeros"),
+         "prox_adam": (ProxAdam, "Adam's step, then the prox in Adam's diagonal metric"),
+         "truncated_sgd": (TruncatedSGD, "SGD, then coordinates that crossed 0 set to 0")}
+for _name, (_cls, _summary) in _PROX.items():
     register(SolverSpec(
         _name, lambda df, pen, w0, _c=_cls, **o: ProxOptimizerEngine(df, pen, w0, optimizer=_c,
                                                                     **o),
         _summary, options={**ENGINE_OPTIONS, **{k: v for k, v in _optimizer_options(_cls)
                                                  .items() if k not in ("penalty", "schedule",
                                                                       "check_finite")}},
-        stall_patience=None, weights=True, uses_lr=True, colour=_colour, family="optimizer"))
+        stall_patience=None, weights=True, uses_lr=True, family="optimizer"))

@@ -207,5 +207,5 @@ class GramCache:
 register(SolverSpec(
     "ws", WorkingSet,
     "working sets grown by KKT violation, each solved exactly in Gram form (the fastest)",
-    options={"ws_min": 100}, check_every=1, stall_patience=5, colour="#ff7f0e",
+    options={"ws_min": 100}, check_every=1, stall_patience=5,
     iteration="outer iteration"))
