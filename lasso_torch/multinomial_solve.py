@@ -4,13 +4,13 @@ The problem and its certificate: :mod:`lasso_torch.glm.multinomial`. ``penalty="
 (elementwise, scikit-learn's ``penalty="l1"``) or ``"grouped"`` (glmnet's
 ``type.multinomial = "grouped"``); ``l1_ratio`` as everywhere. Two solvers:
 
-* ``"prox_newton"`` (``"auto"`` on a dense CPU ``X``): the compiled proximal Newton of
-  :mod:`lasso_torch.solvers.mn_newton` (exact softmax Hessian, block CD over a working set
-  of feature rows, a line search on the true objective), stopped by its compiled running
-  certificate; ``max_iter`` counts outer iterations;
-* ``"fista"`` (``"auto"`` on a sparse ``X`` or a GPU): FISTA with adaptive (gradient)
-  restart on ``(W, b)`` jointly, step ``1/L`` with ``L = ||[X 1]||_S^2 / (2 N)`` (the
-  softmax Hessian is at most ``1/2``), the gap checked every ``check_every`` steps.
+* ``"prox_newton"`` (``"auto"`` on the CPU; a sparse ``X`` is densified): the compiled
+  proximal Newton of :mod:`lasso_torch.solvers.mn_newton` (exact softmax Hessian, block
+  CD over a working set of feature rows, a line search on the true objective), stopped by
+  its compiled running certificate; ``max_iter`` counts outer iterations;
+* ``"fista"`` (``"auto"`` on a GPU): FISTA with adaptive (gradient) restart on ``(W, b)``
+  jointly, step ``1/L`` with ``L = ||[X 1]||_S^2 / (2 N)`` (the softmax Hessian is at
+  most ``1/2``), the gap checked every ``check_every`` steps.
 
 Either way the answer's status is ``converged`` only when the certificate of
 :func:`lasso_torch.glm.multinomial.certificate` (float64, torch, at the profiled
@@ -56,8 +56,7 @@ class Problem:
 
     def __init__(self, X: Any, y: Any, fit_intercept: bool, sample_weight: Any) -> None:
         X, y = as_data(X, y)
-        self.sparse = X.layout != torch.strided
-        self.X = X.to_dense() if self.sparse else X
+        self.X = X.to_dense() if X.layout != torch.strided else X
         s = check_sample_weight(sample_weight, self.X)
         self.s = torch.ones_like(y) if s is None else s
         self.classes, self.codes = multinomial_classes(y)
@@ -115,8 +114,7 @@ def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0,
     prob = Problem(X, y, fit_intercept, sample_weight)
     W0 = None if coef_init is None else torch.as_tensor(coef_init).to(prob.X).clone()
     t0 = time.perf_counter()
-    compiled = solver == "prox_newton" or (solver == "auto" and compiled_applies(prob.X)
-                                           and not prob.sparse)
+    compiled = solver == "prox_newton" or (solver == "auto" and compiled_applies(prob.X))
     if compiled:
         if not compiled_applies(prob.X):
             raise InputError("solver 'prox_newton' (multinomial) needs a dense X on the CPU")
