@@ -122,7 +122,7 @@ def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0,
                                           max_iter)
         name, step = "prox_newton (multinomial, compiled)", None
     else:
-        W, b, cert, it, step = _fista(prob, alpha, rho, grouped, tol, max_iter, W0,
+        W, b, cert, it, step = fista_multinomial(prob, alpha, rho, grouped, tol, max_iter, W0,
                                       check_every)
         name = "fista (multinomial)"
     primal, gap, kkt, b = cert
@@ -140,7 +140,7 @@ def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0,
         notes=(f"classes {prob.classes.tolist()}", f"penalty {kind}"))
 
 
-def _fista(prob: Problem, alpha: float, rho: float, grouped: bool, tol: float,
+def fista_multinomial(prob: Problem, alpha: float, rho: float, grouped: bool, tol: float,
            max_iter: int, W0: Tensor | None, check_every: int
            ) -> tuple[Tensor, Tensor, tuple, int, float]:
     """FISTA with restart (module docstring): ``(W, b, certificate, steps, step size)``."""

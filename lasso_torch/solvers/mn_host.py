@@ -54,7 +54,7 @@ class MnHost:
         p = self.W.shape[0]
         while True:
             rel = self.certificate(a1, a2, grouped)[1] / p0
-            if rel <= tol or it >= max_iter:
+            if rel <= tol or it >= max_iter or not np.isfinite(rel):
                 return rel, it
             t = mn_iteration(self.X, self.codes, self.om, self.W, self.b, self.eta, a1, a2,
                              grouped, self.intercept, size, ratio, 1e-15, max_epochs)[0]

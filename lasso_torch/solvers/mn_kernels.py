@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .kernels import dot
+
 
 @njit(cache=True)
 def softmax_loss(eta, codes, om, P):  # noqa: ANN001, ANN201
@@ -71,22 +73,17 @@ def pen_value(W, a1, a2, grouped):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True)
-def class_hessian(P, wrow, out):  # noqa: ANN001, ANN201
-    """``out = sum_i wrow_i (diag(p_i) - p_i p_i^T)`` (``K x K``)."""
+def class_hessian(P, wrow, out, buf):  # noqa: ANN001, ANN201
+    """``out = sum_i wrow_i (diag(p_i) - p_i p_i^T)`` (``K x K``); ``buf`` an ``(n,)``
+    buffer."""
     K, n = P.shape
-    out[:] = 0.0
-    for i in range(n):
-        c = wrow[i]
-        if c == 0.0:
-            continue
-        for k in range(K):
-            ck = c * P[k, i]
-            out[k, k] += ck
-            for m in range(k + 1):
-                out[k, m] -= ck * P[m, i]
     for k in range(K):
+        Pk = P[k]
+        for i in range(n):
+            buf[i] = wrow[i] * Pk[i]
         for m in range(k):
-            out[m, k] = out[k, m]
+            out[k, m] = out[m, k] = -dot(buf, P[m])
+        out[k, k] = buf.sum() - dot(buf, Pk)
 
 
 @njit(cache=True)
@@ -106,6 +103,7 @@ def profile_intercept(eta, b, codes, om, P, steps):  # noqa: ANN001, ANN201
     K, n = eta.shape
     H = np.empty((K, K))
     g = np.empty(K)
+    buf = np.empty(n)
     f = softmax_loss(eta, codes, om, P)
     for _ in range(steps):
         for k in range(K):
@@ -116,7 +114,7 @@ def profile_intercept(eta, b, codes, om, P, steps):  # noqa: ANN001, ANN201
             g[codes[i]] -= om[i]
         if np.abs(g).max() <= 1e-15:
             break
-        class_hessian(P, om, H)
+        class_hessian(P, om, H, buf)
         d = intercept_newton(H, g)
         slope = (g * d).sum()
         t = 1.0

@@ -168,24 +168,24 @@ def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  #
     lams = np.empty((m, K))
     vecs = np.empty((m, K, K))
     wrow = np.empty(n)
+    pd = np.empty(n)
     OX = np.empty((m, n))  # om x_j, the working set's rows
     for jj in range(m):
         col = X[:, ws[jj]]
         for i in range(n):
             OX[jj, i] = om[i] * col[i]
             wrow[i] = OX[jj, i] * col[i]
-        class_hessian(P, wrow, Hs[jj])
+        class_hessian(P, wrow, Hs[jj], pd)
         if grouped:
             lam, vec = np.linalg.eigh(Hs[jj])
             lams[jj], vecs[jj] = lam, vec
     Hb = np.empty((K, K))
-    class_hessian(P, om, Hb)
+    class_hessian(P, om, Hb, pd)
     Wsub = np.empty((m, K))
     for jj in range(m):
         Wsub[jj] = W[ws[jj]]
     Q = G.copy()
     c = np.empty(K)
-    pd = np.empty(n)
     db = np.zeros(K)
     tol = max(inner_ratio * kkt, min_inner)
     epochs = 0
