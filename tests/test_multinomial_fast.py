@@ -164,3 +164,24 @@ def test_path_bad_input():
         lt.lasso_path(X, y, loss="multinomial", solver="cd")
     with pytest.raises(lt.InputError, match="solver"):
         lt.solve(X, y, 0.1, loss="multinomial", solver="cd")
+
+
+@pytest.mark.parametrize("penalty", ["l1", "grouped"])
+def test_logistic_cv_multinomial_scores_by_hand(penalty):
+    from sklearn.model_selection import StratifiedKFold
+
+    from lasso_torch.sklearn import TorchLogisticRegression, TorchLogisticRegressionCV
+
+    X, y, _ = _data(n=90, p=5, seed=5)
+    Cs = [0.05, 0.5, 5.0]
+    cv = TorchLogisticRegressionCV(Cs=Cs, cv=3, penalty=penalty, tol=1e-10).fit(X, y)
+    scores = []
+    for C in Cs:  # the held-out mean log-loss of cold fits, by hand
+        dev = []
+        for tr, te in StratifiedKFold(3).split(X, y):
+            P = TorchLogisticRegression(penalty, C=C, tol=1e-10).fit(X[tr], y[tr]).predict_proba(
+                X[te])
+            dev.append(-np.mean(np.log(P[np.arange(len(te)), y[te].astype(int)])))
+        scores.append(-np.mean(dev))
+    np.testing.assert_allclose(cv.scores_, scores, rtol=1e-6)
+    assert cv.C_.shape == (3,) and cv.coef_.shape == (3, 5)
