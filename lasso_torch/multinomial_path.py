@@ -29,6 +29,7 @@ from torch import Tensor
 
 from .checks import check_alphas, check_l1_ratio
 from .errors import InputError
+from .glm import multinomial as mn
 from .multinomial_solve import Problem, fista_multinomial, multinomial_kind, newton_certified
 from .path_result import PathResult
 from .solvers.mn_host import compiled_applies
@@ -36,7 +37,7 @@ from .solvers.mn_host import compiled_applies
 
 def multinomial_alpha_max(prob: Problem, l1_ratio: float, grouped: bool) -> float:
     """The smallest alpha with ``W = 0`` optimal (module docstring)."""
-    P0 = torch.softmax(torch.zeros_like(prob.Y) + prob.b0, 1)
+    P0 = mn.softmax(torch.zeros_like(prob.Y) + prob.b0)
     V0 = prob.X.T @ (prob.s[:, None] * (prob.Y - P0)) / prob.s.sum()
     vn = torch.linalg.vector_norm(V0, dim=1) if grouped else V0.abs()
     return float(vn.max()) / l1_ratio

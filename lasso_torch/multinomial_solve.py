@@ -153,7 +153,7 @@ def fista_multinomial(prob: Problem, alpha: float, rho: float, grouped: bool, to
     Wy, by, Wold, bold, t = W, b, W, b, 1.0
     it, cert = 0, None
     for it in range(1, max_iter + 1):
-        P = torch.softmax(X @ Wy + by, 1)
+        P = mn.softmax(X @ Wy + by)
         R = s[:, None] * (P - Y) / s.sum()
         W = mn.prox(Wy - step * (X.T @ R), step, alpha, rho, grouped)
         b = by - step * R.sum(0) if prob.fit_intercept else by
