@@ -71,16 +71,23 @@ def multinomial_gap(X, codes, W, alpha, grouped=False):
     return (primal + np.mean(xlogy(Q, Q).sum(1))) / -(freq * np.log(freq)).sum()
 
 
-def certified(fit, gapf, tol0, repeats):
+def certified(fit, gapf, tol0, repeats, budget=BUDGET, warm_up=True):
+    """The time of ``fit(tol)`` at the largest ``tol`` (tenfold steps from ``tol0``) whose
+    answer is within TARGET; inf when a fit past ``budget`` seconds is not."""
     tol = tol0
     for _ in range(7):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t, coef = timed(lambda tol=tol: fit(tol), repeats)
+            if warm_up:
+                t, coef = timed(lambda tol=tol: fit(tol), repeats)
+            else:  # one run (a long peer path: nothing to compile)
+                t0 = time.perf_counter()
+                coef = fit(tol)
+                t = time.perf_counter() - t0
         g = gapf(coef)
         if g <= TARGET:
             return t
-        if t > BUDGET:
+        if t > budget:
             break
         tol /= 10
     return np.inf
@@ -183,7 +190,8 @@ def multinomial_path_row(repeats, n_alphas=100, eps=1e-3):
             out.append(est.coef_.T.copy())
         return np.stack(out, -1)
 
-    cells = [certified(ours, worst, TARGET, repeats), certified(saga, worst, 1e-4, 1)]
+    cells = [certified(ours, worst, TARGET, repeats),
+             certified(saga, worst, 1e-5, 1, budget=60.0, warm_up=False)]
     print(f"| multinomial l1 path 1000x50 K=4, {n_alphas} α | {eps:g}–1 | " + " | ".join(
         f"{1e3 * t:.4g}" if np.isfinite(t) else "—" for t in cells)
         + " | (scikit-learn saga, warm_start) |", flush=True)

@@ -19,6 +19,7 @@ intercepts, recomputed from the returned coefficients) is within ``tol``.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import Any
@@ -63,10 +64,12 @@ class Problem:
         self.K, self.p = self.classes.numel(), self.X.shape[1]
         self.Y = mn.one_hot(self.codes, self.K, self.X)
         self.fit_intercept = fit_intercept
-        zero_b = torch.zeros(self.K, dtype=self.X.dtype)
-        self.b0 = mn.profile_intercept(torch.zeros_like(self.Y), self.Y, self.s, zero_b) if (
-            fit_intercept) else zero_b
-        self.p0 = float(mn.loss_value(torch.zeros_like(self.Y) + self.b0, self.Y, self.s))
+        # at W = 0 the profiled intercepts are the log class frequencies (centered), and
+        # P(0) their entropy (log K without an intercept)
+        freq = (self.s[:, None] * self.Y).sum(0) / self.s.sum()
+        logf = torch.log(freq.clamp(min=1e-300))
+        self.b0 = logf - logf.mean() if fit_intercept else torch.zeros_like(freq)
+        self.p0 = float(-(freq * logf).sum()) if fit_intercept else math.log(self.K)
 
     def certificate(self, W: Tensor, b: Tensor, alpha: float, rho: float, grouped: bool
                     ) -> tuple[float, float, float, Tensor]:
