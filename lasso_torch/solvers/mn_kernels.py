@@ -87,6 +87,35 @@ def class_hessian(P, wrow, out, buf):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True)
+def row_hessians(X, ws, P, om, OX, Hs):  # noqa: ANN001, ANN201
+    """``Hs[jj] = sum_i om_i x_ij^2 (diag p_i - p_i p_i^T)`` for ``j = ws[jj]`` (one GEMM
+    of the squared columns with the ``K (K + 1) / 2`` products of ``P``), ``OX[jj] = om
+    x_j``."""
+    K, n = P.shape
+    m = ws.shape[0]
+    X2 = np.empty((m, n))
+    for jj in range(m):
+        col = X[:, ws[jj]]
+        for i in range(n):
+            OX[jj, i] = om[i] * col[i]
+            X2[jj, i] = OX[jj, i] * col[i]
+    V = np.empty((K * (K + 1) // 2, n))
+    c = 0
+    for k in range(K):
+        for m2 in range(k + 1):
+            for i in range(n):
+                V[c, i] = (P[k, i] if m2 == k else 0.0) - P[k, i] * P[m2, i]
+            c += 1
+    F = X2 @ V.T
+    for jj in range(m):
+        c = 0
+        for k in range(K):
+            for m2 in range(k + 1):
+                Hs[jj, k, m2] = Hs[jj, m2, k] = F[jj, c]
+                c += 1
+
+
+@njit(cache=True)
 def intercept_newton(H, g):  # noqa: ANN001, ANN201
     """The Newton step of the intercepts: ``(H + 11^T/K) d = -g``, ``d`` of zero mean
     (``H``'s null space: the constant direction)."""

@@ -33,7 +33,14 @@ import numpy as np
 from numba import njit
 
 from .kernels import dot, select_ws
-from .mn_kernels import class_hessian, intercept_newton, loss_along, pen_value, softmax_loss
+from .mn_kernels import (
+    class_hessian,
+    intercept_newton,
+    loss_along,
+    pen_value,
+    row_hessians,
+    softmax_loss,
+)
 
 
 @njit(cache=True)
@@ -167,15 +174,10 @@ def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  #
     Hs = np.empty((m, K, K))
     lams = np.empty((m, K))
     vecs = np.empty((m, K, K))
-    wrow = np.empty(n)
     pd = np.empty(n)
     OX = np.empty((m, n))  # om x_j, the working set's rows
+    row_hessians(X, ws, P, om, OX, Hs)
     for jj in range(m):
-        col = X[:, ws[jj]]
-        for i in range(n):
-            OX[jj, i] = om[i] * col[i]
-            wrow[i] = OX[jj, i] * col[i]
-        class_hessian(P, wrow, Hs[jj], pd)
         if grouped:
             lam, vec = np.linalg.eigh(Hs[jj])
             lams[jj], vecs[jj] = lam, vec
