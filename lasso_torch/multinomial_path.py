@@ -30,7 +30,13 @@ from torch import Tensor
 from .checks import check_alphas, check_l1_ratio
 from .errors import InputError
 from .glm import multinomial as mn
-from .multinomial_solve import Problem, fista_multinomial, multinomial_kind, newton_certified
+from .multinomial_solve import (
+    Problem,
+    certified_status,
+    fista_multinomial,
+    multinomial_kind,
+    newton_certified,
+)
 from .path_result import PathResult
 from .solvers.mn_host import compiled_applies
 
@@ -84,7 +90,7 @@ def multinomial_path(X: Any, y: Any, alphas: Any = None, l1_ratio: float = 1.0,
                 W, b, cert, it, _ = fista_multinomial(prob, a, rho, grouped, tol, max_iter, W, 10)
             coefs[:, :, k], intercepts[:, k], iters[k] = W, b, it
             gaps[k] = cert[1] / prob.p0
-            status[k] = "converged" if cert[1] / prob.p0 <= tol else "max_iter"
+            status[k] = certified_status(cert[1] / prob.p0, tol, it, max_iter)
     except KeyboardInterrupt:
         if not catch_interrupt:
             raise

@@ -83,6 +83,14 @@ class Problem:
         return MnHost(self.X, self.codes, self.s, self.K, self.fit_intercept, W0)
 
 
+def certified_status(rel_gap: float, tol: float, it: int, max_iter: int) -> str:
+    """``converged`` (the float64 certificate within ``tol``), ``max_iter``, or
+    ``stalled`` (the compiled solver found no decrease before ``max_iter``)."""
+    if rel_gap <= tol:
+        return "converged"
+    return "max_iter" if it >= max_iter else "stalled"
+
+
 def newton_certified(prob: Problem, host: MnHost, alpha: float, rho: float, grouped: bool,
                      tol: float, max_iter: int) -> tuple[Tensor, Tensor, tuple, int]:
     """The compiled solver from ``host``'s state until the final certificate (torch,
@@ -129,7 +137,7 @@ def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0,
                                       check_every)
         name = "fista (multinomial)"
     primal, gap, kkt, b = cert
-    status = "converged" if gap / prob.p0 <= tol else "max_iter"
+    status = certified_status(gap / prob.p0, tol, it, max_iter)
     if warn and status != "converged":
         warnings.warn(f"multinomial: {status} after {it} iterations; relative duality gap "
                       f"{gap / prob.p0:.3e} (tol {tol:.1e})", ConvergenceWarning, stacklevel=3)

@@ -185,3 +185,12 @@ def test_logistic_cv_multinomial_scores_by_hand(penalty):
         scores.append(-np.mean(dev))
     np.testing.assert_allclose(cv.scores_, scores, rtol=1e-6)
     assert cv.C_.shape == (3,) and cv.coef_.shape == (3, 5)
+
+
+def test_unconverged_says_so_with_its_certified_gap():
+    X, y, s = _data(seed=6)
+    with pytest.warns(lt.ConvergenceWarning, match="max_iter"):
+        res = lt.solve(X, y, 0.01, loss="multinomial", max_iter=1, sample_weight=s)
+    assert res.status == "max_iter" and not res.converged and res.n_iter == 1
+    g = numpy_gap(X, y, s, res.coef.numpy(), res.intercept.numpy(), 0.01)
+    assert g > 1e-6 and abs(g - float(res.gap)) <= 1e-12 * max(1.0, g)
