@@ -99,6 +99,11 @@ def row_hessians(X, ws, P, om, OX, Hs):  # noqa: ANN001, ANN201
         for i in range(n):
             OX[jj, i] = om[i] * col[i]
             X2[jj, i] = OX[jj, i] * col[i]
+    if K * (K + 1) // 2 * n > 1 << 24:  # many classes: row by row, no (K^2, n) product
+        buf = np.empty(n)
+        for jj in range(m):
+            class_hessian(P, X2[jj], Hs[jj], buf)
+        return
     V = np.empty((K * (K + 1) // 2, n))
     c = 0
     for k in range(K):
