@@ -194,3 +194,19 @@ def test_unconverged_says_so_with_its_certified_gap():
     assert res.status == "max_iter" and not res.converged and res.n_iter == 1
     g = numpy_gap(X, y, s, res.coef.numpy(), res.intercept.numpy(), 0.01)
     assert g > 1e-6 and abs(g - float(res.gap)) <= 1e-12 * max(1.0, g)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "grouped"])
+def test_ridge_equals_sklearn_lbfgs(penalty):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, s = _data(seed=7)
+    alpha = 0.05  # l1_ratio 0: both penalties are the ridge; C = 1 / (alpha sum s)
+    res = lt.solve(X, y, alpha, 0.0, loss="multinomial", penalty=penalty, tol=1e-13,
+                   sample_weight=s)
+    ref = LogisticRegression(l1_ratio=0.0, C=1 / (s.sum() * alpha), solver="lbfgs",
+                             tol=1e-12, max_iter=10_000).fit(X, y, sample_weight=s)
+    assert res.converged
+    np.testing.assert_allclose(res.coef.numpy(), ref.coef_.T, atol=1e-6)
+    np.testing.assert_allclose(res.intercept.numpy(), ref.intercept_ - ref.intercept_.mean(),
+                               atol=1e-6)
