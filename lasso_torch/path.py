@@ -138,9 +138,10 @@ def lasso_path(
     if batched is not None:
         strategy = "batched" if batched else "warm"
     if loss == "multinomial":  # coefs (p, K, A): lasso_torch.multinomial_path
-        if masks is not None or distributed:
-            raise InputError("lasso_path with loss 'multinomial' takes no masks and no "
-                             "distributed=True: fit each fold's rows by itself")
+        if masks is not None or distributed or strategy == "batched":
+            raise InputError("lasso_path with loss 'multinomial' takes no masks, no "
+                             "distributed=True and no strategy 'batched' (it runs the warm "
+                             "sequence): fit each fold's rows by itself")
         res = multinomial_path(X, y, alphas, l1_ratio, tol, fit_intercept, penalty=penalty,
                                sample_weight=sample_weight, max_iter=max_iter, solver=solver,
                                catch_interrupt=catch_interrupt,

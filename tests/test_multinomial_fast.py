@@ -160,6 +160,8 @@ def test_path_bad_input():
     X, y, _ = _data()
     with pytest.raises(lt.InputError, match="masks"):
         lt.lasso_path(X, y, loss="multinomial", masks=np.ones((len(y), 2)))
+    with pytest.raises(lt.InputError, match="batched"):
+        lt.lasso_path(X, y, loss="multinomial", strategy="batched")
     with pytest.raises(lt.InputError, match="solver"):
         lt.lasso_path(X, y, loss="multinomial", solver="cd")
     with pytest.raises(lt.InputError, match="solver"):
