@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize
 from scipy.special import logsumexp, softmax, xlogy
 
@@ -212,3 +214,25 @@ def test_ridge_equals_sklearn_lbfgs(penalty):
     np.testing.assert_allclose(res.coef.numpy(), ref.coef_.T, atol=1e-6)
     np.testing.assert_allclose(res.intercept.numpy(), ref.intercept_ - ref.intercept_.mean(),
                                atol=1e-6)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), K=st.integers(2, 5), frac=st.sampled_from([0.5, 0.1, 0.01]),
+       grouped=st.booleans(), intercept=st.booleans(), rho=st.sampled_from([1.0, 0.7]))
+def test_every_answer_certified_by_numpy(seed, K, frac, grouped, intercept, rho):
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(K + 10, 60)), int(rng.integers(2, 12))  # p >= 2: one compiled layout
+    X = rng.standard_normal((n, p)) * rng.uniform(0.1, 3.0, p)
+    y = np.r_[np.arange(K), rng.integers(0, K, n - K)].astype(float)  # every class present
+    s = rng.uniform(0.1, 2.0, n)
+    s *= n / s.sum()
+    Y = np.eye(K)[y.astype(int)]
+    V0 = X.T @ (s[:, None] * (Y - (s @ Y / n if intercept else 1 / K))) / n
+    alpha = frac * (np.linalg.norm(V0, axis=1) if grouped else np.abs(V0)).max() / rho
+    res = lt.solve(X, y, alpha, rho, loss="multinomial", tol=1e-9, sample_weight=s,
+                   penalty="grouped" if grouped else "l1", fit_intercept=intercept)
+    W = res.coef.numpy()
+    g = numpy_gap(X, y, s, W, res.intercept.numpy(), alpha, rho, grouped, intercept)
+    assert res.converged and g <= 1e-9 and abs(g - float(res.gap)) <= 1e-12
+    if grouped:
+        assert ((W == 0).all(1) | (W != 0).all(1)).all()
