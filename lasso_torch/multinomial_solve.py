@@ -1,15 +1,25 @@
 """``lt.solve(X, y, alpha, loss="multinomial")``: sparse multinomial logistic regression.
 
-The problem and its certificate: :mod:`lasso_torch.glm.multinomial`. The solver is FISTA
-with adaptive (gradient) restart on ``(W, b)`` jointly, step ``1/L`` with
-``L = ||[X 1]||_S^2 / (2 N)`` (the softmax Hessian is at most ``1/2``), the gap checked
-every ``check_every`` steps at the profiled intercepts. ``penalty="l1"`` (elementwise,
-scikit-learn's ``penalty="l1"``) or ``"grouped"`` (glmnet's ``type.multinomial =
-"grouped"``); ``l1_ratio`` as everywhere.
+The problem and its certificate: :mod:`lasso_torch.glm.multinomial`. ``penalty="l1"``
+(elementwise, scikit-learn's ``penalty="l1"``) or ``"grouped"`` (glmnet's
+``type.multinomial = "grouped"``); ``l1_ratio`` as everywhere. Two solvers:
+
+* ``"prox_newton"`` (``"auto"`` on the CPU; a sparse ``X`` is densified): the compiled
+  proximal Newton of :mod:`lasso_torch.solvers.mn_newton` (exact softmax Hessian, block
+  CD over a working set of feature rows, a line search on the true objective), stopped by
+  its compiled running certificate; ``max_iter`` counts outer iterations;
+* ``"fista"`` (``"auto"`` on a GPU): FISTA with adaptive (gradient) restart on ``(W, b)``
+  jointly, step ``1/L`` with ``L = ||[X 1]||_S^2 / (2 N)`` (the softmax Hessian is at
+  most ``1/2``), the gap checked every ``check_every`` steps.
+
+Either way the answer's status is ``converged`` only when the certificate of
+:func:`lasso_torch.glm.multinomial.certificate` (float64, torch, at the profiled
+intercepts, recomputed from the returned coefficients) is within ``tol``.
 """
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import Any
@@ -20,6 +30,9 @@ from torch import Tensor
 from .checks import as_data, check_alpha, check_l1_ratio, check_sample_weight
 from .errors import ConvergenceWarning, InputError
 from .glm import multinomial as mn
+from .solvers.mn_host import MnHost, compiled_applies
+
+SOLVERS = ("auto", "prox_newton", "fista")
 
 
 def multinomial_classes(y: Tensor) -> tuple[Tensor, Tensor]:
@@ -30,62 +43,140 @@ def multinomial_classes(y: Tensor) -> tuple[Tensor, Tensor]:
     return classes, codes
 
 
+def multinomial_kind(penalty: Any) -> str:
+    """``"l1"`` or ``"grouped"`` from the user's ``penalty``."""
+    kind = "l1" if penalty in (None, "l1", "lasso", "elasticnet") else str(penalty)
+    if kind not in ("l1", "grouped"):
+        raise InputError(f"loss 'multinomial' takes penalty 'l1' or 'grouped', got {penalty!r}")
+    return kind
+
+
+class Problem:
+    """The data of one multinomial problem: ``X`` dense, one-hot ``Y``, row weights ``s``,
+    ``P(0)`` (the loss at ``W = 0``, profiled intercepts: the gap's scale)."""
+
+    def __init__(self, X: Any, y: Any, fit_intercept: bool, sample_weight: Any) -> None:
+        X, y = as_data(X, y)
+        self.X = X.to_dense() if X.layout != torch.strided else X
+        s = check_sample_weight(sample_weight, self.X)
+        self.s = torch.ones_like(y) if s is None else s
+        self.classes, self.codes = multinomial_classes(y)
+        self.K, self.p = self.classes.numel(), self.X.shape[1]
+        self.Y = mn.one_hot(self.codes, self.K, self.X)
+        self.fit_intercept = fit_intercept
+        # at W = 0 the profiled intercepts are the log class frequencies (centered), and
+        # P(0) their entropy (log K without an intercept)
+        freq = (self.s[:, None] * self.Y).sum(0) / self.s.sum()
+        logf = torch.log(freq.clamp(min=1e-300))
+        self.b0 = logf - logf.mean() if fit_intercept else torch.zeros_like(freq)
+        self.p0 = float(-(freq * logf).sum()) if fit_intercept else math.log(self.K)
+
+    def certificate(self, W: Tensor, b: Tensor, alpha: float, rho: float, grouped: bool
+                    ) -> tuple[float, float, float, Tensor]:
+        """:func:`lasso_torch.glm.multinomial.certificate` in float64."""
+        d = torch.float64
+        out = mn.certificate(self.X.to(d), self.Y.to(d), self.s.to(d), W.to(d), b.to(d),
+                             alpha, rho, grouped, self.fit_intercept)
+        return out[0], out[1], out[2], out[3].to(self.X.dtype)
+
+    def host(self, W0: Tensor | None = None) -> MnHost:
+        return MnHost(self.X, self.codes, self.s, self.K, self.fit_intercept, W0)
+
+
+def certified_status(rel_gap: float, tol: float, it: int, max_iter: int) -> str:
+    """``converged`` (the float64 certificate within ``tol``), ``max_iter``, or
+    ``stalled`` (the compiled solver found no decrease before ``max_iter``)."""
+    if rel_gap <= tol:
+        return "converged"
+    return "max_iter" if it >= max_iter else "stalled"
+
+
+def newton_certified(prob: Problem, host: MnHost, alpha: float, rho: float, grouped: bool,
+                     tol: float, max_iter: int) -> tuple[Tensor, Tensor, tuple, int]:
+    """The compiled solver from ``host``'s state until the final certificate (torch,
+    float64) is within ``tol`` (the running one tightened tenfold, up to 3 times, where
+    their roundings differ) or ``max_iter``: ``(W, b, certificate, outer iterations)``."""
+    a1, a2 = alpha * rho, alpha * (1 - rho)
+    inner, total = tol, 0
+    for _ in range(4):
+        _, it = host.solve(a1, a2, grouped, prob.p0, inner, max_iter - total)
+        total += it
+        W, b = host.answer(prob.X)
+        cert = prob.certificate(W, b, alpha, rho, grouped)
+        if cert[1] / prob.p0 <= tol or total >= max_iter:
+            break
+        inner /= 10
+    return W, cert[3], cert, total
+
+
 def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0,
                       penalty: str | None = None, tol: float = 1e-6, max_iter: int = 100_000,
                       fit_intercept: bool = True, sample_weight: Any = None,
                       coef_init: Tensor | None = None, warn: bool = True,
-                      check_every: int = 10) -> dict[str, Any]:
+                      check_every: int = 10, solver: str | None = "auto") -> dict[str, Any]:
     """The fields of :class:`lasso_torch.solve.SolveResult` (module docstring)."""
-    X, y = as_data(X, y)
-    if X.layout != torch.strided:
-        X = X.to_dense()
+    solver = solver or "auto"
+    if solver not in SOLVERS:
+        raise InputError(f"loss 'multinomial' takes solver 'auto', 'prox_newton' or 'fista', "
+                         f"got {solver!r}")
     alpha, rho = float(check_alpha(alpha)), check_l1_ratio(l1_ratio)
-    kind = "l1" if penalty in (None, "l1", "lasso", "elasticnet") else str(penalty)
-    if kind not in ("l1", "grouped"):
-        raise InputError(f"loss 'multinomial' takes penalty 'l1' or 'grouped', got {penalty!r}")
+    kind = multinomial_kind(penalty)
     grouped = kind == "grouped"
-    s = check_sample_weight(sample_weight, X)
-    s = torch.ones_like(y) if s is None else s
-    classes, codes = multinomial_classes(y)
-    K, p = classes.numel(), X.shape[1]
-    Y = mn.one_hot(codes, K, X)
-    A = torch.cat([X, torch.ones_like(X[:, :1])], 1) if fit_intercept else X
+    prob = Problem(X, y, fit_intercept, sample_weight)
+    W0 = None if coef_init is None else torch.as_tensor(coef_init).to(prob.X).clone()
+    t0 = time.perf_counter()
+    compiled = solver == "prox_newton" or (solver == "auto" and compiled_applies(prob.X))
+    if compiled:
+        if not compiled_applies(prob.X):
+            raise InputError("solver 'prox_newton' (multinomial) needs a dense X on the CPU")
+        W, b, cert, it = newton_certified(prob, prob.host(W0), alpha, rho, grouped, tol,
+                                          max_iter)
+        name, step = "prox_newton (multinomial, compiled)", None
+    else:
+        W, b, cert, it, step = fista_multinomial(prob, alpha, rho, grouped, tol, max_iter, W0,
+                                      check_every)
+        name = "fista (multinomial)"
+    primal, gap, kkt, b = cert
+    status = certified_status(gap / prob.p0, tol, it, max_iter)
+    if warn and status != "converged":
+        warnings.warn(f"multinomial: {status} after {it} iterations; relative duality gap "
+                      f"{gap / prob.p0:.3e} (tol {tol:.1e})", ConvergenceWarning, stacklevel=3)
+    f, dt = torch.tensor, prob.X.dtype
+    return dict(
+        solver=name, coef=W, intercept=b,
+        n_iter=it, gap=f(gap / prob.p0, dtype=dt), gap_abs=f(gap, dtype=dt),
+        objective=f(primal, dtype=dt), kkt=f(kkt, dtype=dt),
+        converged=status == "converged", status=status, lr=step,
+        time=time.perf_counter() - t0, alpha=alpha, l1_ratio=rho, loss="multinomial",
+        notes=(f"classes {prob.classes.tolist()}", f"penalty {kind}"))
+
+
+def fista_multinomial(prob: Problem, alpha: float, rho: float, grouped: bool, tol: float,
+           max_iter: int, W0: Tensor | None, check_every: int
+           ) -> tuple[Tensor, Tensor, tuple, int, float]:
+    """FISTA with restart (module docstring): ``(W, b, certificate, steps, step size)``."""
+    X, Y, s = prob.X, prob.Y, prob.s
+    A = torch.cat([X, torch.ones_like(X[:, :1])], 1) if prob.fit_intercept else X
     L = float(torch.linalg.matrix_norm(A * s.sqrt()[:, None], 2)) ** 2 / (2 * float(s.sum()))
     step = 1.0 / max(L, 1e-300)
-    zero_b = torch.zeros(K, dtype=X.dtype)
-    b0 = mn.profile_intercept(torch.zeros_like(Y), Y, s, zero_b) if fit_intercept else zero_b
-    p0 = float(mn.loss_value(torch.zeros_like(Y) + b0, Y, s))
-    W = torch.zeros(p, K, dtype=X.dtype) if coef_init is None else coef_init.to(X).clone()
-    b = b0.clone()
+    W = torch.zeros(prob.p, prob.K, dtype=X.dtype) if W0 is None else W0
+    b = prob.b0.clone()
     Wy, by, Wold, bold, t = W, b, W, b, 1.0
-    t0 = time.perf_counter()
-    status, it, cert = "max_iter", 0, None
+    it, cert = 0, None
     for it in range(1, max_iter + 1):
-        P = torch.softmax(X @ Wy + by, 1)
+        P = mn.softmax(X @ Wy + by)
         R = s[:, None] * (P - Y) / s.sum()
         W = mn.prox(Wy - step * (X.T @ R), step, alpha, rho, grouped)
-        b = by - step * R.sum(0) if fit_intercept else by
+        b = by - step * R.sum(0) if prob.fit_intercept else by
         if float(((Wy - W) * (W - Wold)).sum() + ((by - b) * (b - bold)).sum()) > 0:
             t = 1.0  # gradient restart (O'Donoghue & Candes)
         tn = (1 + (1 + 4 * t * t) ** 0.5) / 2
         Wy, by = W + (t - 1) / tn * (W - Wold), b + (t - 1) / tn * (b - bold)
         Wold, bold, t = W, b, tn
         if it % check_every == 0 or it == max_iter:
-            cert = mn.certificate(X, Y, s, W, b, alpha, rho, grouped, fit_intercept)
-            if cert[1] / p0 <= tol:
-                status = "converged"
+            cert = prob.certificate(W, b, alpha, rho, grouped)
+            if cert[1] / prob.p0 <= tol:
                 break
     if cert is None:
-        cert = mn.certificate(X, Y, s, W, b, alpha, rho, grouped, fit_intercept)
-    primal, gap, kkt, b = cert
-    if warn and status != "converged":
-        warnings.warn(f"multinomial: {status} after {it} iterations; relative duality gap "
-                      f"{gap / p0:.3e} (tol {tol:.1e})", ConvergenceWarning, stacklevel=3)
-    f = torch.tensor
-    return dict(
-        solver="fista (multinomial)", coef=W, intercept=b,
-        n_iter=it, gap=f(gap / p0, dtype=X.dtype), gap_abs=f(gap, dtype=X.dtype),
-        objective=f(primal, dtype=X.dtype), kkt=f(kkt, dtype=X.dtype),
-        converged=status == "converged", status=status, lr=step,
-        time=time.perf_counter() - t0, alpha=alpha, l1_ratio=rho, loss="multinomial",
-        notes=(f"classes {classes.tolist()}", f"penalty {kind}"))
+        cert = prob.certificate(W, b, alpha, rho, grouped)
+    return W, cert[3], cert, it, step

@@ -40,6 +40,7 @@ from .checks import as_data, check_alphas, check_l1_ratio, check_sample_weight, 
 from .datafits import Quadratic
 from .differentiable import differentiable_path
 from .errors import ConvergenceWarning, InputError
+from .multinomial_path import multinomial_path
 from .path_result import PathResult
 from .path_strategies import run_strategy
 from .precision import centered_copy
@@ -107,7 +108,9 @@ def lasso_path(
     ``groups``: the problem, as in :func:`lasso_torch.solve` (the grid's ``alpha_max``
     honours them). ``strategy="auto"`` runs a loss other than the squared one, or a group
     penalty, as the warm sequence of the compiled ``prox_newton`` (warm starts, one host
-    copy of ``X`` for the whole grid).
+    copy of ``X`` for the whole grid). ``loss="multinomial"`` (``penalty`` ``"l1"`` or
+    ``"grouped"``): :func:`lasso_torch.multinomial_path.multinomial_path`, the result with
+    a class axis (``coefs (p, K, A)``, ``intercepts (K, A)``); no masks there.
 
     Args:
         X, y: data ``(n, p)``, ``(n,)``; results follow ``X``'s device and dtype. With
@@ -134,9 +137,18 @@ def lasso_path(
     """
     if batched is not None:
         strategy = "batched" if batched else "warm"
-    if loss == "multinomial":
-        raise InputError("lasso_path does not serve loss 'multinomial' yet: solve the grid with "
-                         "lt.solve(..., loss='multinomial', coef_init=previous coef)")
+    if loss == "multinomial":  # coefs (p, K, A): lasso_torch.multinomial_path
+        if masks is not None or distributed or strategy == "batched":
+            raise InputError("lasso_path with loss 'multinomial' takes no masks, no "
+                             "distributed=True and no strategy 'batched' (it runs the warm "
+                             "sequence): fit each fold's rows by itself")
+        res = multinomial_path(X, y, alphas, l1_ratio, tol, fit_intercept, penalty=penalty,
+                               sample_weight=sample_weight, max_iter=max_iter, solver=solver,
+                               catch_interrupt=catch_interrupt,
+                               make_grid=functools.partial(grid, n_alphas=n_alphas, eps=eps))
+        if warn:
+            _warn_unconverged(res, tol)
+        return res
     if strategy not in ("auto", "batched", "warm"):
         raise InputError(f"strategy must be 'auto', 'batched' or 'warm', got {strategy!r}")
     l1_ratio = check_l1_ratio(l1_ratio)

@@ -15,6 +15,8 @@ class PathResult:
     Without masks: ``coefs (p, K)``, ``intercepts (K,)``, ``gaps (K,)`` (relative duality
     gaps ``gap / P(0)``), ``n_iters (K,)`` and ``converged (K,)``. With ``F`` masks every
     per-alpha field gets a leading fold axis: ``coefs (F, p, K)``, ``gaps (F, K)``, ...
+    The multinomial loss (``C`` classes) has a class axis: ``coefs (p, C, K)``,
+    ``intercepts (C, K)`` (:mod:`lasso_torch.multinomial_path`).
     ``status`` per column is ``converged``, ``stalled`` (float precision reached),
     ``max_iter`` or ``diverged``; ``time`` is the wall time in seconds; ``trace`` the
     batched loop's record (``record_every > 0``).

@@ -208,7 +208,8 @@ def solve(
     """
     if loss == "multinomial":  # coefficients (p, K); penalty "l1" or "grouped"
         return SolveResult(**solve_multinomial(X, y, alpha, l1_ratio, penalty, tol, max_iter,
-                                               fit_intercept, sample_weight, coef_init, warn))
+                                               fit_intercept, sample_weight, coef_init, warn,
+                                               check_every or 10, solver))
     opts = {**(options or {}), **solver_options}
     auto = solver == "auto"
     X, y, widened = widen_half(X, y)

@@ -4,7 +4,8 @@ For each fold (scikit-learn's ``StratifiedKFold`` for an int ``cv``, or any spli
 grid of ``Cs`` (an int: ``np.logspace(-4, 4, Cs)`` as scikit-learn's) is solved from the
 largest penalty down with warm starts: the binary loss as one
 :func:`lasso_torch.lasso_path` (``alpha = 1 / (C sum_train s)``, the compiled
-``prox_newton`` warm), the multinomial one C after C from the previous coefficients. The
+``prox_newton`` warm), the multinomial one as ``lasso_path(loss="multinomial")`` (the
+compiled multinomial Newton, warm). The
 criterion is the held-out deviance (the weighted mean log-loss; glmnet's
 ``type.measure="deviance"``), not scikit-learn's default accuracy; ``scores_`` holds its
 negative per ``C`` (higher is better, as scikit-learn's ``neg_log_loss``). The model is then
@@ -24,7 +25,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ..path import lasso_path
-from ..solve import solve
 from .inputs import sample_weights
 from .logistic import TorchLogisticRegression
 
@@ -86,15 +86,12 @@ class TorchLogisticRegressionCV(TorchLogisticRegression):
             eta = Xte @ W + b  # (n_test, len(Cs))
             sign = np.where(codes[test] == 1, 1.0, -1.0)[:, None]
             loss = -log_expit(sign * eta)
-        else:
-            loss, w0 = [], None
-            for a in alphas:
-                res = solve(Xtr, codes[train].astype(float), a, ratio, loss="multinomial",
-                            penalty="grouped" if self.penalty == "grouped" else "l1",
-                            coef_init=w0, max_iter=self.max_iter, warn=False, **opts)
-                w0 = res.coef
-                lp = log_softmax(Xte @ res.coef.numpy() + res.intercept.numpy(), axis=1)
-                loss.append(-lp[np.arange(len(test)), codes[test]])
-            loss = np.stack(loss, 1)
+        else:  # the warm multinomial path: coefs (p, K, len(Cs))
+            path = lasso_path(Xtr, codes[train].astype(float), alphas=alphas, l1_ratio=ratio,
+                              loss="multinomial", max_iter=self.max_iter, warn=False,
+                              penalty="grouped" if self.penalty == "grouped" else "l1", **opts)
+            W, b = path.coefs.numpy(), path.intercepts.numpy()
+            lp = log_softmax(np.einsum("np,pka->nka", Xte, W) + b, axis=1)
+            loss = -lp[np.arange(len(test)), codes[test]]  # (n_test, len(Cs))
         st = sw[test][:, None]
         return (st * loss).sum(0) / st.sum()
