@@ -84,9 +84,10 @@ class Problem:
 
 
 def certified_status(rel_gap: float, tol: float, it: int, max_iter: int) -> str:
-    """``converged`` (the float64 certificate within ``tol``), ``max_iter``, or
+    """``converged`` (the float64 certificate within ``tol`` and not negative beyond
+    rounding: a negative gap is a broken certificate, never a solution), ``max_iter``, or
     ``stalled`` (the compiled solver found no decrease before ``max_iter``)."""
-    if rel_gap <= tol:
+    if -1e-12 <= rel_gap <= tol:
         return "converged"
     return "max_iter" if it >= max_iter else "stalled"
 
