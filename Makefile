@@ -19,8 +19,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/lasso-torch run configs/why_sparsity.yaml
 
+# two workers, one test file each at a time (a file's module fixtures and the README's
+# blocks stay in one process, in order); each worker runs torch on one thread
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # the README's images (docs/img) from the shipped configs, within their size budget
 figures: $(STAMP)

@@ -53,10 +53,17 @@ def multinomial_path(X: Any, y: Any, alphas: Any = None, l1_ratio: float = 1.0,
                      tol: float = 1e-6, fit_intercept: bool = True, *, penalty: Any = None,
                      sample_weight: Any = None, max_iter: int = 20_000,
                      solver: str | None = None, catch_interrupt: bool = False,
-                     make_grid: Callable[[float], Tensor] | None = None) -> PathResult:
+                     make_grid: Callable[[float], Tensor] | None = None,
+                     masks: Any = None, strategy: str = "warm", distributed: bool = False
+                     ) -> PathResult:
     """The warm path (module docstring); ``make_grid(alpha_max)`` gives the grid when
     ``alphas`` is None. ``solver``: ``None``/``"auto"``/``"prox_newton"`` (compiled, on
-    the CPU) or ``"fista"``."""
+    the CPU) or ``"fista"``. ``masks``, ``distributed=True`` and ``strategy="batched"``
+    are refused (one clear error)."""
+    if masks is not None or distributed or strategy == "batched":
+        raise InputError("lasso_path with loss 'multinomial' takes no masks, no "
+                         "distributed=True and no strategy 'batched' (it runs the warm "
+                         "sequence): fit each fold's rows by itself")
     rho = check_l1_ratio(l1_ratio)
     grouped = multinomial_kind(penalty) == "grouped"
     if solver not in (None, "auto", "prox_newton", "fista"):

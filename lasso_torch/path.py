@@ -138,17 +138,12 @@ def lasso_path(
     if batched is not None:
         strategy = "batched" if batched else "warm"
     if loss == "multinomial":  # coefs (p, K, A): lasso_torch.multinomial_path
-        if masks is not None or distributed or strategy == "batched":
-            raise InputError("lasso_path with loss 'multinomial' takes no masks, no "
-                             "distributed=True and no strategy 'batched' (it runs the warm "
-                             "sequence): fit each fold's rows by itself")
-        res = multinomial_path(X, y, alphas, l1_ratio, tol, fit_intercept, penalty=penalty,
-                               sample_weight=sample_weight, max_iter=max_iter, solver=solver,
-                               catch_interrupt=catch_interrupt,
-                               make_grid=functools.partial(grid, n_alphas=n_alphas, eps=eps))
-        if warn:
-            _warn_unconverged(res, tol)
-        return res
+        return _warn_unconverged(multinomial_path(
+            X, y, alphas, l1_ratio, tol, fit_intercept, penalty=penalty,
+            sample_weight=sample_weight, max_iter=max_iter, solver=solver,
+            catch_interrupt=catch_interrupt, masks=masks, strategy=strategy,
+            distributed=distributed, make_grid=functools.partial(grid, n_alphas=n_alphas,
+                                                                 eps=eps)), tol, warn)
     if strategy not in ("auto", "batched", "warm"):
         raise InputError(f"strategy must be 'auto', 'batched' or 'warm', got {strategy!r}")
     l1_ratio = check_l1_ratio(l1_ratio)
@@ -173,9 +168,7 @@ def lasso_path(
     problem = (X, y)  # what the final certificates read
     if not distributed:  # large means centered once where the dtype would lose them
         X, y = centered_copy(X, y, s, fit_intercept, loss_name(loss) in ("squared", "huber"))
-    M = None
-    if masks is not None:
-        M = _check_masks(masks, X)
+    M = None if masks is None else _check_masks(masks, X)
     gram = kwargs.pop("gram", "auto")
     if alphas is None:
         if l1_ratio <= 0 and groups is None:
@@ -199,8 +192,7 @@ def lasso_path(
     certify_path(res, *problem, make(*problem, fit_intercept, gram=False, row_weights=s),
                  pen(alphas), M, s, fit_intercept, tol, distributed)
     res.time = time.perf_counter() - t0
-    if warn:
-        _warn_unconverged(res, tol)
+    _warn_unconverged(res, tol, warn)
     return _squeeze(res) if masks is None else res
 
 
@@ -224,12 +216,13 @@ def certify_path(res: PathResult, X: Tensor, y: Tensor, datafit: Any, penalty: A
     res.converged = torch.as_tensor(res.status == "converged")
 
 
-def _warn_unconverged(res: PathResult, tol: float) -> None:
-    """One ConvergenceWarning, as :func:`lasso_torch.solve` gives, when some points of the
-    path stopped at max_iter, stalled or diverged (every strategy)."""
+def _warn_unconverged(res: PathResult, tol: float, warn: bool = True) -> PathResult:
+    """One ConvergenceWarning (when ``warn``), as :func:`lasso_torch.solve` gives, when
+    some points of the path stopped at max_iter, stalled or diverged (every strategy);
+    returns ``res``."""
     status = [str(x) for x in np.asarray(res.status).reshape(-1)]
     bad = [x for x in status if x in ("max_iter", "diverged", "stalled")]
-    if bad:
+    if bad and warn:
         worst = float(torch.as_tensor(res.gaps).double().nan_to_num(float("inf")).max())
         kinds = ", ".join(f"{bad.count(k)} {k}" for k in ("max_iter", "stalled", "diverged")
                           if k in bad)
@@ -237,6 +230,7 @@ def _warn_unconverged(res: PathResult, tol: float) -> None:
                       f"({kinds}); worst relative gap {worst:.3e} (tol {tol:.1e}; certified "
                       "in float64)",
                       ConvergenceWarning, stacklevel=4)  # the caller of lasso_path
+    return res
 
 
 def _check_masks(masks: Any, X: Tensor) -> Tensor:

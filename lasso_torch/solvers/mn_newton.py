@@ -147,11 +147,9 @@ def _apply(Q, P, ox, dd, pd):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True)
-def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  # noqa: ANN001, ANN201, PLR0913, PLR0912, PLR0915
-                 inner_ratio, min_inner, max_epochs):
-    """One outer iteration (module docstring); ``W``, ``b``, ``eta`` updated in place.
-    Returns ``(step, kkt, epochs)``: the line search's step (0: no decrease found), the
-    largest KKT violation before the step, the inner epochs."""
+def _scores(X, codes, om, W, eta, a1, a2, grouped, ws_min):  # noqa: ANN001, ANN202, PLR0913
+    """``P = softmax(eta)``, the loss ``f0``, the row gradients ``G`` (``om (P - Y)``),
+    every feature row's KKT violation and the working set: ``(P, f0, G, kkt, ws)``."""
     K, n = eta.shape
     p = W.shape[0]
     P = np.empty((K, n))
@@ -169,7 +167,14 @@ def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  #
         score[j] = _violation(grad[j], W[j], a1, a2, grouped)
         rown[j] = np.abs(W[j]).sum()
         kkt = max(kkt, score[j])
-    ws = select_ws(score, rown, ws_min)[0]
+    return P, f0, G, kkt, select_ws(score, rown, ws_min)[0]
+
+
+@njit(cache=True)
+def _block_cd(X, ws, P, G, om, Wsub, a1, a2, grouped, intercept, tol, max_epochs):  # noqa: ANN001, ANN202, PLR0913
+    """Block CD on the quadratic model over the working set's rows (and the intercepts):
+    ``Wsub`` updated in place; returns ``(db, epochs)``."""
+    K, n = P.shape
     m = ws.shape[0]
     Hs = np.empty((m, K, K))
     lams = np.empty((m, K))
@@ -183,13 +188,9 @@ def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  #
             lams[jj], vecs[jj] = lam, vec
     Hb = np.empty((K, K))
     class_hessian(P, om, Hb, pd)
-    Wsub = np.empty((m, K))
-    for jj in range(m):
-        Wsub[jj] = W[ws[jj]]
     Q = G.copy()
     c = np.empty(K)
     db = np.zeros(K)
-    tol = max(inner_ratio * kkt, min_inner)
     epochs = 0
     while epochs < max_epochs:
         epochs += 1
@@ -219,10 +220,16 @@ def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  #
             move = max(move, np.abs(c).max())
         if move <= tol:
             break
-    # the direction in the linear predictor, then the line search on the true objective
+    return db, epochs
+
+
+@njit(cache=True)
+def _direction(X, ws, W, Wsub, db):  # noqa: ANN001, ANN202
+    """The step in the linear predictor, ``xd (K, n)``, and whether anything moved."""
+    K, n = db.shape[0], X.shape[0]
     xd = np.zeros((K, n))
     moved = False
-    for jj in range(m):
+    for jj in range(ws.shape[0]):
         col = X[:, ws[jj]]
         for k in range(K):
             dk = Wsub[jj, k] - W[ws[jj], k]
@@ -235,8 +242,13 @@ def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  #
             moved = True
             for i in range(n):
                 xd[k, i] += db[k]
-    if not moved:
-        return 0.0, kkt, epochs
+    return xd, moved
+
+
+@njit(cache=True)
+def _line_search(W, ws, Wsub, G, xd, eta, codes, om, f0, a1, a2, grouped):  # noqa: ANN001, ANN202, PLR0913
+    """Armijo along the direction on the true objective: the step (0: no decrease)."""
+    m, K = ws.shape[0], G.shape[0]
     pen0 = pen_value(W, a1, a2, grouped)
     Wt = W.copy()
     for jj in range(m):
@@ -245,21 +257,41 @@ def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  #
     for k in range(K):
         delta += dot(G[k], xd[k])
     if abs(delta) <= 1e-13 * max(1.0, abs(f0 + pen0)):  # below the objective's rounding
-        t = 1.0
-    elif not delta < 0:
+        return 1.0
+    if not delta < 0:
+        return 0.0
+    t = 1.0
+    for _ in range(30):
+        for jj in range(m):
+            j = ws[jj]
+            Wt[j] = W[j] + t * (Wsub[jj] - W[j])
+        ft = loss_along(eta, xd, t, codes, om) + pen_value(Wt, a1, a2, grouped)
+        if ft <= f0 + pen0 + 1e-4 * t * delta:
+            return t
+        t *= 0.5
+    return 0.0
+
+
+@njit(cache=True)
+def mn_iteration(X, codes, om, W, b, eta, a1, a2, grouped, intercept, ws_min,  # noqa: ANN001, ANN201, PLR0913
+                 inner_ratio, min_inner, max_epochs):
+    """One outer iteration (module docstring); ``W``, ``b``, ``eta`` updated in place.
+    Returns ``(step, kkt, epochs)``: the line search's step (0: no decrease found), the
+    largest KKT violation before the step, the inner epochs."""
+    P, f0, G, kkt, ws = _scores(X, codes, om, W, eta, a1, a2, grouped, ws_min)
+    m, K = ws.shape[0], eta.shape[0]
+    Wsub = np.empty((m, K))
+    for jj in range(m):
+        Wsub[jj] = W[ws[jj]]
+    tol = max(inner_ratio * kkt, min_inner)
+    db, epochs = _block_cd(X, ws, P, G, om, Wsub, a1, a2, grouped, intercept, tol,
+                           max_epochs)
+    xd, moved = _direction(X, ws, W, Wsub, db)
+    if not moved:
         return 0.0, kkt, epochs
-    else:
-        t = 1.0
-        for _ in range(30):
-            for jj in range(m):
-                j = ws[jj]
-                Wt[j] = W[j] + t * (Wsub[jj] - W[j])
-            ft = loss_along(eta, xd, t, codes, om) + pen_value(Wt, a1, a2, grouped)
-            if ft <= f0 + pen0 + 1e-4 * t * delta:
-                break
-            t *= 0.5
-        else:
-            return 0.0, kkt, epochs
+    t = _line_search(W, ws, Wsub, G, xd, eta, codes, om, f0, a1, a2, grouped)
+    if t == 0.0:
+        return 0.0, kkt, epochs
     for jj in range(m):
         j = ws[jj]
         W[j] = W[j] + t * (Wsub[jj] - W[j])
