@@ -36,7 +36,7 @@ from .glm_kernels import (
     column_step,
     intercept_step,
     loss_sum,
-    model_rows,
+    model_at,
     pen_value,
     prox_box,
     violation,
@@ -142,22 +142,53 @@ def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
 
 
 @njit(cache=True)
+def grad_cols(X, g, idx, N, out):  # noqa: ANN001, ANN201
+    """``out[j] = x_j^T g / N`` for ``j`` in ``idx`` (the one pass over those columns)."""
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        out[j] = dot(X[:, j], g) / N
+
+
+@njit(cache=True)
 def pn_iteration(X, y, s, code, param, w, eta, a1, a2, lo, hi, intercept, ws_min,  # noqa: ANN001, ANN201, PLR0913
                  inner_ratio, min_inner, max_epochs, gram_ratio):
-    """One outer iteration (module docstring); ``w``, ``eta`` updated in place.
-
-    Returns ``(db, step, kkt, epochs)``: the intercept's move, the line search's step
-    (0: no decrease found), the largest KKT violation before the step, inner epochs."""
+    """One outer iteration over every feature (module docstring), the intercept profiled
+    first; ``w``, ``eta`` updated in place. ``(db, step, kkt, epochs)`` as
+    :func:`pn_descend` (``db`` with the profiling's move)."""
     n, p = X.shape
     N = s.sum()
-    g, h = np.empty(n), np.empty(n)
-    f0 = model_rows(code, y, s, eta, param, g, h) / N
-    score = np.empty(p)
+    g, h, grad = np.empty(n), np.empty(n), np.empty(p)
+    f0, db0 = model_at(code, y, s, eta, param, intercept, g, h)
+    idx = np.arange(p)
+    grad_cols(X, g, idx, N, grad)
+    db, t, kkt, epochs = pn_descend(X, y, s, code, param, w, eta, g, h, f0 / N, grad, idx,
+                                    a1, a2, lo, hi, intercept, ws_min, inner_ratio,
+                                    min_inner, max_epochs, gram_ratio)
+    return db + db0, t, kkt, epochs
+
+
+@njit(cache=True)
+def pn_descend(X, y, s, code, param, w, eta, g, h, f0, grad, cand, a1, a2, lo, hi,  # noqa: ANN001, ANN201, PLR0913
+               intercept, ws_min, inner_ratio, min_inner, max_epochs, gram_ratio):
+    """Steps 2-4 of an outer iteration (module docstring) from the rows' ``g``, ``h`` at
+    ``eta``, ``f0`` (the datafit there) and the gradient ``grad`` on the candidate features
+    ``cand`` (the working set is chosen among them; the others stay 0); ``w``, ``eta``
+    updated in place.
+
+    Returns ``(db, step, kkt, epochs)``: the intercept's move, the line search's step
+    (0: no decrease found; ``w``, ``eta`` untouched), the largest KKT violation on
+    ``cand`` before the step, inner epochs."""
+    n = X.shape[0]
+    N = s.sum()
+    m = cand.shape[0]
+    score, wc = np.empty(m), np.empty(m)
     kkt = 0.0
-    for j in range(p):
-        score[j] = violation(dot(X[:, j], g) / N, w[j], a1[j], a2[j], lo[j], hi[j])
-        kkt = max(kkt, score[j])
-    ws = select_ws(score, w, ws_min)[0]
+    for c in range(m):
+        j = cand[c]
+        wc[c] = w[j]
+        score[c] = violation(grad[j], w[j], a1[j], a2[j], lo[j], hi[j])
+        kkt = max(kkt, score[c])
+    ws = cand[select_ws(score, wc, ws_min)[0]]
     k = ws.shape[0]
     wsub = np.empty(k)
     for jj in range(k):
