@@ -56,8 +56,10 @@ def screened_solve(host: Any, cand: np.ndarray, tol: float, max_iter: int, ws_mi
         _, gap, _ = host.scores(cand)
         if gap / host.p0 <= tol or it == max_iter:
             if cand.shape[0] < p:  # the set-aside features' gradient: the full gap
-                _, gap, _ = host.full_gap(cand)
-                rest = np.setdiff1d(host.all, cand, assume_unique=True)
+                out = np.ones(p, dtype=bool)
+                out[cand] = False
+                rest = np.flatnonzero(out)
+                _, gap, _ = host.full_gap(rest)
                 late = rest[np.abs(host.grad[rest]) > a1]  # KKT violated: the rule failed
                 if late.size:
                     cand = np.union1d(cand, late)

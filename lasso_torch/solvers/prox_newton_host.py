@@ -124,10 +124,9 @@ class Host:
         return gap_on(self.code, self.y, self.s, self.param, self.g, self.w, self.grad, idx,
                       self.a1[0], self.a2[0], self.f, self.conj)
 
-    def full_gap(self, idx: np.ndarray) -> tuple[float, float, float]:
-        """After :meth:`scores` on ``idx``: the gradient on the other features too (one
+    def full_gap(self, rest: np.ndarray) -> tuple[float, float, float]:
+        """After :meth:`scores` on the other features: the gradient on ``rest`` too (one
         pass over them) and ``(P(w), gap, kkt)`` over every feature."""
-        rest = np.setdiff1d(self.all, idx, assume_unique=True)
         grad_cols(self.X, self.g, rest, self.s.sum(), self.grad)
         return gap_on(self.code, self.y, self.s, self.param, self.g, self.w, self.grad,
                       self.all, self.a1[0], self.a2[0], self.f, self.conj)
