@@ -136,6 +136,9 @@ def profile_intercept(code, y, s, z, param, b):  # noqa: ANN001, ANN201
                 new = 0.5 * (lo + hi)
             else:
                 new = b + (1.0 if d1 < 0.0 else -1.0) * (1.0 + abs(b))
+        elif code != HUBER and abs(new - b) <= 1e-7 * (1.0 + abs(b)):  # a Newton step this
+            b = new  # small leaves an error of its square's order (l'''/l'' is O(1); Huber's
+            break  # weight is no l''): the pass that would confirm it is saved
         if abs(new - b) <= 1e-14 * (1.0 + abs(b)):
             b = new
             break
