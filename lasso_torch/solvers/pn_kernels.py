@@ -9,9 +9,11 @@ within the bounds ``lo_j <= w_j <= hi_j`` (``N = sum s``; ``X`` Fortran-ordered,
 columns shifted by their means when there is an intercept: the intercept absorbs the
 shift, and the products ``X^T g`` lose no digits to large column means):
 
-1. ``g = s l'(eta)``, ``h = s l''(eta)`` (Huber: ``s min(1, delta / |r|)``; floored at
-   ``1e-12 max(h / s) s`` so every row's gradient stays in the model), the gradient
-   ``X^T g / N`` and every feature's KKT violation;
+1. the intercept profiled, ``g = s l'(eta)``, ``h = s l''(eta)`` (Huber:
+   ``s min(1, delta / |r|)``; floored at ``1e-12 max(h / s) s`` so every row's gradient
+   stays in the model), the gradient ``X^T g / N`` (:func:`grad_cols`: the one pass over
+   ``X``, shared with the running certificate by the host) and every candidate feature's
+   KKT violation;
 2. the working set: the support and the worst violators, ``max(ws_min, 2 |support|)``
    features (:func:`~lasso_torch.solvers.kernels.select_ws`);
 3. the quadratic model ``1/N (g^T X_W d + g^T 1 db + 1/2 sum_i h_i (x_i,W^T d + db)^2)``
