@@ -12,7 +12,7 @@ import torch
 import lasso_torch as lt
 from lasso_torch.penalties import ElasticNet
 from lasso_torch.problem import make_datafit
-from lasso_torch.solvers.glm_screening import screened_solve, strong_set
+from lasso_torch.solvers.glm_screening import screened_solve, secant, strong_set
 from lasso_torch.solvers.prox_newton_host import Host
 
 
@@ -84,7 +84,7 @@ def test_screened_path_equals_unscreened_and_per_alpha_solves(loss: str) -> None
     X, y, s, gap = _data(loss)
     kw = dict(loss=loss, n_alphas=15, eps=1e-2, sample_weight=s, tol=1e-10)
     res = lt.lasso_path(X, y, **kw)
-    plain = lt.lasso_path(X, y, screen=False, **kw)
+    plain = lt.lasso_path(X, y, screen=False, predict=False, **kw)  # no strong rule, no secant
     W, W0 = res.coefs.numpy(), plain.coefs.numpy()
     assert res.converged.all() and plain.converged.all()
     np.testing.assert_allclose(W, W0, atol=1e-5)
@@ -143,8 +143,17 @@ def test_strong_rule_failure_is_caught() -> None:
     kept = (np.abs(g) >= 2 * al[k] - al[k - 1]) | (W[:, k - 1] != 0)
     late = np.flatnonzero(~kept & (W[:, k] != 0))
     assert late.size > 0  # the rule failed here: a set-aside feature is in the answer
-    plain = lt.lasso_path(X, y, screen=False, **kw)
+    plain = lt.lasso_path(X, y, screen=False, predict=False, **kw)
     np.testing.assert_allclose(W, plain.coefs.numpy(), atol=1e-6)
     s = np.ones(n)
     assert all(logistic_gap(X, y, s, W[:, j], a) <= 1e-12 * 1.01
                for j, a in enumerate(al))
+
+
+def test_secant_start() -> None:
+    """The next alpha's start: the secant in log alpha on the support, 0 across a sign
+    change and for features not in the support; the last solution where no secant exists."""
+    w2, w1 = np.array([1.0, 0.5, 0.0, 0.2]), np.array([2.0, 0.1, 0.0, 0.0])
+    out = secant(w2, w1, [4.0, 2.0, 1.0])  # equal log steps: w1 + (w1 - w2)
+    np.testing.assert_array_equal(out, [3.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(secant(w2, w1, [2.0, 2.0, 1.0]), w1)

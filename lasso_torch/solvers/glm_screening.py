@@ -70,3 +70,16 @@ def screened_solve(host: Any, cand: np.ndarray, tol: float, max_iter: int, ws_mi
         if host.step(size, ratio, max_inner, cand) == 0.0:
             size, ratio = min(2 * size, p), ratio * 0.1
         it += 1
+
+
+def secant(w2: np.ndarray, w1: np.ndarray, alphas: list[float]) -> np.ndarray:
+    """The next alpha's starting point from the last two solutions ``w2``, ``w1`` at
+    ``alphas[0] > alphas[1]``: their secant in ``log alpha`` extended to ``alphas[2]`` on
+    the support of ``w1`` (a coefficient the secant takes across 0 starts at 0; the
+    features entering start at 0). Along a smooth stretch of the path the warm start's
+    error drops from the step's order to its square's."""
+    if not alphas[0] > alphas[1] > alphas[2] > 0:  # no secant: w1 itself
+        return w1
+    t = np.log(alphas[1] / alphas[2]) / np.log(alphas[0] / alphas[1])
+    w = w1 + t * (w1 - w2)
+    return np.where(w * w1 > 0, w, 0.0)

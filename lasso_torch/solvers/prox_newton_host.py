@@ -18,7 +18,7 @@ from ..penalties import ElasticNet
 from ..weighted import WeightedElasticNet
 from .coordinate import as_certificate, cached_on
 from .glm_kernels import gap_on, loss_sum, model_at, profile_intercept, row_loss
-from .glm_screening import screened_solve, strong_set
+from .glm_screening import screened_solve, secant, strong_set
 from .group_kernels import pn_group_iteration
 from .pn_kernels import grad_cols, pn_descend
 
@@ -131,6 +131,13 @@ class Host:
         return gap_on(self.code, self.y, self.s, self.param, self.g, self.w, self.grad,
                       self.all, self.a1[0], self.a2[0], self.f, self.conj)
 
+    def move_to(self, w: np.ndarray) -> None:
+        """Restart from ``w``: the linear predictor recomputed (the intercept kept; the next
+        :meth:`scores` profiles it)."""
+        self.w[:] = w
+        self.eta[:] = self.X @ w + self.b
+        self.fresh = False
+
     def intercept_of_w(self) -> float:
         """The profiled intercept in the original (uncentered) columns."""
         return self.b - float(self.mean @ self.w)
@@ -165,14 +172,19 @@ class Host:
 
 
 def pn_path(datafit: Any, alphas: Tensor, pen: Any, tol: float, max_iter: int,
-            catch_interrupt: bool = False, *, ws_min: int = 10, inner_ratio: float = 0.1,
-            max_inner: int = 5_000, inner: str = "compiled", screen: bool = True, **_: Any
+            catch_interrupt: bool = False, *, ws_min: int = 10, inner_ratio: float = 0.03,
+            max_inner: int = 5_000, inner: str = "compiled", screen: bool = True,
+            predict: bool = True, **_: Any
             ) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray, Tensor] | None:
     """The warm path of the compiled prox-Newton (``SolverSpec.path``): one host copy of
     ``X`` and one linear predictor carried from alpha to alpha, each alpha's outer
     iterations run until the compiled running certificate (over every feature) is within
     ``tol``, on the features the sequential strong rule keeps (``screen``; checked by the
-    KKT conditions of the others: :mod:`~lasso_torch.solvers.glm_screening`); no engine,
+    KKT conditions of the others: :mod:`~lasso_torch.solvers.glm_screening`), each alpha
+    from the secant of the last two solutions (``predict``; the warm start's gap then about
+    tenfold smaller); the subproblems to ``inner_ratio`` (0.03: one Newton step then
+    finished most alphas; a 100-alpha logistic path on 20000 x 100 took 1.57 / 1.48 /
+    1.52 s at 0.1 / 0.03 / 0.01, on 200 x 2000 243 / 245 / 301 ms); no engine,
     loop or result per alpha. None where the compiled certificate does not apply (then
     the warm path runs the engine per alpha).
     ``(W (p, A), rel_gaps, iterations, status, intercepts)``."""
@@ -194,6 +206,8 @@ def pn_path(datafit: Any, alphas: Tensor, pen: Any, tol: float, max_iter: int,
             rho = float(pen(a).l1_ratio)
             host.a1[:], host.a2[:] = a * rho, a * (1 - rho)
             cand = strong_set(host.grad, host.w, a * rho, prev if screen else None)
+            if predict and k >= 2 and host.w.any():
+                host.move_to(secant(W[k - 2], W[k - 1], alphas[k - 2:k + 1].tolist()))
             rel[k], iters[k], status[k] = screened_solve(host, cand, tol, max_iter, ws_min,
                                                          inner_ratio, max_inner)
             W[k], B[k], prev = host.w, host.intercept_of_w(), a * rho
