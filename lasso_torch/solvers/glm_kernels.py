@@ -169,12 +169,25 @@ def row_conj(code, y, v, param):  # noqa: ANN001, ANN201
 
 @njit(cache=True)
 def model_at(code, y, s, eta, param, intercept, g, h):  # noqa: ANN001, ANN201
-    """The intercept profiled first (``eta`` shifted in place by its move ``db``), then
-    :func:`model_rows` at ``eta``; returns ``(sum s l, db)`` (rows only: no pass over X)."""
-    db = profile_intercept(code, y, s, eta, param, 0.0) if intercept else 0.0
-    if db != 0.0:
+    """:func:`model_rows` at the profiled intercept (``eta`` shifted in place by its move
+    ``db``); returns ``(sum s l, db)`` (rows only: no pass over X). One pass where the
+    intercept's Newton step from ``eta`` is below ``1e-7`` (not for Huber's IRLS weight):
+    ``eta += db``, ``g += h db`` (``sum g = 0`` again; ``g`` to ``db^2``, as
+    :func:`profile_intercept`'s own stop) and the loss of the unshifted rows (an upper
+    bound of the profiled one by ``db^2 sum h / 2``: the gap stays an upper bound)."""
+    val = model_rows(code, y, s, eta, param, g, h)
+    if not intercept:
+        return val, 0.0
+    hs = h.sum()
+    db = -g.sum() / hs if hs > 0.0 else 0.0
+    if code != HUBER and abs(db) <= 1e-7:
         for i in range(eta.shape[0]):
             eta[i] += db
+            g[i] += h[i] * db
+        return val, db
+    db = profile_intercept(code, y, s, eta, param, 0.0)
+    for i in range(eta.shape[0]):
+        eta[i] += db
     return model_rows(code, y, s, eta, param, g, h), db
 
 

@@ -41,10 +41,13 @@ def strong_set(grad: np.ndarray, w: np.ndarray, a1: float, a1_prev: float | None
 
 
 def screened_solve(host: Any, cand: np.ndarray, tol: float, max_iter: int, ws_min: int,
-                   inner_ratio: float, max_inner: int) -> tuple[float, int, str]:
+                   inner_ratio: float, max_inner: int, settled: bool = True
+                   ) -> tuple[float, int, str]:
     """One alpha's outer iterations on ``host`` (a
     :class:`~lasso_torch.solvers.prox_newton_host.Host` holding the alpha's penalty) from
-    the kept features ``cand``, checked by the full gap (module docstring).
+    the kept features ``cand``, checked by the full gap (module docstring). ``settled``
+    False: the start is known not to solve this alpha (a nonzero ``w`` of another alpha),
+    so the first step goes without forming its gap (one pass over the rows saved).
 
     Returns ``(relative gap over every feature, outer iterations, status)``; the host's
     gradient then holds every feature's at the answer (the next alpha's strong rule)."""
@@ -53,7 +56,7 @@ def screened_solve(host: Any, cand: np.ndarray, tol: float, max_iter: int, ws_mi
     a1 = float(host.a1[0])
     it = 0
     while True:
-        _, gap, _ = host.scores(cand)
+        _, gap, _ = host.scores(cand, gap=settled or it > 0 or max_iter == 0)
         if gap / host.p0 <= tol or it == max_iter:
             if cand.shape[0] < p:  # the set-aside features' gradient: the full gap
                 out = np.ones(p, dtype=bool)

@@ -111,16 +111,19 @@ class Host:
         return float((loss_sum(self.code, self.y, self.s, zero + b, self.param)
                       - (self.s * floor).sum()) / N)
 
-    def scores(self, idx: np.ndarray) -> tuple[float, float, float]:
+    def scores(self, idx: np.ndarray, gap: bool = True) -> tuple[float, float, float]:
         """The intercept profiled, the rows' ``g``, ``h``, the gradient on ``idx`` (one pass
         over those columns): ``(P(w), gap, kkt)`` of the problem restricted to ``idx``
-        (:func:`~lasso_torch.solvers.glm_kernels.gap_on`; uniform elastic net only)."""
+        (:func:`~lasso_torch.solvers.glm_kernels.gap_on`; uniform elastic net only;
+        ``gap`` False: not formed, NaNs)."""
         f, db = model_at(self.code, self.y, self.s, self.eta, self.param, self.intercept,
                          self.g, self.h)
         N = self.s.sum()
         self.b += db
         self.f, self.fresh = f / N, True
         grad_cols(self.X, self.g, idx, N, self.grad)
+        if not gap:
+            return np.nan, np.nan, np.nan
         return gap_on(self.code, self.y, self.s, self.param, self.g, self.w, self.grad, idx,
                       self.a1[0], self.a2[0], self.f, self.conj)
 
@@ -208,8 +211,9 @@ def pn_path(datafit: Any, alphas: Tensor, pen: Any, tol: float, max_iter: int,
             cand = strong_set(host.grad, host.w, a * rho, prev if screen else None)
             if predict and k >= 2 and host.w.any():
                 host.move_to(secant(W[k - 2], W[k - 1], alphas[k - 2:k + 1].tolist()))
-            rel[k], iters[k], status[k] = screened_solve(host, cand, tol, max_iter, ws_min,
-                                                         inner_ratio, max_inner)
+            rel[k], iters[k], status[k] = screened_solve(
+                host, cand, tol, max_iter, ws_min, inner_ratio, max_inner,
+                settled=k == 0 or not host.w.any())
             W[k], B[k], prev = host.w, host.intercept_of_w(), a * rho
     except KeyboardInterrupt:
         if not catch_interrupt:
