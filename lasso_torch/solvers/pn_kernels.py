@@ -87,9 +87,10 @@ def _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
 
 
 @njit(cache=True)
-def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, xd):  # noqa: ANN001, ANN202, E501
+def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, xd, d0):  # noqa: ANN001, ANN202, E501
     """The same model in Gram form: ``[X_W 1]^T H [X_W 1] / N`` once, then ``O(|W|)`` per
-    coordinate; ``xd`` formed at the end."""
+    coordinate; ``xd`` formed at the end. ``d0`` (``|W| + 1``): the moves already made
+    (``wsub`` holds them, ``xd`` their image; the intercept's last)."""
     n, k = X.shape[0], ws.shape[0]
     m = k + 1
     A = np.empty((n, m))
@@ -105,7 +106,8 @@ def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
     for jj in range(k):
         q[jj] = dot(X[:, ws[jj]], g) / N
     q[k] = g.sum() / N
-    dvec = np.zeros(m)
+    q += G @ d0
+    dvec = d0.copy()
     epochs = 0
     while epochs < max_epochs:
         epochs += 1
@@ -134,12 +136,13 @@ def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
         if move <= tol:
             break
     for jj in range(k):
-        if dvec[jj] != 0.0:
+        step = dvec[jj] - d0[jj]
+        if step != 0.0:
             col = X[:, ws[jj]]
             for i in range(n):
-                xd[i] += dvec[jj] * col[i]
+                xd[i] += step * col[i]
     for i in range(n):
-        xd[i] += dvec[k]
+        xd[i] += dvec[k] - d0[k]
     return dvec[k], epochs
 
 
@@ -199,10 +202,21 @@ def pn_descend(X, y, s, code, param, w, eta, g, h, f0, grad, cand, a1, a2, lo, h
     tol = max(inner_ratio * kkt, min_inner)
     if n >= gram_ratio * (k + 1):
         db, epochs = _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol,
-                              max_epochs, xd)
+                              max_epochs, xd, np.zeros(k + 1))
     else:
-        db, epochs = _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol,
-                              max_epochs, xd)
+        # Gram-free first; past max(10, |W| + 1) epochs (about the column passes of forming
+        # the Gram matrix) the model is ill-conditioned: go on in Gram form from there
+        cap = min(max_epochs, max(10, k + 1))
+        db, epochs = _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, cap,
+                              xd)
+        if epochs >= cap and cap < max_epochs:
+            d0 = np.empty(k + 1)
+            for jj in range(k):
+                d0[jj] = wsub[jj] - w[ws[jj]]
+            d0[k] = db
+            db, more = _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol,
+                                max_epochs - epochs, xd, d0)
+            epochs += more
     # the line search on the true objective
     pen0 = pen_value(w, ws, a1, a2)
     wnew = w.copy()
