@@ -27,7 +27,8 @@ bounded, ``positive``) or a group penalty, the whole outer iteration runs in one
 call (:func:`~lasso_torch.solvers.pn_kernels.pn_iteration`,
 :func:`~lasso_torch.solvers.group_kernels.pn_group_iteration`): the subproblem by
 coordinate descent over the working set and the intercept (Gram-free: the Gram form
-measured slower, :data:`~lasso_torch.solvers.prox_newton_host.GRAM_RATIO`), to
+measured slower, :data:`~lasso_torch.solvers.prox_newton_host.GRAM_RATIO`, except past
+``max(10, |W| + 1)`` epochs, an ill-conditioned model, where it goes on in Gram form), to
 ``inner_ratio`` (0.1; skglm's 0.3 took more outer iterations) times the current KKT
 violation, then the line search on the true objective (the intercept joined to the step;
 the certificate profiles it again). One pass over ``X`` an outer iteration: the running
