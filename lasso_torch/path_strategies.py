@@ -221,7 +221,7 @@ def _warm_fold(X: Tensor, y: Tensor, m: Tensor | None, sample_weight: Tensor | N
                                                    catch_interrupt, **options)) is not None:
         coefs[:], gaps[:], n_iters[:], status[:] = got[0], got[1], torch.from_numpy(got[2]), \
             got[3]
-        inter[:] = full.intercept(got[0])
+        inter[:] = got[4] if len(got) > 4 else full.intercept(got[0])  # the solver's own
         if (got[3] == "interrupted").any():
             raise KeyboardInterrupt
         return

@@ -15,8 +15,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .kernels import dot
-
 LOGISTIC, POISSON, HUBER, GAMMA, TWEEDIE, SQUARED = 0, 1, 2, 3, 4, 5
 
 
@@ -138,6 +136,9 @@ def profile_intercept(code, y, s, z, param, b):  # noqa: ANN001, ANN201
                 new = 0.5 * (lo + hi)
             else:
                 new = b + (1.0 if d1 < 0.0 else -1.0) * (1.0 + abs(b))
+        elif code != HUBER and abs(new - b) <= 1e-7 * (1.0 + abs(b)):  # a Newton step this
+            b = new  # small leaves an error of its square's order (l'''/l'' is O(1); Huber's
+            break  # weight is no l''): the pass that would confirm it is saved
         if abs(new - b) <= 1e-14 * (1.0 + abs(b)):
             b = new
             break
@@ -167,55 +168,58 @@ def row_conj(code, y, v, param):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True)
-def pn_certificate(X, y, s, code, param, w, a1, a2, intercept, b, conj):  # noqa: ANN001, ANN201
-    """``(P(w), gap, kkt, b)`` of the uniform elastic net (``a1``, ``a2`` scalars) at the
-    profiled intercept ``b`` (warm from the given one): the conjugate gap of
-    :mod:`lasso_torch.certificates` (``kappa`` scales ``u`` into the lasso's dual ball;
-    ``conj`` False: the gap is the KKT violation)."""
-    n, p = X.shape
+def model_at(code, y, s, eta, param, intercept, g, h):  # noqa: ANN001, ANN201
+    """:func:`model_rows` at the profiled intercept (``eta`` shifted in place by its move
+    ``db``); returns ``(sum s l, db)`` (rows only: no pass over X). One pass where the
+    intercept's Newton step from ``eta`` is below ``1e-7`` (not for Huber's IRLS weight):
+    ``eta += db``, ``g += h db`` (``sum g = 0`` again; ``g`` to ``db^2``, as
+    :func:`profile_intercept`'s own stop) and the loss of the unshifted rows (an upper
+    bound of the profiled one by ``db^2 sum h / 2``: the gap stays an upper bound)."""
+    val = model_rows(code, y, s, eta, param, g, h)
+    if not intercept:
+        return val, 0.0
+    hs = h.sum()
+    db = -g.sum() / hs if hs > 0.0 else 0.0
+    if code != HUBER and abs(db) <= 1e-7:
+        for i in range(eta.shape[0]):
+            eta[i] += db
+            g[i] += h[i] * db
+        return val, db
+    db = profile_intercept(code, y, s, eta, param, 0.0)
+    for i in range(eta.shape[0]):
+        eta[i] += db
+    return model_rows(code, y, s, eta, param, g, h), db
+
+
+@njit(cache=True)
+def gap_on(code, y, s, param, g, w, grad, idx, a1, a2, f, conj):  # noqa: ANN001, ANN201, PLR0913
+    """``(P(w), gap, kkt)`` of the uniform elastic net (``a1``, ``a2`` scalars) from the
+    rows' ``g = s l'`` at the profiled intercept, ``f`` (the datafit) and the gradient
+    ``grad = X^T g / N`` on the features ``idx`` (the support among them; the features
+    outside ``idx`` are left out: the gap of the problem restricted to ``idx``, the full
+    one where ``idx`` holds every feature). The conjugate gap of
+    :mod:`lasso_torch.certificates` (``kappa`` scales ``u = -g / s`` into the lasso's dual
+    ball); ``conj`` False: the gap is the KKT violation."""
     N = s.sum()
-    z = np.zeros(n)
-    for j in range(p):
-        if w[j] != 0.0:
-            col = X[:, j]
-            for i in range(n):
-                z[i] += w[j] * col[i]
-    if intercept:
-        b = profile_intercept(code, y, s, z, param, b)
-    su = np.empty(n)
-    f = 0.0
-    for i in range(n):
-        li, di, _ = row_loss(code, y[i], z[i] + b, param)
-        su[i] = -s[i] * di
-        if s[i] != 0.0:
-            f += s[i] * li
-    f /= N
-    pen = 0.0
-    vmax = 0.0
-    kkt = 0.0
-    v = np.empty(p)
-    for j in range(p):
-        v[j] = dot(X[:, j], su) / N
-        vmax = max(vmax, abs(v[j]))
+    pen = vmax = kkt = pconj = 0.0
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        v = abs(grad[j])
+        vmax = max(vmax, v)
         pen += a1 * abs(w[j]) + 0.5 * a2 * w[j] * w[j]
-        kkt = max(kkt, violation(-v[j], w[j], a1, a2, -np.inf, np.inf))
+        kkt = max(kkt, violation(grad[j], w[j], a1, a2, -np.inf, np.inf))
+        if a2 > 0.0:
+            t = max(v - a1, 0.0)
+            pconj += t * t / (2.0 * a2)
     primal = f + pen
     if not conj:
-        return primal, kkt, kkt, b
-    if a2 == 0.0:
-        kappa = 1.0 if vmax <= a1 else a1 / vmax
-        pconj = 0.0
-    else:
-        kappa = 1.0
-        pconj = 0.0
-        for j in range(p):
-            t = max(abs(v[j]) - a1, 0.0)
-            pconj += t * t / (2.0 * a2)
+        return primal, kkt, kkt
+    kappa = 1.0 if a2 > 0.0 or vmax <= a1 else a1 / vmax
     lconj = 0.0
-    for i in range(n):
+    for i in range(g.shape[0]):
         if s[i] != 0.0:
-            lconj += s[i] * row_conj(code, y[i], kappa * su[i] / s[i], param)
-    return primal, primal + lconj / N + pconj, kkt, b
+            lconj += s[i] * row_conj(code, y[i], -kappa * g[i] / s[i], param)
+    return primal, primal + lconj / N + pconj, kkt
 
 
 @njit(cache=True)

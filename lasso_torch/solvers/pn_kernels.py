@@ -9,9 +9,11 @@ within the bounds ``lo_j <= w_j <= hi_j`` (``N = sum s``; ``X`` Fortran-ordered,
 columns shifted by their means when there is an intercept: the intercept absorbs the
 shift, and the products ``X^T g`` lose no digits to large column means):
 
-1. ``g = s l'(eta)``, ``h = s l''(eta)`` (Huber: ``s min(1, delta / |r|)``; floored at
-   ``1e-12 max(h / s) s`` so every row's gradient stays in the model), the gradient
-   ``X^T g / N`` and every feature's KKT violation;
+1. the intercept profiled, ``g = s l'(eta)``, ``h = s l''(eta)`` (Huber:
+   ``s min(1, delta / |r|)``; floored at ``1e-12 max(h / s) s`` so every row's gradient
+   stays in the model), the gradient ``X^T g / N`` (:func:`grad_cols`: the one pass over
+   ``X``, shared with the running certificate by the host) and every candidate feature's
+   KKT violation;
 2. the working set: the support and the worst violators, ``max(ws_min, 2 |support|)``
    features (:func:`~lasso_torch.solvers.kernels.select_ws`);
 3. the quadratic model ``1/N (g^T X_W d + g^T 1 db + 1/2 sum_i h_i (x_i,W^T d + db)^2)``
@@ -36,7 +38,7 @@ from .glm_kernels import (
     column_step,
     intercept_step,
     loss_sum,
-    model_rows,
+    model_at,
     pen_value,
     prox_box,
     violation,
@@ -85,9 +87,10 @@ def _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
 
 
 @njit(cache=True)
-def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, xd):  # noqa: ANN001, ANN202, E501
+def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, xd, d0):  # noqa: ANN001, ANN202, E501
     """The same model in Gram form: ``[X_W 1]^T H [X_W 1] / N`` once, then ``O(|W|)`` per
-    coordinate; ``xd`` formed at the end."""
+    coordinate; ``xd`` formed at the end. ``d0`` (``|W| + 1``): the moves already made
+    (``wsub`` holds them, ``xd`` their image; the intercept's last)."""
     n, k = X.shape[0], ws.shape[0]
     m = k + 1
     A = np.empty((n, m))
@@ -103,7 +106,8 @@ def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
     for jj in range(k):
         q[jj] = dot(X[:, ws[jj]], g) / N
     q[k] = g.sum() / N
-    dvec = np.zeros(m)
+    q += G @ d0
+    dvec = d0.copy()
     epochs = 0
     while epochs < max_epochs:
         epochs += 1
@@ -132,32 +136,64 @@ def _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, max_epochs, x
         if move <= tol:
             break
     for jj in range(k):
-        if dvec[jj] != 0.0:
+        step = dvec[jj] - d0[jj]
+        if step != 0.0:
             col = X[:, ws[jj]]
             for i in range(n):
-                xd[i] += dvec[jj] * col[i]
+                xd[i] += step * col[i]
     for i in range(n):
-        xd[i] += dvec[k]
+        xd[i] += dvec[k] - d0[k]
     return dvec[k], epochs
+
+
+@njit(cache=True)
+def grad_cols(X, g, idx, N, out):  # noqa: ANN001, ANN201
+    """``out[j] = x_j^T g / N`` for ``j`` in ``idx`` (the one pass over those columns)."""
+    for k in range(idx.shape[0]):
+        j = idx[k]
+        out[j] = dot(X[:, j], g) / N
 
 
 @njit(cache=True)
 def pn_iteration(X, y, s, code, param, w, eta, a1, a2, lo, hi, intercept, ws_min,  # noqa: ANN001, ANN201, PLR0913
                  inner_ratio, min_inner, max_epochs, gram_ratio):
-    """One outer iteration (module docstring); ``w``, ``eta`` updated in place.
-
-    Returns ``(db, step, kkt, epochs)``: the intercept's move, the line search's step
-    (0: no decrease found), the largest KKT violation before the step, inner epochs."""
+    """One outer iteration over every feature (module docstring), the intercept profiled
+    first; ``w``, ``eta`` updated in place. ``(db, step, kkt, epochs)`` as
+    :func:`pn_descend` (``db`` with the profiling's move)."""
     n, p = X.shape
     N = s.sum()
-    g, h = np.empty(n), np.empty(n)
-    f0 = model_rows(code, y, s, eta, param, g, h) / N
-    score = np.empty(p)
+    g, h, grad = np.empty(n), np.empty(n), np.empty(p)
+    f0, db0 = model_at(code, y, s, eta, param, intercept, g, h)
+    idx = np.arange(p)
+    grad_cols(X, g, idx, N, grad)
+    db, t, kkt, epochs = pn_descend(X, y, s, code, param, w, eta, g, h, f0 / N, grad, idx,
+                                    a1, a2, lo, hi, intercept, ws_min, inner_ratio,
+                                    min_inner, max_epochs, gram_ratio)
+    return db + db0, t, kkt, epochs
+
+
+@njit(cache=True)
+def pn_descend(X, y, s, code, param, w, eta, g, h, f0, grad, cand, a1, a2, lo, hi,  # noqa: ANN001, ANN201, PLR0913
+               intercept, ws_min, inner_ratio, min_inner, max_epochs, gram_ratio):
+    """Steps 2-4 of an outer iteration (module docstring) from the rows' ``g``, ``h`` at
+    ``eta``, ``f0`` (the datafit there) and the gradient ``grad`` on the candidate features
+    ``cand`` (the working set is chosen among them; the others stay 0); ``w``, ``eta``
+    updated in place.
+
+    Returns ``(db, step, kkt, epochs)``: the intercept's move, the line search's step
+    (0: no decrease found; ``w``, ``eta`` untouched), the largest KKT violation on
+    ``cand`` before the step, inner epochs."""
+    n = X.shape[0]
+    N = s.sum()
+    m = cand.shape[0]
+    score, wc = np.empty(m), np.empty(m)
     kkt = 0.0
-    for j in range(p):
-        score[j] = violation(dot(X[:, j], g) / N, w[j], a1[j], a2[j], lo[j], hi[j])
-        kkt = max(kkt, score[j])
-    ws = select_ws(score, w, ws_min)[0]
+    for c in range(m):
+        j = cand[c]
+        wc[c] = w[j]
+        score[c] = violation(grad[j], w[j], a1[j], a2[j], lo[j], hi[j])
+        kkt = max(kkt, score[c])
+    ws = cand[select_ws(score, wc, ws_min)[0]]
     k = ws.shape[0]
     wsub = np.empty(k)
     for jj in range(k):
@@ -166,10 +202,21 @@ def pn_iteration(X, y, s, code, param, w, eta, a1, a2, lo, hi, intercept, ws_min
     tol = max(inner_ratio * kkt, min_inner)
     if n >= gram_ratio * (k + 1):
         db, epochs = _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol,
-                              max_epochs, xd)
+                              max_epochs, xd, np.zeros(k + 1))
     else:
-        db, epochs = _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol,
-                              max_epochs, xd)
+        # Gram-free first; past max(10, |W| + 1) epochs (about the column passes of forming
+        # the Gram matrix) the model is ill-conditioned: go on in Gram form from there
+        cap = min(max_epochs, max(10, k + 1))
+        db, epochs = _cd_rows(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol, cap,
+                              xd)
+        if epochs >= cap and cap < max_epochs:
+            d0 = np.empty(k + 1)
+            for jj in range(k):
+                d0[jj] = wsub[jj] - w[ws[jj]]
+            d0[k] = db
+            db, more = _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol,
+                                max_epochs - epochs, xd, d0)
+            epochs += more
     # the line search on the true objective
     pen0 = pen_value(w, ws, a1, a2)
     wnew = w.copy()

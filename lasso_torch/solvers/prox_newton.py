@@ -27,10 +27,17 @@ bounded, ``positive``) or a group penalty, the whole outer iteration runs in one
 call (:func:`~lasso_torch.solvers.pn_kernels.pn_iteration`,
 :func:`~lasso_torch.solvers.group_kernels.pn_group_iteration`): the subproblem by
 coordinate descent over the working set and the intercept (Gram-free: the Gram form
-measured slower, :data:`~lasso_torch.solvers.prox_newton_host.GRAM_RATIO`), to
+measured slower, :data:`~lasso_torch.solvers.prox_newton_host.GRAM_RATIO`, except past
+``max(10, |W| + 1)`` epochs, an ill-conditioned model, where it goes on in Gram form), to
 ``inner_ratio`` (0.1; skglm's 0.3 took more outer iterations) times the current KKT
 violation, then the line search on the true objective (the intercept joined to the step;
-the certificate profiles it again). Everything else (MCP/SCAD, a sparse or GPU ``X``, the
+the certificate profiles it again). One pass over ``X`` an outer iteration: the running
+certificate's gradient ``X^T g`` (at the profiled intercept) is the step's KKT scores.
+The warm path (``SolverSpec.path``,
+:func:`~lasso_torch.solvers.prox_newton_host.pn_path`) carries one host state along the
+grid and sets features aside by the sequential strong rule, the full gap and the KKT
+conditions of the set-aside features checking each alpha
+(:mod:`~lasso_torch.solvers.glm_screening`). Everything else (MCP/SCAD, a sparse or GPU ``X``, the
 squared loss, ``inner=`` a registered solver) runs the steps above in tensor code.
 """
 
