@@ -173,6 +173,36 @@ def pn_iteration(X, y, s, code, param, w, eta, a1, a2, lo, hi, intercept, ws_min
 
 
 @njit(cache=True)
+def _line_search(y, s, code, param, w, eta, g, f0, ws, wsub, xd, a1, a2, N):  # noqa: ANN001, ANN202, PLR0913
+    """Armijo along ``(wsub - w_W, xd)`` on the true objective
+    (``F(w + t d) <= F(w) + 1e-4 t (g^T X d / N + Omega(w + d) - Omega(w))``): the step,
+    1 where the model's decrease is below the objective's rounding, 0 where none is found."""
+    n, k = eta.shape[0], ws.shape[0]
+    pen0 = pen_value(w, ws, a1, a2)
+    wnew = w.copy()
+    for jj in range(k):
+        wnew[ws[jj]] = wsub[jj]
+    delta = dot(g, xd) / N + pen_value(wnew, ws, a1, a2) - pen0
+    if abs(delta) <= 1e-13 * max(1.0, abs(f0 + pen0)):  # below the objective's rounding
+        return 1.0
+    if not delta < 0:
+        return 0.0
+    t = 1.0
+    et = np.empty(n)
+    for _ in range(30):
+        for jj in range(k):
+            j = ws[jj]
+            wnew[j] = w[j] + t * (wsub[jj] - w[j])
+        for i in range(n):
+            et[i] = eta[i] + t * xd[i]
+        ft = loss_sum(code, y, s, et, param) / N + pen_value(wnew, ws, a1, a2)
+        if ft <= f0 + pen0 + 1e-4 * t * delta:
+            return t
+        t *= 0.5
+    return 0.0
+
+
+@njit(cache=True)
 def pn_descend(X, y, s, code, param, w, eta, g, h, f0, grad, cand, a1, a2, lo, hi,  # noqa: ANN001, ANN201, PLR0913
                intercept, ws_min, inner_ratio, min_inner, max_epochs, gram_ratio):
     """Steps 2-4 of an outer iteration (module docstring) from the rows' ``g``, ``h`` at
@@ -217,36 +247,14 @@ def pn_descend(X, y, s, code, param, w, eta, g, h, f0, grad, cand, a1, a2, lo, h
             db, more = _cd_gram(X, ws, g, h, wsub, a1, a2, lo, hi, N, intercept, tol,
                                 max_epochs - epochs, xd, d0)
             epochs += more
-    # the line search on the true objective
-    pen0 = pen_value(w, ws, a1, a2)
-    wnew = w.copy()
-    for jj in range(k):
-        wnew[ws[jj]] = wsub[jj]
-    delta = dot(g, xd) / N + pen_value(wnew, ws, a1, a2) - pen0
-    moved = False
+    moved = db != 0.0
     for jj in range(k):
         moved = moved or wsub[jj] != w[ws[jj]]
-    if not moved and db == 0.0:
+    if not moved:
         return 0.0, 0.0, kkt, epochs
-    if abs(delta) <= 1e-13 * max(1.0, abs(f0 + pen0)):  # below the objective's rounding
-        t = 1.0
-    elif not delta < 0:
+    t = _line_search(y, s, code, param, w, eta, g, f0, ws, wsub, xd, a1, a2, N)
+    if t == 0.0:
         return 0.0, 0.0, kkt, epochs
-    else:
-        t = 1.0
-        et = np.empty(n)
-        for _ in range(30):
-            for jj in range(k):
-                j = ws[jj]
-                wnew[j] = w[j] + t * (wsub[jj] - w[j])
-            for i in range(n):
-                et[i] = eta[i] + t * xd[i]
-            ft = loss_sum(code, y, s, et, param) / N + pen_value(wnew, ws, a1, a2)
-            if ft <= f0 + pen0 + 1e-4 * t * delta:
-                break
-            t *= 0.5
-        else:
-            return 0.0, 0.0, kkt, epochs
     for jj in range(k):
         j = ws[jj]
         w[j] = w[j] + t * (wsub[jj] - w[j])
