@@ -220,13 +220,15 @@ class Final(NamedTuple):
 
 def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, datafit: object, *,
                       sample_weight: Tensor | None = None, fit_intercept: bool = True,
-                      reduce: object = None) -> Final:
+                      reduce: object = None, intercept_start: Tensor | None = None) -> Final:
     """The certificate a result reports: recomputed from the returned ``coef`` ((p,) or
     (p, K)) on the problem's own data ``X``, ``y``, ``sample_weight``, in float64 on centered
     columns, by :func:`lasso_torch.exact.exact_sums` (never the solvers' datafit products);
     ``datafit`` only names the loss. A duality gap where the problem has one, else the KKT
     violation relative to ``||grad f(0)||_inf``; the intercept is the problem's optimal one
-    for ``coef``. ``reduce`` sums over the rows of every process (sharded data)."""
+    for ``coef``. ``reduce`` sums over the rows of every process (sharded data).
+    ``intercept_start``: the solver's intercept, where that profiling starts (only a
+    starting point: the intercept is the certificate's own, to rounding)."""
     from .exact import datafit64, exact_sums, pen64, small_squared
 
     one = coef.dim() == 1
@@ -239,7 +241,7 @@ def final_certificate(X: Tensor, y: Tensor, coef: Tensor, penalty: object, dataf
     pen = pen64(penalty)
     data = (X, y, sample_weight, fit_intercept, reduce)
     loss = None if isinstance(datafit, Quadratic) else datafit
-    S = exact_sums(*data, W, loss, kkt=kind == "kkt")
+    S = exact_sums(*data, W, loss, kkt=kind == "kkt", start=intercept_start)
     n = S.n
     v = S.Xtr / n
     kkt = pen.subdiff_distance(W, -v).amax(0)

@@ -148,11 +148,13 @@ class Sums(NamedTuple):
 
 
 def exact_sums(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool, reduce: Any,
-               W: Tensor, datafit: Any = None, kkt: bool = False) -> Sums:
+               W: Tensor, datafit: Any = None, kkt: bool = False,
+               start: Tensor | None = None) -> Sums:
     """:class:`Sums` at ``W (p, K)``: two passes over ``X`` (the means, then one fused
     residual-and-product pass for the squared loss; ``X_c W`` and ``X_c^T S u`` for the
     others, whose intercept is profiled between them). ``datafit``: the loss (None: the
-    squared loss). ``kkt``: also ``X_c^T S u`` at 0."""
+    squared loss). ``kkt``: also ``X_c^T S u`` at 0. ``start``: the solver's intercepts
+    (K,), in the original columns, where the profiling's Newton starts (a GLM loss)."""
     K = W.shape[1]
     C = Centered(X, s, fit_intercept, reduce)
     red, n = C.reduce, C.n
@@ -171,7 +173,10 @@ def exact_sums(X: Tensor, y: Tensor, s: Tensor | None, fit_intercept: bool, redu
     rows = LossRows(datafit, y.detach().to(F64), C.s, n, fit_intercept)
     W0 = torch.cat([W, W.new_zeros(W.shape[0], 1)], 1)  # the zero column: P(0), grad f(0)
     Z = C.matmul(W0)
-    c = profile_intercept(rows, Z) if fit_intercept else Z.new_zeros(K + 1)
+    if start is not None:  # to the centered columns; the zero column starts at the midpoint
+        start = torch.cat([start.detach().to(F64).reshape(K) + C.xbar @ W,
+                           torch.full_like(Z[0, :1], float("nan"))])
+    c = profile_intercept(rows, Z, start) if fit_intercept else Z.new_zeros(K + 1)
     eta = Z + c
     fall = rows.value(eta)
     XtU = C.rmatmul(-rows.derivs(eta)[0])  # X_c^T S u

@@ -85,12 +85,16 @@ class LossRows:
         return self._w(self.twin.saturated(like[:, :1])).sum() / self.n
 
 
-def profile_intercept(rows: LossRows, Z: Tensor) -> Tensor:
+def profile_intercept(rows: LossRows, Z: Tensor, start: Tensor | None = None) -> Tensor:
     """``c (K,)`` minimizing ``sum_i s_i l(z_ik + c)`` per column: Newton steps kept inside a
-    shrinking bracket (bisection where Newton leaves it), to rounding."""
+    shrinking bracket (bisection where Newton leaves it), to rounding. ``start``: a first
+    guess per column (NaN: none; the bracket's midpoint), e.g. the solver's intercept: only
+    where Newton starts, never where it stops."""
     lo, hi = rows.bracket(Z)
     bounded = torch.isfinite(lo) & torch.isfinite(hi)
     c = torch.where(bounded, (lo + hi) / 2, torch.zeros_like(lo))
+    if start is not None:
+        c = torch.where(torch.isfinite(start), torch.minimum(torch.maximum(start, lo), hi), c)
     for _ in range(200):
         d1, d2 = rows.derivs(Z + c)
         g, h = d1.sum(0), d2.sum(0)

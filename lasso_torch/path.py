@@ -206,7 +206,8 @@ def certify_path(res: PathResult, X: Tensor, y: Tensor, datafit: Any, penalty: A
         w = s if M is None else (M[:, f] if s is None else M[:, f] * s)
         final = final_certificate(X, y, res.coefs[f], penalty, datafit, sample_weight=w,
                                   fit_intercept=fit_intercept,
-                                  reduce=datafit.reduce if distributed else None)
+                                  reduce=datafit.reduce if distributed else None,
+                                  intercept_start=res.intercepts[f])
         done = res.status[f] != "interrupted"
         res.status[f] = certified_status(res.status[f], final, tol)
         keep = torch.as_tensor(done, device=res.gaps.device)

@@ -278,7 +278,8 @@ def _result(spec: SolverSpec, engine: Any, out: LoopResult, problem: tuple, pen:
     coef = out.coef.detach().to(X.dtype)
     final = final_certificate(X, y0, coef, pen, full, sample_weight=s,
                               fit_intercept=fit_intercept,
-                              reduce=full.reduce if distributed else None)
+                              reduce=full.reduce if distributed else None,
+                              intercept_start=getattr(engine, "intercept_hint", None))
     status = min(certified_status(out.statuses, final, tol), key=STATUS_ORDER.index)
     if warn and status in ("max_iter", "diverged", "stalled"):
         warnings.warn(f"{spec.name}: {status} after {out.n_iter} iterations; "

@@ -369,3 +369,24 @@ def test_sparse_float32_with_an_offset_column_is_widened_and_certified(solver):
     res = lt.solve(sps.csr_matrix(A), y, alpha=alpha, solver=solver, max_iter=2000)
     assert res.coef.dtype == torch.float32 and any("float64" in n for n in res.notes)
     assert _status_is_true(res, A.astype(np.float64), y.astype(np.float64), alpha) is not None
+
+
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_the_solvers_intercept_is_only_where_the_certificates_profiling_starts(loss):
+    """The final certificate starts its intercept's Newton at the solver's intercept (one
+    or two steps instead of seven): any start, good, bad or NaN, gives the same certificate."""
+    from lasso_torch.certificates import final_certificate
+
+    X, y = _problem(3, 80, 6, loss, 0.0, np.float64)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    res = lt.solve(Xt, yt, 0.02, loss=loss, tol=1e-10)
+    df = make_datafit(loss, Xt, yt, True)
+    outs = [final_certificate(Xt, yt, res.coef, L1(0.02), df, intercept_start=start)
+            for start in (None, res.intercept.double(), torch.tensor(40.0),
+                          torch.tensor(float("nan")))]
+    for o in outs[1:]:
+        assert abs(float(o.intercept) - float(outs[0].intercept)) <= 1e-12
+        assert abs(float(o.cert.gap) - float(outs[0].cert.gap)) <= 1e-14
+    assert abs(float(outs[0].intercept) - float(res.intercept)) <= 1e-9
+    g = true_gap(X, y, res.coef.numpy(), 0.02, loss)
+    assert abs(float(outs[0].cert.rel_gap) - g) <= 1e-9

@@ -109,6 +109,15 @@ class ProxNewton(Engine):
     def coef(self) -> Tensor:
         return self.w
 
+    @property
+    def intercept_hint(self) -> Tensor | None:
+        """The compiled host's profiled intercept (original columns), where the final
+        certificate's own profiling starts (:func:`lasso_torch.certificates.final_certificate`);
+        None without the host."""
+        if self.host is None or not self.host.intercept:
+            return None
+        return torch.tensor(self.host.intercept_of_w(), dtype=torch.float64)
+
     def certificate(self) -> Certificate:
         if self._cert is None or self._cert[0] is not self.w:
             cert = None if self.host is None else self.host.certificate(self.w)
