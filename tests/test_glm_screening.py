@@ -90,6 +90,7 @@ def test_screened_path_equals_unscreened_and_per_alpha_solves(loss: str) -> None
     np.testing.assert_allclose(W, W0, atol=1e-5)
     for k, a in enumerate(res.alphas.tolist()):
         assert gap(X, y, s, W[:, k], a) <= 1e-10 * 1.01  # certified here, in numpy
+        assert gap(X, y, s, W0[:, k], a) <= 1e-10 * 1.01  # the unscreened reference too
     for k in (3, 9, 14):
         one = lt.solve(X, y, float(res.alphas[k]), loss=loss, sample_weight=s, tol=1e-10)
         np.testing.assert_allclose(W[:, k], one.coef.numpy(), atol=1e-5)

@@ -116,6 +116,8 @@ def test_compiled_grouped_equals_fista(rho, intercept):
     assert res.converged and ref.converged
     W = res.coef.numpy()
     assert numpy_gap(X, y, s, W, res.intercept.numpy(), alpha, rho, True, intercept) <= 1e-11
+    assert numpy_gap(X, y, s, ref.coef.numpy(), ref.intercept.numpy(), alpha, rho, True,
+                     intercept) <= 1e-11  # the reference's status, recomputed too
     np.testing.assert_allclose(W, ref.coef.numpy(), atol=1e-5)
     np.testing.assert_allclose(res.intercept.numpy(), ref.intercept.numpy(), atol=1e-5)
     rows = np.linalg.norm(W, axis=1)
@@ -211,6 +213,9 @@ def test_ridge_equals_sklearn_lbfgs(penalty):
     ref = LogisticRegression(l1_ratio=0.0, C=1 / (s.sum() * alpha), solver="lbfgs",
                              tol=1e-12, max_iter=10_000).fit(X, y, sample_weight=s)
     assert res.converged
+    gap = numpy_gap(X, y, s, res.coef.numpy(), res.intercept.numpy(), alpha, 0.0,
+                    penalty == "grouped")
+    assert gap <= 1e-12 and abs(gap - float(res.gap)) <= 1e-12
     np.testing.assert_allclose(res.coef.numpy(), ref.coef_.T, atol=1e-6)
     np.testing.assert_allclose(res.intercept.numpy(), ref.intercept_ - ref.intercept_.mean(),
                                atol=1e-6)
