@@ -11,9 +11,9 @@ tolerance lowered tenfold until certified, at most 6 times).
 from __future__ import annotations
 
 import importlib
-import time
 import warnings
 
+import bench_glm
 import numpy as np
 import torch
 
@@ -43,15 +43,7 @@ def gap(X, y, coef, alpha, l1_ratio):
 
 
 def timed(fn, repeats):
-    fn()
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-        if best > 5.0:
-            break
-    return best, out
+    return bench_glm.timed(fn, repeats, budget=5.0)
 
 
 def peers(l1_ratio):

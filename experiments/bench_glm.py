@@ -142,12 +142,16 @@ def peers() -> dict:
 BUDGET = 10.0  # seconds: a fit this long is run once, and its tolerance not lowered further
 
 
-def timed(fn, repeats):
-    fn()  # warm-up: compilation, caches
+def timed(fn, repeats, warm_up=True, budget=BUDGET):
+    """``(best time, last output)`` of ``repeats`` calls of ``fn`` (after one untimed
+    warm-up call: compilation, caches); a call longer than ``budget`` seconds is not
+    repeated. The benchmarks' one timer."""
+    if warm_up:
+        fn()
     t0 = time.perf_counter()
     out = fn()
     best = time.perf_counter() - t0
-    if best > BUDGET:
+    if best > budget:
         return best, out
     for _ in range(repeats - 1):
         t0 = time.perf_counter()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 import warnings
 
+import bench_glm
 import numpy as np
 import torch
 from scipy import sparse as scipy_sparse
@@ -123,14 +124,7 @@ def peers(loss):
 
 
 def timed(fn, repeats):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-        if best > 5.0:
-            break
-    return best, out
+    return bench_glm.timed(fn, repeats, warm_up=False, budget=5.0)
 
 
 def in_child(fn, limit):
