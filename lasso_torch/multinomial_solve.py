@@ -70,14 +70,25 @@ class Problem:
         logf = torch.log(freq.clamp(min=1e-300))
         self.b0 = logf - logf.mean() if fit_intercept else torch.zeros_like(freq)
         self.p0 = float(-(freq * logf).sum()) if fit_intercept else math.log(self.K)
+        self._x64: tuple[Tensor, ...] | None = None  # the certificate's float64 columns
 
     def certificate(self, W: Tensor, b: Tensor, alpha: float, rho: float, grouped: bool
                     ) -> tuple[float, float, float, Tensor]:
-        """:func:`lasso_torch.glm.multinomial.certificate` in float64."""
+        """:func:`lasso_torch.glm.multinomial.certificate` in float64, on the weighted-
+        centered columns with an intercept (the same problem: ``X W + b = X_c W + (b +
+        xbar W)``; column means far above their spread would swamp ``X W`` and ``X^T U``),
+        the float64 copy made once per problem; the intercept returned in ``X``'s columns."""
         d = torch.float64
-        out = mn.certificate(self.X.to(d), self.Y.to(d), self.s.to(d), W.to(d), b.to(d),
-                             alpha, rho, grouped, self.fit_intercept)
-        return out[0], out[1], out[2], out[3].to(self.X.dtype)
+        if self._x64 is None:
+            X, s = self.X.to(d), self.s.to(d)
+            xbar = (s @ X) / s.sum() if self.fit_intercept else torch.zeros_like(X[0])
+            self._x64 = (X - xbar, xbar, self.Y.to(d), s)
+        Xc, xbar, Y, s = self._x64
+        W = W.to(d)
+        out = mn.certificate(Xc, Y, s, W, b.to(d) + xbar @ W, alpha, rho, grouped,
+                             self.fit_intercept)
+        b = out[3] - xbar @ W
+        return out[0], out[1], out[2], (b - b.mean()).to(self.X.dtype)  # sum b = 0
 
     def host(self, W0: Tensor | None = None) -> MnHost:
         return MnHost(self.X, self.codes, self.s, self.K, self.fit_intercept, W0)
@@ -155,29 +166,35 @@ def solve_multinomial(X: Any, y: Any, alpha: float, l1_ratio: float = 1.0,
 def fista_multinomial(prob: Problem, alpha: float, rho: float, grouped: bool, tol: float,
            max_iter: int, W0: Tensor | None, check_every: int
            ) -> tuple[Tensor, Tensor, tuple, int, float]:
-    """FISTA with restart (module docstring): ``(W, b, certificate, steps, step size)``."""
+    """FISTA with restart (module docstring): ``(W, b, certificate, steps, step size)``.
+    With an intercept it runs on the weighted-centered columns (large column means would
+    swamp the step ``1/L`` and the products), its intercept ``c = b + xbar W``; the
+    restart test stays on the device (no host sync per step)."""
     X, Y, s = prob.X, prob.Y, prob.s
+    xbar = (s @ X) / s.sum() if prob.fit_intercept else torch.zeros_like(X[0])
+    X = X - xbar
     A = torch.cat([X, torch.ones_like(X[:, :1])], 1) if prob.fit_intercept else X
     L = float(torch.linalg.matrix_norm(A * s.sqrt()[:, None], 2)) ** 2 / (2 * float(s.sum()))
     step = 1.0 / max(L, 1e-300)
     W = torch.zeros(prob.p, prob.K, dtype=X.dtype) if W0 is None else W0
-    b = prob.b0.clone()
-    Wy, by, Wold, bold, t = W, b, W, b, 1.0
+    c = prob.b0 + xbar @ W
+    Wy, cy, Wold, cold = W, c, W, c
+    t = torch.ones((), dtype=X.dtype, device=X.device)
     it, cert = 0, None
     for it in range(1, max_iter + 1):
-        P = mn.softmax(X @ Wy + by)
+        P = mn.softmax(X @ Wy + cy)
         R = s[:, None] * (P - Y) / s.sum()
         W = mn.prox(Wy - step * (X.T @ R), step, alpha, rho, grouped)
-        b = by - step * R.sum(0) if prob.fit_intercept else by
-        if float(((Wy - W) * (W - Wold)).sum() + ((by - b) * (b - bold)).sum()) > 0:
-            t = 1.0  # gradient restart (O'Donoghue & Candes)
-        tn = (1 + (1 + 4 * t * t) ** 0.5) / 2
-        Wy, by = W + (t - 1) / tn * (W - Wold), b + (t - 1) / tn * (b - bold)
-        Wold, bold, t = W, b, tn
+        c = cy - step * R.sum(0) if prob.fit_intercept else cy
+        up = ((Wy - W) * (W - Wold)).sum() + ((cy - c) * (c - cold)).sum()
+        t = torch.where(up > 0, torch.ones_like(t), t)  # gradient restart (O'Donoghue-Candes)
+        tn = (1 + (1 + 4 * t * t).sqrt()) / 2
+        Wy, cy = W + (t - 1) / tn * (W - Wold), c + (t - 1) / tn * (c - cold)
+        Wold, cold, t = W, c, tn
         if it % check_every == 0 or it == max_iter:
-            cert = prob.certificate(W, b, alpha, rho, grouped)
+            cert = prob.certificate(W, c - xbar @ W, alpha, rho, grouped)
             if cert[1] / prob.p0 <= tol:
                 break
     if cert is None:
-        cert = prob.certificate(W, b, alpha, rho, grouped)
+        cert = prob.certificate(W, c - xbar @ W, alpha, rho, grouped)
     return W, cert[3], cert, it, step

@@ -241,3 +241,23 @@ def test_every_answer_certified_by_numpy(seed, K, frac, grouped, intercept, rho)
     assert res.converged and g <= 1e-9 and abs(g - float(res.gap)) <= 1e-12
     if grouped:
         assert ((W == 0).all(1) | (W != 0).all(1)).all()
+
+
+@pytest.mark.parametrize("solver", ["auto", "fista"])
+@pytest.mark.parametrize("shift,dtype", [(1e4, np.float32), (1e7, np.float64)])
+def test_columns_with_large_means_give_the_unshifted_answer(solver, shift, dtype):
+    """Column means far above their spread (the certificate and FISTA run on the centered
+    columns): converged, certified by the test's numpy gap on the centered data, and the
+    unshifted answer (the intercepts moved by ``-xbar W``)."""
+    X, y, s = _data(seed=11)
+    ref = lt.solve(X, y, 0.03, loss="multinomial", tol=1e-10, sample_weight=s)
+    Xs = (X + shift * np.arange(1, X.shape[1] + 1)).astype(dtype)
+    res = lt.solve(Xs, y.astype(dtype), 0.03, loss="multinomial", solver=solver,
+                   sample_weight=s.astype(dtype), tol=1e-6)
+    W, b = res.coef.double().numpy(), res.intercept.double().numpy()
+    xbar = s @ Xs.astype(np.float64) / s.sum()
+    assert res.converged
+    assert numpy_gap(Xs.astype(np.float64) - xbar, y, s, W, b + xbar @ W, 0.03) <= 1e-6
+    atol = 2e-3 if dtype == np.float32 else 1e-4
+    np.testing.assert_allclose(W, ref.coef.numpy(), atol=atol)
+    assert abs(b.sum()) <= 1e-6 * max(1.0, np.abs(b).max())
